@@ -1,0 +1,82 @@
+# pocketvec: one Makefile for the library, the CLI, the tests and the benchmark.
+#
+#   make                 library + CLI into build/
+#   make run             build, then run the demo on the embedded default dataset
+#   make test            C unit, model and fault-injection tests
+#   make test SANITIZE=address,undefined   the same under ASan + UBSan (build-san/)
+#   make bench           native benchmark -> bench/results/native.json
+
+CC       ?= cc
+OPT      ?= -O2
+SANITIZE ?=
+WARN      = -std=c11 -Wall -Wextra -Werror -ffp-contract=off
+CFLAGS   ?=
+ALL_CFLAGS = $(WARN) $(OPT) -g -Iinclude -Isrc -Icommon $(CFLAGS)
+LDLIBS    = -lm
+
+ifneq ($(SANITIZE),)
+  BUILD = build-san
+  OPT = -O1
+  ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+  LDFLAGS += -fsanitize=$(SANITIZE)
+else
+  BUILD = build
+endif
+
+ARCH := $(shell $(CC) -dumpmachine)
+LIB_SRC = src/index.c src/hnsw.c src/store.c src/check.c src/compact.c \
+          src/fmt.c src/distance.c
+ifneq ($(findstring x86_64,$(ARCH))$(findstring i686,$(ARCH)),)
+  LIB_SRC += src/distance_avx2.c
+endif
+COMMON_SRC = $(wildcard common/*.c)
+TEST_SRC   = $(wildcard tests/*.c)
+CLI_SRC    = $(wildcard cli/*.c)
+
+LIB_OBJ    = $(LIB_SRC:%.c=$(BUILD)/%.o)
+COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ   = $(TEST_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ    = $(CLI_SRC:%.c=$(BUILD)/%.o)
+HEADERS    = include/pocketvec.h $(wildcard src/*.h) $(wildcard common/*.h) $(wildcard tests/*.h)
+
+.PHONY: all lib cli run test bench clean
+all: lib cli
+lib: $(BUILD)/libpocketvec.a
+cli: $(BUILD)/pocketvec
+
+$(BUILD)/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# Only this file may contain AVX2 instructions; it is called after a CPU check.
+$(BUILD)/src/distance_avx2.o: src/distance_avx2.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -mavx2 -mfma -c $< -o $@
+
+$(BUILD)/libpocketvec.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/pocketvec: $(CLI_OBJ) $(COMMON_OBJ) $(BUILD)/libpocketvec.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/test_pocketvec: $(TEST_OBJ) $(COMMON_OBJ) $(BUILD)/libpocketvec.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+run: cli
+	./$(BUILD)/pocketvec demo
+
+test: $(BUILD)/test_pocketvec
+	./$(BUILD)/test_pocketvec
+
+# The benchmark is always optimised, whatever OPT says.
+$(BUILD)/bench_native: bench/bench_native.c $(COMMON_SRC) $(LIB_SRC) $(HEADERS)
+	@$(MAKE) --no-print-directory OPT=-O3 BUILD=build-bench lib
+	$(CC) $(WARN) -O3 -g -Iinclude -Isrc -Icommon bench/bench_native.c $(COMMON_SRC) \
+	  build-bench/libpocketvec.a $(LDLIBS) -o $@
+
+bench: $(BUILD)/bench_native
+	./$(BUILD)/bench_native $(BENCH_ARGS)
+
+clean:
+	rm -rf build build-san build-bench

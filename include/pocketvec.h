@@ -1,0 +1,239 @@
+/*
+ * pocketvec: an embedded vector index (HNSW, F32 or SQ8 storage).
+ *
+ * This is the one public header. Everything the library exports starts with
+ * pv_; everything else is internal. The core does no I/O and knows no host,
+ * so the same code runs natively and inside WebAssembly.
+ *
+ * Conventions, as in SQLite:
+ *   - Calls that can fail return an int status: PV_OK (0) or one of the
+ *     codes below. After a failure, pv_errmsg(idx) holds a sentence that
+ *     says what was wrong; after a success it reads "not an error".
+ *   - A failed call leaves the index exactly as it was and fully usable.
+ *   - Passing NULL to a free function is a harmless no-op.
+ *   - Ownership is written on each call: "caller owns" means the caller
+ *     allocated it and keeps it; "index owns" means the caller must not free
+ *     it and it stays valid only until the next call on the same index.
+ *
+ * Threads: an index is not safe for concurrent use (searches reuse per-index
+ * scratch buffers); guard it with a lock, or give each thread its own index.
+ * Different indexes may be used from different threads at once.
+ */
+#ifndef POCKETVEC_H
+#define POCKETVEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PV_VERSION_STRING "0.1.0"
+
+/* ------------------------------------------------------------------------ */
+/* Status codes                                                             */
+/* ------------------------------------------------------------------------ */
+#define PV_OK        0  /* success */
+#define PV_ERROR     1  /* internal error: a bug in pocketvec, please report */
+#define PV_NOMEM     2  /* an allocation failed; nothing was changed */
+#define PV_INVALID   3  /* a bad argument: NaN/Inf, zero cosine vector, k/ef, options */
+#define PV_DIM       4  /* a vector of the wrong dimension */
+#define PV_NOTFOUND  5  /* no live vector has that id */
+#define PV_CORRUPT   6  /* the index (or a file, later) fails its invariants */
+#define PV_VERSION   7  /* data written by a newer pocketvec */
+#define PV_FULL      8  /* the id space (2^32 - 1 ids) is used up */
+
+/* Metrics. Distances are "smaller is closer":
+ *   PV_COSINE: 1 - cos(a, b), in [0, 2]; vectors are normalised on insert,
+ *              so pv_get returns the unit-length vector.
+ *   PV_L2:     squared Euclidean distance.
+ *   PV_DOT:    -(a . b), so the largest inner product comes first. */
+typedef enum pv_metric { PV_COSINE = 0, PV_L2 = 1, PV_DOT = 2 } pv_metric;
+
+/* Storage of the vectors:
+ *   PV_F32: 4 bytes per dimension, exact.
+ *   PV_SQ8: 1 byte per dimension plus 16 bytes per vector (its own offset and
+ *           step); distances are computed on the codes with integer
+ *           arithmetic. About 4x less memory for a small loss of recall. */
+typedef enum pv_storage { PV_F32 = 0, PV_SQ8 = 1 } pv_storage;
+
+/* Largest dimension an index accepts. */
+#define PV_MAX_DIM 65536u
+/* Largest m (links per node on upper layers; layer 0 keeps 2m). */
+#define PV_MAX_M 128u
+/* Largest ef (construction or search). */
+#define PV_MAX_EF 65536u
+
+typedef struct pv_options {
+  uint32_t dim;              /* 1 .. PV_MAX_DIM; no default, must be set */
+  pv_metric metric;          /* default PV_COSINE */
+  pv_storage storage;        /* default PV_F32 */
+  uint32_t m;                /* 2 .. PV_MAX_M; default 16 */
+  uint32_t ef_construction;  /* 1 .. PV_MAX_EF; default 200 (raised to m if below) */
+  uint32_t ef_search;        /* 1 .. PV_MAX_EF; default 64; used when pv_search gets ef 0 */
+  uint64_t seed;             /* random levels; same seed + same inserts = same graph */
+  uint32_t capacity;         /* slots to reserve up front (a hint; 0 = grow as needed) */
+  float compact_threshold;   /* compact automatically when deleted slots exceed this
+                                fraction of all slots; 0 disables; 0 .. 1; default 0.3 */
+} pv_options;
+
+/* One search result. */
+typedef struct pv_hit {
+  uint32_t id;
+  float distance;
+} pv_hit;
+
+/* The index handle. Opaque: create with pv_new, release with pv_free. */
+typedef struct pv_index pv_index;
+
+/* Memory allocator used for every allocation the library makes. ctx is passed
+ * back unchanged. realloc and free receive pointers this allocator returned. */
+typedef struct pv_allocator {
+  void *(*malloc)(void *ctx, size_t size);
+  void *(*realloc)(void *ctx, void *ptr, size_t size);
+  void (*free)(void *ctx, void *ptr);
+  void *ctx;
+} pv_allocator;
+
+/* ------------------------------------------------------------------------ */
+/* Library                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* The library version, "MAJOR.MINOR.PATCH". Static string. */
+const char *pv_version(void);
+
+/* Name of the distance kernels in use: "avx2", "simd128" or "scalar".
+ * Chosen once (at build time for WASM, by a CPU check natively). Static. */
+const char *pv_kernels_name(void);
+
+/* Replace the allocator (NULL restores libc's). Each index keeps the
+ * allocator that was in force when pv_new created it, for its whole life,
+ * so changing it never mixes allocators within one index. The struct is
+ * copied. Not thread-safe: call it before creating indexes on other threads. */
+void pv_set_allocator(const pv_allocator *alloc);
+
+/* A readable English name for a status code ("out of memory"). Static. */
+const char *pv_errstr(int code);
+
+/* ------------------------------------------------------------------------ */
+/* Lifecycle                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* Options with every default filled in and dim = 0 (the caller sets dim). */
+pv_options pv_options_default(void);
+
+/* Create an empty index. On success *out owns a new index (free it with
+ * pv_free). On failure *out is NULL and pv_errmsg(NULL) says why (options out
+ * of range: PV_INVALID; allocation: PV_NOMEM). opts is only read. */
+int pv_new(const pv_options *opts, pv_index **out);
+
+/* Free an index and everything it owns. NULL is a no-op. */
+void pv_free(pv_index *idx);
+
+/* The options the index was created with (ef_construction as used). */
+void pv_get_options(const pv_index *idx, pv_options *out);
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* The message for the last call on idx: a sentence a user can act on, or
+ * "not an error" after a success. With idx NULL: the message of the last
+ * pv_new that failed on this thread. Index owns the string; it is valid until
+ * the next call on idx. */
+const char *pv_errmsg(const pv_index *idx);
+
+/* The status code of the last call on idx (NULL: of the last pv_new). */
+int pv_errcode(const pv_index *idx);
+
+/* ------------------------------------------------------------------------ */
+/* Writes                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Check that a vector of len floats fits the index. C callers with a raw
+ * pointer pass dim floats by contract; hosts that know the length (the JS
+ * package, the CLI) call this first. PV_OK, or PV_DIM with a message like
+ * "vector has 383 values, index expects 384". Changes nothing else. */
+int pv_check_dim(pv_index *idx, size_t len);
+
+/* Add one vector of dim floats (caller owns v; it is copied). The index
+ * assigns the id and writes it to *id_out (may be NULL). Ids are never
+ * reused: an id means this vector until pv_delete, through deletes of other
+ * vectors, compaction, save and load.
+ * Errors: PV_INVALID (NaN or Inf, naming the element; all-zero vector under
+ * cosine), PV_NOMEM, PV_FULL. On error nothing is added. */
+int pv_add(pv_index *idx, const float *v, uint32_t *id_out);
+
+/* Add n vectors stored back to back (n * dim floats, caller owns). Writes n
+ * ids to ids_out (may be NULL), in order. All or nothing: every vector is
+ * validated and all memory reserved before the first insert, so on error
+ * none is added and the message names the bad vector ("vector 3: element 17
+ * is NaN"). n = 0 is a successful no-op. */
+int pv_add_batch(pv_index *idx, const float *v, size_t n, uint32_t *ids_out);
+
+/* Delete a vector. It stops appearing in results at once; its slot stays as
+ * a routing-only tombstone until compaction. Runs pv_compact automatically
+ * when deleted slots exceed the compaction threshold (an out-of-memory there
+ * is not an error of the delete: compaction is retried on a later delete).
+ * PV_NOTFOUND if the id was never issued or is already deleted. */
+int pv_delete(pv_index *idx, uint32_t id);
+
+/* Remove all tombstones: repair the links of their neighbours (through the
+ * deleted nodes to the live nodes beyond, then the neighbour-selection
+ * heuristic), free their slots and shrink the arrays. No live id changes.
+ * PV_NOMEM leaves the index as it was. */
+int pv_compact(pv_index *idx);
+
+/* ------------------------------------------------------------------------ */
+/* Reads                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Approximate k nearest neighbours of q (dim floats, caller owns). Writes up
+ * to k hits to out (caller owns, room for k) sorted by ascending distance,
+ * ties by ascending id, and their number to *n_out. ef 0 means the index's
+ * ef_search; ef below k is raised to k. When ef covers every live vector the
+ * search is exact. k = 0 or an empty index give 0 hits and PV_OK.
+ * Errors: PV_INVALID (NaN/Inf in q, zero q under cosine, ef > PV_MAX_EF),
+ * PV_NOMEM (growing search buffers for a larger ef). */
+int pv_search(pv_index *idx, const float *q, size_t k, size_t ef,
+              pv_hit *out, size_t *n_out);
+
+/* Brute force over every live vector, same signature and errors as
+ * pv_search (ef is ignored). The ground truth for recall: for SQ8 it ranks
+ * by the same quantized distances the graph search uses. */
+int pv_search_exact(pv_index *idx, const float *q, size_t k, size_t ef,
+                    pv_hit *out, size_t *n_out);
+
+/* 1 if id names a live vector, else 0. */
+int pv_contains(const pv_index *idx, uint32_t id);
+
+/* Copy the stored vector of id into out (dim floats, caller owns): the
+ * unit-length vector under cosine, the dequantized one under SQ8.
+ * PV_NOTFOUND for an unknown or deleted id. */
+int pv_get(pv_index *idx, uint32_t id, float *out);
+
+/* Live vectors. */
+size_t pv_count(const pv_index *idx);
+
+/* Deleted vectors whose slots are not yet reclaimed by compaction. */
+size_t pv_deleted_count(const pv_index *idx);
+
+/* Write up to cap live ids, ascending, to out (caller owns); returns the
+ * number of live ids (which may exceed cap: call again with more room). */
+size_t pv_list_ids(const pv_index *idx, uint32_t *out, size_t cap);
+
+/* Bytes the index holds from its allocator right now, every buffer included. */
+size_t pv_memory_usage(const pv_index *idx);
+
+/* Validate every invariant of the graph and bookkeeping: links in range, no
+ * self links, no duplicate links, no links to freed slots or to nodes below
+ * the layer, link counts within m/2m, levels consistent, entry point valid
+ * and on the top layer, ids ascending and counts consistent. PV_OK, or
+ * PV_CORRUPT with a message naming the first violation. Changes nothing. */
+int pv_check(pv_index *idx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* POCKETVEC_H */

@@ -1,0 +1,168 @@
+/*
+ * Compaction: remove tombstones for good without changing any live id.
+ *
+ * Deletes only mark a slot (see pv_delete), because unlinking a node at once
+ * needs its in-links, which HNSW does not store. Compaction does the repair
+ * in one pass instead:
+ *   1. every live node that links to a tombstone on some layer gets a new
+ *      list on that layer, chosen by the heuristic from its live links plus
+ *      the live nodes reached through its deleted ones (following chains of
+ *      tombstones breadth-first, up to a bounded number of candidates);
+ *   2. a new entry point is chosen if the old one was deleted;
+ *   3. live slots slide down over the dead ones, keeping their order, so the
+ *      slot -> id array stays ascending and every id keeps its vector;
+ *   4. links are renumbered and the arrays shrink to fit.
+ * All scratch is allocated before step 1, so PV_NOMEM changes nothing.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+static inline int is_live(const pv_index *idx, uint32_t s) {
+  return !(idx->flags[s] & PV_SLOT_DELETED);
+}
+
+/* Step 1 for node s on layer l. cand and queue hold up to lim entries. */
+static void repair(pv_index *idx, uint32_t s, int l, pv_pair *cand, uint32_t *queue,
+                   uint32_t lim) {
+  uint32_t *ln = pv__links(idx, s, l);
+  uint32_t i, nc = 0, nq = 0;
+  for (i = 1; i <= ln[0]; i++)
+    if (!is_live(idx, ln[i])) break;
+  if (i > ln[0]) return; /* nothing deleted here */
+
+  pv__visit_reset(idx);
+  pv__visited(idx, s);
+  for (i = 1; i <= ln[0]; i++) {
+    uint32_t t = ln[i];
+    if (pv__visited(idx, t)) continue;
+    if (is_live(idx, t)) cand[nc++].s = t;
+    else queue[nq++] = t;
+  }
+  for (uint32_t qi = 0; qi < nq && nc < lim; qi++) {
+    const uint32_t *dl = pv__links(idx, queue[qi], l);
+    for (i = 1; i <= dl[0] && nc < lim; i++) {
+      uint32_t t = dl[i];
+      if (pv__visited(idx, t)) continue;
+      if (is_live(idx, t)) cand[nc++].s = t;
+      else if (nq < lim) queue[nq++] = t;
+    }
+  }
+  uint32_t max = pv__maxlinks(idx, l);
+  if (nc <= max) {
+    /* Few enough to keep them all: no distances needed. */
+    for (i = 0; i < nc; i++) ln[1 + i] = cand[i].s;
+    ln[0] = nc;
+    return;
+  }
+  pv_ref r = pv__ref(idx, s);
+  for (i = 0; i < nc; i++) cand[i].d = pv__dist(idx, &r, cand[i].s);
+  pv__sort_pairs(cand, nc);
+  ln[0] = pv__select(idx, &r, cand, nc, max, ln + 1);
+}
+
+/* Shrink every per-slot array to `want` slots; a failed shrink keeps the
+ * larger array, which is still correct. */
+static void shrink(pv_index *idx, uint32_t want) {
+  static const int arrays[] = {PV_A_ID, PV_A_LEVEL, PV_A_FLAGS, PV_A_LINKS0, PV_A_UPPER,
+                               PV_A_VEC, PV_A_CODE, PV_A_SQ8, PV_A_VISIT};
+  void **ptr[] = {(void **)&idx->slot_id, (void **)&idx->level, (void **)&idx->flags,
+                  (void **)&idx->links0, (void **)&idx->upper, (void **)&idx->vec,
+                  (void **)&idx->code, (void **)&idx->sq8, (void **)&idx->visit};
+  size_t es[] = {sizeof(uint32_t), 1, 1, sizeof(uint32_t) * (1 + (size_t)idx->m0),
+                 sizeof(uint32_t *), idx->vec ? sizeof(float) * (size_t)idx->dim : 0,
+                 idx->code ? idx->dim : 0, idx->sq8 ? sizeof(pv_sq8) : 0, sizeof(uint16_t)};
+  uint32_t cap = UINT32_MAX;
+  for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) {
+    int a = arrays[i];
+    if (!es[i]) continue;
+    if (idx->acap[a] > want) {
+      void *q = pv__realloc(idx, *ptr[i], es[i] * idx->acap[a], es[i] * want);
+      if (q) {
+        *ptr[i] = q;
+        idx->acap[a] = want;
+      }
+    }
+    if (idx->acap[a] < cap) cap = idx->acap[a];
+  }
+  idx->cap = cap;
+}
+
+int pv_compact(pv_index *idx) {
+  uint32_t n = idx->n;
+  if (idx->live == n) return pv__error(idx, PV_OK, NULL);
+
+  /* Candidates of one repair: the live links plus up to m0 links from each
+   * of up to m0 tombstones reached, which covers one full ring of deleted
+   * neighbours. */
+  uint32_t lim = idx->m0 * (idx->m0 + 1);
+  uint32_t *remap = pv__malloc(idx, sizeof(uint32_t) * n);
+  pv_pair *cand = pv__malloc(idx, sizeof(pv_pair) * lim);
+  uint32_t *queue = pv__malloc(idx, sizeof(uint32_t) * lim);
+  if (!remap || !cand || !queue) {
+    pv__free(idx, remap, sizeof(uint32_t) * n);
+    pv__free(idx, cand, sizeof(pv_pair) * lim);
+    pv__free(idx, queue, sizeof(uint32_t) * lim);
+    return pv__error(idx, PV_NOMEM, "out of memory compacting %u slots", n);
+  }
+
+  /* 1. repair */
+  for (uint32_t s = 0; s < n; s++) {
+    if (!is_live(idx, s)) continue;
+    for (int l = 0; l <= idx->level[s]; l++) repair(idx, s, l, cand, queue, lim);
+  }
+
+  /* 2. entry point: the live node on the highest layer (first such slot) */
+  if (idx->entry != PV_NONE && !is_live(idx, idx->entry)) {
+    uint32_t best = PV_NONE;
+    for (uint32_t s = 0; s < n; s++)
+      if (is_live(idx, s) && (best == PV_NONE || idx->level[s] > idx->level[best])) best = s;
+    idx->entry = best;
+    idx->max_level = best == PV_NONE ? -1 : idx->level[best];
+  }
+
+  /* 3. slide live slots down */
+  uint32_t j = 0;
+  size_t dim = idx->dim, lw = 1 + (size_t)idx->m0;
+  for (uint32_t s = 0; s < n; s++) {
+    if (!is_live(idx, s)) {
+      remap[s] = PV_NONE;
+      pv__free(idx, idx->upper[s], sizeof(uint32_t) * idx->level[s] * (1 + (size_t)idx->m));
+      idx->upper[s] = NULL;
+      continue;
+    }
+    remap[s] = j;
+    if (j != s) {
+      idx->slot_id[j] = idx->slot_id[s];
+      idx->level[j] = idx->level[s];
+      idx->flags[j] = idx->flags[s];
+      memcpy(idx->links0 + j * lw, idx->links0 + s * lw, sizeof(uint32_t) * lw);
+      idx->upper[j] = idx->upper[s];
+      idx->upper[s] = NULL;
+      if (idx->vec) memcpy(idx->vec + j * dim, idx->vec + s * dim, sizeof(float) * dim);
+      if (idx->code) {
+        memcpy(idx->code + j * dim, idx->code + s * dim, dim);
+        idx->sq8[j] = idx->sq8[s];
+      }
+    }
+    j++;
+  }
+
+  /* 4. renumber links; repair left only live targets, but stay defensive */
+  for (uint32_t s = 0; s < j; s++) {
+    for (int l = 0; l <= idx->level[s]; l++) {
+      uint32_t *ln = pv__links(idx, s, l);
+      uint32_t w = 0;
+      for (uint32_t i = 1; i <= ln[0]; i++)
+        if (remap[ln[i]] != PV_NONE) ln[1 + w++] = remap[ln[i]];
+      ln[0] = w;
+    }
+  }
+  if (idx->entry != PV_NONE) idx->entry = remap[idx->entry];
+  idx->n = j;
+  pv__free(idx, remap, sizeof(uint32_t) * n);
+  pv__free(idx, cand, sizeof(pv_pair) * lim);
+  pv__free(idx, queue, sizeof(uint32_t) * lim);
+  shrink(idx, j < 16 ? 16 : j);
+  return pv__error(idx, PV_OK, NULL);
+}

@@ -1,0 +1,52 @@
+/*
+ * Distance kernels. distance.c holds the scalar reference and the one place
+ * that picks a kernel set; each instruction set has its own file. The index
+ * reads the chosen set once, at pv_new, and keeps the pointer.
+ *
+ * Every kernel returns bit-for-bit what the reference returns: the f32
+ * kernels follow one canonical order of operations (see distance.c), the u8
+ * kernel is exact integer arithmetic. Tests compare them with ==.
+ */
+#ifndef PV_DISTANCE_H
+#define PV_DISTANCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct pv_kernels {
+  const char *name;
+  /* sum of a[i] * b[i] */
+  float (*dot_f32)(const float *a, const float *b, size_t n);
+  /* sum of (a[i] - b[i])^2 */
+  float (*l2_f32)(const float *a, const float *b, size_t n);
+  /* sum of a[i] * b[i] on u8 codes, exact. n <= 65536 keeps it below 2^32
+   * (65536 * 255 * 255 < 2^32), which is why PV_MAX_DIM is 65536. */
+  uint32_t (*dot_u8)(const uint8_t *a, const uint8_t *b, size_t n);
+} pv_kernels;
+
+/* Fold 32 partial sums by the canonical tree (lanes j and j+16, then j and
+ * j+8, j and j+4, j and j+2, then the last two). Every f32 kernel ends here
+ * or in a SIMD sequence that performs exactly these additions. */
+float pv_fold32(const float *lanes);
+
+/* The scalar reference: plain loops, the definition of every kernel. */
+extern const pv_kernels pv_kernels_scalar;
+
+#if defined(__x86_64__) || defined(__i386__)
+#define PV_HAVE_AVX2 1
+/* AVX2 + FMA kernels (distance_avx2.c); only call them when
+ * pv_avx2_usable() says the CPU has both. */
+extern const pv_kernels pv_kernels_avx2;
+int pv_avx2_usable(void);
+#endif
+
+#if defined(__wasm_simd128__)
+#define PV_HAVE_SIMD128 1
+extern const pv_kernels pv_kernels_simd128;
+#endif
+
+/* The best set this build and CPU support. Pure: the answer never changes
+ * during a run, so callers may cache it. */
+const pv_kernels *pv_kernels_best(void);
+
+#endif /* PV_DISTANCE_H */

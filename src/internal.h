@@ -1,0 +1,180 @@
+/*
+ * Internal definitions shared by the files of the core. Nothing here is
+ * public; the public contract is include/pocketvec.h.
+ *
+ * Layout of an index. Every node lives in a slot, 0 .. n-1. Slots are filled
+ * in insertion order and ids are issued in increasing order, so slot_id[] is
+ * always strictly ascending: compaction removes slots but keeps their order.
+ * That gives stable ids with no hash table: id -> slot is a binary search,
+ * and slot -> id is an array read on the hot path.
+ *
+ * Per slot, in parallel arrays (struct of arrays, so a search touches only
+ * what it needs): id, level, flags, the layer-0 link list, a pointer to the
+ * upper-layer link lists (NULL at level 0), and the vector (F32 floats, or
+ * SQ8 codes plus their 16-byte parameters).
+ *
+ * A link list is { count, link[0..max-1] } in uint32 words.
+ */
+#ifndef PV_INTERNAL_H
+#define PV_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pocketvec.h"
+#include "distance.h"
+
+#define PV_NONE UINT32_MAX       /* no slot / no id */
+#define PV_MAX_LEVEL 15          /* levels 0..15: P(level > 15) = m^-16 */
+#define PV_SLOT_DELETED 1u
+#define PV_MSG_SIZE 200
+
+/* SQ8 parameters of one vector: x[i] ~= lo + step * code[i].
+ * sum = sum of the codes; aux = squared norm of the dequantized vector (L2)
+ * or its inverse norm (cosine), unused for dot. */
+typedef struct pv_sq8 {
+  float lo, step, sum, aux;
+} pv_sq8;
+
+/* A vector in the form the index stores, used as the "query" side of a
+ * distance: a stored node, or a query prepared by pv__prepare_query. */
+typedef struct pv_ref {
+  const float *f;     /* F32 */
+  const uint8_t *c;   /* SQ8 codes */
+  const pv_sq8 *p;    /* SQ8 parameters */
+} pv_ref;
+
+/* (distance, slot) pair; heaps and sorts order by distance, then slot, which
+ * is the id order, so equal distances come out by ascending id. */
+typedef struct pv_pair {
+  float d;
+  uint32_t s;
+} pv_pair;
+
+/* The arrays that grow with the slot count, in one place so growth and
+ * compaction treat them alike. */
+enum {
+  PV_A_ID, PV_A_LEVEL, PV_A_FLAGS, PV_A_LINKS0, PV_A_UPPER, PV_A_VEC,
+  PV_A_CODE, PV_A_SQ8, PV_A_VISIT, PV_A_COUNT
+};
+
+struct pv_index {
+  pv_allocator alloc;        /* captured at pv_new */
+  size_t mem;                /* bytes currently allocated by this index */
+
+  /* settings */
+  pv_options opt;            /* as validated; ef_construction as used */
+  uint32_t dim;
+  uint32_t m, m0;            /* max links on upper layers / on layer 0 */
+  const pv_kernels *k;
+
+  /* slots */
+  uint32_t n;                /* slots in use: live + tombstones */
+  uint32_t live;
+  uint32_t cap;              /* slots every array can hold */
+  uint32_t acap[PV_A_COUNT]; /* slots each array can hold (>= cap) */
+  uint32_t next_id;
+  uint32_t *slot_id;         /* [cap] ascending */
+  uint8_t *level;            /* [cap] */
+  uint8_t *flags;            /* [cap] PV_SLOT_DELETED */
+  uint32_t *links0;          /* [cap * (1 + m0)] */
+  uint32_t **upper;          /* [cap] level*(1+m) words each, or NULL */
+  float *vec;                /* F32: [cap * dim] */
+  uint8_t *code;             /* SQ8: [cap * dim] */
+  pv_sq8 *sq8;               /* SQ8: [cap] */
+  uint32_t entry;            /* entry point slot, PV_NONE when n == 0 */
+  int max_level;
+  uint64_t rng;
+
+  /* scratch, owned by the index; contents never outlive a call */
+  uint16_t *visit;           /* [cap] visit epochs */
+  uint16_t epoch;
+  float *qf;                 /* [dim] prepared query; SQ8: normalising buffer */
+  uint8_t *qc;               /* [dim] prepared query codes (SQ8) */
+  pv_sq8 qp;
+  pv_pair *scratch;          /* one block of 3 * heap_cap pairs: */
+  pv_pair *heap_w;           /*   results, a max-heap */
+  pv_pair *heap_c;           /*   candidates, a min-heap */
+  pv_pair *sel;              /*   neighbour selection and sorted output */
+  uint32_t heap_cap;         /* = ef + m0 + 1 for the largest ef so far */
+
+  /* last status */
+  int errcode;
+  char errmsg[PV_MSG_SIZE];
+};
+
+/* ---- index.c: memory and errors ---------------------------------------- */
+void *pv__malloc(pv_index *idx, size_t size);
+void *pv__realloc(pv_index *idx, void *p, size_t old_size, size_t new_size);
+void pv__free(pv_index *idx, void *p, size_t size);
+/* Set the status and message of idx and return code. PV_OK clears. */
+int pv__error(pv_index *idx, int code, const char *fmt, ...);
+/* Size of a*b*c bytes, or 0 if it does not fit in size_t. */
+size_t pv__mul3(size_t a, size_t b, size_t c);
+/* Slot of a live or tombstoned id, or PV_NONE. */
+uint32_t pv__slot_of(const pv_index *idx, uint32_t id);
+/* Grow every per-slot array to hold at least `need` slots. PV_OK/PV_NOMEM;
+ * on failure the index is unchanged apart from larger arrays. */
+int pv__reserve(pv_index *idx, uint32_t need);
+/* Make the search scratch hold ef results. PV_OK/PV_NOMEM. */
+int pv__reserve_search(pv_index *idx, uint32_t ef);
+/* Start a new visit epoch: afterwards no slot counts as visited. */
+void pv__visit_reset(pv_index *idx);
+
+static inline uint32_t *pv__links(const pv_index *idx, uint32_t s, int l) {
+  return l == 0 ? idx->links0 + (size_t)s * (1 + idx->m0)
+                : idx->upper[s] + (size_t)(l - 1) * (1 + idx->m);
+}
+static inline uint32_t pv__maxlinks(const pv_index *idx, int l) {
+  return l == 0 ? idx->m0 : idx->m;
+}
+static inline int pv__visited(pv_index *idx, uint32_t s) {
+  if (idx->visit[s] == idx->epoch) return 1;
+  idx->visit[s] = idx->epoch;
+  return 0;
+}
+
+/* ---- store.c: vectors --------------------------------------------------- */
+/* Check that v has no NaN/Inf and (cosine) is not zero; on failure set the
+ * message and return PV_INVALID. kind names v in the message: PV_V_ONE "the
+ * vector", PV_V_QUERY "the query", PV_V_BATCH "vector i". */
+enum { PV_V_ONE = 0, PV_V_QUERY = 1, PV_V_BATCH = 2 };
+int pv__validate(pv_index *idx, const float *v, int kind, size_t i);
+/* Store v (validated) in slot s: normalise for cosine, encode for SQ8. */
+void pv__store(pv_index *idx, uint32_t s, const float *v);
+/* Decode slot s into out (dim floats). */
+void pv__load(const pv_index *idx, uint32_t s, float *out);
+/* Prepare a validated query in the scratch buffers; returns its ref. */
+pv_ref pv__prepare_query(pv_index *idx, const float *q);
+/* The stored form of slot s as a ref. */
+pv_ref pv__ref(const pv_index *idx, uint32_t s);
+/* 1 if slot s stores exactly the vector a (byte for byte). */
+int pv__same(const pv_index *idx, const pv_ref *a, uint32_t s);
+/* Distance from a ref to slot s, in the metric of the index. */
+float pv__dist(const pv_index *idx, const pv_ref *a, uint32_t s);
+
+/* ---- hnsw.c: graph ------------------------------------------------------ */
+/* Random level for a new node, advancing *rng. */
+int pv__random_level(const pv_index *idx, uint64_t *rng);
+/* Link slot s (stored, level set, links empty) into the graph. Allocates
+ * nothing; scratch must be reserved for ef_construction. */
+void pv__insert(pv_index *idx, uint32_t s);
+/* k nearest live slots to q with beam width ef (>= k) into out (ascending).
+ * Scratch must be reserved for ef. Returns the number written. */
+size_t pv__search(pv_index *idx, const pv_ref *q, size_t k, uint32_t ef,
+                  pv_pair *out);
+/* The neighbour-selection heuristic: from cand[0..n) sorted ascending by
+ * distance to node, keep at most max that are not closer to an already
+ * kept one than to the node. Writes kept slots to out, returns how many. */
+uint32_t pv__select(const pv_index *idx, const pv_ref *node, pv_pair *cand,
+                    uint32_t n, uint32_t max, uint32_t *out);
+/* Sort pairs ascending by (distance, slot). */
+void pv__sort_pairs(pv_pair *p, size_t n);
+
+/* ---- fmt.c -------------------------------------------------------------- */
+/* A small vsnprintf for messages: %s %d %u %zu %%. Avoids pulling libc's
+ * printf (and its float formatting) into the WASM build. */
+void pv__vfmt(char *buf, size_t size, const char *fmt, va_list ap);
+
+#endif /* PV_INTERNAL_H */
