@@ -4,10 +4,10 @@
  * Deletes only mark a slot (see pv_delete), because unlinking a node at once
  * needs its in-links, which HNSW does not store. Compaction does the repair
  * in one pass instead:
- *   1. every live node that links to a tombstone on some layer gets a new
- *      list on that layer, chosen by the heuristic from its live links plus
- *      the live nodes reached through its deleted ones (following chains of
- *      tombstones breadth-first, up to a bounded number of candidates);
+ *   1. every live node that links to a tombstone on some layer keeps its
+ *      live links there, and each link to a tombstone is replaced by the
+ *      nearest live node reached through the tombstones (following chains
+ *      of tombstones breadth-first, up to a bounded number of candidates);
  *   2. a new entry point is chosen if the old one was deleted;
  *   3. live slots slide down over the dead ones, keeping their order, so the
  *      slot -> id array stays ascending and every id keeps its vector;
@@ -22,11 +22,18 @@ static inline int is_live(const pv_index *idx, uint32_t s) {
   return !(idx->flags[s] & PV_SLOT_DELETED);
 }
 
-/* Step 1 for node s on layer l. cand and queue hold up to lim entries. */
+/* Step 1 for node s on layer l: keep the live links where they are (the
+ * heuristic chose them, so they are already spread out) and refill each slot
+ * freed by a tombstone with the nearest live node reached through the
+ * tombstones. Running the full heuristic over all those candidates instead
+ * cost O(candidates x links) distances per node, as much as rebuilding the
+ * index; this costs one distance per candidate, and the benchmark's delete
+ * experiment shows no loss of recall against a fresh index.
+ * cand and queue hold up to lim entries. */
 static void repair(pv_index *idx, uint32_t s, int l, pv_pair *cand, uint32_t *queue,
                    uint32_t lim) {
   uint32_t *ln = pv__links(idx, s, l);
-  uint32_t i, nc = 0, nq = 0;
+  uint32_t i, kept = 0, nq = 0, nc = 0;
   for (i = 1; i <= ln[0]; i++)
     if (!is_live(idx, ln[i])) break;
   if (i > ln[0]) return; /* nothing deleted here */
@@ -35,11 +42,20 @@ static void repair(pv_index *idx, uint32_t s, int l, pv_pair *cand, uint32_t *qu
   pv__visited(idx, s);
   for (i = 1; i <= ln[0]; i++) {
     uint32_t t = ln[i];
-    if (pv__visited(idx, t)) continue;
-    if (is_live(idx, t)) cand[nc++].s = t;
+    pv__visited(idx, t);
+    if (is_live(idx, t)) ln[1 + kept++] = t;
     else queue[nq++] = t;
   }
+  uint32_t freed = ln[0] - kept;
+  ln[0] = kept;
+  /* Breadth-first through the tombstones: their live links are candidates,
+   * their deleted links lead further out. Past the direct deleted
+   * neighbours, go on only while candidates are short: at a few percent of
+   * deletes the tombstones already form one connected web, and walking all
+   * of it for every node cost as much as a rebuild. */
+  uint32_t direct = nq;
   for (uint32_t qi = 0; qi < nq && nc < lim; qi++) {
+    if (qi >= direct && nc >= freed) break;
     const uint32_t *dl = pv__links(idx, queue[qi], l);
     for (i = 1; i <= dl[0] && nc < lim; i++) {
       uint32_t t = dl[i];
@@ -48,17 +64,14 @@ static void repair(pv_index *idx, uint32_t s, int l, pv_pair *cand, uint32_t *qu
       else if (nq < lim) queue[nq++] = t;
     }
   }
-  uint32_t max = pv__maxlinks(idx, l);
-  if (nc <= max) {
-    /* Few enough to keep them all: no distances needed. */
-    for (i = 0; i < nc; i++) ln[1 + i] = cand[i].s;
-    ln[0] = nc;
-    return;
+  if (nc > freed) {
+    pv_ref r = pv__ref(idx, s);
+    for (i = 0; i < nc; i++) cand[i].d = pv__dist(idx, &r, cand[i].s);
+    pv__sort_pairs(cand, nc);
+    nc = freed;
   }
-  pv_ref r = pv__ref(idx, s);
-  for (i = 0; i < nc; i++) cand[i].d = pv__dist(idx, &r, cand[i].s);
-  pv__sort_pairs(cand, nc);
-  ln[0] = pv__select(idx, &r, cand, nc, max, ln + 1);
+  for (i = 0; i < nc; i++) ln[1 + kept + i] = cand[i].s;
+  ln[0] = kept + nc;
 }
 
 /* Shrink every per-slot array to `want` slots; a failed shrink keeps the
