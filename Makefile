@@ -5,6 +5,7 @@
 #   make test            C unit, model and fault-injection tests
 #   make test SANITIZE=address,undefined   the same under ASan + UBSan (build-san/)
 #   make bench           native benchmark -> bench/results/native.json
+#   make check           every test: gcc and clang builds, plain and sanitized
 
 CC       ?= cc
 OPT      ?= -O2
@@ -15,12 +16,12 @@ ALL_CFLAGS = $(WARN) $(OPT) -g -Iinclude -Isrc -Icommon $(CFLAGS)
 LDLIBS    = -lm
 
 ifneq ($(SANITIZE),)
-  BUILD = build-san
+  BUILD ?= build-san
   OPT = -O1
   ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
   LDFLAGS += -fsanitize=$(SANITIZE)
 else
-  BUILD = build
+  BUILD ?= build
 endif
 
 ARCH := $(shell $(CC) -dumpmachine)
@@ -39,7 +40,7 @@ TEST_OBJ   = $(TEST_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ    = $(CLI_SRC:%.c=$(BUILD)/%.o)
 HEADERS    = include/pocketvec.h $(wildcard src/*.h) $(wildcard common/*.h) $(wildcard tests/*.h)
 
-.PHONY: all lib cli run test bench clean
+.PHONY: all lib cli run test bench check clean
 all: lib cli
 lib: $(BUILD)/libpocketvec.a
 cli: $(BUILD)/pocketvec
@@ -78,5 +79,12 @@ $(BUILD)/bench_native: bench/bench_native.c $(COMMON_SRC) $(LIB_SRC) $(HEADERS)
 bench: $(BUILD)/bench_native
 	./$(BUILD)/bench_native $(BENCH_ARGS)
 
+# What the README's test command and CI run: the tests with gcc, the same
+# under ASan + UBSan, and everything again built by clang.
+check:
+	$(MAKE) --no-print-directory test
+	$(MAKE) --no-print-directory test SANITIZE=address,undefined
+	$(MAKE) --no-print-directory CC=clang BUILD=build-clang all test
+
 clean:
-	rm -rf build build-san build-bench
+	rm -rf build build-san build-bench build-clang

@@ -24,10 +24,10 @@ typedef struct pv_kernels {
   uint32_t (*dot_u8)(const uint8_t *a, const uint8_t *b, size_t n);
 } pv_kernels;
 
-/* Fold 32 partial sums by the canonical tree (lanes j and j+16, then j and
- * j+8, j and j+4, j and j+2, then the last two). Every f32 kernel ends here
- * or in a SIMD sequence that performs exactly these additions. */
-float pv_fold32(const float *lanes);
+/* Fold 64 partial sums by the canonical tree (lanes j and j+32, then j and
+ * j+16, j+8, j+4, j+2, then the last two). Every f32 kernel ends here or in
+ * a SIMD sequence that performs exactly these additions. */
+float pv_fold64(const float *lanes);
 
 /* The scalar reference: plain loops, the definition of every kernel. */
 extern const pv_kernels pv_kernels_scalar;

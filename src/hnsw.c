@@ -192,11 +192,20 @@ static uint32_t search_layer(pv_index *idx, const pv_ref *q, pv_pair ep, uint32_
   while (nc) {
     pv_pair c = minheap_pop(C, &nc);
     if (nw == ef && less(W[0], c)) break;
+    /* Collect the unvisited neighbours first and prefetch their vectors:
+     * a search is bound by fetching vectors from memory, and asking for all
+     * of them at once overlaps those fetches instead of paying for each in
+     * turn. */
     const uint32_t *ln = pv__links(idx, c.s, l);
-    uint32_t cnt = ln[0];
-    for (uint32_t i = 1; i <= cnt; i++) {
+    uint32_t todo[2 * PV_MAX_M], nt = 0;
+    for (uint32_t i = 1; i <= ln[0]; i++) {
       uint32_t t = ln[i];
       if (pv__visited(idx, t)) continue;
+      todo[nt++] = t;
+      pv__prefetch(idx, t);
+    }
+    for (uint32_t i = 0; i < nt; i++) {
+      uint32_t t = todo[i];
       float d = pv__dist(idx, q, t);
       pv_pair x = {d, t};
       if (nw < ef || less(x, W[0])) {

@@ -135,6 +135,23 @@ static inline int pv__visited(pv_index *idx, uint32_t s) {
   return 0;
 }
 
+/* Ask for the first bytes of slot s's vector ahead of use. */
+#ifndef PV_PREFETCH_BYTES
+#define PV_PREFETCH_BYTES 256
+#endif
+static inline void pv__prefetch(const pv_index *idx, uint32_t s) {
+#if defined(__GNUC__) || defined(__clang__)
+  const char *p = idx->vec ? (const char *)(idx->vec + (size_t)s * idx->dim)
+                           : (const char *)(idx->code + (size_t)s * idx->dim);
+  size_t bytes = idx->vec ? sizeof(float) * idx->dim : idx->dim;
+  if (bytes > PV_PREFETCH_BYTES) bytes = PV_PREFETCH_BYTES;
+  for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(p + o);
+#else
+  (void)idx;
+  (void)s;
+#endif
+}
+
 /* ---- store.c: vectors --------------------------------------------------- */
 /* Check that v has no NaN/Inf and (cosine) is not zero; on failure set the
  * message and return PV_INVALID. kind names v in the message: PV_V_ONE "the

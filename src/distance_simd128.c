@@ -1,0 +1,97 @@
+/*
+ * WebAssembly simd128 kernels. Only the WASM build compiles this file (with
+ * -msimd128); pv_kernels_best() picks it at build time there.
+ *
+ * f32: sixteen 4-wide accumulators are the 64 canonical lanes of distance.c
+ * (acc[j] holds lanes 4j .. 4j+3); multiply then add (simd128 has no fused
+ * multiply-add, and -ffp-contract=off keeps the compiler from inventing
+ * one), then the fold tree of pv_fold64 done on vectors. So results are
+ * bit-identical to the scalar reference. A tail shorter than 64 is copied
+ * into a zero-padded block: the zeros add +0 to lanes that are never -0
+ * (they start at +0, and a round-to-nearest sum is only -0 when both
+ * addends are), so they change nothing.
+ *
+ * u8: as in distance_avx2.c, each 16-bit lane is split into its even byte
+ * (AND 0x00ff) and its odd byte (shift right 8); both halves are 0..255, so
+ * they are valid signed i16 inputs for i32x4.dot_i16x8_s, which multiplies
+ * and adds pairs exactly. Each i32 lane gains at most 2 * 255 * 255 per 16
+ * bytes in each of the two accumulators, so for n <= 65536 a lane stays
+ * below 4096 * 130050 < 2^31. The eight lanes and the tail are summed in
+ * 32 bits, where the total (<= 65536 * 255 * 255 < 2^32) cannot wrap.
+ *
+ * Alternatives rejected: widening bytes with extend_low/high + extmul costs
+ * four extends per 16 bytes instead of two ANDs and two shifts, and gives
+ * the same exact answer.
+ */
+#if defined(__wasm_simd128__)
+
+#include "distance.h"
+
+#include <string.h>
+#include <wasm_simd128.h>
+
+/* The canonical fold of distance.c on the sixteen accumulators: lanes j and
+ * j+32 (s[k] + s[k+8]), j and j+16, j+8, j+4, then (0+2) + (1+3). */
+static inline float fold(const v128_t *s) {
+  v128_t b[8], c[4];
+  for (int k = 0; k < 8; k++) b[k] = wasm_f32x4_add(s[k], s[k + 8]);
+  for (int k = 0; k < 4; k++) c[k] = wasm_f32x4_add(b[k], b[k + 4]);
+  v128_t d0 = wasm_f32x4_add(c[0], c[2]), d1 = wasm_f32x4_add(c[1], c[3]);
+  v128_t r4 = wasm_f32x4_add(d0, d1);
+  v128_t r2 = wasm_f32x4_add(r4, wasm_i32x4_shuffle(r4, r4, 2, 3, 2, 3));
+  return wasm_f32x4_extract_lane(r2, 0) + wasm_f32x4_extract_lane(r2, 1);
+}
+
+static inline v128_t dot_term(const float *x, const float *y) {
+  return wasm_f32x4_mul(wasm_v128_load(x), wasm_v128_load(y));
+}
+
+static inline v128_t l2_term(const float *x, const float *y) {
+  v128_t d = wasm_f32x4_sub(wasm_v128_load(x), wasm_v128_load(y));
+  return wasm_f32x4_mul(d, d);
+}
+
+/* Both kernels: whole 64-float blocks in place, then a zero-padded copy of
+ * the tail. TERM(x, y) is the per-lane term of four floats. */
+#define KERNEL(TERM)                                                          \
+  v128_t s[16];                                                               \
+  for (int j = 0; j < 16; j++) s[j] = wasm_f32x4_splat(0.0f);                 \
+  size_t i = 0;                                                               \
+  for (; i + 64 <= n; i += 64)                                                \
+    for (int j = 0; j < 16; j++)                                              \
+      s[j] = wasm_f32x4_add(s[j], TERM(a + i + 4 * j, b + i + 4 * j));        \
+  if (i < n) {                                                                \
+    float ta[64] = {0}, tb[64] = {0};                                         \
+    memcpy(ta, a + i, sizeof(float) * (n - i));                               \
+    memcpy(tb, b + i, sizeof(float) * (n - i));                               \
+    for (int j = 0; j < 16; j++)                                              \
+      s[j] = wasm_f32x4_add(s[j], TERM(ta + 4 * j, tb + 4 * j));              \
+  }                                                                           \
+  return fold(s)
+
+static float dot_f32_simd128(const float *a, const float *b, size_t n) { KERNEL(dot_term); }
+
+static float l2_f32_simd128(const float *a, const float *b, size_t n) { KERNEL(l2_term); }
+
+static uint32_t dot_u8_simd128(const uint8_t *a, const uint8_t *b, size_t n) {
+  const v128_t lo = wasm_i16x8_splat(0x00ff);
+  v128_t even = wasm_i32x4_splat(0), odd = even;
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    v128_t va = wasm_v128_load(a + i), vb = wasm_v128_load(b + i);
+    even = wasm_i32x4_add(even, wasm_i32x4_dot_i16x8(wasm_v128_and(va, lo),
+                                                     wasm_v128_and(vb, lo)));
+    odd = wasm_i32x4_add(odd, wasm_i32x4_dot_i16x8(wasm_u16x8_shr(va, 8),
+                                                   wasm_u16x8_shr(vb, 8)));
+  }
+  v128_t t = wasm_i32x4_add(even, odd);
+  uint32_t s = (uint32_t)wasm_i32x4_extract_lane(t, 0) + (uint32_t)wasm_i32x4_extract_lane(t, 1) +
+               (uint32_t)wasm_i32x4_extract_lane(t, 2) + (uint32_t)wasm_i32x4_extract_lane(t, 3);
+  for (; i < n; i++) s += (uint32_t)a[i] * b[i];
+  return s;
+}
+
+const pv_kernels pv_kernels_simd128 = {
+    "simd128", dot_f32_simd128, l2_f32_simd128, dot_u8_simd128};
+
+#endif /* __wasm_simd128__ */
