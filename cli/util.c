@@ -1,0 +1,176 @@
+/*
+ * Helpers every subcommand uses: messages, flag parsing, number formatting,
+ * timing and a progress line. Nothing here knows about a particular command.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* ------------------------------------------------------------------------ */
+/* Messages                                                                 */
+/* ------------------------------------------------------------------------ */
+
+void cli_error(const char *fmt, ...) {
+  va_list ap;
+  fflush(stdout); /* keep stdout and stderr in order on a shared terminal */
+  fputs("pocketvec: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+}
+
+int cli_pv_error(const char *call, const pv_index *idx, int rc) {
+  cli_error("%s: %s: %s", call, pv_errstr(rc), pv_errmsg(idx));
+  return CLI_FAILED;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...) {
+  va_list ap;
+  fflush(stdout);
+  fprintf(stderr, "pocketvec %s: ", cmd);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\nRun 'pocketvec help %s' for usage.\n", cmd);
+  return CLI_USAGE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Flags                                                                    */
+/* ------------------------------------------------------------------------ */
+
+int cli_flag_value(const char *cmd, int argc, char **argv, int *i,
+                   const char *name, const char **value) {
+  const char *arg = argv[*i];
+  size_t len = strlen(name);
+  if (strncmp(arg, name, len) != 0) return 0;
+  if (arg[len] == '=') {
+    *value = arg + len + 1;
+    return 1;
+  }
+  if (arg[len] != '\0') return 0; /* "--nope" is not "--n" */
+  if (*i + 1 >= argc) {
+    cli_usage_error(cmd, "%s needs a value", name);
+    return -1;
+  }
+  *i += 1;
+  *value = argv[*i];
+  return 1;
+}
+
+int cli_parse_u64(const char *cmd, const char *flag, const char *text,
+                  uint64_t min, uint64_t max, uint64_t *out) {
+  /* strtoull accepts leading spaces and a minus sign (wrapping around), so
+   * insist on digits only before trusting it. */
+  const char *p = text;
+  if (*p == '\0') goto bad;
+  for (; *p; p++)
+    if (*p < '0' || *p > '9') goto bad;
+  errno = 0;
+  unsigned long long v = strtoull(text, NULL, 10);
+  if (errno == ERANGE || v < min || v > max) goto bad;
+  *out = (uint64_t)v;
+  return CLI_OK;
+bad:
+  {
+    char lo[32], hi[32];
+    return cli_usage_error(cmd, "%s expects a whole number from %s to %s, got '%s'", flag,
+                           cli_group(lo, min), cli_group(hi, max), text);
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Formatting and timing                                                    */
+/* ------------------------------------------------------------------------ */
+
+double cli_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+char *cli_group(char *buf, uint64_t v) {
+  char digits[24];
+  int n = snprintf(digits, sizeof digits, "%llu", (unsigned long long)v);
+  int o = 0;
+  for (int i = 0; i < n; i++) {
+    if (i > 0 && (n - i) % 3 == 0) buf[o++] = ',';
+    buf[o++] = digits[i];
+  }
+  buf[o] = '\0';
+  return buf;
+}
+
+char *cli_bytes(char *buf, double bytes) {
+  static const char *const unit[] = {"bytes", "KB", "MB", "GB", "TB"};
+  int u = 0;
+  while (bytes >= 1024.0 && u < 4) {
+    bytes /= 1024.0;
+    u++;
+  }
+  if (u == 0)
+    snprintf(buf, 32, "%.0f bytes", bytes);
+  else
+    snprintf(buf, 32, "%.1f %s", bytes, unit[u]);
+  return buf;
+}
+
+char *cli_duration(char *buf, double seconds) {
+  if (seconds >= 1.0)
+    snprintf(buf, 32, "%.2f s", seconds);
+  else if (seconds >= 0.01)
+    snprintf(buf, 32, "%.0f ms", seconds * 1e3);
+  else
+    snprintf(buf, 32, "%.1f ms", seconds * 1e3);
+  return buf;
+}
+
+double cli_percentile(const double *sorted, size_t n, double p) {
+  /* Nearest rank: the smallest sample with at least p of all samples at or
+   * below it. No interpolation, so the answer is always a measured value. */
+  double r = p * (double)n;
+  size_t rank = (size_t)r;
+  if ((double)rank < r) rank++;
+  if (rank < 1) rank = 1;
+  if (rank > n) rank = n;
+  return sorted[rank - 1];
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+void cli_sort_doubles(double *v, size_t n) { qsort(v, n, sizeof *v, cmp_double); }
+
+/* ------------------------------------------------------------------------ */
+/* Progress                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static int progress_shown;
+
+void cli_progress(const char *label, size_t done, size_t total) {
+  if (!isatty(STDERR_FILENO)) return;
+  char a[32], b[32];
+  fprintf(stderr, "\r  %s %s / %s ", label, cli_group(a, done), cli_group(b, total));
+  fflush(stderr);
+  progress_shown = 1;
+}
+
+void cli_progress_done(void) {
+  if (!progress_shown) return;
+  /* Blank the line with spaces rather than an ANSI erase: works on any
+   * terminal, and the line is never longer than this. */
+  fprintf(stderr, "\r%72s\r", "");
+  fflush(stderr);
+  progress_shown = 0;
+}
