@@ -5,7 +5,8 @@
 #   make test            C unit, model and fault-injection tests
 #   make test SANITIZE=address,undefined   the same under ASan + UBSan (build-san/)
 #   make bench           native benchmark -> bench/results/native.json
-#   make check           every test: gcc and clang builds, plain and sanitized
+#   make check           every test: C (gcc, sanitizers, clang), WASM and JS
+#   make wasm            dist/pocketvec.wasm and the JS package (wasm/wasm.mk)
 
 CC       ?= cc
 OPT      ?= -O2
@@ -79,12 +80,16 @@ $(BUILD)/bench_native: bench/bench_native.c $(COMMON_SRC) $(LIB_SRC) $(HEADERS)
 bench: $(BUILD)/bench_native
 	./$(BUILD)/bench_native $(BENCH_ARGS)
 
-# What the README's test command and CI run: the tests with gcc, the same
-# under ASan + UBSan, and everything again built by clang.
+# What the README's test command and CI run: install what is missing (the
+# wasm32 toolchain), the C tests with gcc, the same under ASan + UBSan,
+# everything again built by clang, then the WASM build and the JS package.
 check:
+	bash scripts/install-deps.sh
 	$(MAKE) --no-print-directory test
 	$(MAKE) --no-print-directory test SANITIZE=address,undefined
 	$(MAKE) --no-print-directory CC=clang BUILD=build-clang all test
+	$(MAKE) --no-print-directory test-js
 
 clean:
 	rm -rf build build-san build-bench build-clang
+include wasm/wasm.mk

@@ -3,7 +3,7 @@
  * -msimd128); pv_kernels_best() picks it at build time there.
  *
  * f32: sixteen 4-wide accumulators are the 64 canonical lanes of distance.c
- * (acc[j] holds lanes 4j .. 4j+3); multiply then add (simd128 has no fused
+ * (s[j] holds lanes 4j .. 4j+3); multiply then add (simd128 has no fused
  * multiply-add, and -ffp-contract=off keeps the compiler from inventing
  * one), then the fold tree of pv_fold64 done on vectors. So results are
  * bit-identical to the scalar reference. A tail shorter than 64 is copied
@@ -16,8 +16,9 @@
  * they are valid signed i16 inputs for i32x4.dot_i16x8_s, which multiplies
  * and adds pairs exactly. Each i32 lane gains at most 2 * 255 * 255 per 16
  * bytes in each of the two accumulators, so for n <= 65536 a lane stays
- * below 4096 * 130050 < 2^31. The eight lanes and the tail are summed in
- * 32 bits, where the total (<= 65536 * 255 * 255 < 2^32) cannot wrap.
+ * below 4096 * 130050, and the two accumulators added lane by lane below
+ * 2^31. Their four lanes and the tail are summed in 32 bits, where the
+ * total (<= 65536 * 255 * 255 < 2^32) cannot wrap.
  *
  * Alternatives rejected: widening bytes with extend_low/high + extmul costs
  * four extends per 16 bytes instead of two ANDs and two shifts, and gives
@@ -51,21 +52,25 @@ static inline v128_t l2_term(const float *x, const float *y) {
   return wasm_f32x4_mul(d, d);
 }
 
-/* Both kernels: whole 64-float blocks in place, then a zero-padded copy of
- * the tail. TERM(x, y) is the per-lane term of four floats. */
+/* Both kernels, one 64-float block per turn; the last, partial block is a
+ * zero-padded copy. One loop body for both cases keeps the module small.
+ * TERM(x, y) is the per-lane term of four floats. */
 #define KERNEL(TERM)                                                          \
   v128_t s[16];                                                               \
   for (int j = 0; j < 16; j++) s[j] = wasm_f32x4_splat(0.0f);                 \
-  size_t i = 0;                                                               \
-  for (; i + 64 <= n; i += 64)                                                \
+  float ta[64], tb[64];                                                       \
+  for (size_t i = 0; i < n; i += 64) {                                        \
+    const float *x = a + i, *y = b + i;                                       \
+    if (n - i < 64) {                                                         \
+      memset(ta, 0, sizeof ta);                                               \
+      memset(tb, 0, sizeof tb);                                               \
+      memcpy(ta, x, sizeof(float) * (n - i));                                 \
+      memcpy(tb, y, sizeof(float) * (n - i));                                 \
+      x = ta;                                                                 \
+      y = tb;                                                                 \
+    }                                                                         \
     for (int j = 0; j < 16; j++)                                              \
-      s[j] = wasm_f32x4_add(s[j], TERM(a + i + 4 * j, b + i + 4 * j));        \
-  if (i < n) {                                                                \
-    float ta[64] = {0}, tb[64] = {0};                                         \
-    memcpy(ta, a + i, sizeof(float) * (n - i));                               \
-    memcpy(tb, b + i, sizeof(float) * (n - i));                               \
-    for (int j = 0; j < 16; j++)                                              \
-      s[j] = wasm_f32x4_add(s[j], TERM(ta + 4 * j, tb + 4 * j));              \
+      s[j] = wasm_f32x4_add(s[j], TERM(x + 4 * j, y + 4 * j));                \
   }                                                                           \
   return fold(s)
 

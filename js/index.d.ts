@@ -1,0 +1,160 @@
+// Types of index.js; keep the two in step.
+
+// Symbol.dispose for projects whose TypeScript lib predates it (as
+// @types/node declares it): Index implements [Symbol.dispose] where the
+// runtime has the symbol.
+declare global {
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+}
+
+// WebAssembly.Module and .Memory where the project's lib declares them (the
+// DOM lib does; @types/node 20 does not), a plain object type otherwise.
+type WasmClass<K extends string, Otherwise> = typeof globalThis extends {
+  WebAssembly: { [P in K]: abstract new (...args: any[]) => infer T };
+}
+  ? T
+  : Otherwise;
+export type WasmModule = WasmClass<'Module', object>;
+export type WasmMemory = WasmClass<'Memory', { readonly buffer: ArrayBuffer }>;
+
+/** Status codes of the C library (include/pocketvec.h). */
+export declare const ErrorCode: Readonly<{
+  OK: 0;
+  /** internal error: a bug in pocketvec */
+  ERROR: 1;
+  /** an allocation failed (WebAssembly memory could not grow); nothing was changed */
+  NOMEM: 2;
+  /** a bad argument: NaN/Inf, zero cosine vector, k/ef, options, wrong types */
+  INVALID: 3;
+  /** a vector of the wrong dimension */
+  DIM: 4;
+  /** no live vector has that id */
+  NOTFOUND: 5;
+  /** the index fails its invariants (check()) */
+  CORRUPT: 6;
+  VERSION: 7;
+  /** the id space (2^32 - 1 ids) is used up */
+  FULL: 8;
+}>;
+
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/**
+ * Every failure of the library. `code` is the C status code, `message` the
+ * library's sentence (pv_errmsg), e.g. "the vector: element 17 is NaN".
+ * A failed call changes nothing: the index keeps working.
+ */
+export declare class PocketVecError extends Error {
+  constructor(code: number, message: string);
+  readonly name: 'PocketVecError';
+  readonly code: ErrorCodeValue;
+}
+
+/** What init() resolves to. */
+export interface ModuleInfo {
+  /** library version, "MAJOR.MINOR.PATCH" */
+  version: string;
+  /** distance kernels in use: "simd128" */
+  kernels: string;
+  /** the module's memory, shared by all indexes: to watch its size (do not write to it) */
+  memory: WasmMemory;
+}
+
+/**
+ * Load and instantiate pocketvec.wasm. Idempotent: later calls return the
+ * first call's promise (a failed init may be retried). With no argument, the
+ * pocketvec.wasm next to this module: read from disk under Node, fetched
+ * elsewhere (instantiateStreaming, falling back to bytes when the server
+ * sends the wrong MIME type). A string is resolved against this module's URL.
+ */
+export declare function init(
+  source?: string | URL | Response | ArrayBuffer | ArrayBufferView | WasmModule,
+): Promise<ModuleInfo>;
+
+export type Metric = 'cosine' | 'l2' | 'dot';
+export type Quantization = 'f32' | 'sq8';
+
+export interface IndexOptions {
+  /** 1 .. 65536; required */
+  dim: number;
+  /**
+   * Distances, smaller is closer. cosine: 1 - cos(a, b) in [0, 2] (vectors are
+   * normalised on insert); l2: squared Euclidean; dot: -(a . b).
+   * Default 'cosine'.
+   */
+  metric?: Metric;
+  /** f32: 4 bytes per dimension, exact; sq8: 1 byte per dimension + 16 per vector. Default 'f32'. */
+  quantization?: Quantization;
+  /** links per node on upper layers (layer 0 keeps 2m), 2 .. 128; default 16 */
+  m?: number;
+  /** 1 .. 65536; default 200 (raised to m if below) */
+  efConstruction?: number;
+  /** 1 .. 65536; default 64; used when search() gets no ef */
+  efSearch?: number;
+  /** random levels: same seed + same inserts = same graph, also natively. A 64-bit value. */
+  seed?: number | bigint;
+  /** slots to reserve up front (a hint; default 0 = grow as needed) */
+  capacity?: number;
+  /** compact automatically when deleted slots exceed this fraction; 0 disables; default 0.3 */
+  compactThreshold?: number;
+}
+
+export interface Hit {
+  id: number;
+  distance: number;
+}
+
+export interface SearchOptions {
+  /** beam width; 0 or absent: the index's efSearch; raised to k if below; at most 65536 */
+  ef?: number;
+}
+
+/** A vector: a Float32Array, or any array-like of numbers (converted). */
+export type Vector = Float32Array | ArrayLike<number>;
+
+/**
+ * An HNSW index living in WebAssembly memory. Not thread-safe; each worker
+ * has its own module instance. Call free() (or use `using`) when done; an
+ * index that is garbage-collected without free() is freed then.
+ */
+export declare class Index {
+  /** Throws PocketVecError (INVALID) on bad options or before init(). */
+  constructor(options: IndexOptions);
+
+  /** Add one vector (copied); returns its id. Ids are never reused. */
+  add(vector: Vector): number;
+  /**
+   * Add many vectors, all or nothing: an array of vectors, or one flat
+   * Float32Array of n * dim values. Returns the ids in order.
+   */
+  addBatch(vectors: Vector[] | Float32Array): Uint32Array;
+  /** Approximate k nearest neighbours, ascending by distance (ties by id). k = 0 or an empty index give []. */
+  search(query: Vector, k: number, options?: SearchOptions): Hit[];
+  /** Exact k nearest neighbours by brute force; same shape as search(). */
+  searchExact(query: Vector, k: number): Hit[];
+  /** Delete a vector; throws NOTFOUND for an unknown or already deleted id. */
+  delete(id: number): void;
+  /** Whether id names a live vector. */
+  has(id: number): boolean;
+  /** A copy of the stored vector: unit length under cosine, decoded under sq8. Throws NOTFOUND. */
+  get(id: number): Float32Array;
+  /** Reclaim the slots of deleted vectors now; ids do not change. */
+  compact(): void;
+  /** Validate every graph invariant; throws CORRUPT naming the first violation. */
+  check(): void;
+  /** Release the index's memory. Safe to call twice; other methods throw afterwards. */
+  free(): void;
+  [Symbol.dispose](): void;
+
+  /** live vectors */
+  readonly size: number;
+  /** deleted vectors whose slots are not yet reclaimed by compaction */
+  readonly deletedCount: number;
+  readonly dim: number;
+  readonly metric: Metric;
+  readonly quantization: Quantization;
+  /** bytes the index holds in WebAssembly memory */
+  readonly memoryUsage: number;
+}

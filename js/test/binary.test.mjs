@@ -1,0 +1,92 @@
+// What dist/pocketvec.wasm is made of: it imports nothing (so it runs in any
+// browser, with no WASI shim), exports the API and its memory, and its
+// distance kernels really are SIMD. The shipped file has no names, so the
+// function indexes come from build-wasm/pocketvec.names.wasm, the same link
+// with the name section kept; the test first checks that both have the
+// same code section, byte for byte.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+
+import { distWasm, namesWasm, need } from './helpers/paths.mjs';
+import { parseModule, decodeBody, funcIndex } from './helpers/wasm-reader.mjs';
+
+const dist = readFileSync(need(distWasm));
+const named = readFileSync(need(namesWasm));
+const D = parseModule(dist), N = parseModule(named);
+const section = (mod, bytes, name) => {
+  const s = mod.sections.find((x) => x.name === name);
+  assert.ok(s, `no ${name} section`);
+  return bytes.subarray(s.start, s.end);
+};
+
+// simd128 opcodes (after the 0xFD prefix) the kernels must use.
+const V128_LOAD = 0x00, V128_AND = 0x4e, I16X8_SHR_U = 0x8d, I32X4_ADD = 0xae,
+  I32X4_DOT_I16X8_S = 0xba, F32X4_ADD = 0xe4, F32X4_SUB = 0xe5, F32X4_MUL = 0xe6;
+// With the least number of SIMD instructions each must have: the f32 loop
+// body alone is 16 accumulators x (2 loads, mul, add); the u8 one is
+// 2 loads, 2 ands, 2 shifts, 2 dots and 2 adds.
+const KERNELS = {
+  dot_f32_simd128: [64, V128_LOAD, F32X4_MUL, F32X4_ADD],
+  l2_f32_simd128: [64, V128_LOAD, F32X4_SUB, F32X4_MUL, F32X4_ADD],
+  dot_u8_simd128: [10, V128_LOAD, V128_AND, I16X8_SHR_U, I32X4_DOT_I16X8_S, I32X4_ADD],
+};
+
+test('imports nothing: no import section at all', () => {
+  assert.deepEqual(D.imports, []);
+  assert.equal(D.sections.find((s) => s.name === 'import'), undefined);
+});
+
+test('is stripped: no custom sections (names, debug info, producers)', () => {
+  assert.deepEqual(D.sections.filter((s) => s.id === 0).map((s) => s.name), []);
+});
+
+test('exports exactly the API the JS glue uses, and its memory', () => {
+  const names = D.exports.map((e) => e.name).sort();
+  assert.deepEqual(names, ['_initialize', 'free', 'malloc', 'memory', 'pv_check', 'pv_compact',
+    'pv_contains', 'pv_count', 'pv_delete', 'pv_deleted_count', 'pv_errcode', 'pv_errmsg',
+    'pv_free', 'pv_kernels_name', 'pv_memory_usage', 'pv_version', 'pvw_add', 'pvw_add_batch',
+    'pvw_get', 'pvw_new', 'pvw_search']);
+  assert.equal(D.exports.find((e) => e.name === 'memory').kind, 'memory');
+  // One memory, growable to the wasm32 ceiling of 65536 pages (4 GiB).
+  assert.equal(D.memories.length, 1);
+  assert.equal(D.memories[0].max, 65536);
+  assert.ok(D.memories[0].min < 64, `initial memory ${D.memories[0].min} pages`);
+});
+
+test('the names build has the same code as the shipped file', () => {
+  assert.ok(N.names.size > 0, 'names build has no name section');
+  assert.ok(Buffer.compare(section(D, dist, 'code'), section(N, named, 'code')) === 0,
+    'code sections differ: the names build no longer describes dist/pocketvec.wasm');
+  assert.ok(Buffer.compare(section(D, dist, 'export'), section(N, named, 'export')) === 0);
+});
+
+for (const [name, [least, ...ops]] of Object.entries(KERNELS)) {
+  test(`${name} in dist/pocketvec.wasm is made of v128 instructions`, () => {
+    const i = funcIndex(N, name);
+    assert.ok(i >= 0, `no function ${name} in the names build`);
+    const body = D.bodies[i - D.importedFuncs];
+    const r = decodeBody(dist, body);
+    assert.ok(r.simd > 0, `${name} has no v128 instruction`);
+    assert.ok(r.simd >= least, `${name} has ${r.simd} v128 instructions, expected ${least}+`);
+    for (const op of ops)
+      assert.ok(r.simdOps.has(op), `${name} lacks SIMD opcode 0x${op.toString(16)}`);
+  });
+}
+
+test('the check tells SIMD from scalar code (a scalar function has none)', () => {
+  const i = funcIndex(N, 'pv__vfmt');
+  assert.ok(i >= 0);
+  const r = decodeBody(dist, D.bodies[i - D.importedFuncs]);
+  assert.ok(r.instructions > 50);
+  assert.equal(r.simd, 0);
+});
+
+test('every function body decodes, and the module is valid to the engine', async () => {
+  let simd = 0;
+  for (const body of D.bodies) simd += decodeBody(dist, body).simd;
+  assert.ok(simd > 0);
+  assert.ok(WebAssembly.validate(dist));
+  const { instance } = await WebAssembly.instantiate(dist, {});
+  assert.equal(typeof instance.exports.pvw_search, 'function');
+});

@@ -1,0 +1,99 @@
+// The simd128 kernels against the scalar reference, inside one WASM build
+// (build-wasm/kernels_test.wasm: the library objects of dist/pocketvec.wasm
+// plus wasm/test/kernels_test.c). f32 results must be bit-identical (the
+// canonical 64-lane order); the u8 dot product must be exact.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+
+import { kernelsWasm, need } from './helpers/paths.mjs';
+import { rng, gauss } from './helpers/data.mjs';
+
+const DIMS = [1, 3, 17, 383, 384, 768, 4096];
+const MAX = 65536;
+
+const { instance } = await WebAssembly.instantiate(readFileSync(need(kernelsWasm)), {});
+const k = instance.exports;
+k._initialize();
+const mem = () => k.memory.buffer;
+const cstr = (p) => {
+  const u8 = new Uint8Array(mem());
+  let e = p;
+  while (u8[e]) e++;
+  return String.fromCharCode(...u8.subarray(p, e));
+};
+// Two buffers with room for MAX floats and 16 bytes of slack for offsets.
+const A = k.malloc(4 * MAX + 16) >>> 0, B = k.malloc(4 * MAX + 16) >>> 0;
+assert.ok(A && B);
+
+const bits = (x) => new Uint32Array(new Float32Array([x]).buffer)[0].toString(16).padStart(8, '0');
+
+// Ways to fill a vector, each a function of the PRNG: ordinary values,
+// wide magnitudes (so the order of additions matters), cancellation,
+// subnormals, and exact small integers.
+const FILLS = {
+  gauss: (r) => gauss(r),
+  wide: (r) => gauss(r) * 10 ** Math.floor(r() * 12 - 6),
+  cancel: (r) => (r() < 0.5 ? 1e6 : -1e6) + gauss(r),
+  subnormal: (r) => gauss(r) * 1e-41,
+  ints: (r) => Math.floor(r() * 7) - 3,
+};
+
+test('the kernel set is simd128, the reference scalar', () => {
+  assert.equal(cstr(k.pvt_name(0)), 'scalar');
+  assert.equal(cstr(k.pvt_name(1)), 'simd128');
+  assert.equal(cstr(k.pv_kernels_name()), 'simd128');
+});
+
+for (const kernel of ['dot_f32', 'l2_f32']) {
+  test(`${kernel}: simd128 == scalar, bit for bit, dims ${DIMS.join(' ')} and block edges`, () => {
+    const fn = k[`pvt_${kernel}`];
+    const r = rng(kernel === 'dot_f32' ? 11 : 12);
+    let checked = 0;
+    const dims = [...DIMS, 4, 63, 64, 65, 127, 128];
+    for (const dim of dims)
+      for (const [name, fill] of Object.entries(FILLS))
+        for (let off = 0; off < 4; off++) {
+          // Unaligned starts (off floats, and a different one for b).
+          const a = A + 4 * off, b = B + 4 * ((off + 1) % 4);
+          const fa = new Float32Array(mem(), a, dim), fb = new Float32Array(mem(), b, dim);
+          for (let i = 0; i < dim; i++) {
+            fa[i] = fill(r);
+            fb[i] = fill(r);
+          }
+          const ref = fn(0, a, b, dim), got = fn(1, a, b, dim);
+          assert.ok(Number.isFinite(ref), `${name} dim ${dim}: reference is ${ref}`);
+          assert.equal(bits(got), bits(ref), `${kernel} ${name} dim ${dim} offset ${off}: ` +
+            `simd128 ${got} != scalar ${ref}`);
+          checked++;
+        }
+    assert.equal(checked, dims.length * Object.keys(FILLS).length * 4);
+  });
+}
+
+test(`dot_u8: simd128 == scalar == exact sum, dims ${DIMS.join(' ')} and ${MAX}`, () => {
+  const r = rng(13);
+  for (const dim of [...DIMS, 15, 16, 31, 32, 33, MAX])
+    for (const mode of ['random', 'max', 'zero'])
+      for (let off = 0; off < 3; off++) {
+        const a = A + off, b = B + 2 * off;
+        const ua = new Uint8Array(mem(), a, dim), ub = new Uint8Array(mem(), b, dim);
+        let exact = 0;
+        for (let i = 0; i < dim; i++) {
+          ua[i] = mode === 'max' ? 255 : mode === 'zero' ? 0 : Math.floor(r() * 256);
+          ub[i] = mode === 'max' ? 255 : mode === 'zero' ? 0 : Math.floor(r() * 256);
+          exact += ua[i] * ub[i];
+        }
+        const ref = k.pvt_dot_u8(0, a, b, dim) >>> 0, got = k.pvt_dot_u8(1, a, b, dim) >>> 0;
+        assert.equal(ref, exact, `scalar dim ${dim} ${mode}`);
+        assert.equal(got, exact, `simd128 dim ${dim} ${mode} offset ${off}`);
+      }
+});
+
+test('f32 kernels: zero length gives +0 in both sets', () => {
+  for (const kernel of ['dot_f32', 'l2_f32']) {
+    assert.ok(Object.is(k[`pvt_${kernel}`](1, A, B, 0), 0));
+    assert.ok(Object.is(k[`pvt_${kernel}`](0, A, B, 0), 0));
+  }
+  assert.equal(k.pvt_dot_u8(1, A, B, 0), 0);
+});

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The npm package as a user gets it: `npm pack` in js/, install the tarball
+# into a fresh temporary project, then import it by name from `node -e`,
+# build an index, search, and print. Checks the tarball holds exactly the
+# files the package needs. Needs no network (the package has no
+# dependencies).
+set -euo pipefail
+cd "$(dirname "$0")/../js"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+tgz=$(npm pack --silent --pack-destination "$tmp" | tail -1)
+echo "pack-smoke: packed $tgz"
+contents=$(tar -tzf "$tmp/$tgz" | sort | tr '\n' ' ')
+want="package/README.md package/index.d.ts package/index.js package/package.json package/pocketvec.wasm "
+if [ "$contents" != "$want" ]; then
+  echo "pack-smoke: tarball holds: $contents" >&2
+  echo "pack-smoke: expected:      $want" >&2
+  exit 1
+fi
+
+mkdir "$tmp/app"
+cd "$tmp/app"
+echo '{ "name": "app", "version": "1.0.0", "private": true, "type": "module" }' >package.json
+npm install --silent --no-audit --no-fund --prefer-offline "$tmp/$tgz"
+
+node -e "
+import('pocketvec').then(async ({ init, Index, PocketVecError }) => {
+  const info = await init();
+  const index = new Index({ dim: 3, metric: 'l2', quantization: 'f32' });
+  const ids = index.addBatch([[0, 0, 0], [1, 0, 0], [0, 2, 0], [5, 5, 5]]);
+  const hits = index.search(new Float32Array([0.9, 0.1, 0]), 2);
+  let err;
+  try { index.add([1, 2]); } catch (e) { err = e; }
+  if (!(err instanceof PocketVecError) || hits[0].id !== 1) throw new Error('unexpected result');
+  console.log('pocketvec', info.version, info.kernels, 'ids', [...ids].join(','),
+              'hits', JSON.stringify(hits), 'error:', err.message);
+  index.free();
+});
+"
+# The types resolve through the exports map.
+test -f node_modules/pocketvec/index.d.ts
+echo "pack-smoke: installed pocketvec $(node -p "require('pocketvec/package.json').version")"
+echo "pack-smoke: ok"

@@ -1,0 +1,115 @@
+# pocketvec: the WebAssembly build and the JS package. Included from the top
+# Makefile (`include wasm/wasm.mk`), whose LIB_SRC, WARN, HEADERS, BUILD,
+# CC and LDLIBS it uses.
+#
+#   make wasm            dist/pocketvec.wasm (+ a copy in js/ for the package)
+#   make test-js         the JS package's tests (node --test), the size budget,
+#                        and npm pack installed into a fresh directory
+#   make wasm-size       gzip -9 sizes of the .wasm and the JS glue, vs budget
+#   make wasm-deps       install the Debian packages the build needs
+#   make test-browser    the package in headless Chromium (needs chromium)
+#
+# Toolchain: clang-14's wasm32 target and wasm-ld (no emscripten), libc from
+# Debian's wasi-libc, builtins from libclang-rt-14-dev-wasm32 (found by the
+# clang driver in its resource directory). No WASI function is called at run
+# time: the module imports nothing (js/test checks the import section).
+#
+# Read at most once, so `make -f Makefile -f wasm/wasm.mk` (what js/'s npm
+# scripts run) works whether or not the top Makefile includes this file.
+ifndef PV_WASM_MK
+PV_WASM_MK := 1
+
+WASM_CC     ?= clang-14
+WASM_BUILD  ?= build-wasm
+WASM_TARGET  = --target=wasm32-wasi
+WASM_CFLAGS  = $(WASM_TARGET) $(WARN) -O3 -msimd128 -mbulk-memory \
+               -ffunction-sections -fdata-sections -Iinclude -Isrc
+# The size budget (.wasm + JS glue <= 20 KB gzip) is tight: everything but
+# the hand-written kernels is built without loop unrolling and without the
+# auto-vectoriser. That saves 1.1 KB gzip; the loops it affects (validate,
+# normalise, encode, the graph walk) are O(dim) per call or bound by memory,
+# and the distance kernels, where the time goes, keep full -O3.
+WASM_SMALL   = -fno-unroll-loops -fno-vectorize -fno-slp-vectorize
+# A reactor: crt1-reactor.o defines _initialize, which JS calls once; no
+# _start, and no per-export ctor/dtor wrappers as a "command" would get.
+# Exports are named explicitly, everything else is garbage-collected. The
+# memory is exported ("memory") and grows when malloc asks for more, up to
+# the wasm32 ceiling of 4 GiB.
+WASM_LDFLAGS = $(WASM_TARGET) -mexec-model=reactor -Wl,--no-entry -Wl,--gc-sections \
+               -Wl,--max-memory=4294967296 -Wl,-z,stack-size=65536
+WASM_EXPORTS = malloc free pv_free pv_errmsg pv_errcode pv_count pv_deleted_count \
+               pv_memory_usage pv_contains pv_delete pv_compact pv_check pv_version \
+               pv_kernels_name
+WASM_EXPORT_FLAGS = $(addprefix -Wl$(comma)--export=,$(WASM_EXPORTS))
+comma := ,
+
+WASM_LIB_SRC = $(filter-out src/distance_avx2.c,$(LIB_SRC)) src/distance_simd128.c
+WASM_LIB_OBJ = $(WASM_LIB_SRC:%.c=$(WASM_BUILD)/%.o)
+# Objects depend on this file too, so a change of flags rebuilds them.
+WASM_HEADERS = $(HEADERS) $(wildcard wasm/*.h) wasm/wasm.mk
+
+.PHONY: wasm wasm-deps wasm-size test-js test-js-deps js-pack-test test-browser clean-wasm
+
+wasm: dist/pocketvec.wasm js/pocketvec.wasm
+
+wasm-deps:
+	bash scripts/install-deps.sh
+
+$(WASM_BUILD)/%.o: %.c $(WASM_HEADERS)
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_CFLAGS) $(WASM_SMALL) -c $< -o $@
+
+$(WASM_BUILD)/src/distance_simd128.o: src/distance_simd128.c $(WASM_HEADERS)
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_CFLAGS) -c $< -o $@
+
+# The shipped module: stripped of names and debug info.
+dist/pocketvec.wasm: $(WASM_LIB_OBJ) $(WASM_BUILD)/wasm/exports.o
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_LDFLAGS) -Wl,--strip-all $(WASM_EXPORT_FLAGS) $^ -o $@
+
+# The same link with the name section kept: same code section byte for byte,
+# so the tests can tell which function is which in dist/pocketvec.wasm.
+$(WASM_BUILD)/pocketvec.names.wasm: $(WASM_LIB_OBJ) $(WASM_BUILD)/wasm/exports.o
+	$(WASM_CC) $(WASM_LDFLAGS) $(WASM_EXPORT_FLAGS) $^ -o $@
+
+# The kernels one by one, for the scalar-vs-simd128 test.
+$(WASM_BUILD)/kernels_test.wasm: $(WASM_LIB_OBJ) $(WASM_BUILD)/wasm/test/kernels_test.o
+	$(WASM_CC) $(WASM_LDFLAGS) -Wl,--export=malloc -Wl,--export=free \
+	  -Wl,--export=pv_kernels_name $^ -o $@
+
+js/pocketvec.wasm: dist/pocketvec.wasm
+	cp $< $@
+
+# Native reference for the WASM-vs-native test: same library, built natively.
+$(BUILD)/pv_native_ref: wasm/test/native_ref.c $(BUILD)/libpocketvec.a
+	$(CC) $(ALL_CFLAGS) $< $(BUILD)/libpocketvec.a $(LDFLAGS) $(LDLIBS) -o $@
+
+# Everything js/test needs (npm test runs this first, as its pretest).
+test-js-deps: wasm $(WASM_BUILD)/pocketvec.names.wasm $(WASM_BUILD)/kernels_test.wasm \
+              $(BUILD)/pv_native_ref
+
+wasm-size: wasm
+	bash scripts/size-budget.sh
+
+js-pack-test: wasm
+	bash scripts/pack-smoke.sh
+
+# npm test's pretest runs `make test-js-deps` again: a no-op by then.
+test-js: test-js-deps
+	cd js && PV_NATIVE_REF=$(abspath $(BUILD)/pv_native_ref) npm test
+	bash scripts/size-budget.sh
+	bash scripts/pack-smoke.sh
+
+# The package in headless Chromium (main thread, bytes fallback, Web
+# Worker). Needs Debian's chromium, which install-deps.sh leaves out (large):
+# apt-get install chromium.
+test-browser: wasm
+	node scripts/browser-smoke.mjs
+
+clean-wasm:
+	rm -rf $(WASM_BUILD) dist js/pocketvec.wasm
+
+clean: clean-wasm
+
+endif # PV_WASM_MK
