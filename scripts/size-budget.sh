@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The size budget of the JS package: pocketvec.wasm + the JS glue (index.js)
-# must be at most 20 KiB together after gzip -9. Prints both numbers and the
+# must be at most 20 KB (20,000 bytes) together after gzip -9. Prints both numbers and the
 # total; exits 1 above budget. Run from anywhere; `make wasm-size` builds first.
-#   BUDGET=bytes overrides the budget (default 20480).
+#   BUDGET=bytes overrides the budget (default 20000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-budget=${BUDGET:-20480}
+budget=${BUDGET:-20000}
 wasm=dist/pocketvec.wasm
 glue=js/index.js
 for f in "$wasm" "$glue"; do

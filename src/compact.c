@@ -74,33 +74,6 @@ static void repair(pv_index *idx, uint32_t s, int l, pv_pair *cand, uint32_t *qu
   ln[0] = kept + nc;
 }
 
-/* Shrink every per-slot array to `want` slots; a failed shrink keeps the
- * larger array, which is still correct. */
-static void shrink(pv_index *idx, uint32_t want) {
-  static const int arrays[] = {PV_A_ID, PV_A_LEVEL, PV_A_FLAGS, PV_A_LINKS0, PV_A_UPPER,
-                               PV_A_VEC, PV_A_CODE, PV_A_SQ8, PV_A_VISIT};
-  void **ptr[] = {(void **)&idx->slot_id, (void **)&idx->level, (void **)&idx->flags,
-                  (void **)&idx->links0, (void **)&idx->upper, (void **)&idx->vec,
-                  (void **)&idx->code, (void **)&idx->sq8, (void **)&idx->visit};
-  size_t es[] = {sizeof(uint32_t), 1, 1, sizeof(uint32_t) * (1 + (size_t)idx->m0),
-                 sizeof(uint32_t *), idx->vec ? sizeof(float) * (size_t)idx->dim : 0,
-                 idx->code ? idx->dim : 0, idx->sq8 ? sizeof(pv_sq8) : 0, sizeof(uint16_t)};
-  uint32_t cap = UINT32_MAX;
-  for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) {
-    int a = arrays[i];
-    if (!es[i]) continue;
-    if (idx->acap[a] > want) {
-      void *q = pv__realloc(idx, *ptr[i], es[i] * idx->acap[a], es[i] * want);
-      if (q) {
-        *ptr[i] = q;
-        idx->acap[a] = want;
-      }
-    }
-    if (idx->acap[a] < cap) cap = idx->acap[a];
-  }
-  idx->cap = cap;
-}
-
 int pv_compact(pv_index *idx) {
   uint32_t n = idx->n;
   if (idx->live == n) return pv__error(idx, PV_OK, NULL);
@@ -136,7 +109,7 @@ int pv_compact(pv_index *idx) {
 
   /* 3. slide live slots down */
   uint32_t j = 0;
-  size_t dim = idx->dim, lw = 1 + (size_t)idx->m0;
+
   for (uint32_t s = 0; s < n; s++) {
     if (!is_live(idx, s)) {
       remap[s] = PV_NONE;
@@ -149,14 +122,11 @@ int pv_compact(pv_index *idx) {
       idx->slot_id[j] = idx->slot_id[s];
       idx->level[j] = idx->level[s];
       idx->flags[j] = idx->flags[s];
-      memcpy(idx->links0 + j * lw, idx->links0 + s * lw, sizeof(uint32_t) * lw);
+      memcpy(pv__links(idx, j, 0), pv__links(idx, s, 0), sizeof(uint32_t) * idx->lwords);
       idx->upper[j] = idx->upper[s];
       idx->upper[s] = NULL;
-      if (idx->vec) memcpy(idx->vec + j * dim, idx->vec + s * dim, sizeof(float) * dim);
-      if (idx->code) {
-        memcpy(idx->code + j * dim, idx->code + s * dim, dim);
-        idx->sq8[j] = idx->sq8[s];
-      }
+      memcpy(pv__vecp(idx, j), pv__vecp(idx, s), idx->vbytes);
+      if (idx->sq8) idx->sq8[j] = idx->sq8[s];
     }
     j++;
   }
@@ -176,6 +146,6 @@ int pv_compact(pv_index *idx) {
   pv__free(idx, remap, sizeof(uint32_t) * n);
   pv__free(idx, cand, sizeof(pv_pair) * lim);
   pv__free(idx, queue, sizeof(uint32_t) * lim);
-  shrink(idx, j < 16 ? 16 : j);
+  pv__shrink(idx, j);
   return pv__error(idx, PV_OK, NULL);
 }

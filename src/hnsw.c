@@ -7,8 +7,8 @@
  *
  * Deleted nodes (tombstones) stay in the graph until compaction. Searches
  * walk through them, because they still connect their neighbourhoods, but
- * never return them; new nodes never link to them; and a node whose full
- * link list is re-selected drops them on the way.
+ * never return them; inserts may link to them like to any node; and a node
+ * whose full link list is re-selected drops them on the way.
  */
 #include <string.h>
 
@@ -180,15 +180,19 @@ static void greedy(const pv_index *idx, const pv_ref *q, uint32_t *cur, float *d
   }
 }
 
-/* Beam search of layer l from one entry point. Leaves the ef closest live
- * nodes found in idx->heap_w as a max-heap and returns their number. */
-static uint32_t search_layer(pv_index *idx, const pv_ref *q, pv_pair ep, uint32_t ef, int l) {
+/* Beam search of layer l from one entry point. Leaves the ef closest nodes
+ * found in idx->heap_w as a max-heap and returns their number: only live
+ * ones for a user's search (live_only), tombstones too for an insert, which
+ * must be able to link in even where every node around is deleted (the
+ * links to tombstones are repaired by compaction). */
+static uint32_t search_layer(pv_index *idx, const pv_ref *q, pv_pair ep, uint32_t ef, int l,
+                             int live_only) {
   pv_pair *W = idx->heap_w, *C = idx->heap_c;
   uint32_t nw = 0, nc = 0, ccap = idx->heap_cap;
   pv__visit_reset(idx);
   pv__visited(idx, ep.s);
   cand_push(C, &nc, ccap, ep, NULL);
-  if (is_live(idx, ep.s)) maxheap_push(W, &nw, ep);
+  if (!live_only || is_live(idx, ep.s)) maxheap_push(W, &nw, ep);
   while (nc) {
     pv_pair c = minheap_pop(C, &nc);
     if (nw == ef && less(W[0], c)) break;
@@ -210,7 +214,7 @@ static uint32_t search_layer(pv_index *idx, const pv_ref *q, pv_pair ep, uint32_
       pv_pair x = {d, t};
       if (nw < ef || less(x, W[0])) {
         cand_push(C, &nc, ccap, x, nw == ef ? &W[0] : NULL);
-        if (!is_live(idx, t)) continue;
+        if (live_only && !is_live(idx, t)) continue;
         if (nw < ef) {
           maxheap_push(W, &nw, x);
         } else {
@@ -229,7 +233,7 @@ size_t pv__search(pv_index *idx, const pv_ref *q, size_t k, uint32_t ef, pv_pair
   float d = pv__dist(idx, q, cur);
   for (int l = idx->max_level; l > 0; l--) greedy(idx, q, &cur, &d, l);
   pv_pair ep = {d, cur};
-  uint32_t nw = search_layer(idx, q, ep, ef, 0);
+  uint32_t nw = search_layer(idx, q, ep, ef, 0, 1);
   maxheap_sort(idx->heap_w, nw);
   size_t n = nw < k ? nw : k;
   memmove(out, idx->heap_w, sizeof(pv_pair) * n);
@@ -315,7 +319,7 @@ void pv__insert(pv_index *idx, uint32_t s) {
   for (int l = idx->max_level; l > L; l--) greedy(idx, &q, &cur, &d, l);
   pv_pair ep = {d, cur};
   for (int l = L < idx->max_level ? L : idx->max_level; l >= 0; l--) {
-    uint32_t nw = search_layer(idx, &q, ep, idx->opt.ef_construction, l);
+    uint32_t nw = search_layer(idx, &q, ep, idx->opt.ef_construction, l, 0);
     pv_pair *W = idx->heap_w;
     maxheap_sort(W, nw);
     uint32_t *ln = pv__links(idx, s, l);

@@ -178,6 +178,10 @@ int pv_new(const pv_options *opts, pv_index **out) {
   idx->m = opts->m;
   idx->m0 = 2 * opts->m;
   idx->k = pv_kernels_best();
+  idx->vbytes = opts->storage == PV_F32 ? sizeof(float) * (size_t)opts->dim : opts->dim;
+  idx->lwords = 1 + (size_t)idx->m0;
+  idx->bshift = PV_BLOCK_MAX_SHIFT;
+  while (idx->bshift > 0 && (idx->vbytes << idx->bshift) > PV_BLOCK_BYTES) idx->bshift--;
   idx->entry = PV_NONE;
   idx->max_level = -1;
   idx->rng = opts->seed;
@@ -206,10 +210,7 @@ static size_t elem_size(const pv_index *idx, int a) {
     case PV_A_ID: return sizeof(uint32_t);
     case PV_A_LEVEL: return 1;
     case PV_A_FLAGS: return 1;
-    case PV_A_LINKS0: return sizeof(uint32_t) * (1 + (size_t)idx->m0);
     case PV_A_UPPER: return sizeof(uint32_t *);
-    case PV_A_VEC: return idx->opt.storage == PV_F32 ? sizeof(float) * (size_t)idx->dim : 0;
-    case PV_A_CODE: return idx->opt.storage == PV_SQ8 ? idx->dim : 0;
     case PV_A_SQ8: return idx->opt.storage == PV_SQ8 ? sizeof(pv_sq8) : 0;
     case PV_A_VISIT: return sizeof(uint16_t);
     default: return 0;
@@ -221,13 +222,51 @@ static void **array_ptr(pv_index *idx, int a) {
     case PV_A_ID: return (void **)&idx->slot_id;
     case PV_A_LEVEL: return (void **)&idx->level;
     case PV_A_FLAGS: return (void **)&idx->flags;
-    case PV_A_LINKS0: return (void **)&idx->links0;
     case PV_A_UPPER: return (void **)&idx->upper;
-    case PV_A_VEC: return (void **)&idx->vec;
-    case PV_A_CODE: return (void **)&idx->code;
     case PV_A_SQ8: return (void **)&idx->sq8;
     default: return (void **)&idx->visit;
   }
+}
+
+/* Layout of a block of `slots` slots: vectors, then the link lists at the
+ * next multiple of 64 bytes (codes of an odd dim would misalign them). */
+static size_t links_offset(const pv_index *idx, uint32_t slots) {
+  return (idx->vbytes * slots + 63) & ~(size_t)63;
+}
+static size_t block_bytes(const pv_index *idx, uint32_t slots) {
+  return links_offset(idx, slots) + sizeof(uint32_t) * idx->lwords * slots;
+}
+static size_t full_block_bytes(const pv_index *idx) { return block_bytes(idx, 1u << idx->bshift); }
+static size_t nth_block_bytes(const pv_index *idx, uint32_t b) {
+  return b + 1 == idx->nblk ? idx->last_bytes : full_block_bytes(idx);
+}
+
+/* Resize the last block to `slots` (>= the slots in use in it), moving its
+ * link lists to their new offset. PV_OK, or PV_NOMEM with nothing changed.
+ * A shrink whose realloc fails keeps the larger allocation, which is fine:
+ * last_bytes says what is really allocated. */
+static int resize_last(pv_index *idx, uint32_t slots) {
+  pv_block *b = &idx->blk[idx->nblk - 1];
+  size_t old_off = links_offset(idx, idx->last), new_off = links_offset(idx, slots);
+  size_t keep = sizeof(uint32_t) * idx->lwords * (slots < idx->last ? slots : idx->last);
+  size_t bytes = block_bytes(idx, slots);
+  if (slots < idx->last) {
+    memmove(b->v + new_off, b->v + old_off, keep);
+    uint8_t *v = pv__realloc(idx, b->v, idx->last_bytes, bytes);
+    if (v) {
+      b->v = v;
+      idx->last_bytes = bytes;
+    }
+  } else {
+    uint8_t *v = pv__realloc(idx, b->v, idx->last_bytes, bytes);
+    if (!v) return PV_NOMEM;
+    b->v = v;
+    idx->last_bytes = bytes;
+    memmove(b->v + new_off, b->v + old_off, keep);
+  }
+  b->l = (uint32_t *)(b->v + new_off);
+  idx->last = slots;
+  return PV_OK;
 }
 
 static size_t upper_size(const pv_index *idx, int level) {
@@ -242,6 +281,8 @@ void pv_free(pv_index *idx) {
     void **p = array_ptr(idx, a);
     pv__free(idx, *p, elem_size(idx, a) * idx->acap[a]);
   }
+  for (uint32_t b = 0; b < idx->nblk; b++) pv__free(idx, idx->blk[b].v, nth_block_bytes(idx, b));
+  pv__free(idx, idx->blk, sizeof(pv_block) * idx->ntab);
   pv__free(idx, idx->qf, sizeof(float) * idx->dim);
   if (idx->qc) pv__free(idx, idx->qc, idx->dim);
   pv__free(idx, idx->scratch, sizeof(pv_pair) * 3 * idx->heap_cap);
@@ -257,9 +298,23 @@ void pv_get_options(const pv_index *idx, pv_options *out) {
 /* Growth                                                                   */
 /* ======================================================================== */
 
-/* Each array grows on its own and records its own capacity, so a failure
- * half-way leaves some arrays larger than `cap`: harmless, and the byte
- * accounting stays exact. cap only moves once every array has room. */
+/* Slots the blocks can hold. */
+static uint64_t block_room(const pv_index *idx) {
+  return idx->nblk ? ((uint64_t)(idx->nblk - 1) << idx->bshift) + idx->last : 0;
+}
+
+static void update_cap(pv_index *idx) {
+  uint64_t room = block_room(idx);
+  uint32_t cap = room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
+  for (int a = 0; a < PV_A_COUNT; a++)
+    if (elem_size(idx, a) && idx->acap[a] < cap) cap = idx->acap[a];
+  idx->cap = cap;
+}
+
+/* The small per-slot arrays grow geometrically, each on its own and with
+ * its own recorded capacity, so a failure half-way leaves some larger than
+ * `cap`: harmless, and the byte accounting stays exact. The big items get
+ * exactly the blocks they need. cap only moves once everything has room. */
 int pv__reserve(pv_index *idx, uint32_t need) {
   if (need <= idx->cap) return PV_OK;
   uint32_t want = idx->cap + idx->cap / 2;
@@ -269,16 +324,10 @@ int pv__reserve(pv_index *idx, uint32_t need) {
     size_t es = elem_size(idx, a);
     if (es == 0 || idx->acap[a] >= need) continue;
     uint32_t target = want;
-    size_t bytes = pv__mul3(es, target, 1);
-    if (!bytes) {
-      target = need;
-      bytes = pv__mul3(es, target, 1);
-    }
-    if (!bytes) return PV_NOMEM;
     void **p = array_ptr(idx, a);
-    void *q = pv__realloc(idx, *p, es * idx->acap[a], bytes);
+    void *q = pv__realloc(idx, *p, es * idx->acap[a], es * (size_t)target);
     if (!q && target > need) {
-      target = need;  /* geometric growth failed: try the exact size */
+      target = need; /* geometric growth failed: try the exact size */
       q = pv__realloc(idx, *p, es * idx->acap[a], es * (size_t)target);
     }
     if (!q) return PV_NOMEM;
@@ -287,11 +336,73 @@ int pv__reserve(pv_index *idx, uint32_t need) {
     *p = q;
     idx->acap[a] = target;
   }
-  uint32_t cap = UINT32_MAX;
-  for (int a = 0; a < PV_A_COUNT; a++)
-    if (elem_size(idx, a) && idx->acap[a] < cap) cap = idx->acap[a];
-  idx->cap = cap;
+  /* Blocks: fill up the last one (growing it geometrically while it is
+   * short), then add blocks, the last of them only as large as needed. */
+  uint32_t full = 1u << idx->bshift;
+  uint32_t nb = (uint32_t)(((uint64_t)need + full - 1) >> idx->bshift);
+  if (nb > idx->ntab) {
+    uint32_t nt = idx->ntab * 2 > nb ? idx->ntab * 2 : nb;
+    pv_block *t = pv__realloc(idx, idx->blk, sizeof(pv_block) * idx->ntab, sizeof(pv_block) * nt);
+    if (!t) return PV_NOMEM;
+    idx->blk = t;
+    idx->ntab = nt;
+  }
+  while (block_room(idx) < need) {
+    uint32_t base = idx->nblk ? (idx->nblk - 1) << idx->bshift : 0;
+    if (idx->nblk && idx->last < full) {
+      uint32_t want_slots = need - base;
+      if (want_slots < idx->last * 2) want_slots = idx->last * 2;
+      if (want_slots > full) want_slots = full;
+      if (resize_last(idx, want_slots) != PV_OK) {
+        update_cap(idx);
+        return PV_NOMEM;
+      }
+    } else {
+      uint32_t slots = need - (idx->nblk << idx->bshift);
+      if (slots > full) slots = full;
+      if (slots < 16 && full >= 16) slots = 16;
+      size_t bytes = block_bytes(idx, slots);
+      uint8_t *v = pv__malloc(idx, bytes);
+      if (!v) {
+        update_cap(idx);
+        return PV_NOMEM;
+      }
+      idx->blk[idx->nblk].v = v;
+      idx->blk[idx->nblk].l = (uint32_t *)(v + links_offset(idx, slots));
+      idx->nblk++;
+      idx->last = slots;
+      idx->last_bytes = bytes;
+    }
+  }
+  update_cap(idx);
   return PV_OK;
+}
+
+void pv__shrink(pv_index *idx, uint32_t keep) {
+  if (keep < 16) keep = 16;
+  for (int a = 0; a < PV_A_COUNT; a++) {
+    size_t es = elem_size(idx, a);
+    if (es == 0 || idx->acap[a] <= keep) continue;
+    void **p = array_ptr(idx, a);
+    void *q = pv__realloc(idx, *p, es * idx->acap[a], es * (size_t)keep);
+    if (q) {
+      *p = q;
+      idx->acap[a] = keep;
+    }
+  }
+  uint32_t full = 1u << idx->bshift;
+  uint32_t nb = (uint32_t)(((uint64_t)keep + full - 1) >> idx->bshift);
+  while (idx->nblk > nb) {
+    pv__free(idx, idx->blk[idx->nblk - 1].v, idx->last_bytes);
+    idx->nblk--;
+    idx->last = full;
+    idx->last_bytes = full_block_bytes(idx);
+  }
+  if (idx->nblk) {
+    uint32_t in_last = keep - ((idx->nblk - 1) << idx->bshift);
+    if (in_last < idx->last) resize_last(idx, in_last);
+  }
+  update_cap(idx);
 }
 
 int pv__reserve_search(pv_index *idx, uint32_t ef) {
@@ -358,7 +469,7 @@ int pv_add_batch(pv_index *idx, const float *v, size_t n, uint32_t *ids_out) {
   if ((uint64_t)idx->n + n > UINT32_MAX - 1)
     return pv__error(idx, PV_FULL, "the index cannot hold %zu more vectors", n);
   uint32_t need = idx->n + (uint32_t)n;
-  if (!pv__mul3(need, idx->dim, sizeof(float)) || pv__reserve(idx, need) != PV_OK)
+  if (pv__reserve(idx, need) != PV_OK)
     return pv__error(idx, PV_NOMEM, "out of memory adding %zu vectors to an index of %u",
                      n, idx->n);
 
@@ -391,7 +502,7 @@ int pv_add_batch(pv_index *idx, const float *v, size_t n, uint32_t *ids_out) {
     uint32_t s = first + (uint32_t)i;
     idx->slot_id[s] = idx->next_id;
     idx->flags[s] = 0;
-    idx->links0[(size_t)s * (1 + idx->m0)] = 0;
+    pv__links(idx, s, 0)[0] = 0;
     pv__store(idx, s, v + i * idx->dim);
     idx->n = s + 1;
     pv__insert(idx, s);

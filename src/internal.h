@@ -9,9 +9,14 @@
  * and slot -> id is an array read on the hot path.
  *
  * Per slot, in parallel arrays (struct of arrays, so a search touches only
- * what it needs): id, level, flags, the layer-0 link list, a pointer to the
- * upper-layer link lists (NULL at level 0), and the vector (F32 floats, or
- * SQ8 codes plus their 16-byte parameters).
+ * what it needs): id, level, flags, a pointer to the upper-layer link lists
+ * (NULL at level 0), and the SQ8 parameters. The two big per-slot items, the
+ * vector (F32 floats or SQ8 codes) and the layer-0 link list, live in blocks
+ * of 2^bshift slots instead: growing allocates new blocks and never copies
+ * or reallocates old ones. A single array per item would need a realloc to
+ * grow, and in WebAssembly, whose memory never shrinks, each realloc that
+ * cannot extend in place leaves the old copy behind: 2.4x the index in
+ * memory, measured. Blocks keep it near 1x, for one more load per access.
  *
  * A link list is { count, link[0..max-1] } in uint32 words.
  */
@@ -54,10 +59,19 @@ typedef struct pv_pair {
 
 /* The arrays that grow with the slot count, in one place so growth and
  * compaction treat them alike. */
-enum {
-  PV_A_ID, PV_A_LEVEL, PV_A_FLAGS, PV_A_LINKS0, PV_A_UPPER, PV_A_VEC,
-  PV_A_CODE, PV_A_SQ8, PV_A_VISIT, PV_A_COUNT
-};
+enum { PV_A_ID, PV_A_LEVEL, PV_A_FLAGS, PV_A_UPPER, PV_A_SQ8, PV_A_VISIT, PV_A_COUNT };
+
+/* One block: a single allocation holding the vectors of its slots, then
+ * (at a 64-byte aligned offset) their layer-0 link lists. */
+typedef struct pv_block {
+  uint8_t *v;    /* the allocation; vectors start here */
+  uint32_t *l;   /* the link lists, inside the same allocation */
+} pv_block;
+
+/* A block holds the vectors of at most this many bytes' worth of slots
+ * (but at least one slot), and at most 2^PV_BLOCK_MAX_SHIFT slots. */
+#define PV_BLOCK_BYTES (1u << 20)
+#define PV_BLOCK_MAX_SHIFT 12
 
 struct pv_index {
   pv_allocator alloc;        /* captured at pv_new */
@@ -72,17 +86,23 @@ struct pv_index {
   /* slots */
   uint32_t n;                /* slots in use: live + tombstones */
   uint32_t live;
-  uint32_t cap;              /* slots every array can hold */
+  uint32_t cap;              /* slots every array and the blocks can hold */
   uint32_t acap[PV_A_COUNT]; /* slots each array can hold (>= cap) */
   uint32_t next_id;
   uint32_t *slot_id;         /* [cap] ascending */
   uint8_t *level;            /* [cap] */
   uint8_t *flags;            /* [cap] PV_SLOT_DELETED */
-  uint32_t *links0;          /* [cap * (1 + m0)] */
   uint32_t **upper;          /* [cap] level*(1+m) words each, or NULL */
-  float *vec;                /* F32: [cap * dim] */
-  uint8_t *code;             /* SQ8: [cap * dim] */
   pv_sq8 *sq8;               /* SQ8: [cap] */
+  uint32_t bshift;           /* a block holds 2^bshift slots */
+  size_t vbytes;             /* bytes of one stored vector */
+  size_t lwords;             /* words of one layer-0 list: 1 + m0 */
+  pv_block *blk;             /* [ntab], the first nblk allocated */
+  uint32_t nblk, ntab;
+  uint32_t last;             /* slots in the last block: it grows and shrinks,
+                                the others are full, so a small index does
+                                not pay for a whole block */
+  size_t last_bytes;         /* bytes allocated for the last block */
   uint32_t entry;            /* entry point slot, PV_NONE when n == 0 */
   int max_level;
   uint64_t rng;
@@ -114,16 +134,24 @@ int pv__error(pv_index *idx, int code, const char *fmt, ...);
 size_t pv__mul3(size_t a, size_t b, size_t c);
 /* Slot of a live or tombstoned id, or PV_NONE. */
 uint32_t pv__slot_of(const pv_index *idx, uint32_t id);
-/* Grow every per-slot array to hold at least `need` slots. PV_OK/PV_NOMEM;
- * on failure the index is unchanged apart from larger arrays. */
+/* Grow every per-slot array and the blocks to hold at least `need` slots.
+ * PV_OK/PV_NOMEM; on failure the index is unchanged apart from more room. */
 int pv__reserve(pv_index *idx, uint32_t need);
+/* Give back the room beyond `keep` slots (keep >= n); a failed shrink keeps
+ * the larger array, which is still correct. */
+void pv__shrink(pv_index *idx, uint32_t keep);
 /* Make the search scratch hold ef results. PV_OK/PV_NOMEM. */
 int pv__reserve_search(pv_index *idx, uint32_t ef);
 /* Start a new visit epoch: afterwards no slot counts as visited. */
 void pv__visit_reset(pv_index *idx);
 
+/* The stored vector of slot s: floats (F32) or codes (SQ8). */
+static inline void *pv__vecp(const pv_index *idx, uint32_t s) {
+  return idx->blk[s >> idx->bshift].v +
+         (size_t)(s & ((1u << idx->bshift) - 1)) * idx->vbytes;
+}
 static inline uint32_t *pv__links(const pv_index *idx, uint32_t s, int l) {
-  return l == 0 ? idx->links0 + (size_t)s * (1 + idx->m0)
+  return l == 0 ? idx->blk[s >> idx->bshift].l + (size_t)(s & ((1u << idx->bshift) - 1)) * idx->lwords
                 : idx->upper[s] + (size_t)(l - 1) * (1 + idx->m);
 }
 static inline uint32_t pv__maxlinks(const pv_index *idx, int l) {
@@ -141,9 +169,8 @@ static inline int pv__visited(pv_index *idx, uint32_t s) {
 #endif
 static inline void pv__prefetch(const pv_index *idx, uint32_t s) {
 #if defined(__GNUC__) || defined(__clang__)
-  const char *p = idx->vec ? (const char *)(idx->vec + (size_t)s * idx->dim)
-                           : (const char *)(idx->code + (size_t)s * idx->dim);
-  size_t bytes = idx->vec ? sizeof(float) * idx->dim : idx->dim;
+  const char *p = (const char *)pv__vecp(idx, s);
+  size_t bytes = idx->vbytes;
   if (bytes > PV_PREFETCH_BYTES) bytes = PV_PREFETCH_BYTES;
   for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(p + o);
 #else

@@ -98,24 +98,24 @@ void pv__store(pv_index *idx, uint32_t s, const float *v) {
   size_t dim = idx->dim;
   const float *x = v;
   if (idx->opt.metric == PV_COSINE) {
-    float *dst = idx->opt.storage == PV_F32 ? idx->vec + s * dim : idx->qf;
+    float *dst = idx->opt.storage == PV_F32 ? (float *)pv__vecp(idx, s) : idx->qf;
     normalise(v, dst, idx->dim);
     x = dst;
   }
   if (idx->opt.storage == PV_F32) {
-    if (x != idx->vec + s * dim) memcpy(idx->vec + s * dim, x, sizeof(float) * dim);
+    if (x != pv__vecp(idx, s)) memcpy(pv__vecp(idx, s), x, sizeof(float) * dim);
   } else {
-    encode(idx, x, idx->code + s * dim, &idx->sq8[s]);
+    encode(idx, x, pv__vecp(idx, s), &idx->sq8[s]);
   }
 }
 
 void pv__load(const pv_index *idx, uint32_t s, float *out) {
   size_t dim = idx->dim;
   if (idx->opt.storage == PV_F32) {
-    memcpy(out, idx->vec + s * dim, sizeof(float) * dim);
+    memcpy(out, pv__vecp(idx, s), sizeof(float) * dim);
     return;
   }
-  const uint8_t *c = idx->code + s * dim;
+  const uint8_t *c = pv__vecp(idx, s);
   const pv_sq8 *p = &idx->sq8[s];
   for (size_t d = 0; d < dim; d++) out[d] = (float)(p->lo + (double)p->step * c[d]);
 }
@@ -140,9 +140,9 @@ pv_ref pv__prepare_query(pv_index *idx, const float *q) {
 pv_ref pv__ref(const pv_index *idx, uint32_t s) {
   pv_ref r = {NULL, NULL, NULL};
   if (idx->opt.storage == PV_F32) {
-    r.f = idx->vec + (size_t)s * idx->dim;
+    r.f = pv__vecp(idx, s);
   } else {
-    r.c = idx->code + (size_t)s * idx->dim;
+    r.c = pv__vecp(idx, s);
     r.p = &idx->sq8[s];
   }
   return r;
@@ -157,7 +157,7 @@ int pv__same(const pv_index *idx, const pv_ref *a, uint32_t s) {
 float pv__dist(const pv_index *idx, const pv_ref *a, uint32_t s) {
   size_t dim = idx->dim;
   if (a->f) {
-    const float *b = idx->vec + s * dim;
+    const float *b = pv__vecp(idx, s);
     switch (idx->opt.metric) {
       case PV_COSINE: {
         /* 1 - cos can dip a rounding error below 0 for a vector and itself. */
@@ -169,7 +169,7 @@ float pv__dist(const pv_index *idx, const pv_ref *a, uint32_t s) {
     }
   }
   const pv_sq8 *pa = a->p, *pb = &idx->sq8[s];
-  double ip = (double)idx->k->dot_u8(a->c, idx->code + s * dim, dim);
+  double ip = (double)idx->k->dot_u8(a->c, pv__vecp(idx, s), dim);
   double dot = (double)dim * pa->lo * pb->lo + (double)pa->lo * pb->step * pb->sum +
                (double)pb->lo * pa->step * pa->sum + (double)pa->step * pb->step * ip;
   switch (idx->opt.metric) {
