@@ -1,0 +1,235 @@
+/*
+ * Distance kernels against a double-precision reference computed here.
+ *
+ * Every kernel set this build and CPU can run (scalar always, AVX2 when the
+ * CPU has it) is checked on the odd and the usual dimensions, with pointers
+ * both aligned and one element off, because SIMD loops go wrong at the tail
+ * and on unaligned loads. Float kernels may only differ from the exact sum
+ * by rounding: 1e-5 * sum |terms| + 1e-6. The u8 kernel must be exact.
+ */
+#include <stdlib.h>
+
+#include "distance.h"
+#include "test.h"
+
+static const size_t kdims[] = {1, 3, 17, 383, 384, 768, 4096};
+#define NKDIMS (sizeof kdims / sizeof kdims[0])
+
+/* The kernel sets to test, NULL-terminated. */
+static size_t kernel_sets(const pv_kernels **out) {
+  size_t n = 0;
+  out[n++] = &pv_kernels_scalar;
+#ifdef PV_HAVE_AVX2
+  if (pv_avx2_usable()) out[n++] = &pv_kernels_avx2;
+#endif
+  out[n] = NULL;
+  return n;
+}
+
+static size_t trials_for(size_t dim) { return dim <= 17 ? 50 : dim <= 768 ? 10 : 4; }
+
+void test_kernels_available(void) {
+  const pv_kernels *sets[4];
+  size_t n = kernel_sets(sets);
+  CHECK(n >= 1);
+  CHECK(strcmp(pv_kernels_scalar.name, "scalar") == 0);
+#ifdef PV_HAVE_AVX2
+  CHECK(strcmp(pv_kernels_avx2.name, "avx2") == 0);
+#endif
+  for (size_t i = 0; i < n; i++) {
+    CHECK(sets[i]->name != NULL);
+    CHECK(sets[i]->dot_f32 && sets[i]->l2_f32 && sets[i]->dot_u8);
+  }
+  const pv_kernels *best = pv_kernels_best();
+  REQUIRE(best != NULL);
+  int known = best == &pv_kernels_scalar;
+#ifdef PV_HAVE_AVX2
+  known = known || best == &pv_kernels_avx2;
+  /* "The best set this build and CPU support." */
+  if (pv_avx2_usable()) CHECK(best == &pv_kernels_avx2);
+  else CHECK(best == &pv_kernels_scalar);
+#endif
+  CHECK(known);
+  CHECK(pv_kernels_best() == best); /* pure */
+  REQUIRE(pv_kernels_name() != NULL);
+  CHECK_MSG(strcmp(pv_kernels_name(), best->name) == 0,
+            "pv_kernels_name() \"%s\" != best \"%s\"", pv_kernels_name(), best->name);
+}
+
+void test_kernels_dot_f32(void) {
+  const pv_kernels *sets[4];
+  kernel_sets(sets);
+  uint64_t seed = 101;
+  float *a = tu_xmalloc(sizeof(float) * 4097);
+  float *b = tu_xmalloc(sizeof(float) * 4097);
+  for (size_t s = 0; sets[s]; s++) {
+    for (size_t di = 0; di < NKDIMS; di++) {
+      size_t dim = kdims[di];
+      for (size_t t = 0; t < trials_for(dim); t++) {
+        size_t off = t & 1; /* every other trial on unaligned pointers */
+        float scale = (t % 3 == 2) ? 1000.0f : 1.0f;
+        tu_rand_vec(&seed, a, dim + 1);
+        tu_rand_vec(&seed, b, dim + 1);
+        for (size_t i = 0; i < dim + 1; i++) a[i] *= scale;
+        const float *x = a + off, *y = b + off;
+        double ref = 0.0, mag = 0.0;
+        for (size_t i = 0; i < dim; i++) {
+          ref += (double)x[i] * y[i];
+          mag += fabs((double)x[i] * y[i]);
+        }
+        float got = sets[s]->dot_f32(x, y, dim);
+        double tol = 1e-5 * mag + 1e-6;
+        CHECK_MSG(fabs(got - ref) <= tol, "%s dot_f32 dim %zu trial %zu: %.9g vs %.9g",
+                  sets[s]->name, dim, t, (double)got, ref);
+      }
+    }
+  }
+  free(a);
+  free(b);
+}
+
+void test_kernels_l2_f32(void) {
+  const pv_kernels *sets[4];
+  kernel_sets(sets);
+  uint64_t seed = 202;
+  float *a = tu_xmalloc(sizeof(float) * 4097);
+  float *b = tu_xmalloc(sizeof(float) * 4097);
+  for (size_t s = 0; sets[s]; s++) {
+    for (size_t di = 0; di < NKDIMS; di++) {
+      size_t dim = kdims[di];
+      for (size_t t = 0; t < trials_for(dim); t++) {
+        size_t off = t & 1;
+        tu_rand_vec(&seed, a, dim + 1);
+        tu_rand_vec(&seed, b, dim + 1);
+        if (t % 3 == 2) memcpy(b, a, sizeof(float) * (dim + 1)); /* distance 0 */
+        const float *x = a + off, *y = b + off;
+        double ref = 0.0;
+        for (size_t i = 0; i < dim; i++) {
+          double d = (double)x[i] - y[i];
+          ref += d * d;
+        }
+        float got = sets[s]->l2_f32(x, y, dim);
+        double tol = 1e-5 * ref + 1e-6;
+        CHECK_MSG(fabs(got - ref) <= tol, "%s l2_f32 dim %zu trial %zu: %.9g vs %.9g",
+                  sets[s]->name, dim, t, (double)got, ref);
+        if (t % 3 == 2) CHECK_MSG(got == 0.0f, "%s l2_f32(a, a) = %g", sets[s]->name, (double)got);
+      }
+    }
+  }
+  free(a);
+  free(b);
+}
+
+void test_kernels_dot_u8_exact(void) {
+  const pv_kernels *sets[4];
+  kernel_sets(sets);
+  uint64_t seed = 303;
+  uint8_t *a = tu_xmalloc(4097), *b = tu_xmalloc(4097);
+  for (size_t s = 0; sets[s]; s++) {
+    for (size_t di = 0; di < NKDIMS; di++) {
+      size_t dim = kdims[di];
+      for (size_t t = 0; t < trials_for(dim); t++) {
+        size_t off = t & 1;
+        for (size_t i = 0; i < dim + 1; i++) {
+          a[i] = (uint8_t)tu_below(&seed, 256);
+          /* some trials at the top of the range, where sign bugs show */
+          b[i] = (t % 3 == 2) ? (uint8_t)(255 - tu_below(&seed, 4)) : (uint8_t)tu_below(&seed, 256);
+        }
+        uint64_t ref = 0;
+        for (size_t i = 0; i < dim; i++) ref += (uint64_t)a[i + off] * b[i + off];
+        uint32_t got = sets[s]->dot_u8(a + off, b + off, dim);
+        CHECK_MSG(got == ref, "%s dot_u8 dim %zu trial %zu: %u vs %llu", sets[s]->name,
+                  dim, t, got, (unsigned long long)ref);
+      }
+    }
+  }
+  free(a);
+  free(b);
+}
+
+void test_kernels_dot_u8_no_overflow(void) {
+  const pv_kernels *sets[4];
+  kernel_sets(sets);
+  size_t n = 65536;
+  uint8_t *a = tu_xmalloc(n + 1), *b = tu_xmalloc(n + 1);
+  memset(a, 255, n + 1);
+  memset(b, 255, n + 1);
+  uint64_t want = (uint64_t)65536 * 255 * 255;
+  uint64_t seed = 404;
+  for (size_t s = 0; sets[s]; s++) {
+    CHECK_MSG(sets[s]->dot_u8(a, b, n) == want, "%s: all-255 at 65536 = %u, want %llu",
+              sets[s]->name, sets[s]->dot_u8(a, b, n), (unsigned long long)want);
+    CHECK_MSG(sets[s]->dot_u8(a + 1, b + 1, n) == want, "%s: unaligned all-255",
+              sets[s]->name);
+  }
+  /* random codes at the largest dimension */
+  for (size_t i = 0; i < n; i++) {
+    a[i] = (uint8_t)(128 + tu_below(&seed, 128));
+    b[i] = (uint8_t)(128 + tu_below(&seed, 128));
+  }
+  uint64_t ref = 0;
+  for (size_t i = 0; i < n; i++) ref += (uint64_t)a[i] * b[i];
+  for (size_t s = 0; sets[s]; s++)
+    CHECK_MSG(sets[s]->dot_u8(a, b, n) == ref, "%s: random codes at 65536", sets[s]->name);
+  free(a);
+  free(b);
+}
+
+/* The fast kernels against the scalar reference directly (the header's
+ * promise: same value, only the order of additions differs). */
+void test_kernels_agree_with_each_other(void) {
+  const pv_kernels *sets[4];
+  size_t nsets = kernel_sets(sets);
+  uint64_t seed = 505;
+  float a[1031], b[1031];
+  for (size_t dim = 1; dim <= 1030; dim += (dim < 70 ? 1 : 37)) {
+    tu_rand_vec(&seed, a, dim);
+    tu_rand_vec(&seed, b, dim);
+    float d0 = pv_kernels_scalar.dot_f32(a, b, dim);
+    float l0 = pv_kernels_scalar.l2_f32(a, b, dim);
+    double mag = 0.0, l2 = 0.0;
+    for (size_t i = 0; i < dim; i++) {
+      mag += fabs((double)a[i] * b[i]);
+      l2 += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+    }
+    for (size_t s = 1; s < nsets; s++) {
+      CHECK_MSG(fabs(sets[s]->dot_f32(a, b, dim) - d0) <= 2e-5 * mag + 2e-6,
+                "%s dot vs scalar at dim %zu", sets[s]->name, dim);
+      CHECK_MSG(fabs(sets[s]->l2_f32(a, b, dim) - l0) <= 2e-5 * l2 + 2e-6,
+                "%s l2 vs scalar at dim %zu", sets[s]->name, dim);
+    }
+  }
+}
+
+/* distance.c fixes the order of the float operations (64 lanes, multiply
+ * then add, a fixed folding tree) so that every kernel set returns the
+ * scalar result bit for bit, and the same seed builds the same graph on
+ * every platform. */
+void test_kernels_bit_identical(void) {
+  const pv_kernels *sets[4];
+  size_t nsets = kernel_sets(sets);
+  uint64_t seed = 606;
+  float *a = tu_xmalloc(sizeof(float) * 4097), *b = tu_xmalloc(sizeof(float) * 4097);
+  size_t mismatches = 0, tried = 0;
+  for (size_t s = 1; s < nsets; s++) {
+    for (size_t dim = 1; dim <= 4096; dim = dim < 200 ? dim + 1 : dim * 2 - 1) {
+      for (size_t off = 0; off < 2; off++) {
+        tu_rand_vec(&seed, a, dim + 1);
+        tu_rand_vec(&seed, b, dim + 1);
+        tried++;
+        float d0 = pv_kernels_scalar.dot_f32(a + off, b + off, dim);
+        float d1 = sets[s]->dot_f32(a + off, b + off, dim);
+        float l0 = pv_kernels_scalar.l2_f32(a + off, b + off, dim);
+        float l1 = sets[s]->l2_f32(a + off, b + off, dim);
+        if (memcmp(&d0, &d1, sizeof d0) != 0 || memcmp(&l0, &l1, sizeof l0) != 0) {
+          mismatches++;
+          CHECK_MSG(0, "%s vs scalar at dim %zu: dot %.9g / %.9g, l2 %.9g / %.9g",
+                    sets[s]->name, dim, (double)d1, (double)d0, (double)l1, (double)l0);
+        }
+      }
+    }
+  }
+  CHECK_MSG(mismatches == 0, "%zu of %zu differ", mismatches, tried);
+  free(a);
+  free(b);
+}
