@@ -2,10 +2,12 @@
 # The npm package as a user gets it: `npm pack` in js/, install the tarball
 # into a fresh temporary project, then import it by name from `node -e`,
 # build an index, search, and print. Checks the tarball holds exactly the
-# files the package needs. Needs no network (the package has no
+# files the package needs, and runs the README's Node quick start as
+# written there. Needs no network (the package has no
 # dependencies).
 set -euo pipefail
-cd "$(dirname "$0")/../js"
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root/js"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -39,6 +41,12 @@ import('pocketvec').then(async ({ init, Index, PocketVecError }) => {
   index.free();
 });
 "
+# The README's Node quick start, exactly as written there.
+awk '/^\/\/ quickstart.mjs$/{on=1} on&&/^```$/{exit} on' "$root/README.md" >quickstart.mjs
+[ -s quickstart.mjs ] || { echo "pack-smoke: no quickstart.mjs block in README.md" >&2; exit 1; }
+out=$(node quickstart.mjs)
+echo "$out" | sed 's/^/pack-smoke: README quick start: /'
+echo "$out" | grep -q "index expects 4" || { echo "pack-smoke: the README quick start did not run as written" >&2; exit 1; }
 # The types resolve through the exports map.
 test -f node_modules/pocketvec/index.d.ts
 echo "pack-smoke: installed pocketvec $(node -p "require('pocketvec/package.json').version")"
