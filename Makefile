@@ -26,7 +26,7 @@ else
 endif
 
 ARCH := $(shell $(CC) -dumpmachine)
-LIB_SRC = src/index.c src/hnsw.c src/store.c src/check.c src/compact.c \
+LIB_SRC = src/index.c src/hnsw.c src/store.c src/check.c src/compact.c src/persist.c \
           src/fmt.c src/distance.c
 ifneq ($(findstring x86_64,$(ARCH))$(findstring i686,$(ARCH)),)
   LIB_SRC += src/distance_avx2.c

@@ -234,6 +234,58 @@ size_t pv_memory_usage(const pv_index *idx);
  * PV_CORRUPT with a message naming the first violation. Changes nothing. */
 int pv_check(pv_index *idx);
 
+/* ------------------------------------------------------------------------ */
+/* Persistence                                                              */
+/* ------------------------------------------------------------------------ */
+/* The format (docs/FORMAT.md) is little-endian and fixed-width, so the same
+ * bytes load on wasm32 and 64-bit hosts; it keeps every setting, id,
+ * tombstone and link, so a loaded index answers exactly as the saved one and
+ * goes on issuing the same ids and levels. Loading rebuilds nothing. */
+
+/* The newest format version this library writes and reads. */
+#define PV_FORMAT_VERSION 1
+
+/* Receives the serialized bytes in order, in pieces. Return 0 to go on,
+ * anything else to stop the serialization (it then returns PV_ERROR with
+ * "the writer stopped after N bytes"). data is only valid during the call. */
+typedef int (*pv_writer)(void *ctx, const void *data, size_t len);
+
+/* Exact number of bytes pv_serialize will produce for idx as it is now. */
+size_t pv_serialized_size(const pv_index *idx);
+
+/* Stream idx to write(ctx, ...), with no second copy of the index in memory
+ * (checksums are computed as the bytes go out). Changes nothing in idx. */
+int pv_serialize(pv_index *idx, pv_writer write, void *ctx);
+
+/* Serialize into buf (caller owns, cap bytes). *len_out gets the size.
+ * PV_FULL with nothing meaningful in buf when cap is too small. */
+int pv_serialize_to(pv_index *idx, void *buf, size_t cap, size_t *len_out);
+
+/* How pv_load treats the buffer. */
+#define PV_LOAD_COPY   0u  /* copy everything; buf may be freed on return */
+#define PV_LOAD_BORROW 1u  /* read the vectors in place (zero-copy) where they
+                              are aligned: buf must stay valid and unchanged
+                              until pv_free; blocks are copied before the
+                              index would write them */
+#define PV_LOAD_TAKE   2u  /* as BORROW, and the index owns buf from a
+                              successful return: pv_free releases it with the
+                              index's allocator, so buf must come from that
+                              allocator (malloc by default). On failure the
+                              caller still owns buf. */
+
+/* Load an index from len bytes at buf (the bytes are untrusted: every
+ * count, offset, id and link is checked before use, and nothing is
+ * allocated beyond what the bytes themselves justify). On success *out owns
+ * a new index. On failure *out is NULL and pv_errmsg(NULL) says what is
+ * wrong: PV_CORRUPT (bad magic, checksum, truncation, inconsistency),
+ * PV_VERSION (a newer format), PV_NOMEM, PV_INVALID (bad arguments). */
+int pv_load(const void *buf, size_t len, unsigned flags, pv_index **out);
+
+/* Check that len bytes at buf would load: every check of pv_load, no index
+ * built and nothing allocated. PV_OK, or the code pv_load would give, with
+ * the message in pv_errmsg(NULL). */
+int pv_verify(const void *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

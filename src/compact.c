@@ -47,7 +47,7 @@ static void repair(pv_index *idx, uint32_t s, int l, pv_pair *cand, uint32_t *qu
     else queue[nq++] = t;
   }
   uint32_t freed = ln[0] - kept;
-  ln[0] = kept;
+  pv__set_count(ln, kept, pv__maxlinks(idx, l));
   /* Breadth-first through the tombstones: their live links are candidates,
    * their deleted links lead further out. Past the direct deleted
    * neighbours, go on only while candidates are short: at a few percent of
@@ -85,7 +85,12 @@ int pv_compact(pv_index *idx) {
   uint32_t *remap = pv__malloc(idx, sizeof(uint32_t) * n);
   pv_pair *cand = pv__malloc(idx, sizeof(pv_pair) * lim);
   uint32_t *queue = pv__malloc(idx, sizeof(uint32_t) * lim);
-  if (!remap || !cand || !queue) {
+  /* Live slots slide down from the first tombstone on: those blocks must
+   * own their vectors. Copying a borrowed block changes no content, so it
+   * may happen before we know whether the rest succeeds. */
+  uint32_t first_dead = 0;
+  while (is_live(idx, first_dead)) first_dead++;
+  if (!remap || !cand || !queue || pv__materialize(idx, first_dead >> idx->bshift) != PV_OK) {
     pv__free(idx, remap, sizeof(uint32_t) * n);
     pv__free(idx, cand, sizeof(pv_pair) * lim);
     pv__free(idx, queue, sizeof(uint32_t) * lim);
@@ -138,7 +143,7 @@ int pv_compact(pv_index *idx) {
       uint32_t w = 0;
       for (uint32_t i = 1; i <= ln[0]; i++)
         if (remap[ln[i]] != PV_NONE) ln[1 + w++] = remap[ln[i]];
-      ln[0] = w;
+      pv__set_count(ln, w, pv__maxlinks(idx, l));
     }
   }
   if (idx->entry != PV_NONE) idx->entry = remap[idx->entry];

@@ -299,7 +299,7 @@ static void add_link(pv_index *idx, uint32_t nb, uint32_t s, int l) {
   c[n].d = pv__dist(idx, &r, s);
   c[n++].s = s;
   pv__sort_pairs(c, n);
-  ln[0] = pv__select(idx, &r, c, n, max, ln + 1);
+  pv__set_count(ln, pv__select(idx, &r, c, n, max, ln + 1), max);
 }
 
 /* ======================================================================== */

@@ -102,7 +102,7 @@ int pv__error(pv_index *idx, int code, const char *fmt, ...) {
   return code;
 }
 
-static int new_error(int code, const char *fmt, ...) {
+int pv__new_error(int code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   pv__vfmt(new_errmsg, sizeof new_errmsg, fmt, ap);
@@ -136,39 +136,39 @@ pv_options pv_options_default(void) {
   return o;
 }
 
-static int check_options(const pv_options *o) {
-  if (!o) return new_error(PV_INVALID, "options are NULL; start from pv_options_default()");
+int pv__check_options(const pv_options *o) {
+  if (!o) return pv__new_error(PV_INVALID, "options are NULL; start from pv_options_default()");
   if (o->dim == 0 || o->dim > PV_MAX_DIM)
-    return new_error(PV_INVALID, "dim is %u; it must be between 1 and %u", (unsigned)o->dim,
+    return pv__new_error(PV_INVALID, "dim is %u; it must be between 1 and %u", (unsigned)o->dim,
                      PV_MAX_DIM);
   if ((unsigned)o->metric > PV_DOT)
-    return new_error(PV_INVALID, "metric %d is unknown; use PV_COSINE, PV_L2 or PV_DOT",
+    return pv__new_error(PV_INVALID, "metric %d is unknown; use PV_COSINE, PV_L2 or PV_DOT",
                      (int)o->metric);
   if ((unsigned)o->storage > PV_SQ8)
-    return new_error(PV_INVALID, "storage %d is unknown; use PV_F32 or PV_SQ8", (int)o->storage);
+    return pv__new_error(PV_INVALID, "storage %d is unknown; use PV_F32 or PV_SQ8", (int)o->storage);
   if (o->m < 2 || o->m > PV_MAX_M)
-    return new_error(PV_INVALID, "m is %u; it must be between 2 and %u", (unsigned)o->m, PV_MAX_M);
+    return pv__new_error(PV_INVALID, "m is %u; it must be between 2 and %u", (unsigned)o->m, PV_MAX_M);
   if (o->ef_construction < 1 || o->ef_construction > PV_MAX_EF)
-    return new_error(PV_INVALID, "ef_construction is %u; it must be between 1 and %u",
+    return pv__new_error(PV_INVALID, "ef_construction is %u; it must be between 1 and %u",
                      (unsigned)o->ef_construction, PV_MAX_EF);
   if (o->ef_search < 1 || o->ef_search > PV_MAX_EF)
-    return new_error(PV_INVALID, "ef_search is %u; it must be between 1 and %u",
+    return pv__new_error(PV_INVALID, "ef_search is %u; it must be between 1 and %u",
                      (unsigned)o->ef_search, PV_MAX_EF);
   if (!(o->compact_threshold >= 0.0f && o->compact_threshold <= 1.0f))
-    return new_error(PV_INVALID,
+    return pv__new_error(PV_INVALID,
                      "compact_threshold must be between 0 (never) and 1; it is out of range");
   return PV_OK;
 }
 
 int pv_new(const pv_options *opts, pv_index **out) {
-  if (!out) return new_error(PV_INVALID, "out is NULL");
+  if (!out) return pv__new_error(PV_INVALID, "out is NULL");
   *out = NULL;
-  int rc = check_options(opts);
+  int rc = pv__check_options(opts);
   if (rc) return rc;
 
   pv_allocator a = current_allocator;
   pv_index *idx = a.malloc(a.ctx, sizeof *idx);
-  if (!idx) return new_error(PV_NOMEM, "out of memory creating the index");
+  if (!idx) return pv__new_error(PV_NOMEM, "out of memory creating the index");
   memset(idx, 0, sizeof *idx);
   idx->alloc = a;
   idx->mem = sizeof *idx;
@@ -196,10 +196,10 @@ int pv_new(const pv_options *opts, pv_index **out) {
   if (ok && opts->capacity) ok = pv__reserve(idx, opts->capacity) == PV_OK;
   if (!ok) {
     pv_free(idx);
-    return new_error(PV_NOMEM, "out of memory creating the index");
+    return pv__new_error(PV_NOMEM, "out of memory creating the index");
   }
   pv__error(idx, PV_OK, NULL);
-  new_error(PV_OK, "not an error");
+  pv__new_error(PV_OK, "not an error");
   *out = idx;
   return PV_OK;
 }
@@ -230,15 +230,40 @@ static void **array_ptr(pv_index *idx, int a) {
 
 /* Layout of a block of `slots` slots: vectors, then the link lists at the
  * next multiple of 64 bytes (codes of an odd dim would misalign them). */
-static size_t links_offset(const pv_index *idx, uint32_t slots) {
+size_t pv__links_offset(const pv_index *idx, uint32_t slots) {
   return (idx->vbytes * slots + 63) & ~(size_t)63;
 }
-static size_t block_bytes(const pv_index *idx, uint32_t slots) {
-  return links_offset(idx, slots) + sizeof(uint32_t) * idx->lwords * slots;
+size_t pv__block_bytes(const pv_index *idx, uint32_t slots) {
+  return pv__links_offset(idx, slots) + sizeof(uint32_t) * idx->lwords * slots;
 }
-static size_t full_block_bytes(const pv_index *idx) { return block_bytes(idx, 1u << idx->bshift); }
-static size_t nth_block_bytes(const pv_index *idx, uint32_t b) {
-  return b + 1 == idx->nblk ? idx->last_bytes : full_block_bytes(idx);
+uint32_t pv__block_slots(const pv_index *idx, uint32_t b) {
+  return b + 1 == idx->nblk ? idx->last : 1u << idx->bshift;
+}
+static size_t full_block_bytes(const pv_index *idx) { return pv__block_bytes(idx, 1u << idx->bshift); }
+
+/* Free block b: the whole allocation, or only the links of a borrowed one. */
+static void free_block(pv_index *idx, uint32_t b) {
+  if (b < idx->nborrow)
+    pv__free(idx, idx->blk[b].l, sizeof(uint32_t) * idx->lwords * pv__block_slots(idx, b));
+  else
+    pv__free(idx, idx->blk[b].v, b + 1 == idx->nblk ? idx->last_bytes : full_block_bytes(idx));
+}
+
+int pv__materialize(pv_index *idx, uint32_t from) {
+  while (idx->nborrow > from) {
+    uint32_t b = idx->nborrow - 1, slots = pv__block_slots(idx, b);
+    size_t bytes = pv__block_bytes(idx, slots), lbytes = sizeof(uint32_t) * idx->lwords * slots;
+    uint8_t *v = pv__malloc(idx, bytes);
+    if (!v) return PV_NOMEM;
+    memcpy(v, idx->blk[b].v, idx->vbytes * slots);
+    memcpy(v + pv__links_offset(idx, slots), idx->blk[b].l, lbytes);
+    pv__free(idx, idx->blk[b].l, lbytes);
+    idx->blk[b].v = v;
+    idx->blk[b].l = (uint32_t *)(v + pv__links_offset(idx, slots));
+    if (b + 1 == idx->nblk) idx->last_bytes = bytes;
+    idx->nborrow = b;
+  }
+  return PV_OK;
 }
 
 /* Resize the last block to `slots` (>= the slots in use in it), moving its
@@ -247,9 +272,9 @@ static size_t nth_block_bytes(const pv_index *idx, uint32_t b) {
  * last_bytes says what is really allocated. */
 static int resize_last(pv_index *idx, uint32_t slots) {
   pv_block *b = &idx->blk[idx->nblk - 1];
-  size_t old_off = links_offset(idx, idx->last), new_off = links_offset(idx, slots);
+  size_t old_off = pv__links_offset(idx, idx->last), new_off = pv__links_offset(idx, slots);
   size_t keep = sizeof(uint32_t) * idx->lwords * (slots < idx->last ? slots : idx->last);
-  size_t bytes = block_bytes(idx, slots);
+  size_t bytes = pv__block_bytes(idx, slots);
   if (slots < idx->last) {
     memmove(b->v + new_off, b->v + old_off, keep);
     uint8_t *v = pv__realloc(idx, b->v, idx->last_bytes, bytes);
@@ -281,7 +306,8 @@ void pv_free(pv_index *idx) {
     void **p = array_ptr(idx, a);
     pv__free(idx, *p, elem_size(idx, a) * idx->acap[a]);
   }
-  for (uint32_t b = 0; b < idx->nblk; b++) pv__free(idx, idx->blk[b].v, nth_block_bytes(idx, b));
+  for (uint32_t b = 0; b < idx->nblk; b++) free_block(idx, b);
+  if (idx->taken) pv__free(idx, idx->taken, idx->taken_size);
   pv__free(idx, idx->blk, sizeof(pv_block) * idx->ntab);
   pv__free(idx, idx->qf, sizeof(float) * idx->dim);
   if (idx->qc) pv__free(idx, idx->qc, idx->dim);
@@ -350,6 +376,10 @@ int pv__reserve(pv_index *idx, uint32_t need) {
   while (block_room(idx) < need) {
     uint32_t base = idx->nblk ? (idx->nblk - 1) << idx->bshift : 0;
     if (idx->nblk && idx->last < full) {
+      if (pv__materialize(idx, idx->nblk - 1) != PV_OK) {
+        update_cap(idx);
+        return PV_NOMEM;
+      }
       uint32_t want_slots = need - base;
       if (want_slots < idx->last * 2) want_slots = idx->last * 2;
       if (want_slots > full) want_slots = full;
@@ -361,14 +391,14 @@ int pv__reserve(pv_index *idx, uint32_t need) {
       uint32_t slots = need - (idx->nblk << idx->bshift);
       if (slots > full) slots = full;
       if (slots < 16 && full >= 16) slots = 16;
-      size_t bytes = block_bytes(idx, slots);
+      size_t bytes = pv__block_bytes(idx, slots);
       uint8_t *v = pv__malloc(idx, bytes);
       if (!v) {
         update_cap(idx);
         return PV_NOMEM;
       }
       idx->blk[idx->nblk].v = v;
-      idx->blk[idx->nblk].l = (uint32_t *)(v + links_offset(idx, slots));
+      idx->blk[idx->nblk].l = (uint32_t *)(v + pv__links_offset(idx, slots));
       idx->nblk++;
       idx->last = slots;
       idx->last_bytes = bytes;
@@ -393,12 +423,13 @@ void pv__shrink(pv_index *idx, uint32_t keep) {
   uint32_t full = 1u << idx->bshift;
   uint32_t nb = (uint32_t)(((uint64_t)keep + full - 1) >> idx->bshift);
   while (idx->nblk > nb) {
-    pv__free(idx, idx->blk[idx->nblk - 1].v, idx->last_bytes);
+    free_block(idx, idx->nblk - 1);
+    if (idx->nborrow == idx->nblk) idx->nborrow--;
     idx->nblk--;
     idx->last = full;
     idx->last_bytes = full_block_bytes(idx);
   }
-  if (idx->nblk) {
+  if (idx->nblk && idx->nborrow < idx->nblk) {
     uint32_t in_last = keep - ((idx->nblk - 1) << idx->bshift);
     if (in_last < idx->last) resize_last(idx, in_last);
   }
@@ -494,7 +525,7 @@ int pv_add_batch(pv_index *idx, const float *v, size_t n, uint32_t *ids_out) {
         return pv__error(idx, PV_NOMEM, "out of memory adding %zu vectors to an index of %u",
                          n, idx->n);
       }
-      for (int l = 1; l <= lv; l++) idx->upper[s][(size_t)(l - 1) * (1 + idx->m)] = 0;
+      memset(idx->upper[s], 0, upper_size(idx, lv));
     }
   }
 
@@ -502,7 +533,7 @@ int pv_add_batch(pv_index *idx, const float *v, size_t n, uint32_t *ids_out) {
     uint32_t s = first + (uint32_t)i;
     idx->slot_id[s] = idx->next_id;
     idx->flags[s] = 0;
-    pv__links(idx, s, 0)[0] = 0;
+    memset(pv__links(idx, s, 0), 0, sizeof(uint32_t) * idx->lwords);
     pv__store(idx, s, v + i * idx->dim);
     idx->n = s + 1;
     pv__insert(idx, s);

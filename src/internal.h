@@ -62,10 +62,14 @@ typedef struct pv_pair {
 enum { PV_A_ID, PV_A_LEVEL, PV_A_FLAGS, PV_A_UPPER, PV_A_SQ8, PV_A_VISIT, PV_A_COUNT };
 
 /* One block: a single allocation holding the vectors of its slots, then
- * (at a 64-byte aligned offset) their layer-0 link lists. */
+ * (at a 64-byte aligned offset) their layer-0 link lists. A borrowed block
+ * (one of the first nborrow, after pv_load without copying) reads its
+ * vectors in place from the loaded buffer and has its links in an
+ * allocation of their own; it is copied into an owned block before
+ * anything would write its vectors (pv__materialize). */
 typedef struct pv_block {
-  uint8_t *v;    /* the allocation; vectors start here */
-  uint32_t *l;   /* the link lists, inside the same allocation */
+  uint8_t *v;    /* the allocation, or the borrowed vectors */
+  uint32_t *l;   /* the link lists, inside v's allocation unless borrowed */
 } pv_block;
 
 /* A block holds the vectors of at most this many bytes' worth of slots
@@ -103,6 +107,9 @@ struct pv_index {
                                 the others are full, so a small index does
                                 not pay for a whole block */
   size_t last_bytes;         /* bytes allocated for the last block */
+  uint32_t nborrow;          /* blocks 0 .. nborrow-1 are borrowed */
+  void *taken;               /* a loaded buffer the index owns, or NULL */
+  size_t taken_size;
   uint32_t entry;            /* entry point slot, PV_NONE when n == 0 */
   int max_level;
   uint64_t rng;
@@ -140,6 +147,18 @@ int pv__reserve(pv_index *idx, uint32_t need);
 /* Give back the room beyond `keep` slots (keep >= n); a failed shrink keeps
  * the larger array, which is still correct. */
 void pv__shrink(pv_index *idx, uint32_t keep);
+/* Copy every borrowed block from block `from` on into owned memory, so its
+ * vectors may be written. PV_OK/PV_NOMEM (the blocks already copied stay
+ * copied: that changes no content). */
+int pv__materialize(pv_index *idx, uint32_t from);
+/* Slots in block b, and the bytes of a block of `slots` slots. */
+uint32_t pv__block_slots(const pv_index *idx, uint32_t b);
+size_t pv__block_bytes(const pv_index *idx, uint32_t slots);
+size_t pv__links_offset(const pv_index *idx, uint32_t slots);
+/* Validate options as pv_new does; on failure the message is pv_errmsg(NULL). */
+int pv__check_options(const pv_options *o);
+/* Set the message of pv_errmsg(NULL) (failures with no index to hold it). */
+int pv__new_error(int code, const char *fmt, ...);
 /* Make the search scratch hold ef results. PV_OK/PV_NOMEM. */
 int pv__reserve_search(pv_index *idx, uint32_t ef);
 /* Start a new visit epoch: afterwards no slot counts as visited. */
@@ -156,6 +175,13 @@ static inline uint32_t *pv__links(const pv_index *idx, uint32_t s, int l) {
 }
 static inline uint32_t pv__maxlinks(const pv_index *idx, int l) {
   return l == 0 ? idx->m0 : idx->m;
+}
+/* Set the count of link list ln (of room max) and zero the words after the
+ * links: memory stays canonical, so saved files are deterministic and the
+ * loader can require those words to be zero. */
+static inline void pv__set_count(uint32_t *ln, uint32_t count, uint32_t max) {
+  for (uint32_t i = count; i < ln[0] && i < max; i++) ln[1 + i] = 0;
+  ln[0] = count;
 }
 static inline int pv__visited(pv_index *idx, uint32_t s) {
   if (idx->visit[s] == idx->epoch) return 1;

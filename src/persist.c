@@ -1,0 +1,574 @@
+/*
+ * Persistence: the file format of docs/FORMAT.md, written as a stream and
+ * read back from a buffer treated as hostile input.
+ *
+ * Layout: a 128-byte header, then the sections (each at a multiple of 64
+ * bytes, zero padding between them), then the section table with one CRC
+ * per section and a CRC of the table. The table comes last so that a writer
+ * can stream: the header only needs sizes, which are known up front, and
+ * each section's CRC is computed while its bytes go out.
+ *
+ * Every byte is covered: the header and the table by their CRCs, sections
+ * by theirs, padding must be zero, unused link words must be zero, and the
+ * length must match exactly. So any single flipped bit and any truncation
+ * is reported, and nothing is trusted before its checksum matches.
+ *
+ * The checksum is CRC-32C (Castagnoli), computed slice-by-8 with tables
+ * built on the stack for each call: no global state to initialise, and no
+ * 8 KB of incompressible constants in the WebAssembly module.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#error "the file format code writes arrays as they are in memory: it needs a little-endian host"
+#endif
+
+/* ======================================================================== */
+/* CRC-32C                                                                  */
+/* ======================================================================== */
+
+typedef struct {
+  uint32_t t[8][256];
+} crc_tables;
+
+static void crc_init(crc_tables *c) {
+  for (uint32_t i = 0; i < 256; i++) {
+    uint32_t r = i;
+    for (int k = 0; k < 8; k++) r = (r & 1) ? (r >> 1) ^ 0x82F63B78u : r >> 1;
+    c->t[0][i] = r;
+  }
+  for (uint32_t i = 0; i < 256; i++)
+    for (int k = 1; k < 8; k++) c->t[k][i] = (c->t[k - 1][i] >> 8) ^ c->t[0][c->t[k - 1][i] & 0xff];
+}
+
+/* Running state: start from 0xffffffff, finish with ~state. */
+static uint32_t crc_update(const crc_tables *c, uint32_t crc, const void *data, size_t n) {
+  const uint8_t *p = data;
+  while (n >= 8) {
+    uint32_t lo = ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24) ^ crc;
+    uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+    crc = c->t[7][lo & 0xff] ^ c->t[6][(lo >> 8) & 0xff] ^ c->t[5][(lo >> 16) & 0xff] ^
+          c->t[4][lo >> 24] ^ c->t[3][hi & 0xff] ^ c->t[2][(hi >> 8) & 0xff] ^
+          c->t[1][(hi >> 16) & 0xff] ^ c->t[0][hi >> 24];
+    p += 8;
+    n -= 8;
+  }
+  while (n--) crc = c->t[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
+  return crc;
+}
+
+static uint32_t crc_of(const crc_tables *c, const void *data, size_t n) {
+  return ~crc_update(c, 0xffffffffu, data, n);
+}
+
+/* ======================================================================== */
+/* Layout                                                                   */
+/* ======================================================================== */
+
+#define HEADER_SIZE 128u
+#define ENTRY_SIZE 32u
+#define ALIGN 64u
+static const uint8_t MAGIC[8] = {0x89, 'P', 'V', 'E', 'C', '\r', '\n', 0x1a};
+
+enum { S_VECTORS = 1, S_LINKS0, S_UPPER, S_SQ8, S_IDS, S_LEVELS, S_DELETED, S_KINDS };
+static const char *const SECTION_NAME[S_KINDS] = {
+    "?", "vectors", "layer-0 links", "upper links", "sq8 parameters", "ids", "levels", "deleted"};
+
+typedef struct {
+  uint32_t kind;
+  uint64_t off, len;
+  uint32_t crc;
+} section;
+
+typedef struct {
+  pv_options opt;
+  uint32_t n, live, next_id, entry;
+  int32_t max_level;
+  uint64_t rng, table_off, file_size;
+  uint32_t count;
+  section sec[S_KINDS]; /* by kind; sec[0] unused */
+} layout;
+
+static uint64_t align_up(uint64_t x) { return (x + ALIGN - 1) & ~(uint64_t)(ALIGN - 1); }
+
+static void put32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static void put64(uint8_t *p, uint64_t v) {
+  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static uint32_t get32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
+
+static uint64_t upper_words(const pv_index *idx) {
+  uint64_t w = 0;
+  for (uint32_t s = 0; s < idx->n; s++) w += (uint64_t)idx->level[s] * (1 + idx->m);
+  return w;
+}
+
+/* Section lengths of idx, in file order, and where everything goes. */
+static void plan(const pv_index *idx, layout *L) {
+  memset(L, 0, sizeof *L);
+  uint64_t n = idx->n;
+  uint64_t len[S_KINDS] = {0};
+  len[S_VECTORS] = n * idx->vbytes;
+  len[S_LINKS0] = n * idx->lwords * 4;
+  len[S_UPPER] = upper_words(idx) * 4;
+  len[S_SQ8] = idx->opt.storage == PV_SQ8 ? n * sizeof(pv_sq8) : 0;
+  len[S_IDS] = n * 4;
+  len[S_LEVELS] = n;
+  len[S_DELETED] = (uint64_t)(idx->n - idx->live) * 4;
+  uint64_t off = HEADER_SIZE;
+  for (uint32_t k = 1; k < S_KINDS; k++) {
+    if (k == S_SQ8 && idx->opt.storage != PV_SQ8) continue;
+    L->sec[k].kind = k;
+    L->sec[k].off = off;
+    L->sec[k].len = len[k];
+    off = align_up(off + len[k]);
+    L->count++;
+  }
+  L->table_off = off;
+  L->file_size = off + (uint64_t)L->count * ENTRY_SIZE + 4;
+}
+
+size_t pv_serialized_size(const pv_index *idx) {
+  layout L;
+  plan(idx, &L);
+  return L.file_size > SIZE_MAX ? SIZE_MAX : (size_t)L.file_size;
+}
+
+/* ======================================================================== */
+/* Writing                                                                  */
+/* ======================================================================== */
+
+typedef struct {
+  pv_writer write;
+  void *ctx;
+  const crc_tables *crc;
+  uint64_t pos;
+  int stopped;
+} sink;
+
+static void out(sink *k, const void *p, size_t n, uint32_t *crc) {
+  if (k->stopped || n == 0) return;
+  if (crc) *crc = crc_update(k->crc, *crc, p, n);
+  if (k->write(k->ctx, p, n) != 0) k->stopped = 1;
+  else k->pos += n;
+}
+
+static void pad_to(sink *k, uint64_t off) {
+  static const uint8_t zeros[ALIGN] = {0};
+  while (!k->stopped && k->pos < off) {
+    uint64_t n = off - k->pos;
+    out(k, zeros, n > ALIGN ? ALIGN : (size_t)n, NULL);
+  }
+}
+
+static void header_bytes(const pv_index *idx, const layout *L, const crc_tables *c, uint8_t *h) {
+  memset(h, 0, HEADER_SIZE);
+  memcpy(h, MAGIC, 8);
+  put32(h + 8, PV_FORMAT_VERSION);
+  put32(h + 12, HEADER_SIZE);
+  put64(h + 16, L->file_size);
+  put32(h + 24, idx->dim);
+  put32(h + 28, (uint32_t)idx->opt.metric);
+  put32(h + 32, (uint32_t)idx->opt.storage);
+  put32(h + 36, idx->m);
+  put32(h + 40, idx->opt.ef_construction);
+  put32(h + 44, idx->opt.ef_search);
+  put64(h + 48, idx->opt.seed);
+  uint32_t t;
+  memcpy(&t, &idx->opt.compact_threshold, 4);
+  put32(h + 56, t);
+  put32(h + 60, idx->n);
+  put32(h + 64, idx->live);
+  put32(h + 68, idx->next_id);
+  put32(h + 72, idx->entry);
+  put32(h + 76, (uint32_t)idx->max_level);
+  put64(h + 80, idx->rng);
+  put64(h + 88, L->table_off);
+  put32(h + 96, L->count);
+  put32(h + 124, crc_of(c, h, 124));
+}
+
+/* Slots of block b in use (the last block may hold fewer than its room). */
+static uint32_t used_in_block(const pv_index *idx, uint32_t b) {
+  uint32_t base = b << idx->bshift, room = pv__block_slots(idx, b);
+  return idx->n - base < room ? idx->n - base : room;
+}
+
+static void write_section(sink *k, pv_index *idx, uint32_t kind, uint32_t *crc) {
+  uint32_t nb = (uint32_t)(((uint64_t)idx->n + (1u << idx->bshift) - 1) >> idx->bshift);
+  switch (kind) {
+    case S_VECTORS:
+      for (uint32_t b = 0; b < nb; b++) out(k, idx->blk[b].v, idx->vbytes * used_in_block(idx, b), crc);
+      break;
+    case S_LINKS0:
+      for (uint32_t b = 0; b < nb; b++)
+        out(k, idx->blk[b].l, sizeof(uint32_t) * idx->lwords * used_in_block(idx, b), crc);
+      break;
+    case S_UPPER:
+      for (uint32_t s = 0; s < idx->n; s++)
+        if (idx->level[s]) out(k, idx->upper[s], sizeof(uint32_t) * idx->level[s] * (1 + idx->m), crc);
+      break;
+    case S_SQ8: out(k, idx->sq8, sizeof(pv_sq8) * idx->n, crc); break;
+    case S_IDS: out(k, idx->slot_id, sizeof(uint32_t) * idx->n, crc); break;
+    case S_LEVELS: out(k, idx->level, idx->n, crc); break;
+    case S_DELETED: {
+      uint8_t buf[4 * 64];
+      size_t m = 0;
+      for (uint32_t s = 0; s < idx->n; s++) {
+        if (!(idx->flags[s] & PV_SLOT_DELETED)) continue;
+        put32(buf + 4 * m++, s);
+        if (m == 64) {
+          out(k, buf, sizeof buf, crc);
+          m = 0;
+        }
+      }
+      out(k, buf, 4 * m, crc);
+      break;
+    }
+    default: break;
+  }
+}
+
+int pv_serialize(pv_index *idx, pv_writer write, void *ctx) {
+  if (!write) return pv__error(idx, PV_INVALID, "the writer is NULL");
+  crc_tables c;
+  crc_init(&c);
+  layout L;
+  plan(idx, &L);
+  sink k = {write, ctx, &c, 0, 0};
+  uint8_t h[HEADER_SIZE];
+  header_bytes(idx, &L, &c, h);
+  out(&k, h, HEADER_SIZE, NULL);
+  uint8_t table[S_KINDS * ENTRY_SIZE + 4];
+  uint32_t e = 0;
+  memset(table, 0, sizeof table);
+  for (uint32_t kind = 1; kind < S_KINDS; kind++) {
+    const section *sec = &L.sec[kind];
+    if (!sec->kind) continue;
+    pad_to(&k, sec->off);
+    uint32_t crc = 0xffffffffu;
+    write_section(&k, idx, kind, &crc);
+    uint8_t *t = table + ENTRY_SIZE * e++;
+    put32(t, kind);
+    put64(t + 8, sec->off);
+    put64(t + 16, sec->len);
+    put32(t + 24, ~crc);
+  }
+  pad_to(&k, L.table_off);
+  put32(table + ENTRY_SIZE * e, crc_of(&c, table, ENTRY_SIZE * e));
+  out(&k, table, ENTRY_SIZE * e + 4, NULL);
+  if (k.stopped)
+    return pv__error(idx, PV_ERROR, "the writer stopped after %zu of %zu bytes", (size_t)k.pos,
+                     (size_t)L.file_size);
+  return pv__error(idx, PV_OK, NULL);
+}
+
+typedef struct {
+  uint8_t *buf;
+  size_t cap, len;
+} membuf;
+
+static int mem_write(void *ctx, const void *data, size_t len) {
+  membuf *m = ctx;
+  if (len > m->cap - m->len) return 1;
+  memcpy(m->buf + m->len, data, len);
+  m->len += len;
+  return 0;
+}
+
+int pv_serialize_to(pv_index *idx, void *buf, size_t cap, size_t *len_out) {
+  size_t need = pv_serialized_size(idx);
+  if (len_out) *len_out = need;
+  if (!buf || cap < need)
+    return pv__error(idx, PV_FULL, "the buffer holds %zu bytes; the index needs %zu", cap, need);
+  membuf m = {buf, cap, 0};
+  return pv_serialize(idx, mem_write, &m);
+}
+
+/* ======================================================================== */
+/* Reading                                                                  */
+/* ======================================================================== */
+
+#define CORRUPT(...) return pv__new_error(PV_CORRUPT, __VA_ARGS__)
+
+static int all_zero(const uint8_t *p, uint64_t n) {
+  for (uint64_t i = 0; i < n; i++)
+    if (p[i]) return 0;
+  return 1;
+}
+
+/* Check the header, the table and every section's checksum and length.
+ * Fills L; touches nothing else. */
+static int parse(const uint8_t *b, size_t len, const crc_tables *c, layout *L) {
+  memset(L, 0, sizeof *L);
+  if (len < 8 || memcmp(b, MAGIC, 8) != 0)
+    CORRUPT("not a pocketvec index: the first bytes are not the pocketvec magic number");
+  if (len < HEADER_SIZE)
+    CORRUPT("the data is truncated: %zu bytes, shorter than the %u-byte header", len, HEADER_SIZE);
+  /* Bytes 0..15 (magic, version, header size) keep their meaning in every
+   * version, and a header always ends with its CRC: so the checksum is
+   * checked first, and a version number is believed only once it matches
+   * (a flipped bit in it is damage, not a newer version). */
+  uint32_t version = get32(b + 8), hsize = get32(b + 12);
+  if (hsize < HEADER_SIZE || hsize % 4 || hsize > len)
+    CORRUPT("the header size field says %u bytes, which cannot be right", hsize);
+  if (crc_of(c, b, hsize - 4) != get32(b + hsize - 4))
+    CORRUPT("the header checksum does not match: the header is damaged");
+  if (version > PV_FORMAT_VERSION)
+    return pv__new_error(PV_VERSION, "the index was written in format version %u; this pocketvec "
+                         "reads version %u and older: upgrade pocketvec", version, PV_FORMAT_VERSION);
+  if (version == 0 || hsize != HEADER_SIZE)
+    CORRUPT("the header declares version %u with a %u-byte header, which no pocketvec writes",
+            version, hsize);
+  L->file_size = get64(b + 16);
+  if (L->file_size != len)
+    CORRUPT("the data is %s: the header says %zu bytes, there are %zu",
+            L->file_size > len ? "truncated" : "followed by extra bytes",
+            (size_t)(L->file_size > SIZE_MAX ? SIZE_MAX : L->file_size), len);
+  pv_options *o = &L->opt;
+  *o = pv_options_default();
+  o->dim = get32(b + 24);
+  o->metric = (pv_metric)get32(b + 28);
+  o->storage = (pv_storage)get32(b + 32);
+  o->m = get32(b + 36);
+  o->ef_construction = get32(b + 40);
+  o->ef_search = get32(b + 44);
+  o->seed = get64(b + 48);
+  uint32_t t = get32(b + 56);
+  memcpy(&o->compact_threshold, &t, 4);
+  if (get32(b + 28) > PV_DOT || get32(b + 32) > PV_SQ8 || pv__check_options(o) != PV_OK) {
+    char why[PV_MSG_SIZE];
+    memcpy(why, pv_errmsg(NULL), sizeof why);
+    CORRUPT("the header holds settings out of range: %s", why);
+  }
+  L->n = get32(b + 60);
+  L->live = get32(b + 64);
+  L->next_id = get32(b + 68);
+  L->entry = get32(b + 72);
+  L->max_level = (int32_t)get32(b + 76);
+  L->rng = get64(b + 80);
+  L->table_off = get64(b + 88);
+  L->count = get32(b + 96);
+  if (!all_zero(b + 100, 24)) CORRUPT("the header's reserved bytes are not zero");
+  if (L->live > L->n || L->n == PV_NONE || L->next_id < L->n || L->max_level < -1 ||
+      L->max_level > PV_MAX_LEVEL || (L->n == 0) != (L->entry == PV_NONE) ||
+      (L->n && L->entry >= L->n) || (L->n == 0) != (L->max_level == -1))
+    CORRUPT("the header's counts are inconsistent (%u slots, %u live, next id %u, entry %u)", L->n,
+            L->live, L->next_id, L->entry);
+
+  uint32_t want = o->storage == PV_SQ8 ? S_KINDS - 1 : S_KINDS - 2;
+  if (L->count != want) CORRUPT("the index has %u sections; it should have %u", L->count, want);
+  uint64_t tsize = (uint64_t)L->count * ENTRY_SIZE + 4;
+  if (L->table_off % ALIGN || L->table_off < HEADER_SIZE || L->table_off + tsize != len)
+    CORRUPT("the section table is not where the header says");
+  const uint8_t *tab = b + L->table_off;
+  if (crc_of(c, tab, L->count * ENTRY_SIZE) != get32(tab + L->count * ENTRY_SIZE))
+    CORRUPT("the section table checksum does not match: the table is damaged");
+
+  /* Sections: each kind once, in ascending, non-overlapping, aligned
+   * places, with zero padding between them. */
+  uint64_t prev_end = HEADER_SIZE;
+  for (uint32_t i = 0; i < L->count; i++) {
+    const uint8_t *e = tab + i * ENTRY_SIZE;
+    uint32_t kind = get32(e);
+    if (kind == 0 || kind >= S_KINDS || L->sec[kind].kind || (kind == S_SQ8 && o->storage != PV_SQ8))
+      CORRUPT("section %u has kind %u, unknown or repeated", i, kind);
+    if (get32(e + 4) || get32(e + 28)) CORRUPT("section %u's reserved fields are not zero", i);
+    section *s = &L->sec[kind];
+    s->kind = kind;
+    s->off = get64(e + 8);
+    s->len = get64(e + 16);
+    s->crc = get32(e + 24);
+    if (s->off % ALIGN || s->off < prev_end || s->len > L->table_off || s->off > L->table_off - s->len)
+      CORRUPT("the %s section lies outside its place in the data", SECTION_NAME[kind]);
+    if (!all_zero(b + prev_end, s->off - prev_end))
+      CORRUPT("the padding before the %s section is not zero", SECTION_NAME[kind]);
+    prev_end = s->off + s->len;
+  }
+  if (!all_zero(b + prev_end, L->table_off - prev_end))
+    CORRUPT("the padding before the section table is not zero");
+  for (uint32_t k = 1; k < S_KINDS; k++) {
+    const section *s = &L->sec[k];
+    if (!s->kind) continue;
+    if (crc_of(c, b + s->off, (size_t)s->len) != s->crc)
+      CORRUPT("the %s section's checksum does not match: the data is damaged", SECTION_NAME[k]);
+  }
+
+  /* Lengths follow from the counts; upper links from the levels. */
+  uint64_t n = L->n;
+  size_t vbytes = o->storage == PV_F32 ? sizeof(float) * (size_t)o->dim : o->dim;
+  uint64_t expect[S_KINDS] = {0};
+  expect[S_VECTORS] = n * vbytes;
+  expect[S_LINKS0] = n * (1 + 2 * (uint64_t)o->m) * 4;
+  expect[S_SQ8] = o->storage == PV_SQ8 ? n * sizeof(pv_sq8) : 0;
+  expect[S_IDS] = n * 4;
+  expect[S_LEVELS] = n;
+  expect[S_DELETED] = (n - L->live) * 4;
+  const uint8_t *lv = b + L->sec[S_LEVELS].off;
+  if (L->sec[S_LEVELS].len == n) {
+    uint64_t w = 0;
+    for (uint64_t s = 0; s < n; s++) {
+      if (lv[s] > L->max_level) CORRUPT("slot %u is on level %u, above the top level %d",
+                                        (unsigned)s, (unsigned)lv[s], (int)L->max_level);
+      w += (uint64_t)lv[s] * (1 + o->m);
+    }
+    expect[S_UPPER] = w * 4;
+  }
+  for (uint32_t k = 1; k < S_KINDS; k++)
+    if (L->sec[k].kind && L->sec[k].len != expect[k])
+      CORRUPT("the %s section has %zu bytes; %u slots need %zu", SECTION_NAME[k],
+              (size_t)L->sec[k].len, L->n, (size_t)expect[k]);
+  return PV_OK;
+}
+
+/* Copy link lists into place, checking that the words after each count are
+ * zero (the rest of each list is checked by pv_check once all is loaded). */
+static int copy_lists(uint32_t *dst, const uint8_t *src, uint32_t lists, uint32_t max,
+                      const char *what) {
+  size_t words = (size_t)lists * (1 + max);
+  memcpy(dst, src, words * 4);
+  for (uint32_t i = 0; i < lists; i++) {
+    uint32_t *ln = dst + (size_t)i * (1 + max);
+    if (ln[0] > max) CORRUPT("a list of %s holds %u links; at most %u fit", what, ln[0], max);
+    for (uint32_t j = ln[0]; j < max; j++)
+      if (ln[1 + j]) CORRUPT("a list of %s has data after its %u links", what, ln[0]);
+  }
+  return PV_OK;
+}
+
+/* Build the index from a parsed buffer. */
+static int build(const uint8_t *b, const layout *L, unsigned flags, pv_index **out) {
+  pv_options o = L->opt;
+  o.capacity = 0;
+  pv_index *idx;
+  if (pv_new(&o, &idx) != PV_OK) return pv_errcode(NULL);
+  idx->opt.seed = L->opt.seed;
+  idx->rng = L->rng;
+  uint32_t n = L->n, full = 1u << idx->bshift;
+  const uint8_t *vec = b + L->sec[S_VECTORS].off, *links = b + L->sec[S_LINKS0].off;
+  int borrow = (flags & (PV_LOAD_BORROW | PV_LOAD_TAKE)) && n &&
+               ((uintptr_t)vec % (idx->opt.storage == PV_F32 ? sizeof(float) : 1)) == 0;
+  int rc = PV_OK;
+
+  if (borrow) {
+    /* Small arrays as usual; vector blocks point into the buffer and only
+     * their links are allocated. */
+    uint32_t nb = (n + full - 1) >> idx->bshift;
+    idx->blk = pv__malloc(idx, sizeof(pv_block) * nb);
+    if (!idx->blk) goto nomem;
+    idx->ntab = nb;
+    idx->last = n - ((nb - 1) << idx->bshift);
+    for (uint32_t k = 0; k < nb; k++) {
+      uint32_t slots = k + 1 == nb ? idx->last : full;
+      size_t lbytes = sizeof(uint32_t) * idx->lwords * slots;
+      uint32_t *l = pv__malloc(idx, lbytes);
+      if (!l) goto nomem;
+      idx->blk[k].v = (uint8_t *)(uintptr_t)(vec + (size_t)k * full * idx->vbytes);
+      idx->blk[k].l = l;
+      idx->nblk = idx->nborrow = k + 1;
+    }
+  }
+  if (pv__reserve(idx, n) != PV_OK) goto nomem;
+
+  memcpy(idx->slot_id, b + L->sec[S_IDS].off, sizeof(uint32_t) * n);
+  memcpy(idx->level, b + L->sec[S_LEVELS].off, n);
+  memset(idx->flags, 0, n);
+  if (idx->sq8) memcpy(idx->sq8, b + L->sec[S_SQ8].off, sizeof(pv_sq8) * n);
+  for (uint32_t k = 0; n && k <= (n - 1) >> idx->bshift; k++) {
+    uint32_t base = k << idx->bshift, cnt = n - base < full ? n - base : full;
+    if (!borrow) memcpy(idx->blk[k].v, vec + (size_t)base * idx->vbytes, idx->vbytes * cnt);
+    rc = copy_lists(idx->blk[k].l, links + (size_t)base * idx->lwords * 4, cnt, idx->m0,
+                    "layer-0 links");
+    if (rc) goto fail;
+  }
+  const uint8_t *del = b + L->sec[S_DELETED].off;
+  for (uint32_t i = 0; i < n - L->live; i++) {
+    uint32_t s = get32(del + 4 * i);
+    if (s >= n || (i && s <= get32(del + 4 * (i - 1)))) {
+      pv__new_error(PV_CORRUPT, "the deleted slots are not an ascending list of slots");
+      rc = PV_CORRUPT;
+      goto fail;
+    }
+    idx->flags[s] = PV_SLOT_DELETED;
+  }
+  /* n is set before the upper lists exist, so pv_free releases the ones
+   * already allocated if a later allocation fails. */
+  idx->n = n;
+  idx->live = L->live;
+  const uint8_t *up = b + L->sec[S_UPPER].off;
+  for (uint32_t s = 0; s < n; s++) {
+    idx->upper[s] = NULL;
+    if (!idx->level[s]) continue;
+    size_t bytes = sizeof(uint32_t) * idx->level[s] * (1 + idx->m);
+    idx->upper[s] = pv__malloc(idx, bytes);
+    if (!idx->upper[s]) {
+      for (uint32_t r = s + 1; r < n; r++) idx->upper[r] = NULL;
+      goto nomem;
+    }
+    rc = copy_lists(idx->upper[s], up, idx->level[s], idx->m, "upper links");
+    up += bytes;
+    if (rc) {
+      for (uint32_t r = s + 1; r < n; r++) idx->upper[r] = NULL;
+      goto fail;
+    }
+  }
+  idx->next_id = L->next_id;
+  idx->entry = L->entry;
+  idx->max_level = L->max_level;
+  if (pv_check(idx) != PV_OK) {
+    pv__new_error(PV_CORRUPT, "%s", pv_errmsg(idx));
+    rc = PV_CORRUPT;
+    goto fail;
+  }
+  *out = idx;
+  return PV_OK;
+
+nomem:
+  rc = pv__new_error(PV_NOMEM, "out of memory loading an index of %u vectors", n);
+fail:
+  pv_free(idx);
+  return rc;
+}
+
+int pv_load(const void *buf, size_t len, unsigned flags, pv_index **out) {
+  if (!out) return pv__new_error(PV_INVALID, "out is NULL");
+  *out = NULL;
+  if (!buf) return pv__new_error(PV_INVALID, "the buffer is NULL");
+  if (flags > PV_LOAD_TAKE) return pv__new_error(PV_INVALID, "flags %u are unknown", flags);
+  crc_tables c;
+  crc_init(&c);
+  layout L;
+  int rc = parse(buf, len, &c, &L);
+  if (rc) return rc;
+  pv_index *idx = NULL;
+  rc = build(buf, &L, flags, &idx);
+  if (rc) return rc;
+  if (flags & PV_LOAD_TAKE) {
+    /* The index owns the buffer now: keep it if blocks read from it,
+     * otherwise it is of no more use. */
+    if (idx->nborrow) {
+      idx->taken = (void *)(uintptr_t)buf;
+      idx->taken_size = len;
+      idx->mem += len;
+    } else {
+      idx->alloc.free(idx->alloc.ctx, (void *)(uintptr_t)buf);
+    }
+  }
+  pv__new_error(PV_OK, "not an error");
+  *out = idx;
+  return PV_OK;
+}
+
+int pv_verify(const void *buf, size_t len) {
+  pv_index *idx;
+  int rc = pv_load(buf, len, PV_LOAD_BORROW, &idx);
+  pv_free(idx);
+  return rc;
+}
