@@ -261,6 +261,19 @@ int pv_serialize(pv_index *idx, pv_writer write, void *ctx);
  * PV_FULL with nothing meaningful in buf when cap is too small. */
 int pv_serialize_to(pv_index *idx, void *buf, size_t cap, size_t *len_out);
 
+/* An export produces the serialized bytes in chunks, in any order and as
+ * many times as wanted, without ever holding a copy of the whole: begin
+ * computes the checksums in one pass over the index, then each read copies
+ * the bytes [offset, offset + len) into buf (caller owns). The index must
+ * not change in between: a read after an add, delete or compaction fails
+ * with PV_INVALID. Free the export with pv_export_end (NULL is a no-op)
+ * before freeing the index. */
+typedef struct pv_export pv_export;
+int pv_export_begin(pv_index *idx, pv_export **out);
+uint64_t pv_export_size(const pv_export *e);
+int pv_export_read(pv_export *e, uint64_t offset, void *buf, size_t len);
+void pv_export_end(pv_export *e);
+
 /* How pv_load treats the buffer. */
 #define PV_LOAD_COPY   0u  /* copy everything; buf may be freed on return */
 #define PV_LOAD_BORROW 1u  /* read the vectors in place (zero-copy) where they

@@ -148,6 +148,7 @@ int pv_compact(pv_index *idx) {
   }
   if (idx->entry != PV_NONE) idx->entry = remap[idx->entry];
   idx->n = j;
+  idx->changes++;
   pv__free(idx, remap, sizeof(uint32_t) * n);
   pv__free(idx, cand, sizeof(pv_pair) * lim);
   pv__free(idx, queue, sizeof(uint32_t) * lim);

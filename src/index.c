@@ -542,6 +542,7 @@ int pv_add_batch(pv_index *idx, const float *v, size_t n, uint32_t *ids_out) {
     idx->next_id++;
   }
   idx->rng = rng;
+  idx->changes++;
   return pv__error(idx, PV_OK, NULL);
 }
 
@@ -552,6 +553,7 @@ int pv_delete(pv_index *idx, uint32_t id) {
                                                           : "id %u does not exist", id);
   idx->flags[s] |= PV_SLOT_DELETED;
   idx->live--;
+  idx->changes++;
   float t = idx->opt.compact_threshold;
   if (t > 0.0f && (double)(idx->n - idx->live) > (double)t * idx->n) {
     /* Best effort: a failed compaction leaves the index as it was, and the

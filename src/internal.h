@@ -93,6 +93,7 @@ struct pv_index {
   uint32_t cap;              /* slots every array and the blocks can hold */
   uint32_t acap[PV_A_COUNT]; /* slots each array can hold (>= cap) */
   uint32_t next_id;
+  uint64_t changes;          /* counts writes, so an export can tell */
   uint32_t *slot_id;         /* [cap] ascending */
   uint8_t *level;            /* [cap] */
   uint8_t *flags;            /* [cap] PV_SLOT_DELETED */

@@ -145,26 +145,36 @@ size_t pv_serialized_size(const pv_index *idx) {
 /* Writing                                                                  */
 /* ======================================================================== */
 
-typedef struct {
-  pv_writer write;
+/* The file's bytes are produced by one walker, in order, piece by piece:
+ * the streaming writer, the checksum pass of an export and the range reads
+ * of an export all use it, so the three can never disagree on a byte. */
+typedef struct walker walker;
+struct walker {
+  const pv_index *idx;
+  const layout *L;
+  const crc_tables *c;
+  uint32_t crc[S_KINDS]; /* CRC state per section (final values once done) */
+  int compute;           /* compute the section CRCs while walking */
+  uint64_t pos;          /* file offset of the next byte */
+  uint64_t stop;         /* the walk may end once pos reaches this */
+  int (*visit)(walker *w, const void *p, size_t n); /* nonzero stops */
   void *ctx;
-  const crc_tables *crc;
-  uint64_t pos;
   int stopped;
-} sink;
+};
 
-static void out(sink *k, const void *p, size_t n, uint32_t *crc) {
-  if (k->stopped || n == 0) return;
-  if (crc) *crc = crc_update(k->crc, *crc, p, n);
-  if (k->write(k->ctx, p, n) != 0) k->stopped = 1;
-  else k->pos += n;
+static void emit(walker *w, const void *p, size_t n, int kind) {
+  if (w->stopped || n == 0) return;
+  if (w->compute && kind) w->crc[kind] = crc_update(w->c, w->crc[kind], p, n);
+  if (w->visit && w->visit(w, p, n)) w->stopped = 1;
+  w->pos += n;
+  if (w->pos >= w->stop) w->stopped = 1;
 }
 
-static void pad_to(sink *k, uint64_t off) {
+static void pad_to(walker *w, uint64_t off) {
   static const uint8_t zeros[ALIGN] = {0};
-  while (!k->stopped && k->pos < off) {
-    uint64_t n = off - k->pos;
-    out(k, zeros, n > ALIGN ? ALIGN : (size_t)n, NULL);
+  while (!w->stopped && w->pos < off) {
+    uint64_t n = off - w->pos;
+    emit(w, zeros, n > ALIGN ? ALIGN : (size_t)n, 0);
   }
 }
 
@@ -201,39 +211,82 @@ static uint32_t used_in_block(const pv_index *idx, uint32_t b) {
   return idx->n - base < room ? idx->n - base : room;
 }
 
-static void write_section(sink *k, pv_index *idx, uint32_t kind, uint32_t *crc) {
+static void walk_section(walker *w, int kind) {
+  const pv_index *idx = w->idx;
   uint32_t nb = (uint32_t)(((uint64_t)idx->n + (1u << idx->bshift) - 1) >> idx->bshift);
   switch (kind) {
     case S_VECTORS:
-      for (uint32_t b = 0; b < nb; b++) out(k, idx->blk[b].v, idx->vbytes * used_in_block(idx, b), crc);
+      for (uint32_t b = 0; b < nb; b++) emit(w, idx->blk[b].v, idx->vbytes * used_in_block(idx, b), kind);
       break;
     case S_LINKS0:
       for (uint32_t b = 0; b < nb; b++)
-        out(k, idx->blk[b].l, sizeof(uint32_t) * idx->lwords * used_in_block(idx, b), crc);
+        emit(w, idx->blk[b].l, sizeof(uint32_t) * idx->lwords * used_in_block(idx, b), kind);
       break;
     case S_UPPER:
-      for (uint32_t s = 0; s < idx->n; s++)
-        if (idx->level[s]) out(k, idx->upper[s], sizeof(uint32_t) * idx->level[s] * (1 + idx->m), crc);
+      for (uint32_t s = 0; s < idx->n && !w->stopped; s++)
+        if (idx->level[s]) emit(w, idx->upper[s], sizeof(uint32_t) * idx->level[s] * (1 + idx->m), kind);
       break;
-    case S_SQ8: out(k, idx->sq8, sizeof(pv_sq8) * idx->n, crc); break;
-    case S_IDS: out(k, idx->slot_id, sizeof(uint32_t) * idx->n, crc); break;
-    case S_LEVELS: out(k, idx->level, idx->n, crc); break;
+    case S_SQ8: emit(w, idx->sq8, sizeof(pv_sq8) * idx->n, kind); break;
+    case S_IDS: emit(w, idx->slot_id, sizeof(uint32_t) * idx->n, kind); break;
+    case S_LEVELS: emit(w, idx->level, idx->n, kind); break;
     case S_DELETED: {
       uint8_t buf[4 * 64];
       size_t m = 0;
-      for (uint32_t s = 0; s < idx->n; s++) {
+      for (uint32_t s = 0; s < idx->n && !w->stopped; s++) {
         if (!(idx->flags[s] & PV_SLOT_DELETED)) continue;
         put32(buf + 4 * m++, s);
         if (m == 64) {
-          out(k, buf, sizeof buf, crc);
+          emit(w, buf, sizeof buf, kind);
           m = 0;
         }
       }
-      out(k, buf, 4 * m, crc);
+      emit(w, buf, 4 * m, kind);
       break;
     }
     default: break;
   }
+}
+
+/* Walk the whole file: header, sections with their padding, table. With
+ * w->compute the table gets the CRCs computed on the way; without, the
+ * ones already in w->crc (final values). */
+static void walk(walker *w) {
+  uint8_t h[HEADER_SIZE];
+  header_bytes(w->idx, w->L, w->c, h);
+  emit(w, h, HEADER_SIZE, 0);
+  for (int kind = 1; kind < S_KINDS && !w->stopped; kind++) {
+    if (!w->L->sec[kind].kind) continue;
+    pad_to(w, w->L->sec[kind].off);
+    if (w->compute) w->crc[kind] = 0xffffffffu;
+    walk_section(w, kind);
+    if (w->compute) w->crc[kind] = ~w->crc[kind];
+  }
+  pad_to(w, w->L->table_off);
+  if (w->stopped) return;
+  uint8_t table[S_KINDS * ENTRY_SIZE + 4];
+  uint32_t e = 0;
+  memset(table, 0, sizeof table);
+  for (int kind = 1; kind < S_KINDS; kind++) {
+    const section *sec = &w->L->sec[kind];
+    if (!sec->kind) continue;
+    uint8_t *t = table + ENTRY_SIZE * e++;
+    put32(t, (uint32_t)kind);
+    put64(t + 8, sec->off);
+    put64(t + 16, sec->len);
+    put32(t + 24, w->crc[kind]);
+  }
+  put32(table + ENTRY_SIZE * e, crc_of(w->c, table, ENTRY_SIZE * e));
+  emit(w, table, ENTRY_SIZE * e + 4, 0);
+}
+
+typedef struct {
+  pv_writer write;
+  void *ctx;
+} stream_ctx;
+
+static int stream_visit(walker *w, const void *p, size_t n) {
+  stream_ctx *s = w->ctx;
+  return s->write(s->ctx, p, n) != 0;
 }
 
 int pv_serialize(pv_index *idx, pv_writer write, void *ctx) {
@@ -242,32 +295,93 @@ int pv_serialize(pv_index *idx, pv_writer write, void *ctx) {
   crc_init(&c);
   layout L;
   plan(idx, &L);
-  sink k = {write, ctx, &c, 0, 0};
-  uint8_t h[HEADER_SIZE];
-  header_bytes(idx, &L, &c, h);
-  out(&k, h, HEADER_SIZE, NULL);
-  uint8_t table[S_KINDS * ENTRY_SIZE + 4];
-  uint32_t e = 0;
-  memset(table, 0, sizeof table);
-  for (uint32_t kind = 1; kind < S_KINDS; kind++) {
-    const section *sec = &L.sec[kind];
-    if (!sec->kind) continue;
-    pad_to(&k, sec->off);
-    uint32_t crc = 0xffffffffu;
-    write_section(&k, idx, kind, &crc);
-    uint8_t *t = table + ENTRY_SIZE * e++;
-    put32(t, kind);
-    put64(t + 8, sec->off);
-    put64(t + 16, sec->len);
-    put32(t + 24, ~crc);
-  }
-  pad_to(&k, L.table_off);
-  put32(table + ENTRY_SIZE * e, crc_of(&c, table, ENTRY_SIZE * e));
-  out(&k, table, ENTRY_SIZE * e + 4, NULL);
-  if (k.stopped)
-    return pv__error(idx, PV_ERROR, "the writer stopped after %zu of %zu bytes", (size_t)k.pos,
+  stream_ctx s = {write, ctx};
+  walker w;
+  memset(&w, 0, sizeof w);
+  w.idx = idx;
+  w.L = &L;
+  w.c = &c;
+  w.compute = 1;
+  w.stop = UINT64_MAX;
+  w.visit = stream_visit;
+  w.ctx = &s;
+  walk(&w);
+  if (w.pos != L.file_size)
+    return pv__error(idx, PV_ERROR, "the writer stopped after %zu of %zu bytes", (size_t)w.pos,
                      (size_t)L.file_size);
   return pv__error(idx, PV_OK, NULL);
+}
+
+/* ---- export: the file in chunks, in any order ---------------------------- */
+
+struct pv_export {
+  pv_index *idx;
+  uint64_t changes; /* idx->changes when the export began */
+  layout L;
+  crc_tables c;
+  uint32_t crc[S_KINDS];
+};
+
+int pv_export_begin(pv_index *idx, pv_export **out) {
+  *out = NULL;
+  pv_export *e = pv__malloc(idx, sizeof *e);
+  if (!e) return pv__error(idx, PV_NOMEM, "out of memory starting an export");
+  e->idx = idx;
+  e->changes = idx->changes;
+  crc_init(&e->c);
+  plan(idx, &e->L);
+  walker w;
+  memset(&w, 0, sizeof w);
+  w.idx = idx;
+  w.L = &e->L;
+  w.c = &e->c;
+  w.compute = 1;
+  w.stop = UINT64_MAX;
+  walk(&w);
+  memcpy(e->crc, w.crc, sizeof e->crc);
+  *out = e;
+  return pv__error(idx, PV_OK, NULL);
+}
+
+uint64_t pv_export_size(const pv_export *e) { return e ? e->L.file_size : 0; }
+
+typedef struct {
+  uint64_t from;
+  uint8_t *buf;
+  size_t len;
+} range_ctx;
+
+static int range_visit(walker *w, const void *p, size_t n) {
+  range_ctx *r = w->ctx;
+  uint64_t lo = w->pos > r->from ? w->pos : r->from;
+  uint64_t hi = w->pos + n < r->from + r->len ? w->pos + n : r->from + r->len;
+  if (lo < hi) memcpy(r->buf + (lo - r->from), (const uint8_t *)p + (lo - w->pos), (size_t)(hi - lo));
+  return 0;
+}
+
+int pv_export_read(pv_export *e, uint64_t offset, void *buf, size_t len) {
+  pv_index *idx = e->idx;
+  if (idx->changes != e->changes)
+    return pv__error(idx, PV_INVALID, "the index changed since the export began; start a new export");
+  if (offset > e->L.file_size || len > e->L.file_size - offset)
+    return pv__error(idx, PV_INVALID, "bytes %zu..%zu are past the end of the %zu-byte export",
+                     (size_t)offset, (size_t)(offset + len), (size_t)e->L.file_size);
+  range_ctx r = {offset, buf, len};
+  walker w;
+  memset(&w, 0, sizeof w);
+  w.idx = idx;
+  w.L = &e->L;
+  w.c = &e->c;
+  memcpy(w.crc, e->crc, sizeof w.crc);
+  w.stop = offset + len;
+  w.visit = range_visit;
+  w.ctx = &r;
+  if (len) walk(&w);
+  return pv__error(idx, PV_OK, NULL);
+}
+
+void pv_export_end(pv_export *e) {
+  if (e) pv__free(e->idx, e, sizeof *e);
 }
 
 typedef struct {
