@@ -41,7 +41,7 @@ TEST_OBJ   = $(TEST_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ    = $(CLI_SRC:%.c=$(BUILD)/%.o)
 HEADERS    = include/pocketvec.h $(wildcard src/*.h) $(wildcard common/*.h) $(wildcard tests/*.h)
 
-.PHONY: all lib cli run test bench check clean
+.PHONY: all lib cli run test test-cli bench check clean
 all: lib cli
 lib: $(BUILD)/libpocketvec.a
 cli: $(BUILD)/pocketvec
@@ -71,6 +71,10 @@ run: cli
 test: $(BUILD)/test_pocketvec
 	./$(BUILD)/test_pocketvec
 
+# End-to-end tests of the command-line tool; need only bash and a C compiler.
+test-cli: cli
+	bash cli/test_cli.sh $(BUILD)/pocketvec
+
 # The benchmark is always optimised, whatever OPT says.
 $(BUILD)/bench_native: bench/bench_native.c $(COMMON_SRC) $(LIB_SRC) $(HEADERS)
 	@$(MAKE) --no-print-directory OPT=-O3 BUILD=build-bench lib
@@ -85,9 +89,9 @@ bench: $(BUILD)/bench_native
 # everything again built by clang, then the WASM build and the JS package.
 check:
 	bash scripts/install-deps.sh
-	$(MAKE) --no-print-directory test
-	$(MAKE) --no-print-directory test SANITIZE=address,undefined
-	$(MAKE) --no-print-directory CC=clang BUILD=build-clang all test
+	$(MAKE) --no-print-directory test test-cli
+	$(MAKE) --no-print-directory test test-cli SANITIZE=address,undefined
+	$(MAKE) --no-print-directory CC=clang BUILD=build-clang all test test-cli
 	$(MAKE) --no-print-directory test-js
 
 clean:

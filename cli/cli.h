@@ -2,8 +2,8 @@
  * The pocketvec command-line tool: what the subcommands share.
  *
  * The tool is host glue over include/pocketvec.h. It parses flags, prints,
- * times and (later) reads and writes files; every decision about vectors is
- * the library's. Each subcommand is one function in its own file, listed in
+ * times, and reads and writes files (vecfile.c: vector inputs; pvfile.c:
+ * index files); every decision about vectors is the library's. Each subcommand is one function in its own file, listed in
  * the command table in main.c. Adding one (build, query, info, verify) means
  * writing cli/cmd_NAME.c, declaring its entry point below and adding a row to
  * that table: dispatch, `pocketvec help` and `pocketvec help NAME` follow.
@@ -36,6 +36,10 @@ typedef struct cli_command {
 /* ------------------------------------------------------------------------ */
 
 int cmd_demo(int argc, char **argv);     /* cmd_demo.c */
+int cmd_build(int argc, char **argv);    /* cmd_build.c */
+int cmd_query(int argc, char **argv);    /* cmd_query.c */
+int cmd_info(int argc, char **argv);     /* cmd_info.c */
+int cmd_verify(int argc, char **argv);   /* cmd_verify.c */
 
 /* The table lives in main.c; subcommands use it to print their own usage. */
 const cli_command *cli_find_command(const char *name);
@@ -107,10 +111,113 @@ double cli_percentile(const double *sorted, size_t n, double p);
 /* Sort n doubles ascending in place. */
 void cli_sort_doubles(double *v, size_t n);
 
-/* A progress line "label done/total" on stderr, redrawn in place; only when
- * stderr is a terminal, so logs and pipes stay clean. cli_progress_done
- * erases it. */
+/* A progress line on stderr, redrawn in place: "label 45%  4,500 / 10,000
+ * 1,234/s  ETA 0:05". Only when stderr is a terminal, so logs and pipes stay
+ * clean. The rate and ETA count from the first call after the previous
+ * cli_progress_done; redraws are limited to ten a second. cli_progress_done
+ * erases the line. */
 void cli_progress(const char *label, size_t done, size_t total);
 void cli_progress_done(void);
+
+/* ------------------------------------------------------------------------ */
+/* Vector files: .fvecs, .npy, raw float32 (vecfile.c)                      */
+/* ------------------------------------------------------------------------ */
+
+typedef enum cli_format {
+  CLI_FORMAT_AUTO = 0, /* from the file name's extension */
+  CLI_FORMAT_FVECS,    /* per vector: int32 dim, then dim float32 (little-endian) */
+  CLI_FORMAT_NPY,      /* NumPy .npy, float32 '<f4', C order, shape (n, d) */
+  CLI_FORMAT_RAW       /* float32 back to back, no header; the dim comes from --dim */
+} cli_format;
+
+/* Parse a --format value (fvecs, npy, raw). On a bad value prints a usage
+ * error of cmd and returns CLI_USAGE; else CLI_OK. */
+int cli_parse_format(const char *cmd, const char *text, cli_format *out);
+
+/* The format of path: fmt itself unless it is CLI_FORMAT_AUTO, else from the
+ * extension (.fvecs; .npy; .f32, .bin, .raw). CLI_USAGE (reported as a usage
+ * error of cmd) when the extension says nothing. */
+int cli_resolve_format(const char *cmd, const char *path, cli_format fmt, cli_format *out);
+
+const char *cli_format_name(cli_format fmt);
+
+/* A vector file open for reading, front to back, in batches. The fields
+ * above the line are for reading; the rest belong to vecfile.c. */
+typedef struct cli_vecfile {
+  const char *path;      /* as given to cli_vecfile_open; the caller owns it */
+  cli_format format;     /* never CLI_FORMAT_AUTO once open */
+  uint32_t dim;          /* values per vector, 1 .. PV_MAX_DIM */
+  uint64_t count;        /* vectors in the file */
+  uint64_t next;         /* number (from 0) of the next vector a read returns */
+  /* ---- */
+  FILE *f;
+  uint64_t size;         /* bytes in the file */
+  unsigned char *rec;    /* fvecs: raw records of one batch */
+  size_t rec_cap;
+} cli_vecfile;
+
+/* Open path as a vector file of format fmt (CLI_FORMAT_AUTO: from the
+ * extension) and check its header and size before a single vector is read:
+ * a truncated or inconsistent file fails here, not after an hour of work.
+ * dim: the --dim the user gave, 0 if none; required for raw files, and for
+ * the others it must agree with the file. Returns CLI_OK, CLI_USAGE (format
+ * unknown, raw without --dim) or CLI_FAILED (cannot read, bad header,
+ * truncated, unsupported dtype), every failure already reported naming the
+ * file. On failure nothing stays open. */
+int cli_vecfile_open(cli_vecfile *vf, const char *cmd, const char *path, cli_format fmt,
+                     uint32_t dim);
+
+/* Read up to max vectors (max * dim floats) into out (caller owns) and their
+ * number into *got: 0 only at the end of the file. Memory use is bounded by
+ * the batch, whatever the file's size. CLI_OK, or CLI_FAILED reported with
+ * the file and the record at fault. */
+int cli_vecfile_read(cli_vecfile *vf, float *out, size_t max, size_t *got);
+
+/* Close and release. Safe on a closed or zeroed cli_vecfile. */
+void cli_vecfile_close(cli_vecfile *vf);
+
+/* ------------------------------------------------------------------------ */
+/* Index files (pvfile.c)                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Read the whole of path into *buf (malloc; the caller frees it, or hands it
+ * to pv_load with PV_LOAD_TAKE) and its size into *len. CLI_OK, or
+ * CLI_FAILED reported with the file and the system's reason. */
+int cli_read_file(const char *path, unsigned char **buf, size_t *len);
+
+/* Read path and load the index in it (PV_LOAD_TAKE: the vectors are used in
+ * place in the buffer read, with no second copy). *out owns the index (free
+ * it with pv_free); *file_size gets the file's size (may be NULL). CLI_OK, or
+ * CLI_FAILED reported with the file, the library's reason and what to do. */
+int cli_load_index(const char *path, pv_index **out, size_t *file_size);
+
+/* What a user should do after pv_load or pv_verify failed with rc: a
+ * sentence to append to the library's message. Static string. */
+const char *cli_load_advice(int rc);
+
+/* An index file written so that a crash never leaves a half-written one:
+ * the bytes go to a temporary file next to the target (TARGET.tmp-XXXXXX),
+ * which is flushed to disk and then renamed over the target, and the
+ * directory is flushed too. Until the rename the old target, if any, is
+ * untouched. SIGINT, SIGTERM and SIGHUP between begin and commit/abort
+ * remove the temporary file before the process dies. */
+typedef struct cli_output {
+  char *path;   /* the target (owned copy) */
+  char *tmp;    /* the temporary file while it exists, else NULL */
+  int fd;       /* open on tmp, or -1 */
+} cli_output;
+
+/* Create the temporary file now, so that an unwritable directory is found
+ * before any work is done. CLI_OK or CLI_FAILED (reported). */
+int cli_output_begin(cli_output *o, const char *path);
+
+/* Stream idx into the temporary file with pv_serialize, fsync, rename over
+ * the target, fsync the directory. *bytes gets the file's size (may be
+ * NULL). On failure the temporary file is removed and the target left as it
+ * was; CLI_FAILED, reported. Either way o is finished. */
+int cli_output_commit(cli_output *o, pv_index *idx, uint64_t *bytes);
+
+/* Remove the temporary file and release o. Safe after commit. */
+void cli_output_abort(cli_output *o);
 
 #endif /* PV_CLI_H */

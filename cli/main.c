@@ -36,6 +36,91 @@ static const cli_command commands[] = {
      "fails pv_check, recall below 0.5, a deleted id in results), 2 on bad\n"
      "flags.",
      cmd_demo},
+    {"build",
+     "INPUT -o OUT.pvec [--format fvecs|npy|raw] [--dim D]\n"
+     "       [--metric cosine|l2|dot] [--storage f32|sq8] [--m M]\n"
+     "       [--ef-construction N] [--ef-search N] [--seed S] [--batch N]",
+     "build an index file from .fvecs, .npy or raw float32 vectors",
+     "Reads the vectors of INPUT and writes an index of them to OUT.pvec. The\n"
+     "ids are the vectors' numbers in INPUT: 0 for the first, n-1 for the last\n"
+     "(the library issues ids in insertion order). The file loads in the JS\n"
+     "package (Index.fromBytes) as well as here.\n"
+     "\n"
+     "Input formats, chosen by INPUT's extension unless --format says:\n"
+     "  .fvecs           per vector an int32 dim, then dim float32 (little-endian)\n"
+     "  .npy             NumPy float32 ('<f4'), C order, shape (n, d)\n"
+     "  .f32 .bin .raw   float32 back to back, no header: needs --dim\n"
+     "\n"
+     "  -o, --output OUT      the index file to write (required)\n"
+     "  --format F            fvecs, npy or raw (default: from the extension)\n"
+     "  --dim D               values per vector (raw input; a check for others)\n"
+     "  --metric M            cosine (default), l2 (squared) or dot\n"
+     "  --storage S           f32 (default, exact) or sq8 (1 byte per value)\n"
+     "  --m M                 links per node, 2 .. 128 (default 16)\n"
+     "  --ef-construction N   candidates while building, 1 .. 65,536 (default 200)\n"
+     "  --ef-search N         default ef of searches, saved in the file (default 64)\n"
+     "  --seed S              seed of the level generator (default: a fixed one):\n"
+     "                        same seed and input give the same file\n"
+     "  --batch N             vectors read and added at a time (default 1,000)\n"
+     "\n"
+     "The input is read in batches, so memory is the index plus one batch.\n"
+     "Vectors are numbered from 0 in messages, as ids are: a NaN is reported\n"
+     "as 'vector 1234: element 17 is NaN' and nothing is written. On a\n"
+     "terminal a progress line shows the rate and time left; a summary line\n"
+     "is always printed. OUT is written to OUT.tmp-XXXXXX first, flushed to\n"
+     "disk and renamed over OUT, so a crash or Ctrl-C never leaves a partial\n"
+     "OUT (an existing OUT stays as it was until the new one is complete).\n"
+     "\n"
+     "Exit status: 0 on success, 1 on a bad input or a failed write, 2 on\n"
+     "bad flags.",
+     cmd_build},
+    {"query",
+     "INDEX.pvec QUERIES [--k K] [--ef EF] [--exact] [--json]\n"
+     "       [--format fvecs|npy|raw] [--dim D]",
+     "the k nearest neighbours of each vector in a file",
+     "Loads INDEX.pvec and, for each vector of QUERIES (any format 'build'\n"
+     "reads; raw queries default to the index's dim), prints one line:\n"
+     "\n"
+     "  QUERY<TAB>ID:DISTANCE ID:DISTANCE ...\n"
+     "\n"
+     "queries numbered from 0, nearest first, distances as the index's metric\n"
+     "defines them (cosine: 1 - cos; l2: squared; dot: minus the product).\n"
+     "With --json each line is a JSON array instead:\n"
+     "  [{\"id\":3,\"distance\":0.12},...]\n"
+     "The query count and latency (mean, p50, p99) go to stderr.\n"
+     "\n"
+     "  --k K       neighbours per query, 1 .. 100,000 (default 10)\n"
+     "  --ef EF     candidates searched, 1 .. 65,536 (default: the index's\n"
+     "              ef_search); more is slower and finds more true neighbours\n"
+     "  --exact     compare with every vector (brute force): the true k nearest\n"
+     "  --json      one JSON array per query\n"
+     "  --format F  fvecs, npy or raw (default: from the extension)\n"
+     "  --dim D     values per query vector (raw input)\n"
+     "\n"
+     "Exit status: 0 on success, 1 if a file cannot be read, the dimensions\n"
+     "differ or a query is invalid (NaN), 2 on bad flags.",
+     cmd_query},
+    {"info", "INDEX.pvec", "show an index file's settings, counts, size and integrity",
+     "Prints the format version, the settings the index was built with (dim,\n"
+     "metric, storage, m, ef_construction, ef_search, seed, compact\n"
+     "threshold), the counts (live and deleted vectors, slots, next id), the\n"
+     "memory it takes when loaded (loaded as 'query' and the JS package load\n"
+     "it: the file's bytes kept for the vectors, plus the link arrays), the\n"
+     "file size and bytes per vector, and whether every checksum matches. For\n"
+     "a damaged file it still shows what the header says, and whether the\n"
+     "header's own checksum matches.\n"
+     "\n"
+     "Exit status: 0 if the file is intact, 1 if it is damaged or unreadable,\n"
+     "2 on bad arguments.",
+     cmd_info},
+    {"verify", "INDEX.pvec...", "check that index files are intact",
+     "Runs every check of loading (checksums, counts, links) on each file,\n"
+     "without keeping the index, and prints 'PATH: ok' or 'PATH: FAILED:\n"
+     "reason' per file.\n"
+     "\n"
+     "Exit status: 0 if every file is intact, 1 if any is not, 2 on bad\n"
+     "arguments.",
+     cmd_verify},
     {"version", "", "print the library version and the distance kernels in use",
      "Prints the pocketvec library version and which distance kernels this\n"
      "machine uses (avx2, simd128 or scalar).",

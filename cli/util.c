@@ -156,21 +156,66 @@ void cli_sort_doubles(double *v, size_t n) { qsort(v, n, sizeof *v, cmp_double);
 /* Progress                                                                 */
 /* ------------------------------------------------------------------------ */
 
-static int progress_shown;
+static struct {
+  int shown;    /* a line is on screen */
+  int width;    /* its length, to blank it */
+  double t0;    /* time of the first call since the last cli_progress_done */
+  size_t done0; /* and the count it reported */
+  double drawn; /* time of the last redraw */
+} progress;
+
+/* "ETA 1:05" or "ETA 2:03:04" into buf (room for 32). */
+static void progress_eta(char *buf, double seconds) {
+  if (seconds < 0 || seconds > 99 * 3600.0) {
+    snprintf(buf, 32, "ETA --:--");
+    return;
+  }
+  unsigned long s = (unsigned long)(seconds + 0.5);
+  if (s >= 3600)
+    snprintf(buf, 32, "ETA %lu:%02lu:%02lu", s / 3600, s / 60 % 60, s % 60);
+  else
+    snprintf(buf, 32, "ETA %lu:%02lu", s / 60, s % 60);
+}
 
 void cli_progress(const char *label, size_t done, size_t total) {
   if (!isatty(STDERR_FILENO)) return;
-  char a[32], b[32];
-  fprintf(stderr, "\r  %s %s / %s ", label, cli_group(a, done), cli_group(b, total));
+  double now = cli_now();
+  if (!progress.shown) {
+    progress.t0 = now;
+    progress.done0 = done;
+  } else if (now - progress.drawn < 0.1 && done < total) {
+    return; /* a terminal redrawn faster than it can be read only costs time */
+  }
+  progress.drawn = now;
+  char a[32], b[32], rate[40], eta[32], line[200];
+  /* Rounded down, so 100% means done. */
+  unsigned pct = total ? (unsigned)((double)done * 100.0 / (double)total) : 100;
+  double dt = now - progress.t0, did = (double)(done - progress.done0);
+  if (dt > 0 && did > 0) {
+    double r = did / dt;
+    snprintf(rate, sizeof rate, "%s/s", cli_group(a, (uint64_t)(r + 0.5)));
+    progress_eta(eta, (double)(total - done) / r);
+  } else {
+    snprintf(rate, sizeof rate, "--/s");
+    progress_eta(eta, -1);
+  }
+  int w = snprintf(line, sizeof line, "  %s %3u%%  %s / %s  %s  %s", label, pct,
+                   cli_group(a, done), cli_group(b, total), rate, eta);
+  if (w < 0) return;
+  if (w >= (int)sizeof line) w = (int)sizeof line - 1;
+  /* Pad with spaces over what the previous, longer line left. */
+  fprintf(stderr, "\r%s%*s", line, progress.width > w ? progress.width - w : 0, "");
   fflush(stderr);
-  progress_shown = 1;
+  if (w > progress.width) progress.width = w;
+  progress.shown = 1;
 }
 
 void cli_progress_done(void) {
-  if (!progress_shown) return;
+  if (!progress.shown) return;
   /* Blank the line with spaces rather than an ANSI erase: works on any
-   * terminal, and the line is never longer than this. */
-  fprintf(stderr, "\r%72s\r", "");
+   * terminal. */
+  fprintf(stderr, "\r%*s\r", progress.width, "");
   fflush(stderr);
-  progress_shown = 0;
+  progress.shown = 0;
+  progress.width = 0;
 }

@@ -266,8 +266,8 @@ int pv_serialize_to(pv_index *idx, void *buf, size_t cap, size_t *len_out);
  * computes the checksums in one pass over the index, then each read copies
  * the bytes [offset, offset + len) into buf (caller owns). The index must
  * not change in between: a read after an add, delete or compaction fails
- * with PV_INVALID. Free the export with pv_export_end (NULL is a no-op)
- * before freeing the index. */
+ * with PV_INVALID. Free the export with pv_export_end (NULL is a no-op);
+ * that is safe even after pv_free of its index, but reads are not. */
 typedef struct pv_export pv_export;
 int pv_export_begin(pv_index *idx, pv_export **out);
 uint64_t pv_export_size(const pv_export *e);
@@ -276,15 +276,17 @@ void pv_export_end(pv_export *e);
 
 /* How pv_load treats the buffer. */
 #define PV_LOAD_COPY   0u  /* copy everything; buf may be freed on return */
-#define PV_LOAD_BORROW 1u  /* read the vectors in place (zero-copy) where they
-                              are aligned: buf must stay valid and unchanged
-                              until pv_free; blocks are copied before the
-                              index would write them */
+#define PV_LOAD_BORROW 1u  /* read the vectors and layer-0 links in place
+                              (zero-copy) when buf is 4-byte aligned: buf
+                              must stay valid and unchanged until pv_free.
+                              The first write (an add or a compaction)
+                              copies them into memory the index owns. */
 #define PV_LOAD_TAKE   2u  /* as BORROW, and the index owns buf from a
-                              successful return: pv_free releases it with the
-                              index's allocator, so buf must come from that
-                              allocator (malloc by default). On failure the
-                              caller still owns buf. */
+                              successful return: it is freed, with the
+                              index's allocator, once nothing reads it (at
+                              the first write, or at pv_free). So buf must
+                              come from that allocator (malloc by default).
+                              On failure the caller still owns buf. */
 
 /* Load an index from len bytes at buf (the bytes are untrusted: every
  * count, offset, id and link is checked before use, and nothing is
@@ -294,9 +296,10 @@ void pv_export_end(pv_export *e);
  * PV_VERSION (a newer format), PV_NOMEM, PV_INVALID (bad arguments). */
 int pv_load(const void *buf, size_t len, unsigned flags, pv_index **out);
 
-/* Check that len bytes at buf would load: every check of pv_load, no index
- * built and nothing allocated. PV_OK, or the code pv_load would give, with
- * the message in pv_errmsg(NULL). */
+/* Check that len bytes at buf would load: every check of pv_load, by loading
+ * in place and freeing the result (so it allocates only the small per-vector
+ * arrays, about 30 bytes a vector, and the upper links). PV_OK, or the code
+ * pv_load would give, with the message in pv_errmsg(NULL). */
 int pv_verify(const void *buf, size_t len);
 
 #ifdef __cplusplus

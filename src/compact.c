@@ -85,12 +85,10 @@ int pv_compact(pv_index *idx) {
   uint32_t *remap = pv__malloc(idx, sizeof(uint32_t) * n);
   pv_pair *cand = pv__malloc(idx, sizeof(pv_pair) * lim);
   uint32_t *queue = pv__malloc(idx, sizeof(uint32_t) * lim);
-  /* Live slots slide down from the first tombstone on: those blocks must
-   * own their vectors. Copying a borrowed block changes no content, so it
-   * may happen before we know whether the rest succeeds. */
-  uint32_t first_dead = 0;
-  while (is_live(idx, first_dead)) first_dead++;
-  if (!remap || !cand || !queue || pv__materialize(idx, first_dead >> idx->bshift) != PV_OK) {
+  /* Repair writes links anywhere, and slots slide down: a loaded index read
+   * in place gets its own copy first. Copying changes no content, so it may
+   * happen before we know whether the rest succeeds. */
+  if (!remap || !cand || !queue || pv__materialize(idx, 0) != PV_OK) {
     pv__free(idx, remap, sizeof(uint32_t) * n);
     pv__free(idx, cand, sizeof(pv_pair) * lim);
     pv__free(idx, queue, sizeof(uint32_t) * lim);

@@ -241,11 +241,9 @@ uint32_t pv__block_slots(const pv_index *idx, uint32_t b) {
 }
 static size_t full_block_bytes(const pv_index *idx) { return pv__block_bytes(idx, 1u << idx->bshift); }
 
-/* Free block b: the whole allocation, or only the links of a borrowed one. */
+/* Free block b (a borrowed one lives in the loaded buffer: nothing to free). */
 static void free_block(pv_index *idx, uint32_t b) {
-  if (b < idx->nborrow)
-    pv__free(idx, idx->blk[b].l, sizeof(uint32_t) * idx->lwords * pv__block_slots(idx, b));
-  else
+  if (b >= idx->nborrow)
     pv__free(idx, idx->blk[b].v, b + 1 == idx->nblk ? idx->last_bytes : full_block_bytes(idx));
 }
 
@@ -257,11 +255,15 @@ int pv__materialize(pv_index *idx, uint32_t from) {
     if (!v) return PV_NOMEM;
     memcpy(v, idx->blk[b].v, idx->vbytes * slots);
     memcpy(v + pv__links_offset(idx, slots), idx->blk[b].l, lbytes);
-    pv__free(idx, idx->blk[b].l, lbytes);
     idx->blk[b].v = v;
     idx->blk[b].l = (uint32_t *)(v + pv__links_offset(idx, slots));
     if (b + 1 == idx->nblk) idx->last_bytes = bytes;
     idx->nborrow = b;
+  }
+  if (idx->nborrow == 0 && idx->taken) {
+    /* Nothing reads the loaded buffer any more. */
+    pv__free(idx, idx->taken, idx->taken_size);
+    idx->taken = NULL;
   }
   return PV_OK;
 }
@@ -500,7 +502,9 @@ int pv_add_batch(pv_index *idx, const float *v, size_t n, uint32_t *ids_out) {
   if ((uint64_t)idx->n + n > UINT32_MAX - 1)
     return pv__error(idx, PV_FULL, "the index cannot hold %zu more vectors", n);
   uint32_t need = idx->n + (uint32_t)n;
-  if (pv__reserve(idx, need) != PV_OK)
+  /* An insert writes links anywhere in the graph: a loaded index read in
+   * place gets its own copy first. */
+  if (pv__materialize(idx, 0) != PV_OK || pv__reserve(idx, need) != PV_OK)
     return pv__error(idx, PV_NOMEM, "out of memory adding %zu vectors to an index of %u",
                      n, idx->n);
 

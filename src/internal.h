@@ -63,13 +63,13 @@ enum { PV_A_ID, PV_A_LEVEL, PV_A_FLAGS, PV_A_UPPER, PV_A_SQ8, PV_A_VISIT, PV_A_C
 
 /* One block: a single allocation holding the vectors of its slots, then
  * (at a 64-byte aligned offset) their layer-0 link lists. A borrowed block
- * (one of the first nborrow, after pv_load without copying) reads its
- * vectors in place from the loaded buffer and has its links in an
- * allocation of their own; it is copied into an owned block before
- * anything would write its vectors (pv__materialize). */
+ * (one of the first nborrow, after pv_load without copying) points into the
+ * loaded buffer for both; all of them are copied into owned blocks before
+ * the first write (pv__materialize), since an insert can write links in
+ * any block. */
 typedef struct pv_block {
   uint8_t *v;    /* the allocation, or the borrowed vectors */
-  uint32_t *l;   /* the link lists, inside v's allocation unless borrowed */
+  uint32_t *l;   /* the link lists, inside v's allocation or borrowed */
 } pv_block;
 
 /* A block holds the vectors of at most this many bytes' worth of slots
@@ -148,9 +148,9 @@ int pv__reserve(pv_index *idx, uint32_t need);
 /* Give back the room beyond `keep` slots (keep >= n); a failed shrink keeps
  * the larger array, which is still correct. */
 void pv__shrink(pv_index *idx, uint32_t keep);
-/* Copy every borrowed block from block `from` on into owned memory, so its
- * vectors may be written. PV_OK/PV_NOMEM (the blocks already copied stay
- * copied: that changes no content). */
+/* Copy every borrowed block from block `from` on into owned memory, so it
+ * may be written; once none is borrowed, free a taken buffer. PV_OK or
+ * PV_NOMEM (the blocks already copied stay copied: no content changes). */
 int pv__materialize(pv_index *idx, uint32_t from);
 /* Slots in block b, and the bytes of a block of `slots` slots. */
 uint32_t pv__block_slots(const pv_index *idx, uint32_t b);

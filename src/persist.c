@@ -165,7 +165,10 @@ struct walker {
 static void emit(walker *w, const void *p, size_t n, int kind) {
   if (w->stopped || n == 0) return;
   if (w->compute && kind) w->crc[kind] = crc_update(w->c, w->crc[kind], p, n);
-  if (w->visit && w->visit(w, p, n)) w->stopped = 1;
+  if (w->visit && w->visit(w, p, n)) {
+    w->stopped = 1; /* pos counts only the bytes the visitor took */
+    return;
+  }
   w->pos += n;
   if (w->pos >= w->stop) w->stopped = 1;
 }
@@ -315,6 +318,7 @@ int pv_serialize(pv_index *idx, pv_writer write, void *ctx) {
 /* ---- export: the file in chunks, in any order ---------------------------- */
 
 struct pv_export {
+  pv_allocator alloc; /* its own, so ending it never needs the index */
   pv_index *idx;
   uint64_t changes; /* idx->changes when the export began */
   layout L;
@@ -324,8 +328,9 @@ struct pv_export {
 
 int pv_export_begin(pv_index *idx, pv_export **out) {
   *out = NULL;
-  pv_export *e = pv__malloc(idx, sizeof *e);
+  pv_export *e = idx->alloc.malloc(idx->alloc.ctx, sizeof *e);
   if (!e) return pv__error(idx, PV_NOMEM, "out of memory starting an export");
+  e->alloc = idx->alloc;
   e->idx = idx;
   e->changes = idx->changes;
   crc_init(&e->c);
@@ -381,7 +386,7 @@ int pv_export_read(pv_export *e, uint64_t offset, void *buf, size_t len) {
 }
 
 void pv_export_end(pv_export *e) {
-  if (e) pv__free(e->idx, e, sizeof *e);
+  if (e) e->alloc.free(e->alloc.ctx, e);
 }
 
 typedef struct {
@@ -457,7 +462,9 @@ static int parse(const uint8_t *b, size_t len, const crc_tables *c, layout *L) {
   o->seed = get64(b + 48);
   uint32_t t = get32(b + 56);
   memcpy(&o->compact_threshold, &t, 4);
-  if (get32(b + 28) > PV_DOT || get32(b + 32) > PV_SQ8 || pv__check_options(o) != PV_OK) {
+  if (get32(b + 28) > PV_DOT) CORRUPT("the header holds an unknown metric %u", get32(b + 28));
+  if (get32(b + 32) > PV_SQ8) CORRUPT("the header holds an unknown storage %u", get32(b + 32));
+  if (pv__check_options(o) != PV_OK) {
     char why[PV_MSG_SIZE];
     memcpy(why, pv_errmsg(NULL), sizeof why);
     CORRUPT("the header holds settings out of range: %s", why);
@@ -480,7 +487,8 @@ static int parse(const uint8_t *b, size_t len, const crc_tables *c, layout *L) {
   uint32_t want = o->storage == PV_SQ8 ? S_KINDS - 1 : S_KINDS - 2;
   if (L->count != want) CORRUPT("the index has %u sections; it should have %u", L->count, want);
   uint64_t tsize = (uint64_t)L->count * ENTRY_SIZE + 4;
-  if (L->table_off % ALIGN || L->table_off < HEADER_SIZE || L->table_off + tsize != len)
+  if (L->table_off % ALIGN || L->table_off < HEADER_SIZE || L->table_off > len ||
+      tsize != len - L->table_off)
     CORRUPT("the section table is not where the header says");
   const uint8_t *tab = b + L->table_off;
   if (crc_of(c, tab, L->count * ENTRY_SIZE) != get32(tab + L->count * ENTRY_SIZE))
@@ -542,14 +550,11 @@ static int parse(const uint8_t *b, size_t len, const crc_tables *c, layout *L) {
   return PV_OK;
 }
 
-/* Copy link lists into place, checking that the words after each count are
- * zero (the rest of each list is checked by pv_check once all is loaded). */
-static int copy_lists(uint32_t *dst, const uint8_t *src, uint32_t lists, uint32_t max,
-                      const char *what) {
-  size_t words = (size_t)lists * (1 + max);
-  memcpy(dst, src, words * 4);
-  for (uint32_t i = 0; i < lists; i++) {
-    uint32_t *ln = dst + (size_t)i * (1 + max);
+/* Check link lists where they lie: every count fits, and the words after
+ * the links are zero (the rest of each list is checked by pv_check once
+ * everything is loaded). */
+static int check_lists(const uint32_t *ln, uint32_t lists, uint32_t max, const char *what) {
+  for (uint32_t i = 0; i < lists; i++, ln += 1 + max) {
     if (ln[0] > max) CORRUPT("a list of %s holds %u links; at most %u fit", what, ln[0], max);
     for (uint32_t j = ln[0]; j < max; j++)
       if (ln[1 + j]) CORRUPT("a list of %s has data after its %u links", what, ln[0]);
@@ -567,26 +572,23 @@ static int build(const uint8_t *b, const layout *L, unsigned flags, pv_index **o
   idx->rng = L->rng;
   uint32_t n = L->n, full = 1u << idx->bshift;
   const uint8_t *vec = b + L->sec[S_VECTORS].off, *links = b + L->sec[S_LINKS0].off;
-  int borrow = (flags & (PV_LOAD_BORROW | PV_LOAD_TAKE)) && n &&
+  /* Borrow when asked and the sections are aligned for their types (they
+   * are, relative to the buffer, so this is about the buffer's base). */
+  int borrow = (flags & (PV_LOAD_BORROW | PV_LOAD_TAKE)) && n && (uintptr_t)links % 4 == 0 &&
                ((uintptr_t)vec % (idx->opt.storage == PV_F32 ? sizeof(float) : 1)) == 0;
   int rc = PV_OK;
 
   if (borrow) {
-    /* Small arrays as usual; vector blocks point into the buffer and only
-     * their links are allocated. */
+    /* The blocks point into the buffer: vectors and layer-0 links are read
+     * in place until the first write (pv__materialize). */
     uint32_t nb = (n + full - 1) >> idx->bshift;
     idx->blk = pv__malloc(idx, sizeof(pv_block) * nb);
     if (!idx->blk) goto nomem;
-    idx->ntab = nb;
+    idx->ntab = idx->nblk = idx->nborrow = nb;
     idx->last = n - ((nb - 1) << idx->bshift);
     for (uint32_t k = 0; k < nb; k++) {
-      uint32_t slots = k + 1 == nb ? idx->last : full;
-      size_t lbytes = sizeof(uint32_t) * idx->lwords * slots;
-      uint32_t *l = pv__malloc(idx, lbytes);
-      if (!l) goto nomem;
       idx->blk[k].v = (uint8_t *)(uintptr_t)(vec + (size_t)k * full * idx->vbytes);
-      idx->blk[k].l = l;
-      idx->nblk = idx->nborrow = k + 1;
+      idx->blk[k].l = (uint32_t *)(uintptr_t)(links + (size_t)k * full * idx->lwords * 4);
     }
   }
   if (pv__reserve(idx, n) != PV_OK) goto nomem;
@@ -597,9 +599,11 @@ static int build(const uint8_t *b, const layout *L, unsigned flags, pv_index **o
   if (idx->sq8) memcpy(idx->sq8, b + L->sec[S_SQ8].off, sizeof(pv_sq8) * n);
   for (uint32_t k = 0; n && k <= (n - 1) >> idx->bshift; k++) {
     uint32_t base = k << idx->bshift, cnt = n - base < full ? n - base : full;
-    if (!borrow) memcpy(idx->blk[k].v, vec + (size_t)base * idx->vbytes, idx->vbytes * cnt);
-    rc = copy_lists(idx->blk[k].l, links + (size_t)base * idx->lwords * 4, cnt, idx->m0,
-                    "layer-0 links");
+    if (!borrow) {
+      memcpy(idx->blk[k].v, vec + (size_t)base * idx->vbytes, idx->vbytes * cnt);
+      memcpy(idx->blk[k].l, links + (size_t)base * idx->lwords * 4, sizeof(uint32_t) * idx->lwords * cnt);
+    }
+    rc = check_lists(idx->blk[k].l, cnt, idx->m0, "layer-0 links");
     if (rc) goto fail;
   }
   const uint8_t *del = b + L->sec[S_DELETED].off;
@@ -626,7 +630,8 @@ static int build(const uint8_t *b, const layout *L, unsigned flags, pv_index **o
       for (uint32_t r = s + 1; r < n; r++) idx->upper[r] = NULL;
       goto nomem;
     }
-    rc = copy_lists(idx->upper[s], up, idx->level[s], idx->m, "upper links");
+    memcpy(idx->upper[s], up, bytes);
+    rc = check_lists(idx->upper[s], idx->level[s], idx->m, "upper links");
     up += bytes;
     if (rc) {
       for (uint32_t r = s + 1; r < n; r++) idx->upper[r] = NULL;
@@ -681,6 +686,8 @@ int pv_load(const void *buf, size_t len, unsigned flags, pv_index **out) {
 }
 
 int pv_verify(const void *buf, size_t len) {
+  /* Loading in place allocates only the small per-slot arrays (about 30
+   * bytes a vector) and the upper links, and runs exactly pv_load's checks. */
   pv_index *idx;
   int rc = pv_load(buf, len, PV_LOAD_BORROW, &idx);
   pv_free(idx);

@@ -1,0 +1,222 @@
+/*
+ * pocketvec build: an index file from a file of vectors.
+ *
+ * The input is streamed: one batch of vectors is read, added with
+ * pv_add_batch, and the buffer reused, so memory is the index plus one
+ * batch, whatever the input's size. The output goes through cli_output
+ * (pvfile.c): a temporary file created before any work (an unwritable
+ * directory fails in the first second, not after the build), renamed over
+ * the target only once it is complete and on disk.
+ *
+ * Ids are the vectors' numbers in the file, 0 .. n-1: the library issues
+ * ids in insertion order from 0, and this command checks that it did.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+#define BUILD_DEFAULT_BATCH 1000
+
+typedef struct build_args {
+  const char *input, *output;
+  cli_format format;
+  uint64_t dim, batch;
+  pv_options opt;
+} build_args;
+
+static int parse_metric(const char *v, pv_metric *out) {
+  if (strcmp(v, "cosine") == 0) *out = PV_COSINE;
+  else if (strcmp(v, "l2") == 0) *out = PV_L2;
+  else if (strcmp(v, "dot") == 0) *out = PV_DOT;
+  else return cli_usage_error("build", "--metric expects cosine, l2 or dot, got '%s'", v);
+  return CLI_OK;
+}
+
+static int parse_storage(const char *v, pv_storage *out) {
+  if (strcmp(v, "f32") == 0) *out = PV_F32;
+  else if (strcmp(v, "sq8") == 0) *out = PV_SQ8;
+  else return cli_usage_error("build", "--storage expects f32 or sq8, got '%s'", v);
+  return CLI_OK;
+}
+
+static int parse_args(int argc, char **argv, build_args *a) {
+  memset(a, 0, sizeof *a);
+  a->opt = pv_options_default();
+  a->batch = BUILD_DEFAULT_BATCH;
+  for (int i = 1; i < argc; i++) {
+    const char *v;
+    uint64_t x;
+    int m;
+#define FLAG(name) ((m = cli_flag_value("build", argc, argv, &i, name, &v)) != 0)
+    if (FLAG("-o") || (m == 0 && FLAG("--output"))) {
+      if (m < 0) return CLI_USAGE;
+      a->output = v;
+    } else if (FLAG("--format")) {
+      if (m < 0 || cli_parse_format("build", v, &a->format)) return CLI_USAGE;
+    } else if (FLAG("--dim")) {
+      if (m < 0 || cli_parse_u64("build", "--dim", v, 1, PV_MAX_DIM, &a->dim)) return CLI_USAGE;
+    } else if (FLAG("--metric")) {
+      if (m < 0 || parse_metric(v, &a->opt.metric)) return CLI_USAGE;
+    } else if (FLAG("--storage")) {
+      if (m < 0 || parse_storage(v, &a->opt.storage)) return CLI_USAGE;
+    } else if (FLAG("--m")) {
+      if (m < 0 || cli_parse_u64("build", "--m", v, 2, PV_MAX_M, &x)) return CLI_USAGE;
+      a->opt.m = (uint32_t)x;
+    } else if (FLAG("--ef-construction")) {
+      if (m < 0 || cli_parse_u64("build", "--ef-construction", v, 1, PV_MAX_EF, &x))
+        return CLI_USAGE;
+      a->opt.ef_construction = (uint32_t)x;
+    } else if (FLAG("--ef-search")) {
+      if (m < 0 || cli_parse_u64("build", "--ef-search", v, 1, PV_MAX_EF, &x)) return CLI_USAGE;
+      a->opt.ef_search = (uint32_t)x;
+    } else if (FLAG("--seed")) {
+      if (m < 0 || cli_parse_u64("build", "--seed", v, 0, UINT64_MAX, &a->opt.seed))
+        return CLI_USAGE;
+    } else if (FLAG("--batch")) {
+      if (m < 0 || cli_parse_u64("build", "--batch", v, 1, 1000000, &a->batch)) return CLI_USAGE;
+    } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+      return cli_usage_error("build", "unknown flag '%s'", argv[i]);
+    } else if (!a->input) {
+      a->input = argv[i];
+    } else {
+      return cli_usage_error("build", "expects one input file, got '%s' and '%s'", a->input,
+                             argv[i]);
+    }
+#undef FLAG
+  }
+  if (!a->input) return cli_usage_error("build", "give the input file of vectors");
+  if (!a->output) return cli_usage_error("build", "give the output file: -o OUT.pvec");
+  return CLI_OK;
+}
+
+/* The library names a bad vector by its place in the batch ("vector 3:
+ * element 17 is NaN"); the user wants its place in the file. Rewrites a
+ * leading "vector N" to "vector base+N" into buf; other messages are copied
+ * with the batch's range appended, so the vector can still be found. */
+static const char *file_message(const char *msg, uint64_t base, size_t n, char *buf,
+                                size_t cap) {
+  static const char prefix[] = "vector ";
+  const char *p = msg + sizeof prefix - 1;
+  if (strncmp(msg, prefix, sizeof prefix - 1) == 0 && *p >= '0' && *p <= '9') {
+    char *end;
+    unsigned long long i = strtoull(p, &end, 10);
+    snprintf(buf, cap, "vector %llu%s", (unsigned long long)base + i, end);
+  } else {
+    snprintf(buf, cap, "%s (in vectors %llu .. %llu)", msg, (unsigned long long)base,
+             (unsigned long long)(base + n - 1));
+  }
+  return buf;
+}
+
+/* 1 if a and b name the same existing file. */
+static int same_file(const char *a, const char *b) {
+  struct stat sa, sb;
+  return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
+int cmd_build(int argc, char **argv) {
+  build_args a;
+  int rc = parse_args(argc, argv, &a);
+  if (rc != CLI_OK) return rc;
+  if (same_file(a.input, a.output))
+    return cli_usage_error("build", "the output '%s' is the input file; choose another name",
+                           a.output);
+
+  cli_vecfile vf;
+  rc = cli_vecfile_open(&vf, "build", a.input, a.format, (uint32_t)a.dim);
+  if (rc != CLI_OK) return rc;
+  char g1[32], g2[32], g3[32], g4[32];
+  if (vf.count == 0) {
+    cli_error("%s: the file holds no vectors; there is nothing to build", a.input);
+    cli_vecfile_close(&vf);
+    return CLI_FAILED;
+  }
+  if (vf.count > UINT32_MAX - 1) {
+    cli_error("%s: %s vectors is more than one index can hold (%s); split the file",
+              a.input, cli_group(g1, vf.count), cli_group(g2, UINT32_MAX - 1));
+    cli_vecfile_close(&vf);
+    return CLI_FAILED;
+  }
+
+  pv_index *idx = NULL;
+  float *batch = NULL;
+  uint32_t *ids = NULL;
+  cli_output out;
+  rc = CLI_FAILED;
+  if (cli_output_begin(&out, a.output) != CLI_OK) {
+    cli_vecfile_close(&vf);
+    return CLI_FAILED;
+  }
+  a.opt.dim = vf.dim;
+  a.opt.capacity = (uint32_t)vf.count; /* one allocation up front, not many regrowths */
+  int prc = pv_new(&a.opt, &idx);
+  if (prc != PV_OK) {
+    cli_pv_error("pv_new", NULL, prc);
+    goto done;
+  }
+  size_t nb = a.batch < vf.count ? (size_t)a.batch : (size_t)vf.count;
+  batch = malloc(sizeof(float) * vf.dim * nb);
+  ids = malloc(sizeof *ids * nb);
+  if (!batch || !ids) {
+    cli_error("out of memory for a batch of %zu vectors; use a smaller --batch", nb);
+    goto done;
+  }
+
+  double t0 = cli_now();
+  for (;;) {
+    size_t got;
+    uint64_t base = vf.next;
+    cli_progress("building", (size_t)base, (size_t)vf.count);
+    if (cli_vecfile_read(&vf, batch, nb, &got) != CLI_OK) goto done;
+    if (got == 0) break;
+    prc = pv_add_batch(idx, batch, got, ids);
+    if (prc != PV_OK) {
+      char msg[512];
+      cli_progress_done();
+      cli_error("%s: %s", a.input,
+                file_message(pv_errmsg(idx), base, got, msg, sizeof msg));
+      if (prc == PV_INVALID)
+        fprintf(stderr, "Fix or remove that vector and build again; nothing was written.\n");
+      else if (prc == PV_NOMEM)
+        fprintf(stderr, "Try --storage sq8 (about 4x smaller), or a machine with more "
+                        "memory; nothing was written.\n");
+      goto done;
+    }
+    if (ids[0] != base || ids[got - 1] != base + got - 1) {
+      cli_progress_done();
+      cli_error("the library issued ids %u .. %u for vectors %llu .. %llu; this pocketvec "
+                "is broken, please report it",
+                ids[0], ids[got - 1], (unsigned long long)base,
+                (unsigned long long)(base + got - 1));
+      goto done;
+    }
+  }
+  double secs = cli_now() - t0;
+  cli_progress_done();
+  free(batch);
+  batch = NULL;
+  uint64_t bytes = 0;
+  size_t mem = pv_memory_usage(idx);
+  size_t n = pv_count(idx);
+  cli_vecfile_close(&vf);
+  if (cli_output_commit(&out, idx, &bytes) != CLI_OK) goto done;
+  printf("%s: %s vectors of %u dims in %.2f s (%s vectors/s); %s in memory, %s on disk\n",
+         a.output, cli_group(g1, n), a.opt.dim, secs,
+         cli_group(g2, (uint64_t)((double)n / (secs > 0 ? secs : 1e-9) + 0.5)),
+         cli_bytes(g3, (double)mem), cli_bytes(g4, (double)bytes));
+  rc = CLI_OK;
+done:
+  cli_progress_done();
+  cli_output_abort(&out);
+  cli_vecfile_close(&vf);
+  pv_free(idx);
+  free(batch);
+  free(ids);
+  return rc;
+}

@@ -1,0 +1,291 @@
+/*
+ * Index files: reading one into memory, and writing one so that a crash
+ * never leaves a half-written file. The library only sees buffers and a
+ * writer callback; every system call is here.
+ *
+ * Loading reads the whole file into one malloc'd buffer and hands it to
+ * pv_load with PV_LOAD_TAKE, rather than mmap with PV_LOAD_BORROW:
+ *   - pv_load checks every section's CRC, so it touches every byte anyway;
+ *     mmap would save no I/O, only the copy into the buffer.
+ *   - A mapping dies with SIGBUS if another program truncates or rewrites
+ *     the file while it is mapped (BORROW needs the bytes unchanged until
+ *     pv_free); a private buffer cannot be changed under us.
+ *   - With TAKE the vectors stay in that buffer (no second copy), so memory
+ *     is the file's size plus the link arrays, as with mmap.
+ */
+#define _POSIX_C_SOURCE 200809L
+#define _FILE_OFFSET_BITS 64
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* ------------------------------------------------------------------------ */
+/* Reading                                                                  */
+/* ------------------------------------------------------------------------ */
+
+int cli_read_file(const char *path, unsigned char **buf, size_t *len) {
+  *buf = NULL;
+  *len = 0;
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) {
+    cli_error("%s: cannot open: %s", path, strerror(errno));
+    return CLI_FAILED;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    cli_error("%s: not a regular file; give the path of an index file", path);
+    close(fd);
+    return CLI_FAILED;
+  }
+  if ((uint64_t)st.st_size > SIZE_MAX) {
+    cli_error("%s: the file is too large for this machine's address space", path);
+    close(fd);
+    return CLI_FAILED;
+  }
+  size_t size = (size_t)st.st_size, got = 0;
+  unsigned char *p = malloc(size ? size : 1);
+  if (!p) {
+    char b[32];
+    cli_error("%s: out of memory reading the file (%s)", path, cli_bytes(b, (double)size));
+    close(fd);
+    return CLI_FAILED;
+  }
+  while (got < size) {
+    ssize_t r = read(fd, p + got, size - got > (1u << 30) ? (1u << 30) : size - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      cli_error("%s: cannot read: %s", path,
+                r < 0 ? strerror(errno) : "the file ended early (did it change while being read?)");
+      free(p);
+      close(fd);
+      return CLI_FAILED;
+    }
+    got += (size_t)r;
+  }
+  close(fd);
+  *buf = p;
+  *len = size;
+  return CLI_OK;
+}
+
+const char *cli_load_advice(int rc) {
+  switch (rc) {
+    case PV_CORRUPT:
+      return "the file is damaged or not a pocketvec index: restore it from a copy or "
+             "build it again";
+    case PV_VERSION: return "install a newer pocketvec to read it";
+    case PV_NOMEM: return "free some memory, or use a machine with more";
+    default: return "please report this";
+  }
+}
+
+int cli_load_index(const char *path, pv_index **out, size_t *file_size) {
+  *out = NULL;
+  unsigned char *buf;
+  size_t len;
+  if (cli_read_file(path, &buf, &len) != CLI_OK) return CLI_FAILED;
+  int rc = pv_load(buf, len, PV_LOAD_TAKE, out);
+  if (rc != PV_OK) {
+    free(buf); /* on failure TAKE leaves the buffer with us */
+    cli_error("%s: %s: %s; %s", path, pv_errstr(rc), pv_errmsg(NULL), cli_load_advice(rc));
+    return CLI_FAILED;
+  }
+  if (file_size) *file_size = len;
+  return CLI_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Writing: temporary file, fsync, rename, fsync the directory              */
+/* ------------------------------------------------------------------------ */
+
+/* The temporary file a signal handler must remove; set only while one
+ * exists. unlink is async-signal-safe. */
+static char *volatile sig_tmp;
+static struct sigaction old_int, old_term, old_hup;
+
+static void on_signal(int sig) {
+  char *t = sig_tmp;
+  if (t) unlink(t);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+static void catch_signals(char *tmp) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sig_tmp = tmp;
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  sigaction(SIGHUP, &sa, &old_hup);
+}
+
+static void release_signals(void) {
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
+  sigaction(SIGHUP, &old_hup, NULL);
+  sig_tmp = NULL;
+}
+
+int cli_output_begin(cli_output *o, const char *path) {
+  o->fd = -1;
+  o->tmp = NULL;
+  size_t n = strlen(path);
+  o->path = malloc(n + 1);
+  char *tmp = malloc(n + sizeof ".tmp-XXXXXX");
+  if (!o->path || !tmp) {
+    free(o->path);
+    free(tmp);
+    o->path = NULL;
+    cli_error("out of memory");
+    return CLI_FAILED;
+  }
+  memcpy(o->path, path, n + 1);
+  memcpy(tmp, path, n);
+  memcpy(tmp + n, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
+  /* Block the signals while the name is created and registered, so that a
+   * Ctrl-C never leaves a temporary file nobody knows about. */
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGHUP);
+  sigprocmask(SIG_BLOCK, &block, &old);
+  o->fd = mkstemp(tmp);
+  int err = errno;
+  if (o->fd >= 0) {
+    o->tmp = tmp;
+    catch_signals(tmp);
+  }
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  if (o->fd < 0) {
+    cli_error("%s: cannot create a file next to it (%s.tmp-XXXXXX): %s; check that the "
+              "directory exists and is writable",
+              path, path, strerror(err));
+    free(tmp);
+    free(o->path);
+    o->path = NULL;
+    return CLI_FAILED;
+  }
+  /* mkstemp makes the file private (0600); an index is an ordinary file, so
+   * give it the mode any new file gets. */
+  mode_t mask = umask(0);
+  umask(mask);
+  (void)fchmod(o->fd, 0666 & ~mask);
+  return CLI_OK;
+}
+
+void cli_output_abort(cli_output *o) {
+  if (o->fd >= 0) close(o->fd);
+  if (o->tmp) {
+    unlink(o->tmp);
+    release_signals();
+  }
+  free(o->tmp);
+  free(o->path);
+  o->fd = -1;
+  o->tmp = NULL;
+  o->path = NULL;
+}
+
+typedef struct {
+  FILE *f;
+  uint64_t bytes;
+  int err; /* errno of a failed write, 0 if none */
+} file_sink;
+
+static int sink_write(void *ctx, const void *data, size_t len) {
+  file_sink *s = ctx;
+  if (fwrite(data, 1, len, s->f) != len) {
+    s->err = errno ? errno : EIO;
+    return 1;
+  }
+  s->bytes += len;
+  return 0;
+}
+
+/* Flush the directory holding path, so the rename itself is on disk. Some
+ * file systems cannot fsync a directory (EINVAL): nothing more can be done
+ * there, and it is not an error. */
+static int sync_dir(const char *path) {
+  const char *slash = strrchr(path, '/');
+  char *dir;
+  if (!slash) {
+    dir = malloc(2);
+    if (dir) memcpy(dir, ".", 2);
+  } else {
+    size_t n = slash == path ? 1 : (size_t)(slash - path);
+    dir = malloc(n + 1);
+    if (dir) {
+      memcpy(dir, path, n);
+      dir[n] = '\0';
+    }
+  }
+  if (!dir) return ENOMEM;
+  int fd = open(dir, O_RDONLY);
+  int err = 0;
+  if (fd < 0 || (fsync(fd) != 0 && errno != EINVAL)) err = errno;
+  if (fd >= 0) close(fd);
+  free(dir);
+  return err;
+}
+
+int cli_output_commit(cli_output *o, pv_index *idx, uint64_t *bytes) {
+  const char *step = "writing";
+  int err = 0;
+  file_sink s = {fdopen(o->fd, "wb"), 0, 0};
+  if (!s.f) {
+    err = errno;
+    goto fail;
+  }
+  o->fd = -1; /* the FILE owns it now */
+  setvbuf(s.f, NULL, _IOFBF, 1u << 20);
+  int rc = pv_serialize(idx, sink_write, &s);
+  if (rc != PV_OK && !s.err) {
+    fclose(s.f);
+    cli_pv_error("pv_serialize", idx, rc);
+    cli_output_abort(o);
+    return CLI_FAILED;
+  }
+  err = s.err;
+  if (!err && fflush(s.f) != 0) err = errno;
+  if (!err) {
+    step = "flushing to disk";
+    if (fsync(fileno(s.f)) != 0) err = errno;
+  }
+  if (fclose(s.f) != 0 && !err) err = errno;
+  if (err) goto fail;
+  step = "renaming into place";
+  if (rename(o->tmp, o->path) != 0) {
+    err = errno;
+    goto fail;
+  }
+  /* The file is in place: from here on there is nothing to remove. */
+  release_signals();
+  free(o->tmp);
+  o->tmp = NULL;
+  err = sync_dir(o->path);
+  if (err)
+    cli_error("%s: written, but flushing its directory failed: %s; the file may not survive "
+              "a crash of the machine: run 'pocketvec verify' on it after a restart",
+              o->path, strerror(err));
+  if (bytes) *bytes = s.bytes;
+  cli_output_abort(o);
+  return err ? CLI_FAILED : CLI_OK;
+fail:
+  cli_error("%s: %s %s failed: %s; nothing was changed: free some space or choose another "
+            "place and build again",
+            o->path, step, o->tmp, strerror(err));
+  cli_output_abort(o);
+  return CLI_FAILED;
+}

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# End-to-end tests of the pocketvec command-line tool.
+#
+#   bash cli/test_cli.sh [PATH/TO/pocketvec]     (default build/pocketvec)
+#
+# Needs bash, coreutils and a C compiler ($CC, default cc): the input files
+# are written by cli/test/gen.c, compiled here, so neither Python nor NumPy
+# is needed. Every case runs the real binary on real files in a temporary
+# directory, checks its exit status and a piece of its output, and prints
+# "ok" or "FAIL"; the last line is "N passed, N failed", and the exit status
+# is 1 if anything failed.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+BIN=${1:-$HERE/../build/pocketvec}
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+[ -x "$BIN" ] || { echo "test_cli.sh: no pocketvec binary at $BIN: run make first" >&2; exit 2; }
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/pocketvec-cli.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+"${CC:-cc}" -std=c11 -O1 -o "$T/gen" "$HERE/test/gen.c"
+cd "$T"
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok   - $1"; }
+fail() {
+  failed=$((failed + 1))
+  echo "FAIL - $1"
+  if [ -n "${2:-}" ]; then printf '%s\n' "$2" | sed 's/^/       /'; fi
+}
+
+# expect NAME STATUS REGEX CMD...: CMD exits with STATUS and its stdout plus
+# stderr match the extended REGEX ('' matches anything).
+expect() {
+  local name=$1 want=$2 re=$3 rc=0
+  shift 3
+  "$@" >out 2>err || rc=$?
+  if [ "$rc" -ne "$want" ]; then
+    fail "$name" "exit status $rc, expected $want; stderr: $(head -c 800 err)"
+  elif [ -n "$re" ] && ! cat out err | grep -Eq -- "$re"; then
+    fail "$name" "output does not match /$re/: $(cat out err | head -c 800)"
+  else
+    ok "$name"
+  fi
+}
+
+# check NAME CMD...: CMD succeeds.
+check() {
+  local name=$1
+  shift
+  if "$@" 2>check.err; then ok "$name"; else fail "$name" "$(head -c 800 check.err)"; fi
+}
+
+# self_first FILE N K TOL: FILE has N lines; line q reads "q<TAB>..." with K
+# hits, the first being "q:d" with |d| <= TOL (each query is a vector of the
+# index, so it must find itself first).
+self_first() {
+  awk -F'\t' -v n="$2" -v k="$3" -v tol="$4" '
+    { nh = split($2, h, " "); split(h[1], p, ":"); d = p[2] + 0; if (d < 0) d = -d
+      if ($1 != NR - 1 || nh != k || p[1] != NR - 1 || d > tol) {
+        if (++bad <= 3) print "line " NR ": " substr($0, 1, 120) > "/dev/stderr" } }
+    END { if (NR != n) print NR " lines, expected " n > "/dev/stderr"; exit (NR == n && !bad) ? 0 : 1 }' "$1"
+}
+
+# No temporary file of an interrupted or failed write is left.
+no_tmp() { ! ls ./*.tmp-* >/dev/null 2>&1; }
+
+N=300
+D=16
+./gen fvecs a.fvecs $N $D          # the same vectors in every format
+./gen npy b.npy $N $D
+./gen npy2 b2.npy $N $D
+./gen raw c.f32 $N $D
+cp a.fvecs a.vectors
+
+echo "# build, one per format"
+expect "build .fvecs (cosine, f32)" 0 "a.pvec: 300 vectors of 16 dims" "$BIN" build a.fvecs -o a.pvec
+expect "build .npy v1.0 (l2)" 0 "300 vectors" "$BIN" build b.npy -o b.pvec --metric l2
+expect "build .npy v2.0 (dot, m 8)" 0 "300 vectors" \
+  "$BIN" build b2.npy -o b2.pvec --metric dot --m 8 --ef-construction 40 --ef-search 30 --seed 9
+expect "build raw --dim (sq8)" 0 "300 vectors" "$BIN" build c.f32 --dim $D -o c.pvec --storage sq8
+expect "build --format overrides the extension" 0 "300 vectors" \
+  "$BIN" build a.vectors --format fvecs -o v.pvec --batch 7
+check "batch size does not change the file" cmp a.pvec v.pvec
+"$BIN" build a.fvecs -o a2.pvec >/dev/null
+check "same input and seed give the same bytes" cmp a.pvec a2.pvec
+
+echo "# query"
+expect "query .fvecs (graph, ef >= n is exact)" 0 "300 queries, k 5, ef 400" \
+  "$BIN" query a.pvec a.fvecs --k 5 --ef 400
+check "each vector finds itself first, distance ~0" self_first out $N 5 1e-5
+expect "query --exact" 0 "exact" "$BIN" query a.pvec a.fvecs --k 3 --exact
+check "exact: itself first" self_first out $N 3 1e-5
+expect "query .npy queries on an l2 index" 0 "" "$BIN" query b.pvec b.npy --k 4 --ef 400
+check "l2: itself first, distance 0" self_first out $N 4 0
+expect "query raw queries without --dim (the index's dim)" 0 "" "$BIN" query c.pvec c.f32 --ef 400
+check "sq8: itself first, distance ~0" self_first out $N 10 1e-2
+expect "query a .fvecs index with .npy queries" 0 "" "$BIN" query a.pvec b.npy --ef 400
+check "across formats: itself first" self_first out $N 10 1e-5
+expect "query --json" 0 "" "$BIN" query a.pvec a.fvecs --k 2 --json
+check "--json: one array per query" \
+  grep -Eq '^\[\{"id":0,"distance":[-0-9.e]+\},\{"id":[0-9]+,"distance":[-0-9.e]+\}\]$' out
+check "--json: $N lines" test "$(wc -l <out)" -eq $N
+check "timings on stderr, not mixed into the results" \
+  bash -c 'grep -q "latency mean" err && ! grep -q latency out'
+
+echo "# info and verify"
+expect "info on a good file" 0 "all checksums match" "$BIN" info b2.pvec
+check "info shows the settings" grep -Eq "^metric +dot" out
+check "info shows m, ef and seed" bash -c 'grep -Eq "^m +8 " out && grep -Eq "^ef_search +30" out && grep -Eq "^seed +9$" out'
+check "info shows the counts" grep -Eq "^vectors +300 live, 0 deleted, 300 slots, next id 300" out
+check "info shows memory and bytes per vector" bash -c 'grep -q "^memory when loaded" out && grep -q "^bytes per vector" out'
+expect "verify good files" 0 "a.pvec: ok" "$BIN" verify a.pvec b.pvec b2.pvec c.pvec
+
+cp a.pvec bad.pvec
+./gen flip bad.pvec 300
+expect "verify a file with one flipped byte fails" 1 "bad.pvec: FAILED: .*checksum does not match" \
+  "$BIN" verify bad.pvec
+expect "verify good + bad: status 1, the good one still ok" 1 "a.pvec: ok" "$BIN" verify a.pvec bad.pvec
+expect "info on a damaged file: status 1 and the reason" 1 "status +FAILED: .*checksum" "$BIN" info bad.pvec
+check "info on a damaged file still shows the header" grep -Eq "^dim +16" out
+cp a.pvec badh.pvec
+./gen flip badh.pvec 40
+expect "info with a damaged header says so" 1 "header checksum +DOES NOT MATCH" "$BIN" info badh.pvec
+head -c 5000 a.pvec >trunc.pvec
+expect "verify a truncated index file" 1 "truncated" "$BIN" verify trunc.pvec
+expect "query a damaged index: the file and what to do" 1 "bad.pvec: .*build it again" \
+  "$BIN" query bad.pvec a.fvecs
+echo "not an index" >text.pvec
+expect "verify a file that is not an index" 1 "not a pocketvec index" "$BIN" verify text.pvec
+
+echo "# bad inputs"
+head -c 20000 a.fvecs >t.fvecs
+expect "truncated .fvecs names the record" 1 "t.fvecs: record 294 is truncated" \
+  "$BIN" build t.fvecs -o t.pvec
+check "nothing written for a bad input" test ! -e t.pvec
+head -c 19000 b.npy >t.npy
+expect "truncated .npy" 1 "t.npy: the .npy file is truncated.*vector 294" "$BIN" build t.npy -o t.pvec
+head -c 19000 c.f32 >t.f32
+expect "raw size not a multiple of 4*dim" 1 "not a whole number of 16-dim float32 vectors" \
+  "$BIN" build t.f32 --dim $D -o t.pvec
+./gen npy-f8 f8.npy 10 4
+expect ".npy of float64: convert to float32" 1 "f8.npy: float64 is not supported; convert to float32" \
+  "$BIN" build f8.npy -o t.pvec
+./gen npy-fortran fo.npy 10 4
+expect ".npy in Fortran order" 1 "Fortran order" "$BIN" build fo.npy -o t.pvec
+./gen npy-big be.npy 10 4
+expect ".npy big-endian" 1 "big-endian float32" "$BIN" build be.npy -o t.pvec
+./gen fvecs-baddim mixed.fvecs 50 8 17
+expect ".fvecs with a record of another dim" 1 "record 17 has dim 9, record 0 has dim 8" \
+  "$BIN" build mixed.fvecs -o t.pvec
+./gen fvecs-baddim aligned.fvecs 50 4 17 9  # 4 + 9*4 bytes = two records of dim 4
+expect ".fvecs: another dim found while reading" 1 "record 17 has dim 9, record 0 has dim 4" \
+  "$BIN" build aligned.fvecs -o t.pvec
+./gen fvecs nan.fvecs $N $D nan=123,5
+expect "NaN: the vector's number in the file, not in its batch" 1 "nan.fvecs: vector 123: element 5 is NaN" \
+  "$BIN" build nan.fvecs -o a.pvec --batch 50
+check "a failed build leaves the old output untouched" cmp a.pvec a2.pvec
+: >empty.fvecs
+expect "empty input" 1 "empty" "$BIN" build empty.fvecs -o t.pvec
+expect "missing input" 1 "nope.fvecs: cannot open" "$BIN" build nope.fvecs -o t.pvec
+expect "output directory missing" 1 "cannot create" "$BIN" build a.fvecs -o no/such/dir/x.pvec
+./gen fvecs q8.fvecs 5 8
+expect "query of another dimension" 1 "q8.fvecs: vector has 8 values, index expects 16" \
+  "$BIN" query a.pvec q8.fvecs
+expect "NaN in a query names the query" 1 "query 123: element 5 is NaN" "$BIN" query a.pvec nan.fvecs
+check "no temporary file left behind" no_tmp
+
+echo "# usage"
+expect "no command: status 2" 2 "usage: pocketvec COMMAND" "$BIN"
+expect "build without -o: status 2" 2 "-o OUT.pvec" "$BIN" build a.fvecs
+expect "unknown flag: status 2" 2 "unknown flag '--bogus'" "$BIN" build a.fvecs -o x.pvec --bogus
+expect "bad --metric: status 2" 2 "cosine, l2 or dot" "$BIN" build a.fvecs -o x.pvec --metric cos
+expect "raw without --dim: status 2" 2 "give its --dim" "$BIN" build c.f32 -o x.pvec
+expect "unknown extension: status 2" 2 "--format" "$BIN" build a.txt -o x.pvec
+expect "query --k 0: status 2" 2 "--k expects" "$BIN" query a.pvec a.fvecs --k 0
+expect "verify with no file: status 2" 2 "help verify" "$BIN" verify
+expect "help build" 0 "usage: pocketvec build INPUT -o OUT.pvec" "$BIN" help build
+expect "query --help" 0 "usage: pocketvec query" "$BIN" query --help
+expect "help lists the commands" 0 "verify +check that index files are intact" "$BIN" help
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
