@@ -6,12 +6,13 @@
 #   clang-14, lld-14             wasm32 compiler and wasm-ld
 #   wasi-libc                    libc for wasm32 (malloc, string functions)
 #   libclang-rt-14-dev-wasm32    compiler builtins for wasm32
+#   binaryen                     wasm-opt, which shrinks the linked module
 #   make, gzip                   the build and the size budget
 #   nodejs, npm                  the tests (node --test) and npm pack;
 #                                skipped when a node >= 18 is on PATH
 set -euo pipefail
 
-want=(clang clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 make gzip)
+want=(clang clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 binaryen make gzip)
 
 node_ok() {
   command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 &&
