@@ -111,6 +111,26 @@ export interface SearchOptions {
   ef?: number;
 }
 
+/** Where save() and load() keep an index. */
+export interface StorageOptions {
+  /**
+   * 'file' (a path; Node) or 'indexeddb' (a name; browsers and workers).
+   * Default: 'file' in Node, 'indexeddb' elsewhere.
+   */
+  backend?: 'file' | 'indexeddb';
+}
+
+/** An index saved in IndexedDB, as Index.list() reports it. */
+export interface SavedIndex {
+  name: string;
+  /** bytes */
+  size: number;
+  savedAt: Date;
+}
+
+/** Bytes: a Uint8Array, any other typed array or DataView, or an ArrayBuffer. */
+export type Bytes = ArrayBufferView | ArrayBuffer;
+
 /** A vector: a Float32Array, or any array-like of numbers (converted). */
 export type Vector = Float32Array | ArrayLike<number>;
 
@@ -144,6 +164,39 @@ export declare class Index {
   compact(): void;
   /** Validate every graph invariant; throws CORRUPT naming the first violation. */
   check(): void;
+  /**
+   * The index in the pocketvec format (docs/FORMAT.md): versioned and
+   * checksummed, the same bytes the C library and the CLI read and write.
+   */
+  toBytes(): Uint8Array;
+  /**
+   * The bytes of toBytes() in chunks of `size` bytes (default 4 MiB), so a
+   * large index moves without one copy of the whole. Throws if the index
+   * changes or is freed while the chunks are being read.
+   */
+  exportChunks(size?: number): AsyncGenerator<Uint8Array, void, undefined>;
+  /**
+   * Save: in Node to a file path (a temporary file, synced, then renamed over
+   * the old one, so a crash never damages it); in browsers to IndexedDB under
+   * a name, in chunks, crash-safe (the previous version stays current until
+   * the new one is complete).
+   */
+  save(target: string, options?: StorageOptions): Promise<void>;
+  /**
+   * An index from bytes (copied once into WebAssembly memory, where its
+   * vectors are then used in place). The bytes are checked: damage gives
+   * PocketVecError CORRUPT, a newer format VERSION.
+   */
+  static fromBytes(bytes: Bytes): Index;
+  /** An index from an (async) iterable of byte chunks, e.g. exportChunks(). */
+  static importChunks(chunks: AsyncIterable<Bytes> | Iterable<Bytes>): Promise<Index>;
+  /** Load what save() wrote: a file path in Node, a name in IndexedDB. NOTFOUND if there is none. */
+  static load(target: string, options?: StorageOptions): Promise<Index>;
+  /** The indexes saved in IndexedDB. */
+  static list(): Promise<SavedIndex[]>;
+  /** Delete an index from IndexedDB; resolves true if there was one. */
+  static remove(name: string): Promise<boolean>;
+
   /** Release the index's memory. Safe to call twice; other methods throw afterwards. */
   free(): void;
   [Symbol.dispose](): void;

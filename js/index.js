@@ -63,6 +63,12 @@ function alloc(bytes) {
   return p;
 }
 
+// Node's fs, loaded only where it exists; the comments keep bundlers from
+// trying to resolve it for the browser.
+const nodeFs = () => import(/* @vite-ignore */ /* webpackIgnore: true */ 'node:fs/promises');
+const isNode = () => !!globalThis.process?.versions?.node;
+const CHUNK = 1 << 22; // 4 MiB: chunks of exports, files and IndexedDB records
+
 export function init(source) {
   started ??= load(source).catch((e) => {
     started = null;
@@ -76,7 +82,7 @@ async function load(src) {
   if (typeof src === 'string') src = new URL(src, import.meta.url);
   if (src instanceof URL) {
     if (src.protocol === 'file:' && globalThis.process?.versions?.node) {
-      src = await (await import('node:fs/promises')).readFile(src);
+      src = await (await nodeFs()).readFile(src);
     } else {
       src = await fetch(src);
       if (!src.ok) throw new Error(`pocketvec: fetching ${src.url} gave HTTP ${src.status}`);
@@ -100,6 +106,8 @@ async function load(src) {
   return { version: cstr(w.pv_version()), kernels: cstr(w.pv_kernels_name()), memory: w.memory };
 }
 
+const ADOPT = Symbol('adopt');
+
 // Frees what an Index that was garbage-collected without free() held.
 const reclaim = new FinalizationRegistry((h) => {
   w.pv_free(h.p);
@@ -112,8 +120,20 @@ export class Index {
   #metric;
   #quant;
 
-  constructor(options) {
+  constructor(options, loaded) {
     if (!w) throw new PocketVecError(INVALID, 'call await init() before creating an Index');
+    if (options === ADOPT) {
+      // An index pv_load built: read its settings back from C.
+      const b = alloc(24);
+      w.pvw_options(loaded, b);
+      heap();
+      const o = u32.slice(b >>> 2, (b >>> 2) + 3);
+      w.free(b);
+      this.#h = { p: loaded, b: 0, n: 0 };
+      [this.#dim, this.#metric, this.#quant] = [o[0], METRICS[o[1]], QUANT[o[2]]];
+      reclaim.register(this, this.#h, this.#h);
+      return;
+    }
     const o = options ?? {};
     for (const k in o)
       if (!OPTS.includes(k)) throw new PocketVecError(INVALID, `unknown option "${k}"; the options are ${OPTS.join(', ')}`);
@@ -256,6 +276,120 @@ export class Index {
   get metric() { return this.#metric; }
   get quantization() { return this.#quant; }
 
+
+  // ---- persistence: the format of docs/FORMAT.md ------------------------
+
+  /** The index as bytes: one Uint8Array, filled chunk by chunk. */
+  toBytes() {
+    const p = this.#p(), e = this.#exportBegin(p);
+    try {
+      const n = w.pvw_export_size(e) >>> 0, out = new Uint8Array(n), b = alloc(Math.min(n, CHUNK) || 1);
+      try {
+        for (let o = 0; o < n; o += CHUNK) {
+          const len = Math.min(CHUNK, n - o);
+          if (w.pvw_export_read(e, o, b, len)) throw this.#fail();
+          heap();
+          out.set(u8.subarray(b, b + len), o);
+        }
+      } finally {
+        w.free(b);
+      }
+      return out;
+    } finally {
+      w.pvw_export_end(e);
+    }
+  }
+
+  /** The bytes of toBytes() as chunks of `size` bytes, never all at once. */
+  async *exportChunks(size = CHUNK) {
+    if (!Number.isInteger(size) || size < 1) throw bad('chunk size must be a positive integer', size);
+    const e = this.#exportBegin(this.#p());
+    let b = 0;
+    try {
+      const n = w.pvw_export_size(e) >>> 0;
+      b = alloc(Math.min(n, size) || 1);
+      for (let o = 0; o < n; o += size) {
+        const len = Math.min(size, n - o);
+        this.#p(); // the consumer may have freed the index between chunks
+        if (w.pvw_export_read(e, o, b, len)) throw this.#fail();
+        heap();
+        yield u8.slice(b, b + len);
+      }
+    } finally {
+      w.free(b);
+      w.pvw_export_end(e);
+    }
+  }
+
+  #exportBegin(p) {
+    const e = w.pvw_export_begin(p) >>> 0;
+    if (!e) throw this.#fail();
+    return e;
+  }
+
+  /** An index from the bytes of toBytes() (or a file the CLI wrote). */
+  static fromBytes(bytes) {
+    if (!w) throw new PocketVecError(INVALID, 'call await init() before loading an index');
+    const u = asBytes(bytes), b = alloc(u.length || 1);
+    u8.set(u, b);
+    return adopt(b, u.length);
+  }
+
+  /** An index from an (async) iterable of byte chunks, e.g. exportChunks(). */
+  static async importChunks(chunks) {
+    if (!w) throw new PocketVecError(INVALID, 'call await init() before loading an index');
+    const sink = new Sink();
+    try {
+      for await (const c of chunks) sink.add(asBytes(c));
+      return sink.finish();
+    } catch (e) {
+      sink.drop();
+      throw e;
+    }
+  }
+
+  /**
+   * Save: in Node to a file path (written to a temporary file, synced, then
+   * renamed over the old one), elsewhere to IndexedDB under a name (chunks
+   * first, then one transaction makes the new version current).
+   */
+  async save(target, options) {
+    this.#p();
+    return useFiles(options) ? saveFile(this, target) : saveIdb(this, target);
+  }
+
+  /** Load what save() wrote (a file path in Node, a name in IndexedDB). */
+  static async load(target, options) {
+    if (!w) throw new PocketVecError(INVALID, 'call await init() before loading an index');
+    return useFiles(options) ? loadFile(target) : loadIdb(target);
+  }
+
+  /** Names, sizes and save times of the indexes in IndexedDB. */
+  static async list() {
+    const db = await openDb();
+    try {
+      const all = await req(db.transaction(STORES[0]).objectStore(STORES[0]).getAll());
+      return all.map(({ name, size, savedAt }) => ({ name, size, savedAt: new Date(savedAt) }));
+    } finally {
+      db.close();
+    }
+  }
+
+  /** Delete an index from IndexedDB; true if there was one. */
+  static async remove(name) {
+    const db = await openDb();
+    try {
+      const tx = db.transaction(STORES, 'readwrite'), recs = tx.objectStore(STORES[0]);
+      const had = (await req(recs.getKey(name))) !== undefined;
+      recs.delete(name);
+      tx.objectStore(STORES[1]).delete(IDBKeyRange.bound([name], [name, []]));
+      await done(tx);
+      return had;
+    } finally {
+      db.close();
+    }
+  }
+
   free() {
     const h = this.#h;
     if (!h.p) return;
@@ -267,3 +401,225 @@ export class Index {
 }
 
 if (typeof Symbol.dispose === 'symbol') Index.prototype[Symbol.dispose] = Index.prototype.free;
+
+// ---- persistence helpers ---------------------------------------------------
+
+function asBytes(v) {
+  if (v instanceof Uint8Array) return v;
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  throw bad('expected bytes (a Uint8Array, another typed array or an ArrayBuffer)', v);
+}
+
+// Hand b (len bytes from malloc) to pv_load, which owns it on success.
+function adopt(b, len) {
+  const p = w.pvw_load(b, len) >>> 0;
+  if (!p) {
+    const err = new PocketVecError(w.pv_errcode(0), cstr(w.pv_errmsg(0)));
+    w.free(b);
+    throw err;
+  }
+  return new Index(ADOPT, p);
+}
+
+// Collects chunks in WASM memory. The header's size is untrusted, so the
+// buffer grows with the bytes that actually arrive (doubling, at most to
+// the declared size) rather than being allocated from the header.
+class Sink {
+  b = 0;
+  cap = 0;
+  len = 0;
+  total = -1;
+  head = [];
+
+  add(u) {
+    if (this.total < 0) {
+      this.head.push(u.slice());
+      const h = concat(this.head);
+      if (h.length < 24) return;
+      const v = new DataView(h.buffer, h.byteOffset);
+      const total = v.getUint32(16, true) + v.getUint32(20, true) * 2 ** 32;
+      this.total = total > 0xffffffff ? 0xffffffff : total;
+      this.head = [];
+      u = h;
+    }
+    if (this.len + u.length > this.cap) {
+      const want = Math.max(this.len + u.length, Math.min(this.total, Math.max(2 * this.cap, CHUNK)));
+      const nb = alloc(want);
+      if (this.b) {
+        u8.copyWithin(nb, this.b, this.b + this.len);
+        w.free(this.b);
+      }
+      this.b = nb;
+      this.cap = want;
+    }
+    heap();
+    u8.set(u, this.b + this.len);
+    this.len += u.length;
+  }
+
+  finish() {
+    if (this.total < 0) {
+      // Fewer than 24 bytes in all: let the C loader say what is wrong.
+      const h = concat(this.head), b = alloc(h.length || 1);
+      u8.set(h, b);
+      return adopt(b, h.length);
+    }
+    const b = this.b;
+    this.b = 0;
+    return adopt(b, this.len);
+  }
+
+  drop() {
+    if (this.b) w.free(this.b);
+    this.b = 0;
+  }
+}
+
+function concat(parts) {
+  if (parts.length === 1) return parts[0];
+  // (also the empty list: a zero-length array)
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) out.set(p, (o += p.length) - p.length);
+  return out;
+}
+
+const useFiles = (o) => (o?.backend ?? (isNode() ? 'file' : 'indexeddb')) === 'file';
+
+async function saveFile(index, path) {
+  const fs = await nodeFs();
+  const { dirname } = await import(/* @vite-ignore */ /* webpackIgnore: true */ 'node:path');
+  const tmp = `${path}.tmp-${globalThis.process.pid}-${Math.random().toString(36).slice(2)}`;
+  const fh = await fs.open(tmp, 'wx');
+  try {
+    for await (const c of index.exportChunks()) await fh.write(c);
+    await fh.sync();
+  } catch (e) {
+    await fh.close();
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+  await fh.close();
+  await fs.rename(tmp, path);
+  // The rename is durable only once the directory is synced.
+  const dir = await fs.open(dirname(path), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+async function loadFile(path) {
+  const fs = await nodeFs(), fh = await fs.open(path, 'r'), sink = new Sink();
+  try {
+    const buf = new Uint8Array(CHUNK);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+      if (!bytesRead) break;
+      sink.add(buf.subarray(0, bytesRead));
+    }
+    return sink.finish();
+  } catch (e) {
+    sink.drop();
+    throw e;
+  } finally {
+    await fh.close();
+  }
+}
+
+// IndexedDB: database "pocketvec"; store "indexes" holds one record per
+// name { name, gen, size, chunks, savedAt }; store "chunks" holds the bytes
+// under [name, gen, i]. A save writes the chunks of a new generation, then
+// one transaction points the record at it and deletes every other
+// generation of that name: until that commits, the previous version stays
+// whole and current, so a tab closed mid-save loses nothing.
+const STORES = ['indexes', 'chunks'];
+
+function req(r) {
+  return new Promise((ok, no) => {
+    r.onsuccess = () => ok(r.result);
+    r.onerror = () => no(r.error);
+  });
+}
+
+function done(tx) {
+  return new Promise((ok, no) => {
+    tx.oncomplete = () => ok();
+    tx.onerror = tx.onabort = () => no(tx.error ?? new Error('IndexedDB transaction aborted'));
+  });
+}
+
+function openDb() {
+  if (!globalThis.indexedDB) throw new PocketVecError(INVALID, 'IndexedDB is not available here; in Node, save to a file path');
+  const r = indexedDB.open('pocketvec', 1);
+  r.onupgradeneeded = () => {
+    r.result.createObjectStore(STORES[0], { keyPath: 'name' });
+    r.result.createObjectStore(STORES[1]);
+  };
+  return req(r);
+}
+
+function checkName(name) {
+  if (typeof name !== 'string' || !name) throw bad('the name must be a non-empty string', name);
+}
+
+async function saveIdb(index, name) {
+  checkName(name);
+  const db = await openDb();
+  try {
+    const gen = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+    let i = 0, size = 0;
+    for await (const c of index.exportChunks()) {
+      const tx = db.transaction(STORES[1], 'readwrite');
+      tx.objectStore(STORES[1]).put(c, [name, gen, i++]);
+      size += c.length;
+      await done(tx);
+    }
+    const tx = db.transaction(STORES, 'readwrite'), chunks = tx.objectStore(STORES[1]);
+    tx.objectStore(STORES[0]).put({ name, gen, size, chunks: i, savedAt: Date.now() });
+    chunks.delete(IDBKeyRange.bound([name], [name, gen], false, true));
+    chunks.delete(IDBKeyRange.bound([name, gen, []], [name, []]));
+    await done(tx);
+  } finally {
+    db.close();
+  }
+}
+
+async function loadIdb(name) {
+  checkName(name);
+  const db = await openDb(), sink = new Sink();
+  try {
+    // One read-only transaction sees one consistent version; chunks are
+    // copied into WASM memory as the cursor delivers them.
+    const tx = db.transaction(STORES), finished = done(tx);
+    const rec = await req(tx.objectStore(STORES[0]).get(name));
+    if (!rec) throw new PocketVecError(ErrorCode.NOTFOUND, `no index named "${name}" in IndexedDB`);
+    let n = 0;
+    await new Promise((ok, no) => {
+      const c = tx.objectStore(STORES[1]).openCursor(IDBKeyRange.bound([name, rec.gen, 0], [name, rec.gen, []]));
+      c.onerror = () => no(c.error);
+      c.onsuccess = () => {
+        const cur = c.result;
+        if (!cur) return ok();
+        try {
+          sink.add(asBytes(cur.value));
+        } catch (e) {
+          return no(e);
+        }
+        n++;
+        cur.continue();
+      };
+    });
+    await finished;
+    if (n !== rec.chunks)
+      throw new PocketVecError(ErrorCode.CORRUPT, `index "${name}" in IndexedDB has ${n} of its ${rec.chunks} chunks`);
+    return sink.finish();
+  } catch (e) {
+    sink.drop();
+    throw e;
+  } finally {
+    db.close();
+  }
+}

@@ -94,3 +94,53 @@ int pvw_get(pv_index *idx, uint32_t id, float *out, size_t len) {
   int rc = pv_check_dim(idx, len);
   return rc ? rc : pv_get(idx, id, out);
 }
+
+/* ---- persistence ---------------------------------------------------------- */
+
+/* Load an index from len bytes at buf, which JS allocated with malloc: on
+ * success the index owns buf (PV_LOAD_TAKE: the vectors are used in place);
+ * on failure NULL, JS still owns buf, and pv_errmsg(NULL) says why. */
+PVW_EXPORT(pvw_load)
+pv_index *pvw_load(void *buf, size_t len) {
+  pv_index *idx = NULL;
+  pv_load(buf, len, PV_LOAD_TAKE, &idx);
+  return idx;
+}
+
+/* The settings JS needs to describe a loaded index: out gets dim, metric,
+ * storage, m, ef_construction, ef_search. */
+PVW_EXPORT(pvw_options)
+void pvw_options(const pv_index *idx, uint32_t *out) {
+  pv_options o;
+  pv_get_options(idx, &o);
+  out[0] = o.dim;
+  out[1] = (uint32_t)o.metric;
+  out[2] = (uint32_t)o.storage;
+  out[3] = o.m;
+  out[4] = o.ef_construction;
+  out[5] = o.ef_search;
+}
+
+/* Begin an export; NULL on failure (message in pv_errmsg(idx)). */
+PVW_EXPORT(pvw_export_begin)
+pv_export *pvw_export_begin(pv_index *idx) {
+  pv_export *e = NULL;
+  pv_export_begin(idx, &e);
+  return e;
+}
+
+/* The export's size. An index in wasm32 memory serializes to under 4 GiB. */
+PVW_EXPORT(pvw_export_size)
+uint32_t pvw_export_size(const pv_export *e) {
+  uint64_t n = pv_export_size(e);
+  return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+/* Bytes [offset, offset + len) of the export into buf. */
+PVW_EXPORT(pvw_export_read)
+int pvw_export_read(pv_export *e, uint32_t offset, void *buf, size_t len) {
+  return pv_export_read(e, offset, buf, len);
+}
+
+PVW_EXPORT(pvw_export_end)
+void pvw_export_end(pv_export *e) { pv_export_end(e); }

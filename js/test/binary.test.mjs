@@ -46,7 +46,8 @@ test('exports exactly the API the JS glue uses, and its memory', () => {
   assert.deepEqual(names, ['_initialize', 'free', 'malloc', 'memory', 'pv_check', 'pv_compact',
     'pv_contains', 'pv_count', 'pv_delete', 'pv_deleted_count', 'pv_errcode', 'pv_errmsg',
     'pv_free', 'pv_kernels_name', 'pv_memory_usage', 'pv_version', 'pvw_add', 'pvw_add_batch',
-    'pvw_get', 'pvw_new', 'pvw_search']);
+    'pvw_export_begin', 'pvw_export_end', 'pvw_export_read', 'pvw_export_size', 'pvw_get',
+    'pvw_load', 'pvw_new', 'pvw_options', 'pvw_search']);
   assert.equal(D.exports.find((e) => e.name === 'memory').kind, 'memory');
   // One memory, growable to the wasm32 ceiling of 65536 pages (4 GiB).
   assert.equal(D.memories.length, 1);
