@@ -77,13 +77,13 @@ static void print_hits(uint64_t q, const pv_hit *hits, size_t n, int json) {
   if (json) {
     putchar('[');
     for (size_t h = 0; h < n; h++)
-      printf("%s{\"id\":%u,\"distance\":%.6g}", h ? "," : "", hits[h].id,
+      printf("%s{\"id\":%u,\"distance\":%.9g}", h ? "," : "", hits[h].id,
              (double)hits[h].distance);
     fputs("]\n", stdout);
   } else {
     printf("%llu\t", (unsigned long long)q);
     for (size_t h = 0; h < n; h++)
-      printf("%s%u:%.6g", h ? " " : "", hits[h].id, (double)hits[h].distance);
+      printf("%s%u:%.9g", h ? " " : "", hits[h].id, (double)hits[h].distance);
     putchar('\n');
   }
 }

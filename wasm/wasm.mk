@@ -129,7 +129,7 @@ $(BUILD)/pv_native_ref: wasm/test/native_ref.c $(BUILD)/libpocketvec.a
 
 # Everything js/test needs (npm test runs this first, as its pretest).
 test-js-deps: wasm js/node_modules/.installed $(WASM_BUILD)/pocketvec.names.wasm $(WASM_BUILD)/kernels_test.wasm \
-              $(WASM_BUILD)/alloc_test.wasm $(BUILD)/pv_native_ref
+              $(WASM_BUILD)/alloc_test.wasm $(BUILD)/pv_native_ref $(BUILD)/pocketvec
 
 wasm-size: wasm
 	bash scripts/size-budget.sh

@@ -9,6 +9,7 @@ export const root = here('../../../');
 export const distWasm = here('../../../dist/pocketvec.wasm');
 export const namesWasm = here('../../../build-wasm/pocketvec.names.wasm');
 export const kernelsWasm = here('../../../build-wasm/kernels_test.wasm');
+export const cli = process.env.PV_CLI || here('../../../build/pocketvec');
 export const nativeRef = process.env.PV_NATIVE_REF || here('../../../build/pv_native_ref');
 
 /** The path, or an error saying how to build it (tests fail, never skip). */
