@@ -99,6 +99,8 @@ typedef struct index_result {
   pv_storage storage;
   double build_s;
   size_t memory, count;
+  size_t file_bytes;                    /* serialized size */
+  double save_ms, load_copy_ms, load_borrow_ms, verify_ms; /* medians */
   ef_result ef[N_EF];
 } index_result;
 
@@ -427,6 +429,60 @@ static void measure_ef(pv_index *idx, const pv_dataset *ds, const uint32_t *exac
   r->qps = total > 0 ? (double)s / total : 0;
 }
 
+static int cmp_dbl(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Save and load times of idx (median of 5 each): pv_serialize_to into
+ * memory, pv_load copying and in place, pv_verify. The loaded indexes must
+ * answer like idx. The serialized index is kept in bench/.cache/ for the
+ * Node side (bench/bench_load.mjs), which times the same file in WASM. */
+static void persist_times(pv_index *idx, const pv_dataset *ds, const workload *w,
+                          index_result *r, const char *where) {
+  size_t len = pv_serialized_size(idx), got = 0;
+  unsigned char *buf = xmalloc(len);
+  double t[5];
+  for (int i = 0; i < 5; i++) {
+    double t0 = now();
+    int rc = pv_serialize_to(idx, buf, len, &got);
+    t[i] = (now() - t0) * 1e3;
+    if (rc != PV_OK) die_pv("pv_serialize_to", idx, rc, where);
+  }
+  qsort(t, 5, sizeof t[0], cmp_dbl);
+  r->save_ms = t[2];
+  r->file_bytes = len;
+  for (int mode = 0; mode < 3; mode++) {
+    for (int i = 0; i < 5; i++) {
+      pv_index *back = NULL;
+      double t0 = now();
+      int rc = mode == 2 ? pv_verify(buf, len) : pv_load(buf, len, mode ? PV_LOAD_BORROW : PV_LOAD_COPY, &back);
+      t[i] = (now() - t0) * 1e3;
+      if (rc != PV_OK) die("loading the saved %s failed: %s", where, pv_errmsg(NULL));
+      if (back) {
+        pv_hit a[K], b[K];
+        size_t na, nb;
+        pv_search(idx, ds->queries, K, 64, a, &na);
+        pv_search(back, ds->queries, K, 64, b, &nb);
+        if (na != nb || memcmp(a, b, sizeof a[0] * na))
+          die("the loaded %s answers differently from the saved one", where);
+        pv_free(back);
+      }
+    }
+    qsort(t, 5, sizeof t[0], cmp_dbl);
+    *(mode == 0 ? &r->load_copy_ms : mode == 1 ? &r->load_borrow_ms : &r->verify_ms) = t[2];
+  }
+  char path[256];
+  snprintf(path, sizeof path, CACHE_DIR "/%s-%s.pvec", w->name, storage_name(r->storage));
+  FILE *f = fopen(path, "wb");
+  if (!f || fwrite(buf, 1, len, f) != len || fclose(f) != 0)
+    fprintf(stderr, "bench: could not write %s (the Node load benchmark needs it)\n", path);
+  free(buf);
+  printf("       file %.1f MB: save %.1f ms, load (copy) %.1f ms, load (in place) %.1f ms, "
+         "verify %.1f ms\n", (double)len / 1e6, r->save_ms, r->load_copy_ms, r->load_borrow_ms,
+         r->verify_ms);
+}
+
 static void run_index(const workload *w, const pv_dataset *ds, const uint32_t *truth,
                       pv_storage storage, int passes, index_result *r) {
   char where[96], a[32], b[32];
@@ -443,6 +499,7 @@ static void run_index(const workload *w, const pv_dataset *ds, const uint32_t *t
   printf("  %s  built in %.2f s (%s inserts/s), %s bytes/vector, pv_check ok\n",
          storage_name(storage), r->build_s, group(a, (double)ds->n / r->build_s),
          group(b, (double)r->memory / (double)r->count));
+  persist_times(idx, ds, w, r, where);
 
   /* The index's own exact answer, to split recall loss into graph and
    * quantization (for F32 the two should nearly agree). */
@@ -807,6 +864,11 @@ static void write_json(const char *path, const facts *fx, int passes,
       jw_uint(&w, "count", x->count);
       jw_uint(&w, "memory_bytes", x->memory);
       jw_num(&w, "bytes_per_vector", 1, (double)x->memory / (double)x->count);
+      jw_uint(&w, "file_bytes", x->file_bytes);
+      jw_num(&w, "save_ms", 2, x->save_ms);
+      jw_num(&w, "load_copy_ms", 2, x->load_copy_ms);
+      jw_num(&w, "load_in_place_ms", 2, x->load_borrow_ms);
+      jw_num(&w, "verify_ms", 2, x->verify_ms);
       jw_str(&w, "check", "ok");
       jw_open(&w, "search", '[', 0);
       for (size_t e = 0; e < N_EF; e++) {
