@@ -7,6 +7,7 @@
 #   make bench           native benchmark -> bench/results/native.json
 #   make check           every test: C (gcc, sanitizers, clang), WASM and JS
 #   make wasm            dist/pocketvec.wasm and the JS package (wasm/wasm.mk)
+#   make fuzz-run        the loader under libFuzzer for FUZZ_SECONDS (fuzz/fuzz.mk)
 
 CC       ?= cc
 OPT      ?= -O2
@@ -86,14 +87,17 @@ bench: $(BUILD)/bench_native
 
 # What the README's test command and CI run: install what is missing (the
 # wasm32 toolchain), the C tests with gcc, the same under ASan + UBSan,
-# everything again built by clang, then the WASM build and the JS package.
+# everything again built by clang, the WASM build and the JS package, then
+# the loader fuzzed for FUZZ_SECONDS (60) under ASan + UBSan.
 check:
 	bash scripts/install-deps.sh
 	$(MAKE) --no-print-directory test test-cli
 	$(MAKE) --no-print-directory test test-cli SANITIZE=address,undefined
 	$(MAKE) --no-print-directory CC=clang BUILD=build-clang all test test-cli
 	$(MAKE) --no-print-directory test-js
+	$(MAKE) --no-print-directory fuzz-run
 
 clean:
 	rm -rf build build-san build-bench build-clang
 include wasm/wasm.mk
+include fuzz/fuzz.mk

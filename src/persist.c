@@ -543,10 +543,14 @@ static int parse(const uint8_t *b, size_t len, const crc_tables *c, layout *L) {
     }
     expect[S_UPPER] = w * 4;
   }
-  for (uint32_t k = 1; k < S_KINDS; k++)
+  /* Levels first: the expected length of the upper links comes from them. */
+  static const uint8_t order[] = {S_LEVELS, S_VECTORS, S_LINKS0, S_UPPER, S_SQ8, S_IDS, S_DELETED};
+  for (uint32_t i = 0; i < sizeof order; i++) {
+    uint32_t k = order[i];
     if (L->sec[k].kind && L->sec[k].len != expect[k])
       CORRUPT("the %s section has %zu bytes; %u slots need %zu", SECTION_NAME[k],
               (size_t)L->sec[k].len, L->n, (size_t)expect[k]);
+  }
   return PV_OK;
 }
 
@@ -593,10 +597,12 @@ static int build(const uint8_t *b, const layout *L, unsigned flags, pv_index **o
   }
   if (pv__reserve(idx, n) != PV_OK) goto nomem;
 
-  memcpy(idx->slot_id, b + L->sec[S_IDS].off, sizeof(uint32_t) * n);
-  memcpy(idx->level, b + L->sec[S_LEVELS].off, n);
-  memset(idx->flags, 0, n);
-  if (idx->sq8) memcpy(idx->sq8, b + L->sec[S_SQ8].off, sizeof(pv_sq8) * n);
+  if (n) { /* an empty index has no arrays yet, and memcpy wants pointers */
+    memcpy(idx->slot_id, b + L->sec[S_IDS].off, sizeof(uint32_t) * n);
+    memcpy(idx->level, b + L->sec[S_LEVELS].off, n);
+    memset(idx->flags, 0, n);
+    if (idx->sq8) memcpy(idx->sq8, b + L->sec[S_SQ8].off, sizeof(pv_sq8) * n);
+  }
   for (uint32_t k = 0; n && k <= (n - 1) >> idx->bshift; k++) {
     uint32_t base = k << idx->bshift, cnt = n - base < full ? n - base : full;
     if (!borrow) {

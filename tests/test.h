@@ -113,6 +113,31 @@
   X(fault_nth_allocation_f32)           \
   X(fault_nth_allocation_sq8)           \
   X(fault_persistent_failure)           \
+  /* test_persist.c */                   \
+  X(persist_crc32c)                     \
+  X(persist_format_layout)              \
+  X(persist_roundtrip_f32)              \
+  X(persist_roundtrip_sq8)              \
+  X(persist_load_copy)                  \
+  X(persist_load_borrow)                \
+  X(persist_load_take)                  \
+  X(persist_load_misaligned)            \
+  X(persist_stream_pieces)              \
+  X(persist_stream_writer_fails)        \
+  X(persist_export)                     \
+  X(persist_serialize_to_small)         \
+  X(persist_bit_flips)                  \
+  X(persist_truncation)                 \
+  X(persist_version)                    \
+  X(persist_crafted_f32)                \
+  X(persist_crafted_sq8)                \
+  X(persist_values_not_checked)         \
+  X(persist_small_file_large_settings)  \
+  X(persist_load_args)                  \
+  X(persist_fault_load)                 \
+  X(persist_fault_borrowed_writes)      \
+  X(persist_verify_allocates_nothing)   \
+  X(persist_table_offset_wraps)         \
   /* test_recall.c */                   \
   X(recall_f32_cosine)                  \
   X(recall_sq8_vs_f32)                  \

@@ -1,0 +1,72 @@
+# pocketvec: the libFuzzer target of the loader. Included from the top
+# Makefile (`include fuzz/fuzz.mk`), whose LIB_SRC, WARN, HEADERS, BUILD, CC
+# and LDLIBS it uses; `make -f Makefile -f fuzz/fuzz.mk fuzz-run` works too.
+#
+#   make fuzz            build-fuzz/fuzz_load (clang-14, libFuzzer + ASan +
+#                        UBSan) and the seed corpus of real saved indexes,
+#                        generated into build-fuzz/corpus (nothing committed)
+#   make fuzz-run        run it for FUZZ_SECONDS (default 60) from the seed
+#                        corpus; fails if the fuzzer finds a crash, a leak or
+#                        a broken invariant (the input is saved under
+#                        build-fuzz/artifacts/: replay it with
+#                        `build-fuzz/fuzz_load FILE`)
+#
+# libFuzzer's runtime comes with Debian's libclang-rt-14-dev (a Recommends
+# of clang-14, so not installed with --no-install-recommends): listed in
+# scripts/install-deps.sh.
+#
+# Read at most once, like wasm/wasm.mk.
+ifndef PV_FUZZ_MK
+PV_FUZZ_MK := 1
+
+FUZZ_CC      ?= clang-14
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# The library is instrumented for coverage (fuzzer-no-link); only the
+# target links libFuzzer's main.
+FUZZ_CFLAGS   = $(WARN) -O1 -g -Iinclude -Isrc $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+FUZZ_LIB_OBJ  = $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+
+.PHONY: fuzz fuzz-run fuzz-corpus clean-fuzz
+
+fuzz: $(FUZZ_BUILD)/fuzz_load fuzz-corpus
+
+$(FUZZ_BUILD)/src/%.o: src/%.c $(HEADERS) fuzz/fuzz.mk
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/src/distance_avx2.o: src/distance_avx2.c $(HEADERS) fuzz/fuzz.mk
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -mavx2 -mfma -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_load: fuzz/fuzz_load.c $(FUZZ_LIB_OBJ) $(HEADERS) fuzz/fuzz.mk
+	$(FUZZ_CC) $(WARN) -O1 -g -Iinclude $(FUZZ_SAN) -fsanitize=fuzzer fuzz/fuzz_load.c \
+	  $(FUZZ_LIB_OBJ) $(LDLIBS) -o $@
+
+# The corpus generator is an ordinary program on the ordinary library.
+$(FUZZ_BUILD)/make_corpus: fuzz/make_corpus.c $(BUILD)/libpocketvec.a
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) -O2 -Iinclude fuzz/make_corpus.c $(BUILD)/libpocketvec.a $(LDLIBS) -o $@
+
+fuzz-corpus: $(FUZZ_BUILD)/corpus/.done
+$(FUZZ_BUILD)/corpus/.done: $(FUZZ_BUILD)/make_corpus
+	rm -rf $(FUZZ_BUILD)/corpus
+	@mkdir -p $(FUZZ_BUILD)/corpus
+	$(FUZZ_BUILD)/make_corpus $(FUZZ_BUILD)/corpus
+	@touch $@
+
+# New inputs go to a scratch directory, so the seeds stay as generated.
+# libFuzzer exits non-zero on a finding, which fails the target.
+fuzz-run: fuzz
+	@mkdir -p $(FUZZ_BUILD)/work $(FUZZ_BUILD)/artifacts
+	$(FUZZ_BUILD)/fuzz_load -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=2048 \
+	  -max_len=16384 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ \
+	  $(FUZZ_BUILD)/work $(FUZZ_BUILD)/corpus
+
+clean-fuzz:
+	rm -rf $(FUZZ_BUILD)
+
+clean: clean-fuzz
+
+endif # PV_FUZZ_MK
