@@ -38,7 +38,9 @@ expect() {
   "$@" >out 2>err || rc=$?
   if [ "$rc" -ne "$want" ]; then
     fail "$name" "exit status $rc, expected $want; stderr: $(head -c 800 err)"
-  elif [ -n "$re" ] && ! cat out err | grep -Eq -- "$re"; then
+  # grep reads the files itself: with pipefail, `cat ... | grep -q` fails
+  # whenever grep exits at its match before cat has written everything.
+  elif [ -n "$re" ] && ! grep -Eqh -- "$re" out err; then
     fail "$name" "output does not match /$re/: $(cat out err | head -c 800)"
   else
     ok "$name"

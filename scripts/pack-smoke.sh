@@ -46,7 +46,7 @@ awk '/^\/\/ quickstart.mjs$/{on=1} on&&/^```$/{exit} on' "$root/README.md" >quic
 [ -s quickstart.mjs ] || { echo "pack-smoke: no quickstart.mjs block in README.md" >&2; exit 1; }
 out=$(node quickstart.mjs)
 echo "$out" | sed 's/^/pack-smoke: README quick start: /'
-echo "$out" | grep -q "index expects 4" || { echo "pack-smoke: the README quick start did not run as written" >&2; exit 1; }
+grep -q "index expects 4" <<<"$out" || { echo "pack-smoke: the README quick start did not run as written" >&2; exit 1; }
 # The types resolve through the exports map.
 test -f node_modules/pocketvec/index.d.ts
 echo "pack-smoke: installed pocketvec $(node -p "require('pocketvec/package.json').version")"
