@@ -49,14 +49,6 @@ void pv__free(pv_index *idx, void *p, size_t size) {
   idx->mem -= size ? size : 1;
 }
 
-size_t pv__mul3(size_t a, size_t b, size_t c) {
-  if (a == 0 || b == 0 || c == 0) return 0;
-  if (a > SIZE_MAX / b) return 0;
-  size_t ab = a * b;
-  if (ab > SIZE_MAX / c) return 0;
-  return ab * c;
-}
-
 /* ======================================================================== */
 /* Errors                                                                   */
 /* ======================================================================== */
@@ -230,10 +222,10 @@ static void **array_ptr(pv_index *idx, int a) {
 
 /* Layout of a block of `slots` slots: vectors, then the link lists at the
  * next multiple of 64 bytes (codes of an odd dim would misalign them). */
-size_t pv__links_offset(const pv_index *idx, uint32_t slots) {
+static size_t pv__links_offset(const pv_index *idx, uint32_t slots) {
   return (idx->vbytes * slots + 63) & ~(size_t)63;
 }
-size_t pv__block_bytes(const pv_index *idx, uint32_t slots) {
+static size_t pv__block_bytes(const pv_index *idx, uint32_t slots) {
   return pv__links_offset(idx, slots) + sizeof(uint32_t) * idx->lwords * slots;
 }
 uint32_t pv__block_slots(const pv_index *idx, uint32_t b) {
@@ -351,7 +343,10 @@ int pv__reserve(pv_index *idx, uint32_t need) {
   for (int a = 0; a < PV_A_COUNT; a++) {
     size_t es = elem_size(idx, a);
     if (es == 0 || idx->acap[a] >= need) continue;
-    uint32_t target = want;
+    /* On wasm32 a size_t is 32 bits: a product that does not fit must fail
+     * here, not wrap into a smaller array than the capacity recorded. */
+    if (need > SIZE_MAX / es) return PV_NOMEM;
+    uint32_t target = want > SIZE_MAX / es ? need : want;
     void **p = array_ptr(idx, a);
     void *q = pv__realloc(idx, *p, es * idx->acap[a], es * (size_t)target);
     if (!q && target > need) {
@@ -370,6 +365,7 @@ int pv__reserve(pv_index *idx, uint32_t need) {
   uint32_t nb = (uint32_t)(((uint64_t)need + full - 1) >> idx->bshift);
   if (nb > idx->ntab) {
     uint32_t nt = idx->ntab * 2 > nb ? idx->ntab * 2 : nb;
+    if ((uint64_t)nt * sizeof(pv_block) > SIZE_MAX) return PV_NOMEM;
     pv_block *t = pv__realloc(idx, idx->blk, sizeof(pv_block) * idx->ntab, sizeof(pv_block) * nt);
     if (!t) return PV_NOMEM;
     idx->blk = t;

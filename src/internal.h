@@ -138,8 +138,6 @@ void *pv__realloc(pv_index *idx, void *p, size_t old_size, size_t new_size);
 void pv__free(pv_index *idx, void *p, size_t size);
 /* Set the status and message of idx and return code. PV_OK clears. */
 int pv__error(pv_index *idx, int code, const char *fmt, ...);
-/* Size of a*b*c bytes, or 0 if it does not fit in size_t. */
-size_t pv__mul3(size_t a, size_t b, size_t c);
 /* Slot of a live or tombstoned id, or PV_NONE. */
 uint32_t pv__slot_of(const pv_index *idx, uint32_t id);
 /* Grow every per-slot array and the blocks to hold at least `need` slots.
@@ -152,10 +150,8 @@ void pv__shrink(pv_index *idx, uint32_t keep);
  * may be written; once none is borrowed, free a taken buffer. PV_OK or
  * PV_NOMEM (the blocks already copied stay copied: no content changes). */
 int pv__materialize(pv_index *idx, uint32_t from);
-/* Slots in block b, and the bytes of a block of `slots` slots. */
+/* Slots block b has room for (only the last block can have fewer). */
 uint32_t pv__block_slots(const pv_index *idx, uint32_t b);
-size_t pv__block_bytes(const pv_index *idx, uint32_t slots);
-size_t pv__links_offset(const pv_index *idx, uint32_t slots);
 /* Validate options as pv_new does; on failure the message is pv_errmsg(NULL). */
 int pv__check_options(const pv_options *o);
 /* Set the message of pv_errmsg(NULL) (failures with no index to hold it). */
