@@ -87,14 +87,15 @@ bench: $(BUILD)/bench_native
 
 # What the README's test command and CI run: install what is missing (the
 # wasm32 toolchain), the C tests with gcc, the same under ASan + UBSan,
-# everything again built by clang, the WASM build and the JS package, then
-# the loader fuzzed for FUZZ_SECONDS (60) under ASan + UBSan.
+# everything again built by clang, the WASM build and the JS package (in
+# Node, in headless Chromium, and through Vite), then the loader fuzzed for
+# FUZZ_SECONDS (60) under ASan + UBSan.
 check:
 	bash scripts/install-deps.sh
 	$(MAKE) --no-print-directory test test-cli
 	$(MAKE) --no-print-directory test test-cli SANITIZE=address,undefined
 	$(MAKE) --no-print-directory CC=clang BUILD=build-clang all test test-cli
-	$(MAKE) --no-print-directory test-js
+	$(MAKE) --no-print-directory test-js test-browser vite-example
 	$(MAKE) --no-print-directory fuzz-run
 
 clean:

@@ -54,7 +54,7 @@ WASM_ALLOC_OBJ = $(WASM_BUILD)/wasm/alloc.o
 # Objects depend on this file too, so a change of flags rebuilds them.
 WASM_HEADERS = $(HEADERS) $(wildcard wasm/*.h) wasm/wasm.mk
 
-.PHONY: wasm wasm-deps wasm-size test-js test-js-deps js-pack-test test-browser clean-wasm
+.PHONY: wasm wasm-deps wasm-size test-js test-js-deps js-pack-test test-browser vite-example clean-wasm
 
 wasm: dist/pocketvec.wasm js/pocketvec.wasm js/pocketvec.min.js
 
@@ -144,10 +144,14 @@ test-js: test-js-deps
 	bash scripts/pack-smoke.sh
 
 # The package in headless Chromium (main thread, bytes fallback, Web
-# Worker). Needs Debian's chromium, which install-deps.sh leaves out (large):
-# apt-get install chromium.
+# Worker): Debian's chromium, which scripts/install-deps.sh installs.
 test-browser: wasm
 	node scripts/browser-smoke.mjs
+
+# The package through a bundler: Vite builds the example, and the built page
+# and the dev server run in headless Chromium.
+vite-example: wasm
+	bash scripts/vite-example.sh
 
 clean-wasm:
 	rm -rf $(WASM_BUILD) dist js/pocketvec.wasm js/pocketvec.min.js
