@@ -8,13 +8,14 @@
 #   libclang-rt-14-dev-wasm32    compiler builtins for wasm32
 #   binaryen                     wasm-opt, which shrinks the linked module
 #   libclang-rt-14-dev           libFuzzer and sanitizer runtimes (make fuzz)
-#   chromium                     Debian's browser, for the browser tests
+#   chromium, fonts-liberation   Debian's browser, for the browser tests, and
+#                                fonts (chromium does not depend on any)
 #   make, gzip                   the build and the size budget
 #   nodejs, npm                  the tests (node --test) and npm pack;
 #                                skipped when a node >= 18 is on PATH
 set -euo pipefail
 
-want=(clang clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev binaryen chromium make gzip)
+want=(clang clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev binaryen chromium fonts-liberation make gzip)
 
 node_ok() {
   command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 &&
