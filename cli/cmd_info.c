@@ -3,11 +3,10 @@
  *
  * A good file is loaded (pv_load checks every checksum and the graph) and
  * described from the loaded index. A damaged one cannot be loaded, but the
- * user still wants to know what it was: if its 128-byte header is there,
- * this command decodes it (docs/FORMAT.md) and says whether the header's
- * own CRC matches, so the settings shown are marked trustworthy or not.
- * That decoding is the only format knowledge in the CLI; the verdict on the
- * file is always the library's.
+ * user still wants to know what it was: if its header is there, the
+ * library's pv_read_header decodes it and says whether the header's own CRC
+ * matches, so the settings shown are marked trustworthy or not. The CLI
+ * knows nothing of the format itself; the verdict is always the library's.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -17,58 +16,6 @@
 #include <string.h>
 
 #include "cli.h"
-
-/* ------------------------------------------------------------------------ */
-/* The header, as docs/FORMAT.md lays it out                                */
-/* ------------------------------------------------------------------------ */
-
-#define HEADER_SIZE 128u
-
-typedef struct header {
-  uint32_t version, dim, metric, storage, m, ef_construction, ef_search;
-  uint32_t n_slots, n_live, next_id;
-  uint64_t file_size, seed;
-  float compact_threshold;
-  int crc_ok; /* the header's CRC-32C matches bytes 0 .. 123 */
-} header;
-
-static uint32_t get32(const unsigned char *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const unsigned char *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
-
-/* CRC-32C, bit by bit: 124 bytes do not need the library's tables. */
-static uint32_t crc32c(const unsigned char *p, size_t n) {
-  uint32_t c = 0xffffffffu;
-  for (size_t i = 0; i < n; i++) {
-    c ^= p[i];
-    for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0x82f63b78u & (0u - (c & 1u)));
-  }
-  return ~c;
-}
-
-/* 1 and *h filled if b starts with a pocketvec header, else 0. */
-static int read_header(const unsigned char *b, size_t len, header *h) {
-  static const unsigned char magic[8] = {0x89, 'P', 'V', 'E', 'C', '\r', '\n', 0x1a};
-  if (len < HEADER_SIZE || memcmp(b, magic, 8) != 0) return 0;
-  h->version = get32(b + 8);
-  h->file_size = get64(b + 16);
-  h->dim = get32(b + 24);
-  h->metric = get32(b + 28);
-  h->storage = get32(b + 32);
-  h->m = get32(b + 36);
-  h->ef_construction = get32(b + 40);
-  h->ef_search = get32(b + 44);
-  h->seed = get64(b + 48);
-  uint32_t t = get32(b + 56);
-  memcpy(&h->compact_threshold, &t, 4);
-  h->n_slots = get32(b + 60);
-  h->n_live = get32(b + 64);
-  h->next_id = get32(b + 68);
-  h->crc_ok = crc32c(b, 124) == get32(b + 124);
-  return 1;
-}
 
 /* ------------------------------------------------------------------------ */
 /* Printing                                                                 */
@@ -134,9 +81,11 @@ int cmd_info(int argc, char **argv) {
   unsigned char *buf;
   size_t len;
   if (cli_read_file(path, &buf, &len) != CLI_OK) return CLI_FAILED;
-  header h;
+  pv_header h;
   memset(&h, 0, sizeof h);
-  int have_header = read_header(buf, len, &h);
+  int have_header = pv_read_header(buf, len, &h) == PV_OK;
+  char no_header[256];
+  snprintf(no_header, sizeof no_header, "%s", pv_errmsg(NULL));
   pv_index *idx;
   int rc = pv_load(buf, len, PV_LOAD_TAKE, &idx);
   char a[32], b[32];
@@ -171,17 +120,17 @@ int cmd_info(int argc, char **argv) {
   char msg[512];
   snprintf(msg, sizeof msg, "%s", pv_errmsg(NULL));
   if (have_header) {
-    row("header checksum", "%s", h.crc_ok ? "matches (the fields below are as written)"
-                                          : "DOES NOT MATCH (the fields below may be wrong)");
+    const pv_options *o = &h.options;
+    row("header checksum", "%s", h.header_ok ? "matches (the fields below are as written)"
+                                             : "DOES NOT MATCH (the fields below may be wrong)");
     row("format version", "%u", h.version);
     row("declared size", "%s bytes%s", cli_group(a, h.file_size),
         h.file_size == len ? "" : " (not the file's size)");
-    settings(h.dim, h.metric, h.storage, h.m, h.ef_construction, h.ef_search, h.seed,
-             h.compact_threshold);
-    counts(h.n_live, h.n_live <= h.n_slots ? h.n_slots - h.n_live : 0, h.next_id);
+    settings(o->dim, (uint32_t)o->metric, (uint32_t)o->storage, o->m, o->ef_construction,
+             o->ef_search, o->seed, o->compact_threshold);
+    counts(h.live, h.live <= h.slots ? h.slots - h.live : 0, h.next_id);
   } else {
-    row("header", "%s", len < HEADER_SIZE ? "missing (the file is shorter than a header)"
-                                          : "none (not a pocketvec file)");
+    row("header", "unreadable: %s", no_header);
   }
   row("status", "FAILED: %s: %s", pv_errstr(rc), msg);
   free(buf);

@@ -296,6 +296,25 @@ void pv_export_end(pv_export *e);
  * PV_VERSION (a newer format), PV_NOMEM, PV_INVALID (bad arguments). */
 int pv_load(const void *buf, size_t len, unsigned flags, pv_index **out);
 
+/* What a file's header says, for tools that describe a file even when it
+ * is damaged (pocketvec info). Nothing in it is verified except what
+ * header_ok says: the fields are as written, possibly out of range. */
+typedef struct pv_header {
+  uint32_t version;     /* format version */
+  uint64_t file_size;   /* bytes the header declares */
+  int header_ok;        /* 1 if the header's checksum matches */
+  pv_options options;   /* as written (capacity 0) */
+  uint32_t slots;       /* live and deleted */
+  uint32_t live;
+  uint32_t next_id;     /* the id the next insert would get */
+} pv_header;
+
+/* Decode the header at the start of buf (len bytes) into *out, trusting
+ * nothing. PV_OK when buf starts with the pocketvec magic number and holds a
+ * whole header, else PV_CORRUPT (message in pv_errmsg(NULL)); use pv_verify
+ * to check the rest. */
+int pv_read_header(const void *buf, size_t len, pv_header *out);
+
 /* Check that len bytes at buf would load: every check of pv_load, by loading
  * in place and freeing the result (so it allocates only the small per-vector
  * arrays, about 30 bytes a vector, and the upper links). PV_OK, or the code

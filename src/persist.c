@@ -423,6 +423,43 @@ static int all_zero(const uint8_t *p, uint64_t n) {
   return 1;
 }
 
+/* The header fields a reader may want before trusting anything (b holds at
+ * least HEADER_SIZE bytes). */
+static void decode_header(const uint8_t *b, const crc_tables *c, pv_header *h) {
+  memset(h, 0, sizeof *h);
+  h->version = get32(b + 8);
+  h->file_size = get64(b + 16);
+  uint32_t hsize = get32(b + 12);
+  h->header_ok = hsize == HEADER_SIZE && crc_of(c, b, HEADER_SIZE - 4) == get32(b + HEADER_SIZE - 4);
+  pv_options *o = &h->options;
+  *o = pv_options_default();
+  o->dim = get32(b + 24);
+  o->metric = (pv_metric)get32(b + 28);
+  o->storage = (pv_storage)get32(b + 32);
+  o->m = get32(b + 36);
+  o->ef_construction = get32(b + 40);
+  o->ef_search = get32(b + 44);
+  o->seed = get64(b + 48);
+  uint32_t t = get32(b + 56);
+  memcpy(&o->compact_threshold, &t, 4);
+  h->slots = get32(b + 60);
+  h->live = get32(b + 64);
+  h->next_id = get32(b + 68);
+}
+
+int pv_read_header(const void *buf, size_t len, pv_header *out) {
+  if (!buf || !out) return pv__new_error(PV_INVALID, "buf and out must not be NULL");
+  if (len < 8 || memcmp(buf, MAGIC, 8) != 0)
+    CORRUPT("not a pocketvec index: the first bytes are not the pocketvec magic number");
+  if (len < HEADER_SIZE)
+    CORRUPT("the data is truncated: %zu bytes, shorter than the %u-byte header", len, HEADER_SIZE);
+  crc_tables c;
+  crc_init(&c);
+  decode_header(buf, &c, out);
+  pv__new_error(PV_OK, "not an error");
+  return PV_OK;
+}
+
 /* Check the header, the table and every section's checksum and length.
  * Fills L; touches nothing else. */
 static int parse(const uint8_t *b, size_t len, const crc_tables *c, layout *L) {
@@ -451,17 +488,10 @@ static int parse(const uint8_t *b, size_t len, const crc_tables *c, layout *L) {
     CORRUPT("the data is %s: the header says %zu bytes, there are %zu",
             L->file_size > len ? "truncated" : "followed by extra bytes",
             (size_t)(L->file_size > SIZE_MAX ? SIZE_MAX : L->file_size), len);
+  pv_header h;
+  decode_header(b, c, &h);
   pv_options *o = &L->opt;
-  *o = pv_options_default();
-  o->dim = get32(b + 24);
-  o->metric = (pv_metric)get32(b + 28);
-  o->storage = (pv_storage)get32(b + 32);
-  o->m = get32(b + 36);
-  o->ef_construction = get32(b + 40);
-  o->ef_search = get32(b + 44);
-  o->seed = get64(b + 48);
-  uint32_t t = get32(b + 56);
-  memcpy(&o->compact_threshold, &t, 4);
+  *o = h.options;
   if (get32(b + 28) > PV_DOT) CORRUPT("the header holds an unknown metric %u", get32(b + 28));
   if (get32(b + 32) > PV_SQ8) CORRUPT("the header holds an unknown storage %u", get32(b + 32));
   if (pv__check_options(o) != PV_OK) {
@@ -469,9 +499,9 @@ static int parse(const uint8_t *b, size_t len, const crc_tables *c, layout *L) {
     memcpy(why, pv_errmsg(NULL), sizeof why);
     CORRUPT("the header holds settings out of range: %s", why);
   }
-  L->n = get32(b + 60);
-  L->live = get32(b + 64);
-  L->next_id = get32(b + 68);
+  L->n = h.slots;
+  L->live = h.live;
+  L->next_id = h.next_id;
   L->entry = get32(b + 72);
   L->max_level = (int32_t)get32(b + 76);
   L->rng = get64(b + 80);

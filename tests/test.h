@@ -114,7 +114,7 @@
   X(fault_nth_allocation_sq8)           \
   X(fault_persistent_failure)           \
   /* test_persist.c */                   \
-  X(persist_crc32c)                     \
+  X(persist_crc32c) X(persist_read_header)                     \
   X(persist_format_layout)              \
   X(persist_roundtrip_f32)              \
   X(persist_roundtrip_sq8)              \

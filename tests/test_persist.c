@@ -2069,3 +2069,42 @@ void test_persist_load_args(void) {
   free(b);
   pv_free(idx);
 }
+
+/* pv_read_header: the header as written, trusted or not, without loading. */
+void test_persist_read_header(void) {
+  for (int st = 0; st < 2; st++) {
+    size_t len;
+    uint8_t *b = small_file(st, &len);
+    REQUIRE(b);
+    pv_index *idx = NULL;
+    REQUIRE_OK(pv_load(b, len, PV_LOAD_COPY, &idx));
+    pv_options o;
+    pv_get_options(idx, &o);
+    pv_header h;
+    CHECK_OK(pv_read_header(b, len, &h));
+    CHECK(h.header_ok == 1);
+    CHECK_EQ_INT(h.version, PV_FORMAT_VERSION);
+    CHECK_EQ_INT(h.file_size, len);
+    CHECK_EQ_INT(h.options.dim, o.dim);
+    CHECK_EQ_INT(h.options.metric, o.metric);
+    CHECK_EQ_INT(h.options.storage, o.storage);
+    CHECK_EQ_INT(h.options.m, o.m);
+    CHECK_EQ_INT(h.options.ef_construction, o.ef_construction);
+    CHECK(h.options.seed == o.seed && h.options.compact_threshold == o.compact_threshold);
+    CHECK_EQ_INT(h.live, pv_count(idx));
+    CHECK_EQ_INT(h.slots, pv_count(idx) + pv_deleted_count(idx));
+    pv_free(idx);
+    /* A damaged header is still read, and says so. */
+    b[30] ^= 1;
+    CHECK_OK(pv_read_header(b, len, &h));
+    CHECK(h.header_ok == 0);
+    b[30] ^= 1;
+    CHECK_RC(pv_read_header(b, 127, &h), PV_CORRUPT);
+    CHECK_STR_HAS(pv_errmsg(NULL), "truncated");
+    b[0] ^= 0xff;
+    CHECK_RC(pv_read_header(b, len, &h), PV_CORRUPT);
+    CHECK_STR_HAS(pv_errmsg(NULL), "magic");
+    CHECK_RC(pv_read_header(NULL, len, &h), PV_INVALID);
+    free(b);
+  }
+}
