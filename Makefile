@@ -5,6 +5,7 @@
 #   make test            C unit, model and fault-injection tests
 #   make test SANITIZE=address,undefined   the same under ASan + UBSan (build-san/)
 #   make bench           native benchmark -> bench/results/native.json
+#   make bench-check     the callgrind regression gate (bench/baseline.json)
 #   make check           every test: C (gcc, sanitizers, clang), WASM and JS
 #   make wasm            dist/pocketvec.wasm and the JS package (wasm/wasm.mk)
 #   make fuzz-run        the loader under libFuzzer for FUZZ_SECONDS (fuzz/fuzz.mk)
@@ -42,7 +43,7 @@ TEST_OBJ   = $(TEST_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ    = $(CLI_SRC:%.c=$(BUILD)/%.o)
 HEADERS    = include/pocketvec.h $(wildcard src/*.h) $(wildcard common/*.h) $(wildcard tests/*.h)
 
-.PHONY: all lib cli run test test-cli bench check clean
+.PHONY: all lib cli run test test-cli bench bench-check bench-baseline check clean
 all: lib cli
 lib: $(BUILD)/libpocketvec.a
 cli: $(BUILD)/pocketvec
@@ -85,6 +86,19 @@ $(BUILD)/bench_native: bench/bench_native.c $(COMMON_SRC) $(LIB_SRC) $(HEADERS)
 bench: $(BUILD)/bench_native
 	./$(BUILD)/bench_native $(BENCH_ARGS)
 
+# The regression gate: instructions per query of a fixed search workload,
+# counted by callgrind (repeatable on a shared machine, unlike seconds),
+# against bench/baseline.json. bench-baseline rewrites the baseline: commit
+# it on purpose.
+$(BUILD)/bench_check: bench/bench_check.c $(COMMON_OBJ) $(BUILD)/libpocketvec.a
+	$(CC) $(ALL_CFLAGS) $^ $(LDFLAGS) $(LDLIBS) -o $@
+
+bench-check: $(BUILD)/bench_check
+	node bench/check.mjs $(BUILD)/bench_check
+
+bench-baseline: $(BUILD)/bench_check
+	node bench/check.mjs $(BUILD)/bench_check --update
+
 # What the README's test command and CI run: install what is missing (the
 # wasm32 toolchain), the C tests with gcc, the same under ASan + UBSan,
 # everything again built by clang, the WASM build and the JS package (in
@@ -96,7 +110,7 @@ check:
 	$(MAKE) --no-print-directory test test-cli SANITIZE=address,undefined
 	$(MAKE) --no-print-directory CC=clang BUILD=build-clang all test test-cli
 	$(MAKE) --no-print-directory test-js test-browser vite-example
-	$(MAKE) --no-print-directory fuzz-run
+	$(MAKE) --no-print-directory fuzz-run bench-check
 
 clean:
 	rm -rf build build-san build-bench build-clang

@@ -8,6 +8,7 @@
 #   libclang-rt-14-dev-wasm32    compiler builtins for wasm32
 #   binaryen                     wasm-opt, which shrinks the linked module
 #   libclang-rt-14-dev           libFuzzer and sanitizer runtimes (make fuzz)
+#   valgrind                     callgrind, for the regression gate (make bench-check)
 #   chromium, fonts-liberation   Debian's browser, for the browser tests, and
 #                                fonts (chromium does not depend on any)
 #   make, gzip                   the build and the size budget
@@ -15,7 +16,7 @@
 #                                skipped when a node >= 18 is on PATH
 set -euo pipefail
 
-want=(clang clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev binaryen chromium fonts-liberation make gzip)
+want=(valgrind clang clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev binaryen chromium fonts-liberation make gzip)
 
 node_ok() {
   command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 &&
