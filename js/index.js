@@ -476,9 +476,9 @@ class Sink {
   }
 }
 
+// One array of the parts (none: a zero-length array).
 function concat(parts) {
   if (parts.length === 1) return parts[0];
-  // (also the empty list: a zero-length array)
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) out.set(p, (o += p.length) - p.length);

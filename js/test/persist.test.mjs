@@ -8,7 +8,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { init, Index, PocketVecError, ErrorCode } from '../index.js';
 import { clustered, row } from './helpers/data.mjs';
@@ -103,7 +102,8 @@ test('round trip of an empty index, after compaction, and of fromBytes input in 
   ix.compact();
   assert.equal(ix.deletedCount, 0);
   const bytes = ix.toBytes();
-  for (const view of [bytes, bytes.buffer, new DataView(bytes.buffer), new Uint32Array(bytes.buffer.slice(0, bytes.length & ~3)).buffer.byteLength === bytes.length ? new Uint32Array(bytes.buffer) : bytes]) {
+  assert.equal(bytes.length % 4, 0); // files end with a 4-byte CRC after aligned parts
+  for (const view of [bytes, bytes.buffer, new DataView(bytes.buffer), new Uint32Array(bytes.buffer)]) {
     const back = Index.fromBytes(view);
     assert.deepEqual(snapshot(back, data, dim), snapshot(ix, data, dim));
     back.free();
@@ -292,4 +292,3 @@ test('crc32c helper is the standard one', () => {
   assert.equal(crc32c(new TextEncoder().encode('123456789')), 0xe3069283);
 });
 
-export { fileURLToPath };
