@@ -83,6 +83,11 @@ $(BUILD)/bench_native: bench/bench_native.c $(COMMON_SRC) $(LIB_SRC) $(HEADERS)
 	$(CC) $(WARN) -O3 -g -Iinclude -Isrc -Icommon bench/bench_native.c $(COMMON_SRC) \
 	  build-bench/libpocketvec.a $(LDLIBS) -o $@
 
+# One contestant of the peer benchmark (bench/peers/run.mjs, npm run bench).
+$(BUILD)/peer_native: bench/peer_native.c $(LIB_SRC) $(HEADERS)
+	@$(MAKE) --no-print-directory OPT=-O3 BUILD=build-bench lib
+	$(CC) $(WARN) -O3 -g -Iinclude bench/peer_native.c build-bench/libpocketvec.a $(LDLIBS) -o $@
+
 bench: $(BUILD)/bench_native
 	./$(BUILD)/bench_native $(BENCH_ARGS)
 

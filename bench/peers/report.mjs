@@ -1,0 +1,238 @@
+// REPORT.md and one SVG chart per dataset, from the newest peer-benchmark
+// result of each dataset in bench/results/ (a full run preferred to a
+// quick one). Run by run.mjs at the end; also on its own:
+//
+//   node bench/peers/report.mjs
+//
+// The headline per library is the smallest ef whose recall@10 reaches 0.95
+// (and 0.99): its p50 and p99, and the ratio of that p50 to pocketvec WASM
+// SQ8's at the same threshold. The issue's targets at 100k x 768 are
+// pass/fail lines, computed here from the same figures.
+import { readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REF = 'pocketvec-wasm-sq8';
+const ORDER = ['pocketvec-wasm-sq8', 'pocketvec-wasm-f32', 'pocketvec-native-sq8', 'pocketvec-native-f32',
+  'hnswlib-node', 'hnswlib-wasm', 'edgevec', 'voy-search'];
+const COLORS = { 'pocketvec-wasm-sq8': '#d62728', 'pocketvec-wasm-f32': '#ff7f0e', 'pocketvec-native-sq8': '#8c564b',
+  'pocketvec-native-f32': '#e377c2', 'hnswlib-node': '#1f77b4', 'hnswlib-wasm': '#17becf', edgevec: '#2ca02c',
+  'voy-search': '#9467bd' };
+const DATASET_ORDER = ['minilm', '10k-384', '100k-768', '5k-384', '2k-128'];
+
+const fmt = (v, d = 0) => (Number.isFinite(v) ? v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : '–');
+const us = (v) => (Number.isFinite(v) ? (v >= 100 ? fmt(v, 0) : fmt(v, 1)) : '–');
+
+/** The first sweep point (ascending ef) with recall >= r, or null. */
+export function firstReaching(entry, r) {
+  if (!entry?.ok) return null;
+  return entry.search.find((s) => s.recall_at_10 >= r) ?? null;
+}
+
+/** Bytes per vector as the issue measures it: WASM memory size, or RSS growth. */
+export function bytesPerVector(e) {
+  const b = e.wasm_memory_bytes ?? e.rss_delta_bytes;
+  return Number.isFinite(b) && e.n ? b / e.n : null;
+}
+
+/** Newest result file per dataset; full runs win over quick ones. */
+export function latest(dir) {
+  const best = new Map();
+  for (const f of readdirSync(dir)) {
+    if (!/^\d{4}-\d\d-\d\d-.*\.json$/.test(f)) continue;
+    let doc;
+    try { doc = JSON.parse(readFileSync(join(dir, f), 'utf8')); } catch { continue; }
+    if (doc.benchmark !== 'pocketvec peers') continue;
+    const key = doc.dataset.name, cur = best.get(key);
+    const rank = (d) => `${{ full: 2, quick: 1 }[d.mode] ?? 0}${d.date_utc}`;
+    if (!cur || rank(doc) > rank(cur.doc)) best.set(key, { file: f, doc });
+  }
+  return [...best.values()].sort((a, b) => DATASET_ORDER.indexOf(a.doc.dataset.name) - DATASET_ORDER.indexOf(b.doc.dataset.name));
+}
+
+/* ------------------------------------------------------------------------ */
+/* The chart                                                                */
+/* ------------------------------------------------------------------------ */
+
+/** recall@10 (x) against QPS (y, log), one line per library, ann-benchmarks style. */
+export function chart(doc) {
+  const W = 760, H = 470, L = 70, R = 200, T = 40, B = 50;
+  const series = ORDER.map((lib) => doc.results.find((r) => r.library === lib && r.ok))
+    .filter(Boolean).map((e) => ({ lib: e.library, pts: e.search.map((s) => [s.recall_at_10, s.qps]) }));
+  const all = series.flatMap((s) => s.pts);
+  const xmin = Math.max(0, Math.floor(Math.min(0.9, ...all.map((p) => p[0])) * 20) / 20);
+  const ymin = 10 ** Math.floor(Math.log10(Math.min(...all.map((p) => p[1])))), ymax = 10 ** Math.ceil(Math.log10(Math.max(...all.map((p) => p[1]))));
+  const x = (v) => L + ((v - xmin) / (1 - xmin)) * (W - L - R);
+  const y = (v) => T + (1 - (Math.log10(v) - Math.log10(ymin)) / (Math.log10(ymax) - Math.log10(ymin))) * (H - T - B);
+  const o = [];
+  o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
+  o.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
+  o.push(`<text x="${L}" y="22" font-size="15" font-weight="bold">${esc(doc.dataset.name)}: recall@10 vs queries per second (single thread, higher and further right is better)</text>`);
+  for (let v = xmin; v <= 1.0001; v += 0.01) {
+    const major = Math.round(v * 100) % 5 === 0;
+    o.push(`<line x1="${x(v)}" x2="${x(v)}" y1="${T}" y2="${H - B}" stroke="${major ? '#ccc' : '#eee'}"/>`);
+    if (major) o.push(`<text x="${x(v)}" y="${H - B + 16}" text-anchor="middle">${v.toFixed(2)}</text>`);
+  }
+  for (let e = Math.log10(ymin); e <= Math.log10(ymax); e++) {
+    o.push(`<line x1="${L}" x2="${W - R}" y1="${y(10 ** e)}" y2="${y(10 ** e)}" stroke="#ccc"/>`);
+    o.push(`<text x="${L - 6}" y="${y(10 ** e) + 4}" text-anchor="end">${fmt(10 ** e)}</text>`);
+  }
+  o.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">recall@10</text>`);
+  o.push(`<text transform="translate(16 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">queries per second (log)</text>`);
+  o.push(`<rect x="${L}" y="${T}" width="${W - L - R}" height="${H - T - B}" fill="none" stroke="#888"/>`);
+  series.forEach((s, i) => {
+    const c = COLORS[s.lib] ?? '#000';
+    const pts = s.pts.filter((p) => p[0] >= xmin && p[1] > 0).sort((a, b) => a[0] - b[0]);
+    if (pts.length > 1) o.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts.map((p) => `${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(' ')}"/>`);
+    for (const p of pts) o.push(`<circle cx="${x(p[0]).toFixed(1)}" cy="${y(p[1]).toFixed(1)}" r="3.5" fill="${c}"/>`);
+    const ly = T + 10 + i * 20;
+    o.push(`<line x1="${W - R + 14}" x2="${W - R + 34}" y1="${ly}" y2="${ly}" stroke="${c}" stroke-width="2"/><circle cx="${W - R + 24}" cy="${ly}" r="3.5" fill="${c}"/>`);
+    o.push(`<text x="${W - R + 40}" y="${ly + 4}">${esc(s.lib)}</text>`);
+  });
+  const failed = doc.results.filter((r) => !r.ok).map((r) => r.library);
+  if (failed.length) o.push(`<text x="${W - R + 14}" y="${T + 20 + series.length * 20}" fill="#a00">failed: ${esc(failed.join(', '))}</text>`);
+  o.push(`<text x="${W - R + 14}" y="${H - B}" fill="#666" font-size="10">${esc(doc.date_utc)}</text>`);
+  o.push('</svg>');
+  return `${o.join('\n')}\n`;
+}
+
+const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/* ------------------------------------------------------------------------ */
+/* The report                                                               */
+/* ------------------------------------------------------------------------ */
+
+function headline(doc) {
+  const ref = doc.results.find((r) => r.library === REF);
+  const rows = [];
+  rows.push('| library | version | build s (inserts/s) | bytes/vector | load ms | ≥0.95: ef, recall | p50 µs | p99 µs | p50 ÷ pocketvec SQ8 | ≥0.99: ef, recall | p50 µs | p99 µs | p50 ÷ pocketvec SQ8 |');
+  rows.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const lib of ORDER) {
+    const e = doc.results.find((r) => r.library === lib);
+    if (!e) continue;
+    if (!e.ok) {
+      rows.push(`| ${lib} | ${doc.versions?.[lib] ?? ''} | **failed**: ${esc(e.error.split('\n')[0]).slice(0, 160)} | | | | | | | | | | |`);
+      continue;
+    }
+    const cells = [lib, e.version ?? '', `${fmt(e.build_seconds, 2)} (${fmt(e.inserts_per_second)})`,
+      fmt(bytesPerVector(e)), e.load?.ms !== undefined ? fmt(e.load.ms, 1) : `failed`];
+    for (const r of [0.95, 0.99]) {
+      const p = firstReaching(e, r), q = firstReaching(ref, r);
+      if (!p) {
+        const top = e.search.reduce((a, b) => (b.recall_at_10 > a ? b.recall_at_10 : a), 0);
+        cells.push(`not reached (best ${top.toFixed(4)})`, '–', '–', '–');
+        continue;
+      }
+      cells.push(`${p.ef ?? 'exact'}, ${p.recall_at_10.toFixed(4)}`, us(p.p50_us), us(p.p99_us),
+        q ? `${fmt(p.p50_us / q.p50_us, 2)}×` : '–');
+    }
+    rows.push(`| ${cells.join(' | ')} |`);
+  }
+  return rows.join('\n');
+}
+
+/** The issue's targets at 100k x 768, recall >= 0.95, as pass/fail lines. */
+function targets(doc) {
+  const get = (lib) => doc.results.find((r) => r.library === lib);
+  const pv = get(REF), p = firstReaching(pv, 0.95);
+  const lines = [];
+  const line = (ok, text) => lines.push(`- ${ok === null ? '**n/a**' : ok ? '**PASS**' : '**FAIL**'}: ${text}`);
+  if (!p) {
+    line(false, `pocketvec WASM SQ8 did not reach recall@10 ≥ 0.95 (${pv?.ok ? 'best ' + Math.max(...pv.search.map((s) => s.recall_at_10)) : pv?.error ?? 'not run'})`);
+    return lines.join('\n');
+  }
+  const cmp = (lib, factor) => {
+    const e = get(lib), q = firstReaching(e, 0.95);
+    if (!e || !e.ok) return line(null, `p50 ≤ ${factor} × ${lib}: ${lib} ${e ? 'failed' : 'was not run'}`);
+    if (!q) return line(true, `p50 ≤ ${factor} × ${lib}: ${lib} never reached recall 0.95 (best ${Math.max(...e.search.map((s) => s.recall_at_10)).toFixed(4)}); pocketvec did, at ${us(p.p50_us)} µs`);
+    const ratio = p.p50_us / q.p50_us;
+    line(ratio <= factor, `p50 ≤ ${factor} × ${lib}: ${us(p.p50_us)} µs (ef ${p.ef}) vs ${us(q.p50_us)} µs (ef ${q.ef}) = ${fmt(ratio, 2)}×`);
+  };
+  cmp('hnswlib-node', 1.0);
+  cmp('hnswlib-wasm', 0.33);
+  cmp('edgevec', 0.33);
+  line(p.p99_us <= 1.5 * p.p50_us, `p99 ≤ 1.5 × own p50: ${us(p.p99_us)} µs vs ${us(p.p50_us)} µs = ${fmt(p.p99_us / p.p50_us, 2)}×`);
+  const hw = get('hnswlib-wasm');
+  if (!hw?.ok) line(null, `build at least as fast as hnswlib-wasm: hnswlib-wasm ${hw ? 'failed' : 'was not run'}`);
+  else line(pv.build_seconds <= hw.build_seconds, `build at least as fast as hnswlib-wasm: ${fmt(pv.build_seconds, 1)} s vs ${fmt(hw.build_seconds, 1)} s (${fmt(pv.inserts_per_second)} vs ${fmt(hw.inserts_per_second)} inserts/s)`);
+  const bpv = bytesPerVector(pv);
+  line(bpv <= 1024, `bytes per vector ≤ 1.0 KB: ${fmt(bpv)} B of WASM memory per vector (the index's own count: ${fmt(pv.memory_bytes / pv.n)} B)`);
+  return lines.join('\n');
+}
+
+function sweep(doc) {
+  const out = ['| library | ef | recall@10 | p50 µs | p99 µs | p99.9 µs | QPS |', '|---|---:|---:|---:|---:|---:|---:|'];
+  for (const lib of ORDER) {
+    const e = doc.results.find((r) => r.library === lib && r.ok);
+    if (!e) continue;
+    for (const s of e.search)
+      out.push(`| ${lib} | ${s.ef ?? 'exact'} | ${s.recall_at_10.toFixed(4)} | ${us(s.p50_us)} | ${us(s.p99_us)} | ${us(s.p999_us)} | ${fmt(s.qps)} |`);
+  }
+  return out.join('\n');
+}
+
+function shippedTable(doc) {
+  const out = ['| library | files | raw bytes | gzip -9 bytes |', '|---|---|---:|---:|'];
+  for (const [k, v] of Object.entries(doc.shipped ?? {}))
+    out.push(v.error ? `| ${k} | ${esc(v.error)} | | |` : `| ${k} | ${v.files.map((f) => f.split('/').pop()).join(', ')} | ${fmt(v.raw_bytes)} | ${fmt(v.gzip9_bytes)} |`);
+  return out.join('\n');
+}
+
+/** Write REPORT.md and the charts; returns the report's path. */
+export function writeReport(dir) {
+  const docs = latest(dir);
+  const md = [];
+  md.push('# pocketvec against its peers');
+  md.push('');
+  md.push('Written by `bench/peers/report.mjs` from the newest result of each dataset below (`cd bench && npm run bench`; ' +
+    '`npm run bench -- --quick` for a short run). Every library ran in the same run, one after another, ' +
+    'each in its own process, on the same machine and data. Latency is single-query, single-thread, measured ' +
+    'around each library\'s own JS search call (glue included); p50/p99 are nearest-rank over ≥ 1000 timed queries after a warm-up. ' +
+    'Bytes per vector: WASM memory size after the build (native libraries: RSS growth). m = 16, efConstruction = 200 everywhere.');
+  md.push('');
+  for (const { file, doc } of docs) {
+    const svg = `${doc.dataset.name}.svg`;
+    writeFileSync(join(dir, `${svg}.tmp`), chart(doc));
+    renameSync(join(dir, `${svg}.tmp`), join(dir, svg));
+    const m = doc.machine;
+    md.push(`## ${doc.dataset.name}: ${fmt(doc.dataset.n)} × ${doc.dataset.dim}${doc.mode === 'full' ? '' : ` (${doc.mode} run)`}`);
+    md.push('');
+    md.push(`${doc.dataset.description}${doc.dataset.source ? ` — \`${doc.dataset.source}\`` : ''}.`);
+    md.push(`Run ${doc.date_utc} (\`${file}\`): \`${doc.command}\`; Node ${m.node}, ${m.nproc} × ${m.cpu}, ` +
+      `load average ${m.loadavg_start.join(' ')} at the start, ${m.loadavg_end.join(' ')} at the end.`);
+    md.push('');
+    md.push(`![recall against QPS on ${doc.dataset.name}](${svg})`);
+    md.push('');
+    md.push(headline(doc));
+    md.push('');
+    const notes = doc.results.filter((r) => r.ok && r.notes?.length).map((r) => `- ${r.library}: ${r.notes.join('; ')}`);
+    const fails = doc.results.filter((r) => !r.ok).map((r) => `- **${r.library} failed**: ${esc(r.error.split('\n').slice(0, 3).join(' '))}`);
+    const loadFails = doc.results.filter((r) => r.ok && r.load?.error).map((r) => `- **${r.library}: loading its saved index failed**: ${esc(r.load.error)}`);
+    const ec = doc.edgevec_cosine_check;
+    if (ec) fails.push(ec.error ? `- edgevec cosine check failed to run: ${esc(ec.error)}`
+      : `- **edgevec under its own \`cosine\` metric**: recall@10 ${ec.recall_at_10} on ${ec.queries} queries over the first ${ec.n} vectors (a correct index scores ≈ 1): its cosine/dot ranking is wrong in ${doc.versions?.edgevec}, so it runs as \`l2\` on these unit vectors, which ranks the same as cosine.`);
+    md.push([...fails, ...loadFails, ...notes].join('\n'));
+    md.push('');
+    if (doc.dataset.name === '100k-768') {
+      md.push('### Targets (recall@10 ≥ 0.95)');
+      md.push('');
+      md.push(targets(doc));
+      md.push('');
+    }
+    md.push('<details><summary>Every ef point</summary>\n');
+    md.push(sweep(doc));
+    md.push('\n</details>\n');
+    md.push('<details><summary>Shipped size</summary>\n');
+    md.push(shippedTable(doc));
+    md.push('\n</details>\n');
+  }
+  const path = join(dir, 'REPORT.md');
+  writeFileSync(`${path}.tmp`, `${md.join('\n')}\n`);
+  renameSync(`${path}.tmp`, path);
+  return path;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const dir = join(fileURLToPath(new URL('..', import.meta.url)), 'results');
+  console.log(`wrote ${writeReport(dir)}`);
+}
