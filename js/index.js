@@ -577,11 +577,23 @@ async function saveIdb(index, name) {
       size += c.length;
       await done(tx);
     }
-    const tx = db.transaction(STORES, 'readwrite'), chunks = tx.objectStore(STORES[1]);
+    const tx = db.transaction(STORES, 'readwrite'), chunks = tx.objectStore(STORES[1]), finished = done(tx);
+    // A save of the same name that finished while this one was writing
+    // (another tab, an overlapping autosave) deleted every generation but
+    // its own, some of this one's chunks included: pointing the record at
+    // this generation would lose both versions. Keep that save's, drop the
+    // rest of this one, and fail.
+    const mine = IDBKeyRange.bound([name, gen, 0], [name, gen, []]);
+    if ((await req(chunks.count(mine))) !== i) {
+      chunks.delete(mine);
+      await finished;
+      throw new Error(`pocketvec: another save of "${name}" finished while this one was writing; ` +
+        `"${name}" holds that save's version`);
+    }
     tx.objectStore(STORES[0]).put({ name, gen, size, chunks: i, savedAt: Date.now() });
     chunks.delete(IDBKeyRange.bound([name], [name, gen], false, true));
     chunks.delete(IDBKeyRange.bound([name, gen, []], [name, []]));
-    await done(tx);
+    await finished;
   } finally {
     db.close();
   }
