@@ -7,7 +7,8 @@
 #                        and npm pack installed into a fresh directory
 #   make wasm-size       gzip -9 sizes of the .wasm and the JS glue, vs budget
 #   make wasm-deps       install the Debian packages the build needs
-#   make test-browser    the package in headless Chromium (needs chromium)
+#   make test-browser    the package in headless Chromium (needs chromium):
+#                        cd js && npm run test:browser
 #
 # Toolchain: clang-14's wasm32 target and wasm-ld (no emscripten), Binaryen's
 # wasm-opt after the link, libc from
@@ -143,10 +144,14 @@ test-js: test-js-deps
 	bash scripts/size-budget.sh
 	bash scripts/pack-smoke.sh
 
-# The package in headless Chromium (main thread, bytes fallback, Web
-# Worker): Debian's chromium, which scripts/install-deps.sh installs.
-test-browser: wasm
-	node scripts/browser-smoke.mjs
+# The package in headless Chromium (js/test/browser/run.mjs: module script,
+# Web Worker, bytes fallback, IndexedDB across a reload and interrupted
+# saves, an index the CLI built, errors shown in a page; then demo/'s
+# check): Debian's chromium, which scripts/install-deps.sh installs, driven
+# by playwright-core from js/'s dev dependencies. npm's script makes the
+# .wasm and the CLI again: a no-op by then.
+test-browser: wasm js/node_modules/.installed $(BUILD)/pocketvec
+	cd js && npm run test:browser
 
 # The package through a bundler: Vite builds the example, and the built page
 # and the dev server run in headless Chromium.

@@ -1,14 +1,79 @@
-// One small scenario, shared by the page and the worker.
-import { init, Index, PocketVecError } from '/pkg/index.js';
+// What the browser tests run in more than one place: the seeded dataset as
+// the test server sends it, and the build / search / delete / compact
+// scenario, which the page, the Web Worker and run.mjs (in Node, for the
+// expected results) all run with the same inputs. No imports: the package
+// is passed in, so each caller brings the copy it loaded (/pkg/index.js in
+// the browser, ../../index.js in Node, the minified build, the fallback).
 
-export async function run() {
-  const info = await init();
-  const index = new Index({ dim: 4, metric: 'cosine', quantization: 'sq8' });
-  index.addBatch([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [1, 1, 0, 0]]);
-  const hits = index.search(new Float32Array([1, 0.9, 0, 0]), 2);
-  let err = null;
-  try { index.add([NaN, 0, 0, 0]); } catch (e) { err = e; }
-  index.free();
-  const ok = hits[0].id === 3 && err instanceof PocketVecError && err.code === 3;
-  return `${ok ? 'PASS' : 'FAIL'} ${info.kernels} ${JSON.stringify(hits)} ${err && err.message}`;
+/**
+ * The dataset bench/datagen.mjs makes for (dim, n, nq, seed), fetched from
+ * the test server (run.mjs generates it there: datagen reads node:fs, so it
+ * cannot run in a page). part 'queries' fetches only the nq queries.
+ * Returns { base, queries, dim }: Float32Array views, base empty for
+ * 'queries'. Throws if the server answers with an error.
+ */
+export async function fetchDataset({ dim, n, nq, seed }, part = 'all') {
+  const res = await fetch(`/data/${dim}/${n}/${nq}/${seed}?part=${part}`);
+  if (!res.ok) throw new Error(`dataset ${dim}/${n}/${nq}/${seed}: HTTP ${res.status}`);
+  const all = new Float32Array(await res.arrayBuffer());
+  const split = part === 'queries' ? 0 : n * dim;
+  return { dim, base: all.subarray(0, split), queries: all.subarray(split) };
+}
+
+/**
+ * Every query's k nearest as [{ id, distance }] lists, what the tests
+ * compare: queries is a flat Float32Array of dim-value rows; exact picks
+ * searchExact over search.
+ */
+export function searchAll(index, queries, dim, k, exact = false) {
+  const hits = [];
+  for (let o = 0; o < queries.length; o += dim) {
+    const q = queries.subarray(o, o + dim);
+    hits.push(exact ? index.searchExact(q, k) : index.search(q, k));
+  }
+  return hits;
+}
+
+/**
+ * FNV-1a (32-bit) of the bytes: one number that all but surely differs
+ * when a byte does, so two serialized indexes are compared without
+ * shipping them between the page and Node.
+ */
+export function hashBytes(bytes) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * Builds an index of `base` (cosine, the given quantization, a fixed level
+ * seed, automatic compaction off so compact() is the one that runs), then
+ * records every query's 10 nearest after the build, after deleting every
+ * third id, and after compact(), plus a few exact searches, the counts and
+ * a hash of the serialized index. Returns that record (plain data, so a
+ * page or worker can hand it back); frees the index; throws whatever the
+ * package throws. Two runs give equal records only if they built the same
+ * graph and computed the same distances to the last bit.
+ */
+export function scenario(pv, { dim, base, queries, quantization }) {
+  const index = new pv.Index({ dim, metric: 'cosine', quantization, m: 12, efConstruction: 64,
+    seed: 5, compactThreshold: 0 });
+  try {
+    const ids = index.addBatch(base);
+    const out = { firstId: ids[0], lastId: ids[ids.length - 1], built: searchAll(index, queries, dim, 10) };
+    out.exact = searchAll(index, queries.subarray(0, 5 * dim), dim, 10, true);
+    for (const id of ids) if (id % 3 === 0) index.delete(id);
+    out.deleted = searchAll(index, queries, dim, 10);
+    out.tombstones = index.deletedCount;
+    index.compact();
+    index.check();
+    out.compacted = searchAll(index, queries, dim, 10);
+    out.size = index.size;
+    out.deletedAfterCompact = index.deletedCount;
+    const bytes = index.toBytes();
+    out.bytes = { length: bytes.length, hash: hashBytes(bytes) };
+    return out;
+  } finally {
+    index.free();
+  }
 }

@@ -1,0 +1,574 @@
+#!/usr/bin/env node
+// The package in a real browser: Debian's Chromium (/usr/bin/chromium, or
+// $CHROMIUM), headless, driven by playwright-core, with a fresh profile per
+// run (a persistent context, so IndexedDB is on disk and outlives a page
+// reload; the directory is deleted at the end). Pages come from a small
+// server on 127.0.0.1 that also serves seeded datasets (bench/datagen.mjs)
+// and the files the CLI builds. What each test checks is in its name and
+// the comment above it; expected results are computed here, in Node, with
+// the same package source (../../index.js) or the CLI.
+//
+//   cd js && npm run test:browser     (builds the .wasm and the CLI first)
+//   node test/browser/run.mjs         (when they are built)
+//
+// One line per test, "ok" or "FAIL", with its time and what it measured;
+// exit status 1 if any failed. The tests run in order in one browser and
+// share its IndexedDB: tests 3 to 5 use the index test 2 saved.
+import { createServer } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+import { makeDataset } from '../../../bench/datagen.mjs';
+import * as pvNode from '../../index.js';
+import { scenario, searchAll } from './scenario.js';
+
+const dir = (p) => fileURLToPath(new URL(p, import.meta.url));
+const here = dir('.'), pkg = dir('../../'), cli = dir('../../../build/pocketvec');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync'];
+const TEST_TIMEOUT = 180_000;
+
+// ---- datasets ----------------------------------------------------------------
+// One seeded dataset per (dim, n, nq, seed), made once and shared by the
+// server (which sends the page the same floats) and the expectations here.
+
+const datasets = new Map();
+
+function dataset({ dim, n, nq, seed }) {
+  const key = `${dim}/${n}/${nq}/${seed}`;
+  if (!datasets.has(key)) datasets.set(key, makeDataset(dim, n, nq, 0, seed));
+  return datasets.get(key);
+}
+
+const bytesOf = (f) => new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
+
+// ---- the server --------------------------------------------------------------
+//   /pkg/NAME                 js/NAME: index.js, pocketvec.min.js, pocketvec.wasm
+//   /badmime/pocketvec.wasm   the .wasm as application/octet-stream, which
+//                             instantiateStreaming refuses
+//   /data/DIM/N/NQ/SEED       the dataset's floats, base then queries
+//                             (?part=queries: the queries only)
+//   /files/NAME               what the tests wrote to their temporary directory
+//   /NAME                     js/test/browser/NAME
+
+const files = await mkdtemp(join(tmpdir(), 'pv-browser-files-'));
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+
+// A path inside root, or null if the request tries to leave it.
+function inside(root, path) {
+  const file = resolve(root, `.${path}`);
+  return file.startsWith(root.endsWith(sep) ? root : root + sep) ? file : null;
+}
+
+async function serve(req, res) {
+  const url = new URL(req.url, 'http://127.0.0.1');
+  const path = decodeURIComponent(url.pathname);
+  let body, type;
+  const data = path.match(/^\/data\/(\d+)\/(\d+)\/(\d+)\/(\d+)$/);
+  if (data) {
+    const [dim, n, nq, seed] = data.slice(1).map(Number), ds = dataset({ dim, n, nq, seed });
+    // makeDataset's base and queries are one array, base first.
+    body = bytesOf(url.searchParams.get('part') === 'queries' ? ds.queries : new Float32Array(ds.base.buffer));
+    type = 'application/octet-stream';
+  } else {
+    let file;
+    if (path === '/badmime/pocketvec.wasm') [file, type] = [join(pkg, 'pocketvec.wasm'), 'application/octet-stream'];
+    else if (path.startsWith('/pkg/')) file = inside(pkg, path.slice(4));
+    else if (path.startsWith('/files/')) file = inside(files, path.slice(6));
+    else file = inside(here, path);
+    if (!file) return res.writeHead(403).end();
+    try {
+      body = await readFile(file);
+    } catch {
+      return res.writeHead(404).end();
+    }
+    type ??= TYPES[file.slice(file.lastIndexOf('.'))] ?? 'application/octet-stream';
+  }
+  res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
+}
+
+const server = createServer((req, res) => serve(req, res).catch((e) => res.writeHead(500).end(String(e))));
+await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+const origin = `http://127.0.0.1:${server.address().port}`;
+
+// ---- the browser -------------------------------------------------------------
+
+await pvNode.init();
+const profile = await mkdtemp(join(tmpdir(), 'pv-chromium-'));
+let context;
+try {
+  context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+} catch (e) {
+  console.error(`cannot start ${CHROMIUM} (scripts/install-deps.sh installs Debian's chromium):\n${e.message}`);
+  await cleanup();
+  process.exit(1);
+}
+
+async function cleanup() {
+  await context?.close();
+  server.close();
+  await rm(profile, { recursive: true, force: true });
+  await rm(files, { recursive: true, force: true });
+}
+
+// What pages said that a failing test should show: uncaught errors and
+// console errors, in the order they came.
+let pageLog = [];
+
+/**
+ * A new tab on page.html once the package has loaded in it: { page, info },
+ * info being what init() reported ({ version, kernels }). Throws if the
+ * module script does not run or init() fails.
+ */
+async function openPage() {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => pageLog.push(`page error: ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && pageLog.push(`console: ${m.text()}`));
+  await page.goto(`${origin}/page.html`);
+  return { page, info: await ready(page) };
+}
+
+// Waits for page.html's module script, then for init(): what it reported.
+async function ready(page) {
+  await page.waitForFunction(() => window.ready, null, { timeout: 20_000 });
+  return page.evaluate(() => window.ready);
+}
+
+// ---- comparing results -------------------------------------------------------
+
+/**
+ * The first place where got and want differ, as "path: got ... want ...",
+ * or null if they are equal (numbers compared with Object.is: distances
+ * must be equal to the last bit). Plain data only: arrays, objects, numbers,
+ * strings, booleans.
+ */
+function firstDiff(got, want, path = '') {
+  if (typeof got !== 'object' || typeof want !== 'object' || got === null || want === null)
+    return Object.is(got, want) ? null : `${path || 'value'}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`;
+  if (Array.isArray(got) !== Array.isArray(want)) return `${path}: one is an array, the other not`;
+  const keys = new Set([...Object.keys(got), ...Object.keys(want)]);
+  for (const k of keys) {
+    const d = firstDiff(got[k], want[k], Array.isArray(got) ? `${path}[${k}]` : `${path}.${k}`);
+    if (d) return d;
+  }
+  return null;
+}
+
+function same(got, want, what) {
+  const d = firstDiff(got, want);
+  if (d) assert.fail(`${what} differ at ${d}`);
+}
+
+const ms = (x) => `${Math.round(x)} ms`;
+const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
+
+// ---- the tests ---------------------------------------------------------------
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+// 1. The package as a browser loads it: a plain module script (streaming
+// compilation), the shipped minified build, a module Web Worker, and the
+// bytes fallback when the server gets the .wasm's MIME type wrong. Each
+// runs the same build / search / delete / compact scenario on the same
+// seeded data as Node, and must give the same ids, distances and bytes.
+const SMALL = { dim: 64, n: 2000, nq: 20, seed: 3 };
+
+test('module script, minified build, module Worker, bytes fallback: simd128 and the same results as Node', async (note) => {
+  const ds = dataset(SMALL);
+  const want = {};
+  for (const quantization of ['f32', 'sq8'])
+    want[quantization] = scenario(pvNode, { dim: SMALL.dim, base: ds.base, queries: ds.queries, quantization });
+  const { page, info } = await openPage();
+  try {
+    assert.equal(info.kernels, 'simd128', 'kernels of the page');
+    const got = await page.evaluate(async (spec) => {
+      const { app, pv } = window, ds = await app.fetchDataset(spec), out = {};
+      for (const quantization of ['f32', 'sq8']) out[`page ${quantization}`] = app.scenario(pv, { ...ds, quantization });
+      const min = await import('/pkg/pocketvec.min.js');
+      out.minKernels = (await min.init()).kernels;
+      out['pocketvec.min.js sq8'] = app.scenario(min, { ...ds, quantization: 'sq8' });
+      const worker = await app.inWorker({ job: 'scenario', dataset: spec, quantizations: ['f32', 'sq8'] });
+      out.workerKernels = worker.info.kernels;
+      for (const q in worker.results) out[`worker ${q}`] = worker.results[q];
+      // The server really does break streaming: instantiateStreaming must
+      // refuse the response, and init() must still work from the bytes.
+      out.streaming = await WebAssembly.instantiateStreaming(fetch('/badmime/pocketvec.wasm'), {})
+        .then(() => 'compiled', (e) => `${e.name}: ${e.message}`);
+      const fallback = await import('/pkg/index.js?fallback');
+      out.fallbackKernels = (await fallback.init('/badmime/pocketvec.wasm')).kernels;
+      out['fallback f32'] = app.scenario(fallback, { ...ds, quantization: 'f32' });
+      return out;
+    }, SMALL);
+    assert.equal(got.minKernels, 'simd128', 'kernels of pocketvec.min.js');
+    assert.equal(got.workerKernels, 'simd128', 'kernels in the worker');
+    assert.equal(got.fallbackKernels, 'simd128', 'kernels through the bytes fallback');
+    assert.match(got.streaming, /^TypeError/, 'instantiateStreaming of the wrong MIME type');
+    for (const run of ['page f32', 'page sq8', 'pocketvec.min.js sq8', 'worker f32', 'worker sq8', 'fallback f32'])
+      same(got[run], want[run.slice(-3)], `${run} and Node`);
+    note(`${SMALL.n} x ${SMALL.dim}, ${SMALL.nq} queries: 6 runs equal to Node's (ids, distances, bytes); ` +
+      `pocketvec ${info.version}, ${info.kernels}`);
+    note(`wrong MIME type: instantiateStreaming says "${got.streaming.slice(0, 70)}...", init() falls back to bytes`);
+  } finally {
+    await page.close();
+  }
+});
+
+// 2. IndexedDB: a 50k x 384 SQ8 index, built and saved in a Web Worker,
+// loads after a page reload on the main thread with the same results;
+// list() and remove() see names, and two names do not interfere.
+const BIG = { dim: 384, n: 50_000, nq: 50, seed: 11 };
+const BIG_OPTIONS = { dim: 384, metric: 'cosine', quantization: 'sq8', m: 16, efConstruction: 32, seed: 1 };
+const OTHER = { dim: 32, n: 1000, nq: 10, seed: 12 };
+
+test('IndexedDB: 50k x 384 SQ8 saved, page reloaded, loaded with the same results; list, remove, two names', async (note) => {
+  dataset(BIG); // made before the clock of the build starts in the worker
+  const { page } = await openPage();
+  try {
+    const before = await page.evaluate(async ([big, options, other]) => {
+      const { app, pv } = window;
+      const names = (await pv.Index.list()).map((x) => x.name);
+      const built = await app.inWorker({ job: 'build-save', dataset: big, options, name: 'big' });
+      const ds = await app.fetchDataset(other), index = new pv.Index({ dim: other.dim, metric: 'l2' });
+      index.addBatch(ds.base);
+      await index.save('other');
+      const otherHits = app.searchAll(index, ds.queries, other.dim, 5), otherBytes = index.toBytes().length;
+      index.free();
+      return { names, built, otherHits, otherBytes };
+    }, [BIG, BIG_OPTIONS, OTHER]);
+    assert.deepEqual(before.names, [], 'a fresh profile has no saved indexes');
+    note(`built ${BIG.n} x ${BIG.dim} SQ8 (m 16, efConstruction 32) in a worker in ${ms(before.built.buildMs)}, ` +
+      `saved ${mb(before.built.bytes)} to IndexedDB in ${ms(before.built.saveMs)}`);
+
+    await page.reload();
+    await ready(page);
+    const after = await page.evaluate(async ([big, other]) => {
+      const { app, pv } = window;
+      const list = (await pv.Index.list()).map(({ name, size, savedAt }) => ({ name, size, date: savedAt instanceof Date }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+      const t0 = performance.now(), index = await pv.Index.load('big'), loadMs = performance.now() - t0;
+      const { queries } = await app.fetchDataset(big, 'queries');
+      const meta = { size: index.size, dim: index.dim, metric: index.metric, quantization: index.quantization };
+      const hits = app.searchAll(index, queries, big.dim, 10);
+      index.free();
+      const o = await pv.Index.load('other'), oq = (await app.fetchDataset(other, 'queries')).queries;
+      const otherHits = app.searchAll(o, oq, other.dim, 5);
+      o.free();
+      const removed = [await pv.Index.remove('other'), await pv.Index.remove('other')];
+      const names = (await pv.Index.list()).map((x) => x.name);
+      const gone = await pv.Index.load('other').then(() => 'it loaded',
+        (e) => ({ isPocketVecError: e instanceof pv.PocketVecError, code: e.code, message: e.message }));
+      const otherChunks = (await app.stored('other')).keys.length;
+      const again = await pv.Index.load('big'), hitsAgain = app.searchAll(again, queries, big.dim, 10);
+      again.free();
+      return { list, loadMs, meta, hits, otherHits, removed, names, gone, otherChunks, hitsAgain };
+    }, [BIG, OTHER]);
+    same(after.list, [{ name: 'big', size: before.built.bytes, date: true },
+      { name: 'other', size: before.otherBytes, date: true }], 'list()');
+    same(after.meta, { size: BIG.n, dim: BIG.dim, metric: 'cosine', quantization: 'sq8' }, 'the loaded index\'s settings');
+    same(after.hits, before.built.hits, `${BIG.nq} searches before and after the reload`);
+    assert.ok(after.hits.every((h) => h.length === 10), 'every search found 10');
+    same(after.otherHits, before.otherHits, 'the other index\'s searches');
+    same(after.removed, [true, false], 'remove() twice');
+    same(after.names, ['big'], 'list() after remove');
+    same(after.gone, { isPocketVecError: true, code: pvNode.ErrorCode.NOTFOUND, message: 'no index named "other" in IndexedDB' },
+      'loading a removed index');
+    assert.equal(after.otherChunks, 0, 'chunks left behind by remove()');
+    same(after.hitsAgain, before.built.hits, '"big" after "other" was removed');
+    note(`reloaded: Index.load of ${mb(before.built.bytes)} in ${ms(after.loadMs)}, ${BIG.nq} x 10 results identical`);
+  } finally {
+    await page.close();
+  }
+});
+
+// 3, 4. Crash safety. A tab closed while a save of a new version of a name
+// is writing its chunks: the old version must load, and the next save must
+// clear what the interrupted one left. A transaction aborted mid-save:
+// save() rejects, the old version loads, a later save succeeds and leaves no
+// stray chunks. The new version is "big" from test 2 (7 chunks of 4 MiB),
+// the old one a small index, so telling them apart is certain.
+const OLD = { dim: 64, n: 2000, nq: 10, seed: 13 };
+
+// In the page: an index of OLD's data saved under `name`; returns its hash.
+const saveOld = (page, name) => page.evaluate(async ([spec, name]) => {
+  const { app, pv } = window, ds = await app.fetchDataset(spec), index = new pv.Index({ dim: spec.dim, quantization: 'sq8' });
+  index.addBatch(ds.base);
+  await index.save(name);
+  const hash = app.hashBytes(index.toBytes());
+  index.free();
+  return hash;
+}, [OLD, name]);
+
+// In the page: what is stored under `name`: the hash of what loads (or the
+// error), the current generation's chunk count and the stray chunk keys.
+const inspect = (page, name) => page.evaluate(async (name) => {
+  const { app, pv } = window;
+  const loaded = await pv.Index.load(name).then((ix) => {
+    const hash = app.hashBytes(ix.toBytes());
+    ix.free();
+    return hash;
+  }, (e) => `${e.name}: ${e.message}`);
+  const { record, keys } = await app.stored(name);
+  return {
+    loaded,
+    current: keys.filter((k) => k[1] === record?.gen).length,
+    chunks: record?.chunks,
+    stray: keys.filter((k) => k[1] !== record?.gen).length,
+  };
+}, name);
+
+test('crash safety: a tab closed mid-save leaves the old version loadable', async (note) => {
+  // The package puts a chunk only once the previous chunk's transaction has
+  // committed, and the record after the last chunk: a tab closed at the
+  // second chunk put has at least one chunk of the new version on disk and
+  // the record still on the old version.
+  const first = (await openPage()).page, puts = [];
+  let oldHash;
+  try {
+    oldHash = await saveOld(first, 'crash');
+    const secondChunk = new Promise((ok) => first.on('console', (m) => {
+      const t = m.text();
+      if (!t.startsWith('pv-')) return;
+      puts.push(t);
+      if (puts.filter((p) => p === 'pv-put chunks').length === 2) ok();
+    }));
+    await first.evaluate(async () => {
+      const { app, pv } = window;
+      window.big = await pv.Index.load('big');
+      app.tracePuts();
+      window.big.save('crash').then(() => console.log('pv-saved'), (e) => console.log(`pv-save-failed ${e}`));
+    });
+    await secondChunk;
+  } finally {
+    await first.close();
+  }
+  const seen = [...puts], { page } = await openPage();
+  try {
+    const got = await inspect(page, 'crash');
+    assert.ok(!seen.includes('pv-put indexes') && !seen.includes('pv-saved'),
+      `the save finished before the tab closed (${seen.join(', ')}): the test needs a bigger new version`);
+    assert.equal(got.loaded, oldHash, 'what loads after the tab closed mid-save is the old version');
+    assert.equal(got.current, got.chunks, 'chunks of the current version');
+    assert.ok(got.stray >= 1, 'no chunk of the interrupted save is on disk: it was not in flight');
+    note(`tab closed at chunk put ${seen.filter((t) => t === 'pv-put chunks').length} of 7: the old version loads; ` +
+      `${got.stray} chunk(s) of the interrupted save were left on disk`);
+    await page.evaluate(async () => {
+      const index = await window.pv.Index.load('big');
+      await index.save('crash');
+      index.free();
+    });
+    const next = await inspect(page, 'crash');
+    assert.notEqual(next.loaded, oldHash, 'the next save made the new version current');
+    same({ stray: next.stray, current: next.current }, { stray: 0, current: next.chunks }, 'chunks after the next save');
+    note(`the next save of "crash" succeeded and left ${next.stray} stray chunks`);
+  } finally {
+    await page.close();
+  }
+});
+
+test('crash safety: a save whose transaction aborts mid-way rejects and leaves the old version loadable', async (note) => {
+  const { page } = await openPage();
+  try {
+    const oldHash = await saveOld(page, 'kb');
+    await page.evaluate(async () => {
+      window.big = await window.pv.Index.load('big');
+    });
+    // A transaction killed after two chunks were written.
+    const aborted = await page.evaluate(async () => {
+      const { app, pv } = window, restore = app.abortChunkPutAfter(2);
+      try {
+        await window.big.save('kb');
+        return 'saved';
+      } catch (e) {
+        return { isPocketVecError: e instanceof pv.PocketVecError, name: e.name, message: e.message };
+      } finally {
+        restore();
+      }
+    });
+    assert.notEqual(aborted, 'saved', 'save() with an aborted transaction resolved');
+    assert.match(aborted.message, /IndexedDB transaction aborted/, 'the error of an aborted save');
+    let got = await inspect(page, 'kb');
+    assert.equal(got.loaded, oldHash, 'after the aborted save, what loads is the old version');
+    assert.ok(got.stray >= 2, `the aborted save had written 2 chunks, ${got.stray} are stored`);
+    note(`aborted at chunk 3: save() rejected with ${aborted.name} "${aborted.message}"; the old version loads ` +
+      `(${got.stray} stray chunks)`);
+
+    await page.evaluate(() => window.big.save('kb'));
+    got = await inspect(page, 'kb');
+    assert.notEqual(got.loaded, oldHash, 'a later save of "kb" made the new version current');
+    same({ stray: got.stray, current: got.current }, { stray: 0, current: got.chunks }, 'chunks after the later save');
+    note('a later save of "kb" succeeded and left 0 stray chunks');
+  } finally {
+    await page.close();
+  }
+});
+
+// Two saves of one name at once (another tab, an overlapping autosave):
+// each save's last transaction deletes the other generations of the name,
+// so the one that finishes first deletes chunks the other has written. What
+// loads must be one of the two versions, whole; a save that cannot be made
+// whole must reject, never resolve.
+test('crash safety: two overlapping saves of one name leave one whole version', async (note) => {
+  const { page } = await openPage();
+  try {
+    const oldHash = await saveOld(page, 'both');
+    const r = await page.evaluate(async () => {
+      const { app, pv } = window, big = await pv.Index.load('big'), small = new pv.Index({ dim: 8 });
+      small.add([1, 2, 3, 4, 5, 6, 7, 8]);
+      const hashes = [app.hashBytes(big.toBytes()), app.hashBytes(small.toBytes())];
+      const settled = await Promise.allSettled([big.save('both'), small.save('both')]);
+      big.free();
+      small.free();
+      return { hashes, settled: settled.map((x) => (x.status === 'fulfilled' ? 'saved' : x.reason.message)) };
+    });
+    const got = await inspect(page, 'both'), which = r.hashes.indexOf(got.loaded);
+    assert.notEqual(got.loaded, oldHash, 'neither overlapping save made its version current');
+    assert.ok(which >= 0, `what loads is neither version: ${got.loaded}`);
+    assert.equal(r.settled[which], 'saved', 'the version that loads is from a save that resolved');
+    const other = r.settled[1 - which];
+    assert.ok(other === 'saved' || /another save of "both" finished while this one was writing/.test(other),
+      `the other save: ${other}`);
+    same({ stray: got.stray, current: got.current }, { stray: 0, current: got.chunks }, 'chunks after both saves');
+    note(`the ${['7-chunk', '1-chunk'][which]} save's version loads, whole; the other save: ` +
+      `${other === 'saved' ? 'resolved' : `rejected with "${other}"`}`);
+  } finally {
+    await page.close();
+  }
+});
+
+// 6. An index the CLI built from a seeded dataset file, fetched over HTTP
+// and opened with Index.fromBytes: timed in the page, and answering as the
+// CLI's own `query` and Node's fromBytes of the same file do.
+const PREBUILT = { dim: 384, n: 20_000, nq: 50, seed: 21 };
+
+test('an index the CLI built, fetched and opened with Index.fromBytes, answers as the CLI and Node do', async (note) => {
+  const ds = dataset(PREBUILT), file = join(files, 'prebuilt.pvec');
+  await writeFile(join(files, 'base.f32'), bytesOf(ds.base));
+  await writeFile(join(files, 'queries.f32'), bytesOf(ds.queries));
+  const pocketvec = (...args) => execFileSync(cli, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const t0 = performance.now();
+  pocketvec('build', join(files, 'base.f32'), '--dim', String(PREBUILT.dim), '-o', file, '--storage', 'sq8',
+    '--ef-construction', '64', '--seed', '9');
+  const buildMs = performance.now() - t0;
+  // The CLI prints distances with 9 significant digits: enough to get the
+  // float back exactly.
+  const fromCli = pocketvec('query', file, join(files, 'queries.f32'), '--k', '10', '--json').trim().split('\n')
+    .map((line) => JSON.parse(line).map(({ id, distance }) => ({ id, distance: Math.fround(distance) })));
+  const inNode = pvNode.Index.fromBytes(await readFile(file));
+  const fromNode = searchAll(inNode, ds.queries, PREBUILT.dim, 10);
+  inNode.free();
+  same(fromNode, fromCli, 'Node\'s and the CLI\'s results');
+
+  const { page } = await openPage();
+  try {
+    const got = await page.evaluate(async (spec) => {
+      const { app, pv } = window;
+      const t0 = performance.now(), res = await fetch('/files/prebuilt.pvec');
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      const t1 = performance.now(), index = pv.Index.fromBytes(bytes), t2 = performance.now();
+      const { queries } = await app.fetchDataset(spec, 'queries');
+      const hits = app.searchAll(index, queries, spec.dim, 10);
+      const meta = { size: index.size, dim: index.dim, quantization: index.quantization };
+      index.free();
+      return { fetchMs: t1 - t0, loadMs: t2 - t1, bytes: bytes.length, hits, meta };
+    }, PREBUILT);
+    same(got.meta, { size: PREBUILT.n, dim: PREBUILT.dim, quantization: 'sq8' }, 'the fetched index\'s settings');
+    same(got.hits, fromCli, `the page's and the CLI's results (${PREBUILT.nq} queries)`);
+    note(`CLI built ${PREBUILT.n} x ${PREBUILT.dim} SQ8 in ${ms(buildMs)}; the page fetched ${mb(got.bytes)} in ` +
+      `${ms(got.fetchMs)} and Index.fromBytes took ${ms(got.loadMs)}; ${PREBUILT.nq} x 10 results equal the CLI's and Node's`);
+  } finally {
+    await page.close();
+  }
+});
+
+// 7. Errors a page shows: a query of the wrong dimension and a stored index
+// with a damaged chunk are PocketVecErrors (class, code, message), the page
+// renders them, and it keeps working afterwards.
+test('errors rendered in the page: wrong dimension, damaged stored index; the page keeps working', async (note) => {
+  const { page } = await openPage();
+  try {
+    const first = await page.evaluate(async (spec) => {
+      const { app, pv } = window, ds = await app.fetchDataset(spec);
+      window.index = new pv.Index({ dim: spec.dim });
+      window.index.addBatch(ds.base);
+      window.query = ds.queries.slice(0, spec.dim);
+      const ok = await app.show(() => window.index.search(window.query, 5));
+      const dim = await app.show(() => window.index.search(new Float32Array(spec.dim - 1), 5));
+      return { ok, dim };
+    }, SMALL);
+    const error = page.locator('#error');
+    same(first.dim, { ok: false, isPocketVecError: true, name: 'PocketVecError', code: pvNode.ErrorCode.DIM,
+      message: `vector has ${SMALL.dim - 1} values, index expects ${SMALL.dim}` }, 'the wrong-dimension error');
+    assert.ok(await error.isVisible(), '#error is shown');
+    assert.equal(await error.textContent(), `DIM: vector has ${SMALL.dim - 1} values, index expects ${SMALL.dim}`);
+    assert.equal(await page.locator('#results li').count(), 0, 'results cleared');
+    note(`wrong dimension: the page shows "${await error.textContent()}"`);
+
+    // A byte in the vectors section of the stored chunk: past the header,
+    // so the message names the section whose checksum caught it.
+    const corrupt = await page.evaluate(async () => {
+      const { app, pv } = window;
+      await window.index.save('damaged');
+      await app.damageChunk('damaged', 0, 2000);
+      return app.show(() => pv.Index.load('damaged'));
+    });
+    same(corrupt, { ok: false, isPocketVecError: true, name: 'PocketVecError', code: pvNode.ErrorCode.CORRUPT,
+      message: 'the vectors section\'s checksum does not match: the data is damaged' }, 'the damaged-index error');
+    assert.ok(await error.isVisible(), '#error is shown');
+    assert.equal(await error.textContent(), `CORRUPT: ${corrupt.message}`);
+    note(`damaged chunk: the page shows "${await error.textContent()}"`);
+    const after = await page.evaluate(() => window.app.show(() => window.index.search(window.query, 5)));
+    same(after, first.ok, 'a search after both errors and the one before');
+    assert.ok(after.ok && after.hits.length === 5, 'the search after the errors found 5');
+    assert.ok(await error.isHidden(), '#error hidden again');
+    assert.equal(await page.locator('#results li').count(), 5, 'results shown again');
+    note('afterwards the same page searches again and shows 5 results');
+  } finally {
+    await page.close();
+  }
+});
+
+// ---- the runner ----------------------------------------------------------------
+// A few lines rather than node:test: the tests must run in order in one
+// browser, and each prints what it measured under its result line.
+
+// Rejects if promise has not settled within msLimit: a page.evaluate that
+// never returns (a hung page) must fail its test, not hang the run.
+function within(promise, msLimit) {
+  let timer;
+  const timeout = new Promise((_, no) => {
+    timer = setTimeout(() => no(new Error(`timed out after ${msLimit / 1000} s`)), msLimit);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+let failed = 0;
+const start = performance.now();
+for (const [i, { name, fn }] of tests.entries()) {
+  const notes = [], t0 = performance.now();
+  pageLog = [];
+  let error = null;
+  try {
+    await within(fn((s) => notes.push(s)), TEST_TIMEOUT);
+  } catch (e) {
+    error = e;
+    failed++;
+  }
+  const secs = ((performance.now() - t0) / 1000).toFixed(1);
+  console.log(`${error ? 'FAIL' : 'ok  '} ${i + 1} ${name} (${secs} s)`);
+  for (const n of notes) console.log(`       ${n}`);
+  if (error) {
+    console.log(`       ${String(error.stack || error).split('\n').slice(0, 8).join('\n       ')}`);
+    for (const l of pageLog.slice(0, 20)) console.log(`       ${l}`);
+  }
+}
+const total = ((performance.now() - start) / 1000).toFixed(1);
+console.log(`${tests.length - failed} of ${tests.length} browser tests passed in ${total} s`);
+await cleanup();
+process.exit(failed ? 1 : 0);
