@@ -37,6 +37,10 @@ export declare const ErrorCode: Readonly<{
   VERSION: 7;
   /** the id space (2^32 - 1 ids) is used up */
   FULL: 8;
+  /** JS only: the host's storage failed (a file, IndexedDB: quota full,
+   * permission, disk); the message says what was being done, `cause` holds
+   * the host's error. Nothing saved before is lost. */
+  IO: 9;
 }>;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -47,7 +51,7 @@ export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
  * A failed call changes nothing: the index keeps working.
  */
 export declare class PocketVecError extends Error {
-  constructor(code: number, message: string);
+  constructor(code: number, message: string, options?: { cause?: unknown });
   readonly name: 'PocketVecError';
   readonly code: ErrorCodeValue;
 }

@@ -11,12 +11,13 @@ const OPTS = ['dim', 'metric', 'quantization', 'm', 'efConstruction', 'efSearch'
 
 export const ErrorCode = Object.freeze({
   OK: 0, ERROR: 1, NOMEM: 2, INVALID: 3, DIM: 4, NOTFOUND: 5, CORRUPT: 6, VERSION: 7, FULL: 8,
+  IO: 9,
 });
 const { INVALID, DIM, NOMEM } = ErrorCode;
 
 export class PocketVecError extends Error {
-  constructor(code, message) {
-    super(message);
+  constructor(code, message, options) {
+    super(message, options);
     this.name = 'PocketVecError';
     this.code = code;
   }
@@ -355,38 +356,57 @@ export class Index {
    */
   async save(target, options) {
     this.#p();
-    return useFiles(options) ? saveFile(this, target) : saveIdb(this, target);
+    const file = useFiles(options);
+    try {
+      return await (file ? saveFile(this, target) : saveIdb(this, target));
+    } catch (e) {
+      throw storageError(`saving to ${file ? 'file' : 'IndexedDB name'} "${target}" failed`, e);
+    }
   }
 
   /** Load what save() wrote (a file path in Node, a name in IndexedDB). */
   static async load(target, options) {
     if (!w) throw new PocketVecError(INVALID, 'call await init() before loading an index');
-    return useFiles(options) ? loadFile(target) : loadIdb(target);
+    const file = useFiles(options);
+    try {
+      return await (file ? loadFile(target) : loadIdb(target));
+    } catch (e) {
+      throw storageError(`loading ${file ? 'file' : 'IndexedDB name'} "${target}" failed`, e, true);
+    }
   }
 
   /** Names, sizes and save times of the indexes in IndexedDB. */
   static async list() {
-    const db = await openDb();
     try {
-      const all = await req(db.transaction(STORES[0]).objectStore(STORES[0]).getAll());
-      return all.map(({ name, size, savedAt }) => ({ name, size, savedAt: new Date(savedAt) }));
-    } finally {
-      db.close();
+      const db = await openDb();
+      try {
+        const all = await req(db.transaction(STORES[0]).objectStore(STORES[0]).getAll());
+        return all.map(({ name, size, savedAt }) => ({ name, size, savedAt: new Date(savedAt) }));
+      } finally {
+        db.close();
+      }
+    } catch (e) {
+      throw storageError('listing the indexes in IndexedDB failed', e);
     }
   }
 
   /** Delete an index from IndexedDB; true if there was one. */
   static async remove(name) {
-    const db = await openDb();
     try {
-      const tx = db.transaction(STORES, 'readwrite'), recs = tx.objectStore(STORES[0]);
-      const had = (await req(recs.getKey(name))) !== undefined;
-      recs.delete(name);
-      tx.objectStore(STORES[1]).delete(IDBKeyRange.bound([name], [name, []]));
-      await done(tx);
-      return had;
-    } finally {
-      db.close();
+      checkName(name);
+      const db = await openDb();
+      try {
+        const tx = db.transaction(STORES, 'readwrite'), recs = tx.objectStore(STORES[0]);
+        const had = (await req(recs.getKey(name))) !== undefined;
+        recs.delete(name);
+        tx.objectStore(STORES[1]).delete(IDBKeyRange.bound([name], [name, []]));
+        await done(tx);
+        return had;
+      } finally {
+        db.close();
+      }
+    } catch (e) {
+      throw storageError(`removing IndexedDB name "${name}" failed`, e);
     }
   }
 
@@ -562,7 +582,23 @@ function openDb() {
 }
 
 function checkName(name) {
-  if (typeof name !== 'string' || !name) throw bad('the name must be a non-empty string', name);
+  if (typeof name !== 'string' || !name) throw bad('the name must be a non-empty string', JSON.stringify(name) ?? name);
+}
+
+/**
+ * A failure of the host's storage (a file, IndexedDB) as a PocketVecError
+ * IO whose message says what was being done and what the host said; a
+ * missing file to load is NOTFOUND, as a missing IndexedDB name is. The host's
+ * error stays as `cause`. The library's own PocketVecErrors (CORRUPT,
+ * NOTFOUND, ...) pass through: they already say what is wrong.
+ */
+function storageError(what, e, loading = false) {
+  if (e instanceof PocketVecError) return e;
+  if (loading && e?.code === 'ENOENT') return new PocketVecError(ErrorCode.NOTFOUND, `${what}: there is no such file`, { cause: e });
+  const kind = e?.name && e.name !== 'Error' ? e.name : '';
+  // Browsers raise QuotaExceededError with an empty message.
+  const why = e?.message || (kind === 'QuotaExceededError' ? "the site's storage quota is full" : String(e ?? 'unknown error'));
+  return new PocketVecError(ErrorCode.IO, `${what}: ${kind ? `${kind}: ` : ''}${why}`, { cause: e });
 }
 
 async function saveIdb(index, name) {
@@ -587,7 +623,7 @@ async function saveIdb(index, name) {
     if ((await req(chunks.count(mine))) !== i) {
       chunks.delete(mine);
       await finished;
-      throw new Error(`pocketvec: another save of "${name}" finished while this one was writing; ` +
+      throw new PocketVecError(ErrorCode.IO, `another save of "${name}" finished while this one was writing; ` +
         `"${name}" holds that save's version`);
     }
     tx.objectStore(STORES[0]).put({ name, gen, size, chunks: i, savedAt: Date.now() });

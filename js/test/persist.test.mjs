@@ -209,7 +209,13 @@ test('files: save and load, overwrite, no temporary files left behind', async ()
     assert.deepEqual(await readdir(dir), ['a.pvec']);
     await writeFile(join(dir, 'bad.pvec'), ix.toBytes().subarray(0, 1000));
     await rejects(Index.load(join(dir, 'bad.pvec')), CORRUPT, /truncated/);
-    await assert.rejects(Index.load(join(dir, 'missing.pvec')), { code: 'ENOENT' });
+    await rejects(Index.load(join(dir, 'missing.pvec')), ErrorCode.NOTFOUND, /missing\.pvec.*no such file/);
+    // A host failure (here: the directory does not exist) is an IO error
+    // naming the target, with the host's error as its cause.
+    const e = await ix.save(join(dir, 'nodir', 'x.pvec')).catch((x) => x);
+    assert.ok(e instanceof PocketVecError && e.code === ErrorCode.IO, `${e}`);
+    assert.match(e.message, /saving to file ".*nodir\/x\.pvec" failed: .*ENOENT/);
+    assert.equal(e.cause?.code, 'ENOENT');
     for (const x of [ix, back, again]) x.free();
   } finally {
     await rm(dir, { recursive: true, force: true });

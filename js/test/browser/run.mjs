@@ -386,13 +386,14 @@ test('crash safety: a save whose transaction aborts mid-way rejects and leaves t
         await window.big.save('kb');
         return 'saved';
       } catch (e) {
-        return { isPocketVecError: e instanceof pv.PocketVecError, name: e.name, message: e.message };
+        return { isPocketVecError: e instanceof pv.PocketVecError, name: e.name, code: e.code, message: e.message };
       } finally {
         restore();
       }
     });
     assert.notEqual(aborted, 'saved', 'save() with an aborted transaction resolved');
-    assert.match(aborted.message, /IndexedDB transaction aborted/, 'the error of an aborted save');
+    assert.ok(aborted.isPocketVecError && aborted.code === 9, `an aborted save's error is a PocketVecError IO: ${JSON.stringify(aborted)}`);
+    assert.match(aborted.message, /saving to IndexedDB name "kb" failed: .*IndexedDB transaction aborted/, 'the error of an aborted save');
     let got = await inspect(page, 'kb');
     assert.equal(got.loaded, oldHash, 'after the aborted save, what loads is the old version');
     assert.ok(got.stray >= 2, `the aborted save had written 2 chunks, ${got.stray} are stored`);
