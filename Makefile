@@ -6,6 +6,8 @@
 #   make test SANITIZE=address,undefined   the same under ASan + UBSan (build-san/)
 #   make bench           native benchmark -> bench/results/native.json
 #   make bench-check     the callgrind regression gate (bench/baseline.json)
+#   make bench-peers-smoke  the peer benchmark's harness on a small set; the
+#                        benchmark itself: cd bench && npm run bench
 #   make check           every test: C (gcc, sanitizers, clang), WASM and JS
 #   make wasm            dist/pocketvec.wasm and the JS package (wasm/wasm.mk)
 #   make fuzz-run        the loader under libFuzzer for FUZZ_SECONDS (fuzz/fuzz.mk)
@@ -43,7 +45,7 @@ TEST_OBJ   = $(TEST_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ    = $(CLI_SRC:%.c=$(BUILD)/%.o)
 HEADERS    = include/pocketvec.h $(wildcard src/*.h) $(wildcard common/*.h) $(wildcard tests/*.h)
 
-.PHONY: all lib cli run test test-cli bench bench-check bench-baseline check clean
+.PHONY: all lib cli run test test-cli bench bench-check bench-baseline bench-peers-deps bench-peers-smoke check clean
 all: lib cli
 lib: $(BUILD)/libpocketvec.a
 cli: $(BUILD)/pocketvec
@@ -88,6 +90,19 @@ $(BUILD)/peer_native: bench/peer_native.c $(LIB_SRC) $(HEADERS)
 	@$(MAKE) --no-print-directory OPT=-O3 BUILD=build-bench lib
 	$(CC) $(WARN) -O3 -g -Iinclude bench/peer_native.c build-bench/libpocketvec.a $(LDLIBS) -o $@
 
+# The peers, from bench/'s lock file. They are optionalDependencies: npm
+# goes on when one fails to install, and the benchmark reports it missing.
+bench/node_modules/.installed: bench/package.json bench/package-lock.json
+	cd bench && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+bench-peers-deps: bench/node_modules/.installed $(BUILD)/peer_native
+
+# The peer harness itself on a small set (not a benchmark: it checks that
+# every contestant runs or is recorded as failed, and the report is made).
+bench-peers-smoke: wasm bench-peers-deps
+	cd bench && node peers/run.mjs --smoke
+
 bench: $(BUILD)/bench_native
 	./$(BUILD)/bench_native $(BENCH_ARGS)
 
@@ -115,7 +130,7 @@ check:
 	$(MAKE) --no-print-directory test test-cli SANITIZE=address,undefined
 	$(MAKE) --no-print-directory CC=clang BUILD=build-clang all test test-cli
 	$(MAKE) --no-print-directory test-js test-browser vite-example
-	$(MAKE) --no-print-directory fuzz-run bench-check
+	$(MAKE) --no-print-directory fuzz-run bench-check bench-peers-smoke
 
 clean:
 	rm -rf build build-san build-bench build-clang

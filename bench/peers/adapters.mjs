@@ -7,6 +7,9 @@
 //   a.setEf(ef)                            ef for the next searches, or
 //                                          a.efNeedsRebuild: ef is fixed at
 //                                          build time (edgevec)
+//   a.prepare(q)                           optional: the query (a Float32Array)
+//                                          in the form the library's search
+//                                          takes, made before any timing
 //   a.search(q, k)                         ids of the k nearest, best first
 //   a.memory()                             { wasm_memory_bytes?, memory_bytes? }
 //   a.save() / a.load(saved)               serialize; open from that (timed
@@ -267,10 +270,11 @@ async function hnswlibNode(opts) {
   const { HierarchicalNSW } = require('hnswlib-node');
   let ix = null, dimSaved = 0, ef = 64;
   const tmp = mkdtempSync(join(tmpdir(), 'pv-hnswlib-node-'));
-  const searcher = (index) => (q, k) => index.searchKnn(Array.from(q), k).neighbors;
+  const searcher = (index) => (q, k) => index.searchKnn(q, k).neighbors;
   return {
     version: pkgVersion('hnswlib-node'),
-    notes: ['native C++ (node-gyp build of hnswlib)', 'space cosine', 'queries passed as number[], as its API takes',
+    notes: ['native C++ (node-gyp build of hnswlib)', 'space cosine',
+      'its API takes number[] only: queries are converted before the timing, not inside it',
       'load: readIndexSync of the file writeIndexSync wrote (its only load path; the file is in the page cache)'],
     build(base, n, dim) {
       dimSaved = dim;
@@ -280,6 +284,7 @@ async function hnswlibNode(opts) {
       this.search = searcher(ix);
     },
     setEf(e) { ef = e; ix.setEf(e); },
+    prepare: (q) => Array.from(q),
     search: null,
     memory: () => ({}),
     save() {

@@ -4,7 +4,8 @@
 //
 //   cd bench && npm run bench                 # full: minilm, 10k-384, 100k-768
 //   cd bench && npm run bench -- --quick      # minutes: minilm, 5k-384
-//   node peers/run.mjs [--quick] [--datasets a,b] [--libs a,b]
+//   node peers/run.mjs [--quick] [--datasets a,b] [--libs a,b] [--out DIR]
+//   node peers/run.mjs --smoke        # make check: the harness itself, 2k x 128
 //
 // Each library runs on each dataset in a child process of its own
 // (child.mjs; the C driver build/peer_native for native pocketvec), one
@@ -17,10 +18,10 @@
 // bench/results/REPORT.md and an SVG chart per dataset (report.mjs) from
 // the newest result of each dataset.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { gzipSync } from 'node:zlib';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepare } from './data.mjs';
 import { NODE_FLAGS, pkgVersion } from './adapters.mjs';
@@ -29,12 +30,13 @@ import { writeReport } from './report.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const bench = join(here, '..');
 const root = join(bench, '..');
-const RESULTS = join(bench, 'results');
+let RESULTS = join(bench, 'results');
 const NATIVE = join(root, 'build/peer_native');
 
 const M = 16, EF_CONSTRUCTION = 200, MIN_SAMPLES = 1000;
 const EFS = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256];
 const QUICK_EFS = [10, 16, 32, 64, 128];
+const SMOKE_EFS = [10, 32];
 
 // edgevec fixes ef at build time, so each ef is a full rebuild; at 100k x
 // 768 one build takes most of an hour, so it gets one point there: ef 16,
@@ -66,14 +68,20 @@ function usage() {
   --quick          minilm and 5k-384, ef ${QUICK_EFS.join(',')}: a few minutes
   --datasets LIST  comma-separated: minilm, 10k-384, 100k-768, 5k-384, 2k-128
   --libs LIST      comma-separated, of: ${LIBS.join(', ')}
+  --out DIR        write results and the report there (default bench/results)
+  --smoke          2k-128, ef ${SMOKE_EFS.join(',')}, results to a temporary directory; fails
+                   unless every pocketvec contestant ran right and every peer ran or
+                   was recorded as failed (a check of this harness, not a benchmark)
 `;
 }
 
 function parseArgs(argv) {
-  const o = { quick: false, datasets: null, libs: null };
+  const o = { quick: false, smoke: false, datasets: null, libs: null, out: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
+    else if (a === '--smoke') o.smoke = true;
+    else if (a === '--out') o.out = argv[++i];
     else if (a === '--datasets' || a === '--libs') o[a.slice(2)] = (argv[++i] ?? '').split(',').filter(Boolean);
     else if (a === '-h' || a === '--help') {
       process.stdout.write(usage());
@@ -158,7 +166,7 @@ const fmtLoad = () => os.loadavg().map((x) => +x.toFixed(2));
 
 async function runDataset(name, o, command) {
   const { dir, meta } = prepare(name, (s) => console.log(s));
-  const efs = o.quick ? QUICK_EFS : EFS;
+  const efs = o.smoke ? SMOKE_EFS : o.quick ? QUICK_EFS : EFS;
   const limit = LIMIT[name] ?? DEFAULT_LIMIT;
   const passes = Math.max(2, Math.ceil(MIN_SAMPLES / meta.queries));
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -178,7 +186,7 @@ async function runDataset(name, o, command) {
         'C driver bench/peer_native.c; load = pv_load from a buffer in memory'],
       load: { ms: r.json.load_ms, in_place_ms: r.json.load_in_place_ms, bytes: r.json.serialized_bytes, same_results: null } };
     } else {
-      const libEfs = lib === 'edgevec' ? EDGEVEC_EFS[name] ?? efs : efs;
+      const libEfs = lib === 'edgevec' && !o.smoke ? EDGEVEC_EFS[name] ?? efs : efs;
       const opts = { m: M, efConstruction: EF_CONSTRUCTION, seed: meta.seed ?? 1, efs: libEfs, passes, minSamples: MIN_SAMPLES };
       r = await runChild(process.execPath, [...(NODE_FLAGS[lib] ?? []), join(here, 'child.mjs'), lib, dir,
         JSON.stringify(opts)], limit, label);
@@ -219,7 +227,7 @@ async function runDataset(name, o, command) {
     benchmark: 'pocketvec peers', schema: 1, command,
     // A run of some libraries only is kept apart: the report shows it only
     // when no complete run of the dataset exists.
-    mode: o.libs ? 'partial' : o.quick ? 'quick' : 'full',
+    mode: o.libs ? 'partial' : o.smoke ? 'smoke' : o.quick ? 'quick' : 'full',
     date_utc: date, dataset: meta,
     machine: { ...machine(), loadavg_start: loadStart, loadavg_end: fmtLoad() },
     config: { metric: 'cosine (edgevec: l2 on unit vectors)', m: M, ef_construction: EF_CONSTRUCTION, k: 10,
@@ -233,7 +241,7 @@ async function runDataset(name, o, command) {
     shipped, results,
   };
   mkdirSync(RESULTS, { recursive: true });
-  const file = join(RESULTS, `${date.slice(0, 10)}-${name}${o.quick ? '-quick' : ''}${o.libs ? '-partial' : ''}.json`);
+  const file = join(RESULTS, `${date.slice(0, 10)}-${name}${o.smoke ? '-smoke' : o.quick ? '-quick' : ''}${o.libs ? '-partial' : ''}.json`);
   writeFileSync(`${file}.tmp`, `${JSON.stringify(doc, null, 1)}\n`);
   renameSync(`${file}.tmp`, file);
   console.log(`  wrote ${relative(process.cwd(), file)}`);
@@ -242,7 +250,9 @@ async function runDataset(name, o, command) {
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
-  const datasets = o.datasets ?? (o.quick ? ['minilm', '5k-384'] : ['minilm', '10k-384', '100k-768']);
+  const datasets = o.datasets ?? (o.smoke ? ['2k-128'] : o.quick ? ['minilm', '5k-384'] : ['minilm', '10k-384', '100k-768']);
+  if (o.out) RESULTS = resolve(o.out);
+  else if (o.smoke) RESULTS = mkdtempSync(join(os.tmpdir(), 'pv-peers-smoke-'));
   if (!existsSync(NATIVE)) console.log(`note: ${NATIVE} is missing (make build/peer_native): native pocketvec will fail`);
   const command = `cd bench && node peers/run.mjs ${process.argv.slice(2).join(' ')}`.trim();
   console.log(`pocketvec peer benchmark (${o.quick ? 'quick' : 'full'}), Node ${process.version}, ` +
@@ -251,6 +261,41 @@ async function main() {
   for (const d of datasets) files.push(await runDataset(d, o, command));
   const report = writeReport(RESULTS);
   console.log(`\nwrote ${relative(process.cwd(), report)}`);
+  if (o.smoke) {
+    const problems = smokeProblems(JSON.parse(readFileSync(files[0], 'utf8')), report);
+    if (!o.out) rmSync(RESULTS, { recursive: true, force: true });
+    for (const p of problems) console.log(`smoke: FAIL ${p}`);
+    console.log(`smoke: ${problems.length ? 'FAILED' : 'ok'}`);
+    if (problems.length) process.exitCode = 1;
+  }
+}
+
+/** What is wrong with a smoke run's result: pocketvec's contestants must
+ * all have run, with sane recall and a reload that answers the same; each
+ * peer must have a result or a recorded failure; the report and chart must
+ * name every library. */
+function smokeProblems(doc, reportPath) {
+  const out = [];
+  for (const lib of LIBS) {
+    const e = doc.results.find((r) => r.library === lib);
+    if (!e) { out.push(`${lib}: no entry`); continue; }
+    if (!lib.startsWith('pocketvec')) {
+      if (!e.ok && !e.error) out.push(`${lib}: failed without saying why`);
+      continue;
+    }
+    if (!e.ok) { out.push(`${lib}: ${e.error}`); continue; }
+    const last = e.search.at(-1);
+    if (e.search.length !== SMOKE_EFS.length) out.push(`${lib}: ${e.search.length} ef points, expected ${SMOKE_EFS.length}`);
+    if (!(last?.recall_at_10 >= 0.95)) out.push(`${lib}: recall@10 ${last?.recall_at_10} at ef ${last?.ef}`);
+    if (!(last?.samples >= MIN_SAMPLES)) out.push(`${lib}: ${last?.samples} timed samples`);
+    if (!(last.p50_us > 0 && last.p50_us <= last.p99_us && last.p99_us <= last.p999_us)) out.push(`${lib}: percentiles out of order`);
+    if (!(e.load?.ms > 0)) out.push(`${lib}: no load time (${JSON.stringify(e.load)})`);
+    if (lib.includes('wasm') && e.load?.same_results !== 1) out.push(`${lib}: reloaded index answers differently`);
+  }
+  const md = readFileSync(reportPath, 'utf8');
+  for (const lib of LIBS) if (!md.includes(`| ${lib} |`)) out.push(`REPORT.md has no row for ${lib}`);
+  if (!existsSync(join(dirname(reportPath), `${doc.dataset.name}.svg`))) out.push('no chart written');
+  return out;
 }
 
 main().catch((e) => {
