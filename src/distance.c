@@ -48,8 +48,13 @@ static uint32_t dot_u8_scalar(const uint8_t *a, const uint8_t *b, size_t n) {
   return s;
 }
 
+static void dot_u8_4_scalar(const uint8_t *a, const uint8_t *const b[4], size_t n,
+                            uint32_t out[4]) {
+  for (int j = 0; j < 4; j++) out[j] = dot_u8_scalar(a, b[j], n);
+}
+
 const pv_kernels pv_kernels_scalar = {
-    "scalar", dot_f32_scalar, l2_f32_scalar, dot_u8_scalar};
+    "scalar", dot_f32_scalar, l2_f32_scalar, dot_u8_scalar, dot_u8_4_scalar};
 
 /* Chosen at build time for WASM (simd128 is a compile-time feature there),
  * by a CPU check natively. The check is cheap and pure, and pv_new caches

@@ -22,6 +22,10 @@ typedef struct pv_kernels {
   /* sum of a[i] * b[i] on u8 codes, exact. n <= 65536 keeps it below 2^32
    * (65536 * 255 * 255 < 2^32), which is why PV_MAX_DIM is 65536. */
   uint32_t (*dot_u8)(const uint8_t *a, const uint8_t *b, size_t n);
+  /* out[j] = dot_u8(a, b[j], n) for j = 0..3, exactly. One pass over a for
+   * four vectors: a search scores a node's neighbours four at a time, so
+   * their memory fetches overlap (WebAssembly has no prefetch). */
+  void (*dot_u8_4)(const uint8_t *a, const uint8_t *const b[4], size_t n, uint32_t out[4]);
 } pv_kernels;
 
 /* Fold 64 partial sums by the canonical tree (lanes j and j+32, then j and

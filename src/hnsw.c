@@ -196,10 +196,13 @@ static uint32_t search_layer(pv_index *idx, const pv_ref *q, pv_pair ep, uint32_
   while (nc) {
     pv_pair c = minheap_pop(C, &nc);
     if (nw == ef && less(W[0], c)) break;
-    /* Collect the unvisited neighbours first and prefetch their vectors:
-     * a search is bound by fetching vectors from memory, and asking for all
-     * of them at once overlaps those fetches instead of paying for each in
-     * turn. */
+    /* Collect the unvisited neighbours first and prefetch their vectors,
+     * then score them four at a time: a search is bound by fetching vectors
+     * from memory, and asking for several at once overlaps those fetches
+     * instead of paying for each in turn (natively the prefetch does it;
+     * WebAssembly has none, and there the four-way kernel does). The
+     * scores are the same as one at a time, and are used in the same
+     * order, so the results are too. */
     const uint32_t *ln = pv__links(idx, c.s, l);
     uint32_t todo[2 * PV_MAX_M], nt = 0;
     for (uint32_t i = 1; i <= ln[0]; i++) {
@@ -208,10 +211,13 @@ static uint32_t search_layer(pv_index *idx, const pv_ref *q, pv_pair ep, uint32_
       todo[nt++] = t;
       pv__prefetch(idx, t);
     }
-    for (uint32_t i = 0; i < nt; i++) {
+    float dist[2 * PV_MAX_M];
+    uint32_t i = 0;
+    for (; i + 4 <= nt; i += 4) pv__dist4(idx, q, todo + i, dist + i);
+    for (; i < nt; i++) dist[i] = pv__dist(idx, q, todo[i]);
+    for (i = 0; i < nt; i++) {
       uint32_t t = todo[i];
-      float d = pv__dist(idx, q, t);
-      pv_pair x = {d, t};
+      pv_pair x = {dist[i], t};
       if (nw < ef || less(x, W[0])) {
         cand_push(C, &nc, ccap, x, nw == ef ? &W[0] : NULL);
         if (live_only && !is_live(idx, t)) continue;

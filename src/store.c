@@ -154,6 +154,26 @@ int pv__same(const pv_index *idx, const pv_ref *a, uint32_t s) {
   return memcmp(a->p, b.p, sizeof(pv_sq8)) == 0 && memcmp(a->c, b.c, idx->dim) == 0;
 }
 
+/* The SQ8 distance from the exact dot product ip of the codes of query a and
+ * slot s: the offsets and steps turn it into the dot product of the decoded
+ * vectors, in double, then into the metric's distance. */
+static inline float sq8_dist(const pv_index *idx, const pv_ref *a, uint32_t s, uint32_t ip) {
+  const pv_sq8 *pa = a->p, *pb = &idx->sq8[s];
+  double dot = (double)idx->dim * pa->lo * pb->lo + (double)pa->lo * pb->step * pb->sum +
+               (double)pb->lo * pa->step * pa->sum + (double)pa->step * pb->step * (double)ip;
+  switch (idx->opt.metric) {
+    case PV_COSINE: {
+      double d = 1.0 - dot * pa->aux * pb->aux;
+      return d > 0.0 ? (float)d : 0.0f;
+    }
+    case PV_L2: {
+      double d = (double)pa->aux + pb->aux - 2.0 * dot;
+      return d > 0.0 ? (float)d : 0.0f;
+    }
+    default: return (float)-dot;
+  }
+}
+
 float pv__dist(const pv_index *idx, const pv_ref *a, uint32_t s) {
   size_t dim = idx->dim;
   if (a->f) {
@@ -168,19 +188,17 @@ float pv__dist(const pv_index *idx, const pv_ref *a, uint32_t s) {
       default: return -idx->k->dot_f32(a->f, b, dim);
     }
   }
-  const pv_sq8 *pa = a->p, *pb = &idx->sq8[s];
-  double ip = (double)idx->k->dot_u8(a->c, pv__vecp(idx, s), dim);
-  double dot = (double)dim * pa->lo * pb->lo + (double)pa->lo * pb->step * pb->sum +
-               (double)pb->lo * pa->step * pa->sum + (double)pa->step * pb->step * ip;
-  switch (idx->opt.metric) {
-    case PV_COSINE: {
-      double d = 1.0 - dot * pa->aux * pb->aux;
-      return d > 0.0 ? (float)d : 0.0f;
-    }
-    case PV_L2: {
-      double d = (double)pa->aux + pb->aux - 2.0 * dot;
-      return d > 0.0 ? (float)d : 0.0f;
-    }
-    default: return (float)-dot;
+  return sq8_dist(idx, a, s, idx->k->dot_u8(a->c, pv__vecp(idx, s), dim));
+}
+
+void pv__dist4(const pv_index *idx, const pv_ref *a, const uint32_t s[4], float out[4]) {
+  if (a->f) {
+    for (int j = 0; j < 4; j++) out[j] = pv__dist(idx, a, s[j]);
+    return;
   }
+  const uint8_t *v[4];
+  uint32_t ip[4];
+  for (int j = 0; j < 4; j++) v[j] = pv__vecp(idx, s[j]);
+  idx->k->dot_u8_4(a->c, v, idx->dim, ip);
+  for (int j = 0; j < 4; j++) out[j] = sq8_dist(idx, a, s[j], ip[j]);
 }

@@ -41,6 +41,7 @@
   X(kernels_l2_f32)                     \
   X(kernels_dot_u8_exact)               \
   X(kernels_dot_u8_no_overflow)         \
+  X(kernels_dot_u8_4)                   \
   X(kernels_agree_with_each_other)      \
   X(kernels_bit_identical)              \
   /* test_api.c */                      \

@@ -38,7 +38,7 @@ void test_kernels_available(void) {
 #endif
   for (size_t i = 0; i < n; i++) {
     CHECK(sets[i]->name != NULL);
-    CHECK(sets[i]->dot_f32 && sets[i]->l2_f32 && sets[i]->dot_u8);
+    CHECK(sets[i]->dot_f32 && sets[i]->l2_f32 && sets[i]->dot_u8 && sets[i]->dot_u8_4);
   }
   const pv_kernels *best = pv_kernels_best();
   REQUIRE(best != NULL);
@@ -171,6 +171,40 @@ void test_kernels_dot_u8_no_overflow(void) {
   for (size_t i = 0; i < n; i++) ref += (uint64_t)a[i] * b[i];
   for (size_t s = 0; sets[s]; s++)
     CHECK_MSG(sets[s]->dot_u8(a, b, n) == ref, "%s: random codes at 65536", sets[s]->name);
+  free(a);
+  free(b);
+}
+
+/* dot_u8_4 gives each of its four vectors exactly dot_u8's answer: vectors
+ * at different offsets (so each has its own alignment and tail), the same
+ * vector twice, and all-255 codes at the largest dimension. */
+void test_kernels_dot_u8_4(void) {
+  const pv_kernels *sets[4];
+  kernel_sets(sets);
+  uint64_t seed = 505;
+  size_t cap = 65536 + 8;
+  uint8_t *a = tu_xmalloc(cap), *b = tu_xmalloc(4 * cap);
+  for (size_t s = 0; sets[s]; s++) {
+    for (size_t di = 0; di < NKDIMS + 1; di++) {
+      size_t dim = di < NKDIMS ? kdims[di] : 65536;
+      for (size_t t = 0; t < (dim > 4096 ? 2 : trials_for(dim)); t++) {
+        int full = dim > 4096 && t == 0; /* all-255: the overflow bound */
+        for (size_t i = 0; i < cap; i++) a[i] = full ? 255 : (uint8_t)tu_below(&seed, 256);
+        for (size_t i = 0; i < 4 * cap; i++) b[i] = full ? 255 : (uint8_t)tu_below(&seed, 256);
+        size_t off = t & 3;
+        const uint8_t *v[4] = {b + off, b + cap + 1, b + 2 * cap + 3, (t % 2) ? b + off : b + 3 * cap + 2};
+        uint32_t out[4] = {0, 0, 0, 0};
+        sets[s]->dot_u8_4(a + off, v, dim, out);
+        for (int j = 0; j < 4; j++) {
+          uint64_t ref = 0;
+          for (size_t i = 0; i < dim; i++) ref += (uint64_t)a[off + i] * v[j][i];
+          CHECK_MSG(out[j] == ref, "%s dot_u8_4 dim %zu trial %zu vector %d: %u vs %llu",
+                    sets[s]->name, dim, t, j, out[j], (unsigned long long)ref);
+          CHECK(out[j] == sets[s]->dot_u8(a + off, v[j], dim));
+        }
+      }
+    }
+  }
   free(a);
   free(b);
 }

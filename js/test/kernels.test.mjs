@@ -90,6 +90,33 @@ test(`dot_u8: simd128 == scalar == exact sum, dims ${DIMS.join(' ')} and ${MAX}`
       }
 });
 
+test(`dot_u8_4: each of the four == dot_u8 == exact sum, simd128 and scalar, dims ${DIMS.join(' ')} and ${MAX}`, () => {
+  const r = rng(14), io = k.malloc(32) >>> 0;
+  assert.ok(io);
+  for (const dim of [...DIMS, 15, 16, 31, 32, 33, MAX])
+    for (const mode of ['random', 'max'])
+      for (let t = 0; t < 2; t++) {
+        // Four vectors in B, each at its own alignment; in the second
+        // trial the last one is the first again.
+        const offs = [t, MAX + 1, 2 * MAX + 3, t ? t : 3 * MAX + 5];
+        const a = A + t, ua = new Uint8Array(mem(), a, dim), ub = new Uint8Array(mem(), B, 4 * MAX + 16);
+        for (let i = 0; i < dim; i++) ua[i] = mode === 'max' ? 255 : Math.floor(r() * 256);
+        for (let i = 0; i < ub.length; i++) ub[i] = mode === 'max' ? 255 : Math.floor(r() * 256);
+        new Uint32Array(mem(), io, 4).set(offs);
+        for (const set of [0, 1]) {
+          k.pvt_dot_u8_4(set, a, B, io, dim, io + 16);
+          const out = [...new Uint32Array(mem(), io + 16, 4)];
+          offs.forEach((o, j) => {
+            let exact = 0;
+            for (let i = 0; i < dim; i++) exact += ua[i] * ub[o + i];
+            assert.equal(out[j], exact, `set ${set} dim ${dim} ${mode} trial ${t} vector ${j}`);
+            assert.equal(out[j], k.pvt_dot_u8(set, a, B + o, dim) >>> 0);
+          });
+        }
+      }
+  k.free(io);
+});
+
 test('f32 kernels: zero length gives +0 in both sets', () => {
   for (const kernel of ['dot_f32', 'l2_f32']) {
     assert.ok(Object.is(k[`pvt_${kernel}`](1, A, B, 0), 0));

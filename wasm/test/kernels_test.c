@@ -35,3 +35,11 @@ PVT_EXPORT(pvt_dot_u8)
 uint32_t pvt_dot_u8(int set, const uint8_t *a, const uint8_t *b, size_t n) {
   return set_of(set)->dot_u8(a, b, n);
 }
+
+/* dot_u8_4 of a against b + off[j] for j = 0..3; writes the four to out. */
+PVT_EXPORT(pvt_dot_u8_4)
+void pvt_dot_u8_4(int set, const uint8_t *a, const uint8_t *b, const uint32_t *off, size_t n,
+                  uint32_t *out) {
+  const uint8_t *v[4] = {b + off[0], b + off[1], b + off[2], b + off[3]};
+  set_of(set)->dot_u8_4(a, v, n, out);
+}
