@@ -86,9 +86,9 @@ $(BUILD)/bench_native: bench/bench_native.c $(COMMON_SRC) $(LIB_SRC) $(HEADERS)
 	  build-bench/libpocketvec.a $(LDLIBS) -o $@
 
 # One contestant of the peer benchmark (bench/peers/run.mjs, npm run bench).
-$(BUILD)/peer_native: bench/peer_native.c $(LIB_SRC) $(HEADERS)
+$(BUILD)/peer_native: bench/peer_native.c common/stats.c $(LIB_SRC) $(HEADERS)
 	@$(MAKE) --no-print-directory OPT=-O3 BUILD=build-bench lib
-	$(CC) $(WARN) -O3 -g -Iinclude bench/peer_native.c build-bench/libpocketvec.a $(LDLIBS) -o $@
+	$(CC) $(WARN) -O3 -g -Iinclude -Icommon bench/peer_native.c common/stats.c build-bench/libpocketvec.a $(LDLIBS) -o $@
 
 # The peers, from bench/'s lock file. They are optionalDependencies: npm
 # goes on when one fails to install, and the benchmark reports it missing.

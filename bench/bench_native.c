@@ -40,6 +40,7 @@
 
 #include "datagen.h"
 #include "pocketvec.h"
+#include "stats.h"
 
 #define K 10
 #define CHUNK 1000
@@ -180,20 +181,6 @@ static void *xmalloc(size_t size) {
 
 static const char *storage_name(pv_storage s) { return s == PV_SQ8 ? "sq8" : "f32"; }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile p of n sorted samples. */
-static double percentile(const double *sorted, size_t n, double p) {
-  double r = p * (double)n;
-  size_t rank = (size_t)r;
-  if ((double)rank < r) rank++;
-  if (rank < 1) rank = 1;
-  if (rank > n) rank = n;
-  return sorted[rank - 1];
-}
 
 /* v with thousands separators into buf (room for 32). */
 static char *group(char *buf, double v) {
@@ -420,11 +407,11 @@ static void measure_ef(pv_index *idx, const pv_dataset *ds, const uint32_t *exac
   double total = now() - t0;
   double sum = 0;
   for (size_t i = 0; i < s; i++) sum += samples[i];
-  qsort(samples, s, sizeof *samples, cmp_double);
+  pv_stats_sort(samples, s);
   r->samples = s;
-  r->p50_us = percentile(samples, s, 0.50);
-  r->p99_us = percentile(samples, s, 0.99);
-  r->p999_us = percentile(samples, s, 0.999);
+  r->p50_us = pv_stats_percentile(samples, s, 0.50);
+  r->p99_us = pv_stats_percentile(samples, s, 0.99);
+  r->p999_us = pv_stats_percentile(samples, s, 0.999);
   r->mean_us = sum / (double)s;
   r->qps = total > 0 ? (double)s / total : 0;
 }

@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "pocketvec.h"
+#include "stats.h"
 
 #define K 10
 #define CHUNK 1000
@@ -74,20 +75,6 @@ static size_t rss_bytes(void) {
   return (size_t)resident * 4096u;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile p of n sorted samples (as the JS harness). */
-static double percentile(const double *sorted, size_t n, double p) {
-  double r = p * (double)n;
-  size_t rank = (size_t)r;
-  if ((double)rank < r) rank++;
-  if (rank < 1) rank = 1;
-  if (rank > n) rank = n;
-  return sorted[rank - 1];
-}
 
 /* Search query q (index qi) for the top K, leaving out base vector qi when
  * loo is set; writes up to K base indexes to out. Returns the count. */
@@ -206,11 +193,11 @@ int main(int argc, char **argv) {
         sum += samples[s++];
       }
     double total = now() - tp;
-    qsort(samples, s, sizeof *samples, cmp_double);
+    pv_stats_sort(samples, s);
     printf("%s{\"ef\": %zu, \"recall_at_10\": %.4f, \"samples\": %zu, \"p50_us\": %.2f, "
            "\"p99_us\": %.2f, \"p999_us\": %.2f, \"mean_us\": %.2f, \"qps\": %.1f}",
-           e ? "," : "", efs[e], (double)found / (double)(nq * K), s, percentile(samples, s, 0.5),
-           percentile(samples, s, 0.99), percentile(samples, s, 0.999), sum / (double)s,
+           e ? "," : "", efs[e], (double)found / (double)(nq * K), s, pv_stats_percentile(samples, s, 0.5),
+           pv_stats_percentile(samples, s, 0.99), pv_stats_percentile(samples, s, 0.999), sum / (double)s,
            total > 0 ? (double)s / total : 0.0);
   }
 

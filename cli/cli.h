@@ -105,11 +105,6 @@ char *cli_bytes(char *buf, double bytes);
  * returns buf. */
 char *cli_duration(char *buf, double seconds);
 
-/* Nearest-rank percentile p (0 < p <= 1) of n sorted samples (n >= 1). */
-double cli_percentile(const double *sorted, size_t n, double p);
-
-/* Sort n doubles ascending in place. */
-void cli_sort_doubles(double *v, size_t n);
 
 /* A progress line on stderr, redrawn in place: "label 45%  4,500 / 10,000
  * 1,234/s  ETA 0:05". Only when stderr is a terminal, so logs and pipes stay

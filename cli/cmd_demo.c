@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "stats.h"
 #include "datagen.h"
 
 #define DEMO_K 10
@@ -147,9 +148,9 @@ static int demo_latency(pv_index *idx, const pv_dataset *ds, size_t ef,
       if (pass > 0) us[s++] = (t1 - t0) * 1e6;
     }
   }
-  cli_sort_doubles(us, total);
-  *p50_us = cli_percentile(us, total, 0.50);
-  *p99_us = cli_percentile(us, total, 0.99);
+  pv_stats_sort(us, total);
+  *p50_us = pv_stats_percentile(us, total, 0.50);
+  *p99_us = pv_stats_percentile(us, total, 0.99);
   free(us);
   return CLI_OK;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "stats.h"
 
 #define QUERY_BATCH 256
 #define QUERY_MAX_K 100000
@@ -164,7 +165,7 @@ int cmd_query(int argc, char **argv) {
   if (nsecs) {
     double sum = 0;
     for (size_t i = 0; i < nsecs; i++) sum += secs[i];
-    cli_sort_doubles(secs, nsecs);
+    pv_stats_sort(secs, nsecs);
     char g[32], t1[32], t2[32], t3[32], ef[48];
     if (a.exact)
       snprintf(ef, sizeof ef, "exact");
@@ -176,8 +177,8 @@ int cmd_query(int argc, char **argv) {
     }
     fprintf(stderr, "%s queries, k %llu, %s: latency mean %s, p50 %s, p99 %s\n",
             cli_group(g, nsecs), (unsigned long long)a.k, ef,
-            latency(t1, sum / (double)nsecs), latency(t2, cli_percentile(secs, nsecs, 0.50)),
-            latency(t3, cli_percentile(secs, nsecs, 0.99)));
+            latency(t1, sum / (double)nsecs), latency(t2, pv_stats_percentile(secs, nsecs, 0.50)),
+            latency(t3, pv_stats_percentile(secs, nsecs, 0.99)));
   }
 done:
   cli_vecfile_close(&vf);

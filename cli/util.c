@@ -134,23 +134,7 @@ char *cli_duration(char *buf, double seconds) {
   return buf;
 }
 
-double cli_percentile(const double *sorted, size_t n, double p) {
-  /* Nearest rank: the smallest sample with at least p of all samples at or
-   * below it. No interpolation, so the answer is always a measured value. */
-  double r = p * (double)n;
-  size_t rank = (size_t)r;
-  if ((double)rank < r) rank++;
-  if (rank < 1) rank = 1;
-  if (rank > n) rank = n;
-  return sorted[rank - 1];
-}
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-void cli_sort_doubles(double *v, size_t n) { qsort(v, n, sizeof *v, cmp_double); }
 
 /* ------------------------------------------------------------------------ */
 /* Progress                                                                 */
