@@ -114,7 +114,7 @@ function headline(doc) {
       rows.push(`| ${lib} | ${doc.versions?.[lib] ?? ''} | **failed**: ${esc(e.error.split('\n')[0]).slice(0, 160)} | | | | | | | | | | |`);
       continue;
     }
-    const cells = [lib, e.version ?? '', `${fmt(e.build_seconds, 2)} (${fmt(e.inserts_per_second)})`,
+    const cells = [lib, e.version ?? '', `${fmt(e.build_seconds, 2)} (${fmt(e.inserts_per_second ?? e.n / e.build_seconds)})`,
       fmt(bytesPerVector(e)), e.load?.ms !== undefined ? fmt(e.load.ms, 1) : `failed`];
     for (const r of [0.95, 0.99]) {
       const p = firstReaching(e, r), q = firstReaching(ref, r);

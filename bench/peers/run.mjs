@@ -182,7 +182,7 @@ async function runDataset(name, o, command) {
       const storage = lib.endsWith('sq8') ? 'sq8' : 'f32';
       r = await runChild(NATIVE, [dir, storage, String(M), String(EF_CONSTRUCTION), String(meta.seed ?? 1),
         String(passes), efs.join(',')], limit, label);
-      if (r.json) r.json = { ...r.json, library: lib, notes: [`kernels ${r.json.kernels}`, `storage ${storage}`,
+      if (r.json) r.json = { ...r.json, library: lib, inserts_per_second: +(r.json.n / r.json.build_seconds).toFixed(1), notes: [`kernels ${r.json.kernels}`, `storage ${storage}`,
         'C driver bench/peer_native.c; load = pv_load from a buffer in memory'],
       load: { ms: r.json.load_ms, in_place_ms: r.json.load_in_place_ms, bytes: r.json.serialized_bytes, same_results: null } };
     } else {
