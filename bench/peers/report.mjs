@@ -60,7 +60,10 @@ export function chart(doc) {
   const series = ORDER.map((lib) => doc.results.find((r) => r.library === lib && r.ok))
     .filter(Boolean).map((e) => ({ lib: e.library, pts: e.search.map((s) => [s.recall_at_10, s.qps]) }));
   const all = series.flatMap((s) => s.pts);
-  const xmin = Math.max(0, Math.floor(Math.min(0.9, ...all.map((p) => p[0])) * 20) / 20);
+  // From the lowest recall measured (to the hundredth below), so the
+  // high-recall end, where the libraries differ, gets the width.
+  const xmin = Math.min(0.99, Math.max(0, Math.floor(Math.min(...all.map((p) => p[0])) * 100 - 1e-9) / 100));
+  const step = 1 - xmin > 0.1 ? 0.05 : 0.01;
   const ymin = 10 ** Math.floor(Math.log10(Math.min(...all.map((p) => p[1])))), ymax = 10 ** Math.ceil(Math.log10(Math.max(...all.map((p) => p[1]))));
   const x = (v) => L + ((v - xmin) / (1 - xmin)) * (W - L - R);
   const y = (v) => T + (1 - (Math.log10(v) - Math.log10(ymin)) / (Math.log10(ymax) - Math.log10(ymin))) * (H - T - B);
@@ -68,8 +71,8 @@ export function chart(doc) {
   o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
   o.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
   o.push(`<text x="${L}" y="22" font-size="15" font-weight="bold">${esc(doc.dataset.name)}: recall@10 vs queries per second (single thread, higher and further right is better)</text>`);
-  for (let v = xmin; v <= 1.0001; v += 0.01) {
-    const major = Math.round(v * 100) % 5 === 0;
+  for (let i = 0; xmin + i * 0.01 <= 1.0001; i++) {
+    const v = xmin + i * 0.01, major = step === 0.01 || Math.round(v * 100) % 5 === 0;
     o.push(`<line x1="${x(v)}" x2="${x(v)}" y1="${T}" y2="${H - B}" stroke="${major ? '#ccc' : '#eee'}"/>`);
     if (major) o.push(`<text x="${x(v)}" y="${H - B + 16}" text-anchor="middle">${v.toFixed(2)}</text>`);
   }
