@@ -100,7 +100,9 @@ async function edgevec(opts) {
   const wasmPath = join(dirname(require.resolve('edgevec/edgevec.js')), 'edgevec_bg.wasm');
   const out = mod.initSync({ module: readFileSync(wasmPath) });
   const metric = opts.edgevecMetric ?? 'l2';
-  let db = null, ids = null, ef = 64, slotOf = null, base = null, n = 0, dim = 0;
+  // The first build uses the sweep's first ef, so setEf(efs[0]) right after
+  // it is not a second build (at 100k x 768 one build is 40 minutes).
+  let db = null, ids = null, ef = opts.efs?.[0] ?? 64, slotOf = null, base = null, n = 0, dim = 0;
   const make = () => {
     const c = new mod.EdgeVecConfig(dim);
     c.metric = metric;

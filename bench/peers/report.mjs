@@ -99,7 +99,8 @@ export function chart(doc) {
   return `${o.join('\n')}\n`;
 }
 
-const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+// Markdown- and SVG-safe text: a library's error may hold '|', '<' or '&'.
+const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|');
 
 /* ------------------------------------------------------------------------ */
 /* The report                                                               */
@@ -114,7 +115,8 @@ function headline(doc) {
     const e = doc.results.find((r) => r.library === lib);
     if (!e) continue;
     if (!e.ok) {
-      rows.push(`| ${lib} | ${doc.versions?.[lib] ?? ''} | **failed**: ${esc(e.error.split('\n')[0]).slice(0, 160)} | | | | | | | | | | |`);
+      const what = e.annotation ? 'not measured (see the note below)' : `**failed**: ${esc(e.error.split('\n')[0].slice(0, 160))}`;
+      rows.push(`| ${lib} | ${doc.versions?.[lib] ?? ''} | ${what} | | | | | | | | | | |`);
       continue;
     }
     const cells = [lib, e.version ?? '', `${fmt(e.build_seconds, 2)} (${fmt(e.inserts_per_second ?? e.n / e.build_seconds)})`,
@@ -209,7 +211,8 @@ export function writeReport(dir) {
     md.push(headline(doc));
     md.push('');
     const notes = doc.results.filter((r) => r.ok && r.notes?.length).map((r) => `- ${r.library}: ${r.notes.join('; ')}`);
-    const fails = doc.results.filter((r) => !r.ok).map((r) => `- **${r.library} failed**: ${esc(r.error.split('\n').slice(0, 3).join(' '))}`);
+    const fails = doc.results.filter((r) => !r.ok).map((r) => `- **${r.library} failed**: ${esc(r.error.split('\n').slice(0, 3).join(' '))}` +
+      (r.annotation ? `\n  - *Annotation (added after the run)*: ${esc(r.annotation)}` : ''));
     const loadFails = doc.results.filter((r) => r.ok && r.load?.error).map((r) => `- **${r.library}: loading its saved index failed**: ${esc(r.load.error)}`);
     const ec = doc.edgevec_cosine_check;
     if (ec) fails.push(ec.error ? `- edgevec cosine check failed to run: ${esc(ec.error)}`
