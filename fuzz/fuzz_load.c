@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "pocketvec.h"
+#include "../tests/pvfile.h"
 
 /* ------------------------------------------------------------------------ */
 /* Findings                                                                 */
@@ -51,59 +52,8 @@ static void need_msg(const char *m, const char *call) {
 }
 
 /* ------------------------------------------------------------------------ */
-/* Bytes                                                                    */
+/* Bytes (fields and checksums: tests/pvfile.h)                            */
 /* ------------------------------------------------------------------------ */
-
-static uint32_t rd32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
-static void wr32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-static void wr64(uint8_t *p, uint64_t v) {
-  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t crc_table[256];
-
-static void crc_init(void) {
-  for (uint32_t i = 0; i < 256; i++) {
-    uint32_t r = i;
-    for (int k = 0; k < 8; k++) r = (r & 1) ? (r >> 1) ^ 0x82F63B78u : r >> 1;
-    crc_table[i] = r;
-  }
-}
-
-static uint32_t crc32c(const uint8_t *p, size_t n) {
-  uint32_t c = 0xFFFFFFFFu;
-  while (n--) c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
-  return ~c;
-}
-
-/* Rewrite the checksums of b from its own table (entries that lie outside
- * the buffer are left alone); with `layout`, first make file_size and the
- * table offset agree with len. */
-static void fix(uint8_t *b, size_t len, int layout) {
-  if (len < 128) return;
-  uint32_t count = rd32(b + 96);
-  if (layout) {
-    wr64(b + 16, len);
-    if (count <= 64 && len >= 128 + (uint64_t)count * 32 + 4)
-      wr64(b + 88, len - ((uint64_t)count * 32 + 4));
-  }
-  uint64_t toff = rd64(b + 88);
-  if (count <= 64 && toff <= len && len - toff >= (uint64_t)count * 32 + 4) {
-    uint8_t *t = b + toff;
-    for (uint32_t i = 0; i < count; i++) {
-      uint8_t *e = t + 32 * (size_t)i;
-      uint64_t off = rd64(e + 8), sl = rd64(e + 16);
-      if (off <= len && sl <= len - off) wr32(e + 24, crc32c(b + off, (size_t)sl));
-    }
-    wr32(t + 32 * (size_t)count, crc32c(t, 32 * (size_t)count));
-  }
-  wr32(b + 124, crc32c(b, 124));
-}
 
 static uint8_t *dup(const uint8_t *b, size_t len, size_t shift) {
   uint8_t *p = malloc(len + shift + 1);
@@ -268,18 +218,13 @@ static void run(const uint8_t *data, size_t size) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static int ready;
-  if (!ready) {
-    crc_init();
-    ready = 1;
-  }
   run(data, size);
   if (size >= 128) {
     uint8_t *b = dup(data, size, 0);
-    fix(b, size, 0);
+    fix_crcs(b, size, 0);
     if (memcmp(b, data, size) != 0) run(b, size);
     uint8_t *c = dup(data, size, 0);
-    fix(c, size, 1);
+    fix_crcs(c, size, 1);
     if (memcmp(c, data, size) != 0 && memcmp(c, b, size) != 0) run(c, size);
     free(c);
     free(b);

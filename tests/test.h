@@ -303,4 +303,31 @@ int tu_snap_same_at(const char *file, int line, pv_index *idx, const float *q,
                     const tu_snap *s);
 #define tu_snap_same(idx, q, s) tu_snap_same_at(__FILE__, __LINE__, idx, q, s)
 
+/* A counting allocator (install with pv_set_allocator), as SQLite's fault
+ * injection does it: counts live blocks and bytes (and their peak), fails
+ * call number fail_at (1-based; 0: never) of malloc/realloc, or every call
+ * from then on when persistent; counts neither while paused (a test
+ * looking at an index in the middle of a run). A free or realloc of a
+ * pointer it did not return is counted in bad_ptrs and ignored. Zero it
+ * before use. */
+typedef struct tu_alloc {
+  long live;       /* blocks handed out and not yet freed */
+  size_t bytes;    /* their requested sizes */
+  size_t peak;     /* the most bytes live at once */
+  long calls;      /* malloc/realloc calls counted so far */
+  long fail_at;
+  int persistent;
+  int paused;
+  long failures;   /* failures injected */
+  long bad_ptrs;
+} tu_alloc;
+
+pv_allocator tu_alloc_allocator(tu_alloc *a);
+/* pv_set_allocator(a's allocator): the indexes created from now on use it. */
+void tu_alloc_use(tu_alloc *a);
+void tu_alloc_free(tu_alloc *a, void *ptr);
+/* A copy of b from a (for PV_LOAD_TAKE), not counted as a call that may
+ * fail; aborts if the system is out of memory. */
+uint8_t *tu_alloc_dup(tu_alloc *a, const void *b, size_t len);
+
 #endif /* PV_TEST_H */

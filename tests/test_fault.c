@@ -1,5 +1,5 @@
 /*
- * Fault injection, as SQLite does it: a counting allocator (pv_set_allocator)
+ * Fault injection, as SQLite does it: a counting allocator (tu_alloc, util.c)
  * that fails the Nth allocation from now. For N = 1, 2, 3, ... a small
  * workload runs until it completes without reaching N. Every call must
  * either succeed or return PV_NOMEM; after a PV_NOMEM the index passes
@@ -12,97 +12,6 @@
 #include "test.h"
 
 /* ------------------------------------------------------------------------ */
-/* The allocator                                                            */
-/* ------------------------------------------------------------------------ */
-
-typedef struct fa {
-  long live;        /* blocks handed out and not yet freed */
-  size_t bytes;     /* their requested sizes */
-  long calls;       /* malloc/realloc calls counted so far */
-  long fail_at;     /* fail call number fail_at (1-based); 0: never */
-  int persistent;   /* fail every call from fail_at on */
-  int paused;       /* neither count nor fail (while the test verifies) */
-  long failures;    /* failures injected */
-  long bad_ptrs;    /* free/realloc of a pointer we did not return */
-} fa;
-
-#define FA_MAGIC 0x5EC7EDu
-#define FA_DEAD 0xDEADu
-
-typedef union fa_hdr {
-  max_align_t align;
-  struct {
-    size_t size;
-    uint32_t magic;
-  } h;
-} fa_hdr;
-
-static int fa_fail_now(fa *a) {
-  if (a->paused) return 0;
-  a->calls++;
-  if (a->fail_at > 0 && (a->calls == a->fail_at || (a->persistent && a->calls > a->fail_at))) {
-    a->failures++;
-    return 1;
-  }
-  return 0;
-}
-
-static fa_hdr *fa_header(fa *a, void *p) {
-  fa_hdr *h = (fa_hdr *)p - 1;
-  if (h->h.magic != FA_MAGIC) {
-    a->bad_ptrs++;
-    return NULL;
-  }
-  return h;
-}
-
-static void *fa_malloc(void *ctx, size_t size) {
-  fa *a = ctx;
-  if (fa_fail_now(a)) return NULL;
-  fa_hdr *h = malloc(sizeof(fa_hdr) + (size ? size : 1));
-  if (!h) return NULL;
-  h->h.size = size;
-  h->h.magic = FA_MAGIC;
-  a->live++;
-  a->bytes += size;
-  return h + 1;
-}
-
-static void *fa_realloc(void *ctx, void *ptr, size_t size) {
-  fa *a = ctx;
-  if (!ptr) return fa_malloc(ctx, size);
-  fa_hdr *h = fa_header(a, ptr);
-  if (!h) return NULL;
-  if (fa_fail_now(a)) return NULL; /* the old block stays valid */
-  size_t old = h->h.size;
-  fa_hdr *n = realloc(h, sizeof(fa_hdr) + (size ? size : 1));
-  if (!n) return NULL;
-  n->h.size = size;
-  a->bytes = a->bytes - old + size;
-  return n + 1;
-}
-
-static void fa_free(void *ctx, void *ptr) {
-  fa *a = ctx;
-  if (!ptr) return;
-  fa_hdr *h = fa_header(a, ptr);
-  if (!h) return;
-  h->h.magic = FA_DEAD;
-  a->live--;
-  a->bytes -= h->h.size;
-  free(h);
-}
-
-static pv_allocator fa_allocator(fa *a) {
-  pv_allocator al;
-  al.malloc = fa_malloc;
-  al.realloc = fa_realloc;
-  al.free = fa_free;
-  al.ctx = a;
-  return al;
-}
-
-/* ------------------------------------------------------------------------ */
 /* pv_memory_usage and the allocator                                        */
 /* ------------------------------------------------------------------------ */
 
@@ -110,9 +19,9 @@ static pv_allocator fa_allocator(fa *a) {
  * included": exactly what the counting allocator has handed out. */
 void test_fault_memory_usage_matches_allocator(void) {
   for (int st = 0; st < 2; st++) {
-    fa a;
+    tu_alloc a;
     memset(&a, 0, sizeof a);
-    pv_allocator al = fa_allocator(&a);
+    pv_allocator al = tu_alloc_allocator(&a);
     pv_set_allocator(&al);
     pv_options o = tu_opts(24, PV_COSINE, (pv_storage)st);
     o.compact_threshold = 0.25f;
@@ -158,9 +67,9 @@ void test_fault_memory_usage_matches_allocator(void) {
 
 /* Each index keeps the allocator in force at its pv_new. */
 void test_fault_index_keeps_its_allocator(void) {
-  fa a;
+  tu_alloc a;
   memset(&a, 0, sizeof a);
-  pv_allocator al = fa_allocator(&a);
+  pv_allocator al = tu_alloc_allocator(&a);
   pv_set_allocator(&al);
   pv_options o = tu_opts(8, PV_L2, PV_F32);
   pv_index *mine = NULL, *libc = NULL;
@@ -200,7 +109,7 @@ void test_fault_index_keeps_its_allocator(void) {
 #define WPOOL 128
 
 typedef struct wl {
-  fa *a;
+  tu_alloc *a;
   pv_metric metric;
   pv_storage storage;
   pv_index *idx;
@@ -375,7 +284,7 @@ static void wl_search(wl *w, size_t k, size_t ef, int exact) {
 }
 
 /* Runs the workload with the allocator in *a; returns with no index left. */
-static void workload(fa *a, pv_metric metric, pv_storage storage) {
+static void workload(tu_alloc *a, pv_metric metric, pv_storage storage) {
   static wl w; /* big arrays: off the stack */
   memset(&w, 0, sizeof w);
   w.a = a;
@@ -386,7 +295,7 @@ static void workload(fa *a, pv_metric metric, pv_storage storage) {
   for (int i = 0; i < WPOOL; i++)
     tu_ref_stored(metric, w.data + i * WDIM, w.stored + i * WDIM, WDIM);
 
-  pv_allocator al = fa_allocator(a);
+  pv_allocator al = tu_alloc_allocator(a);
   pv_set_allocator(&al);
   pv_options o = tu_opts(WDIM, metric, storage);
   o.m = 6;
@@ -447,7 +356,7 @@ static void fault_loop(pv_metric metric, pv_storage storage, int persistent) {
   long runs_with_nomem = 0;
   memset(nomem_by_kind, 0, sizeof nomem_by_kind);
   for (n = 1; n < 20000; n++) {
-    fa a;
+    tu_alloc a;
     memset(&a, 0, sizeof a);
     a.fail_at = n;
     a.persistent = persistent;

@@ -25,6 +25,7 @@
  */
 #include <stdlib.h>
 
+#include "pvfile.h"
 #include "test.h"
 
 static const char *const METRIC_NAME[] = {"cosine", "l2", "dot"};
@@ -32,52 +33,8 @@ static const char *const STORAGE_NAME[] = {"F32", "SQ8"};
 static const char *const MODE_NAME[] = {"COPY", "BORROW", "TAKE"};
 
 /* ======================================================================== */
-/* Bytes, CRC-32C and the file layout                                       */
+/* The file layout (fields and checksums: pvfile.h)                         */
 /* ======================================================================== */
-
-static uint32_t rd32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
-static void wr32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-static void wr64(uint8_t *p, uint64_t v) {
-  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
-/* CRC-32C bit by bit, from the definition (reflected polynomial 0x82F63B78,
- * initial value and final XOR 0xFFFFFFFF), not from the library's
- * slice-by-8 tables: the two check each other. */
-static uint32_t crc32c(const uint8_t *p, size_t n) {
-  uint32_t c = 0xFFFFFFFFu;
-  for (size_t i = 0; i < n; i++) {
-    c ^= p[i];
-    for (int k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-  }
-  return ~c;
-}
-
-/* Rewrite every checksum of a file from its own table: each section's CRC
- * (at the offset and length its entry gives), the table's CRC, then the
- * header's CRC at 124. Entries or a table outside the buffer are left
- * alone. So a crafted change gets past the checksums and meets the checks
- * behind them. */
-static void fix_crcs(uint8_t *b, size_t len) {
-  if (len < 128) return;
-  uint64_t toff = rd64(b + 88);
-  uint32_t count = rd32(b + 96);
-  if (count <= 64 && toff <= len && len - toff >= (uint64_t)count * 32 + 4) {
-    uint8_t *t = b + toff;
-    for (uint32_t i = 0; i < count; i++) {
-      uint8_t *e = t + 32 * (size_t)i;
-      uint64_t off = rd64(e + 8), sl = rd64(e + 16);
-      if (off <= len && sl <= len - off) wr32(e + 24, crc32c(b + off, (size_t)sl));
-    }
-    wr32(t + 32 * (size_t)count, crc32c(t, 32 * (size_t)count));
-  }
-  wr32(b + 124, crc32c(b, 124));
-}
 
 enum { K_VEC = 1, K_L0, K_UP, K_SQ8, K_IDS, K_LEV, K_DEL, K_END };
 
@@ -136,102 +93,6 @@ static uint8_t *dup_bytes(const uint8_t *b, size_t len) {
   uint8_t *c = tu_xmalloc(len);
   if (len) memcpy(c, b, len);
   return c;
-}
-
-/* ======================================================================== */
-/* A counting allocator: live blocks, bytes, peak, fail the Nth call        */
-/* ======================================================================== */
-
-typedef struct ca {
-  long live, calls, fail_at, failures, bad_ptrs;
-  size_t bytes, peak;
-} ca;
-
-typedef union ca_hdr {
-  max_align_t align;
-  struct {
-    size_t size;
-    uint32_t magic;
-  } h;
-} ca_hdr;
-
-#define CA_MAGIC 0xCA5CADEu
-
-static int ca_fail_now(ca *a) {
-  a->calls++;
-  if (a->fail_at > 0 && a->calls == a->fail_at) {
-    a->failures++;
-    return 1;
-  }
-  return 0;
-}
-
-static void *ca_malloc(void *ctx, size_t size) {
-  ca *a = ctx;
-  if (ca_fail_now(a)) return NULL;
-  ca_hdr *h = malloc(sizeof(ca_hdr) + (size ? size : 1));
-  if (!h) return NULL;
-  h->h.size = size;
-  h->h.magic = CA_MAGIC;
-  a->live++;
-  a->bytes += size;
-  if (a->bytes > a->peak) a->peak = a->bytes;
-  return h + 1;
-}
-
-static void *ca_realloc(void *ctx, void *ptr, size_t size) {
-  ca *a = ctx;
-  if (!ptr) return ca_malloc(ctx, size);
-  ca_hdr *h = (ca_hdr *)ptr - 1;
-  if (h->h.magic != CA_MAGIC) {
-    a->bad_ptrs++;
-    return NULL;
-  }
-  if (ca_fail_now(a)) return NULL;
-  size_t old = h->h.size;
-  ca_hdr *n = realloc(h, sizeof(ca_hdr) + (size ? size : 1));
-  if (!n) return NULL;
-  n->h.size = size;
-  a->bytes = a->bytes - old + size;
-  if (a->bytes > a->peak) a->peak = a->bytes;
-  return n + 1;
-}
-
-static void ca_free(void *ctx, void *ptr) {
-  ca *a = ctx;
-  if (!ptr) return;
-  ca_hdr *h = (ca_hdr *)ptr - 1;
-  if (h->h.magic != CA_MAGIC) {
-    a->bad_ptrs++;
-    return;
-  }
-  h->h.magic = 0xDEADu;
-  a->live--;
-  a->bytes -= h->h.size;
-  free(h);
-}
-
-/* Make a the allocator of the indexes created from now on. */
-static void ca_use(ca *a) {
-  pv_allocator al;
-  al.malloc = ca_malloc;
-  al.realloc = ca_realloc;
-  al.free = ca_free;
-  al.ctx = a;
-  pv_set_allocator(&al);
-}
-
-/* A buffer from the counting allocator (for PV_LOAD_TAKE), not counted as a
- * call that may fail. */
-static uint8_t *ca_dup(ca *a, const uint8_t *b, size_t len) {
-  long fail_at = a->fail_at;
-  a->fail_at = 0;
-  uint8_t *p = ca_malloc(a, len);
-  a->fail_at = fail_at;
-  a->calls--;
-  if (!p) abort();
-  if (len) memcpy(p, b, len);
-  return p;
 }
 
 /* ======================================================================== */
@@ -744,15 +605,15 @@ void test_persist_load_take(void) {
     size_t len;
     uint8_t *buf = ser(orig, &len);
     /* counting allocator */
-    ca a;
+    tu_alloc a;
     memset(&a, 0, sizeof a);
-    ca_use(&a);
-    uint8_t *t = ca_dup(&a, buf, len);
+    tu_alloc_use(&a);
+    uint8_t *t = tu_alloc_dup(&a, buf, len);
     pv_index *x = NULL;
     int rc = pv_load(t, len, PV_LOAD_TAKE, &x);
     pv_set_allocator(NULL);
     CHECK_OK(rc);
-    if (rc != PV_OK) ca_free(&a, t);
+    if (rc != PV_OK) tu_alloc_free(&a, t);
     if (x) {
       CHECK_MSG(pv_memory_usage(x) == a.bytes, "%s: pv_memory_usage %zu, allocator %zu", sp->name,
                 pv_memory_usage(x), a.bytes);
@@ -784,8 +645,8 @@ void test_persist_load_take(void) {
 
     /* failure: the caller keeps the buffer */
     memset(&a, 0, sizeof a);
-    ca_use(&a);
-    t = ca_dup(&a, buf, len);
+    tu_alloc_use(&a);
+    t = tu_alloc_dup(&a, buf, len);
     t[len / 2] ^= 1;
     x = NULL;
     rc = pv_load(t, len, PV_LOAD_TAKE, &x);
@@ -794,7 +655,7 @@ void test_persist_load_take(void) {
     CHECK(x == NULL);
     CHECK_MSG(a.live == 1, "after a failed TAKE, %ld blocks live (the buffer should be the one)",
               a.live);
-    ca_free(&a, t);
+    tu_alloc_free(&a, t);
     CHECK_EQ_INT(a.live, 0);
     free(buf);
     pv_free(orig);
@@ -805,13 +666,13 @@ void test_persist_load_take(void) {
     REQUIRE(orig);
     buf = ser(orig, &len);
     memset(&a, 0, sizeof a);
-    ca_use(&a);
-    t = ca_dup(&a, buf, len);
+    tu_alloc_use(&a);
+    t = tu_alloc_dup(&a, buf, len);
     x = NULL;
     rc = pv_load(t, len, PV_LOAD_TAKE, &x);
     pv_set_allocator(NULL);
     CHECK_OK(rc);
-    if (rc != PV_OK) ca_free(&a, t);
+    if (rc != PV_OK) tu_alloc_free(&a, t);
     if (x) {
       CHECK_MSG(pv_memory_usage(x) == a.bytes, "empty: pv_memory_usage %zu, allocator %zu",
                 pv_memory_usage(x), a.bytes);
@@ -924,9 +785,9 @@ void test_persist_stream_pieces(void) {
   for (int st = 0; st < 2; st++) {
     for (int big = 0; big < 2; big++) {
       const spec *sp = big ? &MULTI[st] : &SMALL[st];
-      ca a;
+      tu_alloc a;
       memset(&a, 0, sizeof a);
-      ca_use(&a);
+      tu_alloc_use(&a);
       pv_index *idx = make_index(sp, 360 + st);
       pv_set_allocator(NULL);
       REQUIRE(idx);
@@ -1103,9 +964,9 @@ void test_persist_export(void) {
       }
       pv_export_end(NULL);
       /* PV_NOMEM */
-      ca a;
+      tu_alloc a;
       memset(&a, 0, sizeof a);
-      ca_use(&a);
+      tu_alloc_use(&a);
       pv_index *x = NULL;
       int rc = pv_load(want, len, PV_LOAD_COPY, &x);
       pv_set_allocator(NULL);
@@ -1192,14 +1053,14 @@ static uint8_t *small_file(int st, size_t *len) {
  * checksum: the case is meant to get past them. */
 static size_t reject_at(const char *file, int line, const char *what, const uint8_t *b, size_t len,
                         int code, int crafted) {
-  ca a;
+  tu_alloc a;
   memset(&a, 0, sizeof a);
-  ca_use(&a);
+  tu_alloc_use(&a);
   int fails = tu_failures;
   static char sentinel;
   for (int mode = -1; mode <= 2 && tu_failures == fails; mode++) {
     pv_index *x = (pv_index *)(void *)&sentinel;
-    uint8_t *t = mode == 2 ? ca_dup(&a, b, len) : NULL;
+    uint8_t *t = mode == 2 ? tu_alloc_dup(&a, b, len) : NULL;
     long live_before = a.live;
     int rc = mode < 0 ? pv_verify(b, len) : pv_load(t ? t : b, len, (unsigned)mode, &x);
     const char *m = pv_errmsg(NULL);
@@ -1217,7 +1078,7 @@ static size_t reject_at(const char *file, int line, const char *what, const uint
     if (a.live != live_before || a.bad_ptrs)
       tu_fail(file, line, "%s: %s: %ld blocks live after it (%ld before), %ld bad pointers", what,
               who, a.live, live_before, a.bad_ptrs);
-    if (t) ca_free(&a, t);
+    if (t) tu_alloc_free(&a, t);
   }
   pv_set_allocator(NULL);
   return a.peak;
@@ -1362,14 +1223,14 @@ static void crafted(int st) {
 #define BAD(...)                                                         \
   do {                                                                   \
     snprintf(what, sizeof what, __VA_ARGS__);                            \
-    fix_crcs(b, len);                                                    \
+    fix_crcs(b, len, 0);                                                    \
     size_t peak_ = reject_at(__FILE__, __LINE__, what, b, len, PV_CORRUPT, 1); \
     CHECK_MSG(peak_ < ((size_t)1 << 20), "%s: %zu bytes allocated at once", what, peak_); \
   } while (0)
 
   /* the helper itself: rewriting the checksums of a valid file changes nothing */
   FRESH();
-  fix_crcs(b, len);
+  fix_crcs(b, len, 0);
   REQUIRE_MSG(memcmp(b, orig, len) == 0, "%s: the test's CRC-32C differs from the file's", nm);
   REQUIRE_OK(pv_verify(b, len));
 
@@ -1654,7 +1515,7 @@ void test_persist_crc32c(void) {
     fview_read(c, &f);
     for (uint32_t e = 0; e < f.count; e++) memset(table_entry(c, &f, e) + 24, 0, 4);
     memset(c + f.toff + 32 * f.count, 0, 4);
-    fix_crcs(c, len);
+    fix_crcs(c, len, 0);
     CHECK_MSG(memcmp(b, c, len) == 0, "%s: the library's checksums are not CRC-32C", SMALL[st].name);
     free(c);
     free(b);
@@ -1677,7 +1538,7 @@ void test_persist_values_not_checked(void) {
         for (uint32_t s = 0; s < f.n; s += 3) wr32(x + f.off[K_VEC] + 32 * s + 4 * (s % 8), bits[c]);
       else
         for (uint32_t s = 0; s < f.n; s += 3) wr32(x + f.off[K_SQ8] + 16 * s + 4 * (s % 4), bits[c]);
-      fix_crcs(x, len);
+      fix_crcs(x, len, 0);
       pv_index *idx = NULL;
       CHECK_OK(pv_verify(x, len));
       CHECK_OK(pv_load(x, len, PV_LOAD_BORROW, &idx));
@@ -1775,9 +1636,9 @@ void test_persist_verify_allocates_nothing(void) {
     pv_get_options(idx, &o);
     size_t n = pv_count(idx) + pv_deleted_count(idx);
     pv_free(idx);
-    ca a;
+    tu_alloc a;
     memset(&a, 0, sizeof a);
-    ca_use(&a);
+    tu_alloc_use(&a);
     pv_index *fresh = NULL;
     int rc = pv_new(&o, &fresh);
     pv_free(fresh);
@@ -1803,9 +1664,9 @@ void test_persist_small_file_large_settings(void) {
   o.ef_construction = PV_MAX_EF;
   o.ef_search = PV_MAX_EF;
   o.m = PV_MAX_M;
-  ca a;
+  tu_alloc a;
   memset(&a, 0, sizeof a);
-  ca_use(&a);
+  tu_alloc_use(&a);
   pv_index *idx = NULL;
   int rc = pv_new(&o, &idx);
   pv_set_allocator(NULL);
@@ -1815,7 +1676,7 @@ void test_persist_small_file_large_settings(void) {
   uint8_t *b = ser(idx, &len);
   pv_free(idx);
   memset(&a, 0, sizeof a);
-  ca_use(&a);
+  tu_alloc_use(&a);
   idx = NULL;
   rc = pv_load(b, len, PV_LOAD_COPY, &idx);
   pv_set_allocator(NULL);
@@ -1852,11 +1713,11 @@ void test_persist_fault_load(void) {
     for (unsigned mode = 0; mode <= PV_LOAD_TAKE; mode++) {
       long n, nomems = 0;
       for (n = 1; n < 1000; n++) {
-        ca a;
+        tu_alloc a;
         memset(&a, 0, sizeof a);
         a.fail_at = n;
-        ca_use(&a);
-        uint8_t *t = mode == PV_LOAD_TAKE ? ca_dup(&a, buf, len) : NULL;
+        tu_alloc_use(&a);
+        uint8_t *t = mode == PV_LOAD_TAKE ? tu_alloc_dup(&a, buf, len) : NULL;
         static char sentinel;
         pv_index *x = (pv_index *)(void *)&sentinel;
         int rc = pv_load(t ? t : buf, len, mode, &x);
@@ -1871,7 +1732,7 @@ void test_persist_fault_load(void) {
           CHECK_MSG(pv_errcode(NULL) == PV_NOMEM && msg_ok(pv_errmsg(NULL)), "%s: message \"%s\"",
                     what, pv_errmsg(NULL));
           CHECK_MSG(a.live == (t ? 1 : 0), "%s: %ld blocks left (%zu bytes)", what, a.live, a.bytes);
-          if (t) ca_free(&a, t);
+          if (t) tu_alloc_free(&a, t);
         } else {
           CHECK_MSG(rc == PV_OK, "%s: %d (%s)", what, rc, pv_errmsg(NULL));
           if (rc == PV_OK) {
@@ -1880,7 +1741,7 @@ void test_persist_fault_load(void) {
             same_index(what, orig, x);
             pv_free(x);
           } else if (t) {
-            ca_free(&a, t);
+            tu_alloc_free(&a, t);
           }
         }
         CHECK_MSG(a.live == 0 && a.bad_ptrs == 0, "%s: %ld blocks leaked, %ld bad pointers", what,
@@ -1956,16 +1817,16 @@ static void fault_write(int st, const char *opname, write_op op, float threshold
   memcpy(q, v + dim, sizeof(float) * dim);
   long n, nomems = 0;
   for (n = 1; n < 1000; n++) {
-    ca a;
+    tu_alloc a;
     memset(&a, 0, sizeof a);
-    ca_use(&a);
-    uint8_t *t = mode == PV_LOAD_TAKE ? ca_dup(&a, buf, len) : NULL;
+    tu_alloc_use(&a);
+    uint8_t *t = mode == PV_LOAD_TAKE ? tu_alloc_dup(&a, buf, len) : NULL;
     pv_index *x = NULL;
     int rc = pv_load(t ? t : buf, len, mode, &x);
     pv_set_allocator(NULL);
     if (rc != PV_OK) {
       tu_fail(__FILE__, __LINE__, "%s: pv_load: %d %s", sp.name, rc, pv_errmsg(NULL));
-      if (t) ca_free(&a, t);
+      if (t) tu_alloc_free(&a, t);
       break;
     }
     char what[120];

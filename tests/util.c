@@ -285,3 +285,110 @@ int tu_check_topk_at(const char *file, int line, pv_metric metric,
   free(dists);
   return ok;
 }
+
+/* ------------------------------------------------------------------------ */
+/* The counting allocator                                                   */
+/* ------------------------------------------------------------------------ */
+
+#define TU_ALLOC_MAGIC 0x5EC7EDu
+#define TU_ALLOC_DEAD 0xDEADu
+
+/* Before every block: its size and a magic word that tells our blocks
+ * (and blocks freed twice) from anything else. */
+typedef union tu_alloc_hdr {
+  max_align_t align;
+  struct {
+    size_t size;
+    uint32_t magic;
+  } h;
+} tu_alloc_hdr;
+
+static int tu_alloc_fail_now(tu_alloc *a) {
+  if (a->paused) return 0;
+  a->calls++;
+  if (a->fail_at > 0 && (a->calls == a->fail_at || (a->persistent && a->calls > a->fail_at))) {
+    a->failures++;
+    return 1;
+  }
+  return 0;
+}
+
+static tu_alloc_hdr *tu_alloc_header(tu_alloc *a, void *p) {
+  tu_alloc_hdr *h = (tu_alloc_hdr *)p - 1;
+  if (h->h.magic != TU_ALLOC_MAGIC) {
+    a->bad_ptrs++;
+    return NULL;
+  }
+  return h;
+}
+
+static void tu_alloc_grew(tu_alloc *a, size_t old, size_t size) {
+  a->bytes = a->bytes - old + size;
+  if (a->bytes > a->peak) a->peak = a->bytes;
+}
+
+static void *tu_alloc_malloc_cb(void *ctx, size_t size) {
+  tu_alloc *a = ctx;
+  if (tu_alloc_fail_now(a)) return NULL;
+  tu_alloc_hdr *h = malloc(sizeof(tu_alloc_hdr) + (size ? size : 1));
+  if (!h) return NULL;
+  h->h.size = size;
+  h->h.magic = TU_ALLOC_MAGIC;
+  a->live++;
+  tu_alloc_grew(a, 0, size);
+  return h + 1;
+}
+
+static void *tu_alloc_realloc_cb(void *ctx, void *ptr, size_t size) {
+  tu_alloc *a = ctx;
+  if (!ptr) return tu_alloc_malloc_cb(ctx, size);
+  tu_alloc_hdr *h = tu_alloc_header(a, ptr);
+  if (!h) return NULL;
+  if (tu_alloc_fail_now(a)) return NULL; /* the old block stays valid */
+  size_t old = h->h.size;
+  tu_alloc_hdr *n = realloc(h, sizeof(tu_alloc_hdr) + (size ? size : 1));
+  if (!n) return NULL;
+  n->h.size = size;
+  tu_alloc_grew(a, old, size);
+  return n + 1;
+}
+
+static void tu_alloc_free_cb(void *ctx, void *ptr) {
+  tu_alloc *a = ctx;
+  if (!ptr) return;
+  tu_alloc_hdr *h = tu_alloc_header(a, ptr);
+  if (!h) return;
+  h->h.magic = TU_ALLOC_DEAD;
+  a->live--;
+  a->bytes -= h->h.size;
+  free(h);
+}
+
+pv_allocator tu_alloc_allocator(tu_alloc *a) {
+  pv_allocator al;
+  al.malloc = tu_alloc_malloc_cb;
+  al.realloc = tu_alloc_realloc_cb;
+  al.free = tu_alloc_free_cb;
+  al.ctx = a;
+  return al;
+}
+
+void tu_alloc_use(tu_alloc *a) {
+  pv_allocator al = tu_alloc_allocator(a);
+  pv_set_allocator(&al);
+}
+
+void tu_alloc_free(tu_alloc *a, void *ptr) { tu_alloc_free_cb(a, ptr); }
+
+uint8_t *tu_alloc_dup(tu_alloc *a, const void *b, size_t len) {
+  long fail_at = a->fail_at;
+  int paused = a->paused;
+  a->fail_at = 0;
+  a->paused = 1;
+  uint8_t *p = tu_alloc_malloc_cb(a, len);
+  a->fail_at = fail_at;
+  a->paused = paused;
+  if (!p) abort();
+  if (len) memcpy(p, b, len);
+  return p;
+}
