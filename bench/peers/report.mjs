@@ -204,7 +204,10 @@ export function writeReport(dir) {
     md.push('');
     md.push(`${doc.dataset.description}${doc.dataset.source ? ` — \`${doc.dataset.source}\`` : ''}.`);
     md.push(`Run ${doc.date_utc} (\`${file}\`): \`${doc.command}\`; Node ${m.node}, ${m.nproc} × ${m.cpu}, ` +
-      `load average ${m.loadavg_start.join(' ')} at the start, ${m.loadavg_end.join(' ')} at the end.`);
+      `load average ${m.loadavg_start.join(' ')} at the start, ${m.loadavg_end.join(' ')} at the end.` +
+      (doc.source?.commit ? ` Code: commit ${doc.source.commit.slice(0, 10)}` +
+        (doc.source.changed_files?.length ? ` with uncommitted changes to ${esc(doc.source.changed_files.join(', '))}` : '') +
+        (doc.source.note ? ` (${esc(doc.source.note)})` : '') + '.' : ''));
     md.push('');
     md.push(`![recall against QPS on ${doc.dataset.name}](${svg})`);
     md.push('');

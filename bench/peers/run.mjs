@@ -17,7 +17,7 @@
 // the command, the machine, Node and the load average), then
 // bench/results/REPORT.md and an SVG chart per dataset (report.mjs) from
 // the newest result of each dataset.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { gzipSync } from 'node:zlib';
@@ -162,6 +162,20 @@ function machine() {
   };
 }
 
+/** The commit measured, and whether the tree had changes on top of it:
+ * figures are only comparable across runs of the same code. */
+function source() {
+  try {
+    const git = (...a) => execFileSync('git', a, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    // Porcelain lines are "XY path": not trimmed, X may be a space.
+    const changed = git('status', '--porcelain', '--untracked-files=no', '--', 'src', 'include', 'wasm', 'js', 'bench/peers', 'bench/peer_native.c', 'Makefile')
+      .split('\n').filter(Boolean).map((l) => l.slice(3));
+    return { commit: git('rev-parse', 'HEAD').trim(), changed_files: changed };
+  } catch {
+    return { commit: null, changed_files: [], note: 'not a git checkout' };
+  }
+}
+
 const fmtLoad = () => os.loadavg().map((x) => +x.toFixed(2));
 
 async function runDataset(name, o, command) {
@@ -228,7 +242,7 @@ async function runDataset(name, o, command) {
     // A run of some libraries only is kept apart: the report shows it only
     // when no complete run of the dataset exists.
     mode: o.libs ? 'partial' : o.smoke ? 'smoke' : o.quick ? 'quick' : 'full',
-    date_utc: date, dataset: meta,
+    date_utc: date, source: source(), dataset: meta,
     machine: { ...machine(), loadavg_start: loadStart, loadavg_end: fmtLoad() },
     config: { metric: 'cosine (edgevec: l2 on unit vectors)', m: M, ef_construction: EF_CONSTRUCTION, k: 10,
       ef_search: efs, edgevec_ef_search: EDGEVEC_EFS[name] ?? efs, min_timed_samples: MIN_SAMPLES, timed_passes: passes,
