@@ -178,7 +178,7 @@ function source() {
 
 const fmtLoad = () => os.loadavg().map((x) => +x.toFixed(2));
 
-async function runDataset(name, o, command) {
+async function runDataset(name, o, command, src) {
   const { dir, meta } = prepare(name, (s) => console.log(s));
   const efs = o.smoke ? SMOKE_EFS : o.quick ? QUICK_EFS : EFS;
   const limit = LIMIT[name] ?? DEFAULT_LIMIT;
@@ -242,7 +242,7 @@ async function runDataset(name, o, command) {
     // A run of some libraries only is kept apart: the report shows it only
     // when no complete run of the dataset exists.
     mode: o.libs ? 'partial' : o.smoke ? 'smoke' : o.quick ? 'quick' : 'full',
-    date_utc: date, source: source(), dataset: meta,
+    date_utc: date, source: src, dataset: meta,
     machine: { ...machine(), loadavg_start: loadStart, loadavg_end: fmtLoad() },
     config: { metric: 'cosine (edgevec: l2 on unit vectors)', m: M, ef_construction: EF_CONSTRUCTION, k: 10,
       ef_search: efs, edgevec_ef_search: EDGEVEC_EFS[name] ?? efs, min_timed_samples: MIN_SAMPLES, timed_passes: passes,
@@ -272,7 +272,10 @@ async function main() {
   console.log(`pocketvec peer benchmark (${o.quick ? 'quick' : 'full'}), Node ${process.version}, ` +
     `${os.cpus().length} x ${os.cpus()[0]?.model}, load ${fmtLoad().join(' ')}`);
   const files = [];
-  for (const d of datasets) files.push(await runDataset(d, o, command));
+  // Read once, at the start: a commit made while the run goes on (it takes
+  // an hour and a half) is not what ran.
+  const src = source();
+  for (const d of datasets) files.push(await runDataset(d, o, command, src));
   const report = writeReport(RESULTS);
   console.log(`\nwrote ${relative(process.cwd(), report)}`);
   if (o.smoke) {
