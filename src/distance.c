@@ -54,7 +54,7 @@ static void dot_u8_4_scalar(const uint8_t *a, const uint8_t *const b[4], size_t 
 }
 
 const pv_kernels pv_kernels_scalar = {
-    "scalar", dot_f32_scalar, l2_f32_scalar, dot_u8_scalar, dot_u8_4_scalar};
+    "scalar", dot_f32_scalar, l2_f32_scalar, dot_u8_scalar, dot_u8_4_scalar, NULL};
 
 /* Chosen at build time for WASM (simd128 is a compile-time feature there),
  * by a CPU check natively. The check is cheap and pure, and pv_new caches

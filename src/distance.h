@@ -26,6 +26,12 @@ typedef struct pv_kernels {
    * four vectors: a search scores a node's neighbours four at a time, so
    * their memory fetches overlap (WebAssembly has no prefetch). */
   void (*dot_u8_4)(const uint8_t *a, const uint8_t *const b[4], size_t n, uint32_t out[4]);
+  /* CRC-32C of n bytes at p continued from state (start from 0xffffffff,
+   * finish with ~state), with the CPU's own instruction. NULL where there is
+   * none (the scalar and simd128 sets): persist.c then uses its tables,
+   * the reference. Checksums are in every file, so loading a large index is
+   * mostly this. */
+  uint32_t (*crc32c)(uint32_t state, const uint8_t *p, size_t n);
 } pv_kernels;
 
 /* Fold 64 partial sums by the canonical tree (lanes j and j+32, then j and

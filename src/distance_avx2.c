@@ -15,6 +15,9 @@
  * go through vpmaddwd: exact, and no shuffles. Each int32 lane gains at
  * most 4 * 255 * 255 per 32 bytes, so for n <= 65536 it stays below 2^31;
  * the lanes are summed in 64 bits.
+ *
+ * CRC-32C: SSE4.2's crc32 instruction (every AVX2 CPU has SSE4.2, and
+ * -mavx2 enables it), 8 bytes a step.
  */
 #include "distance.h"
 
@@ -108,5 +111,21 @@ static void dot_u8_4_avx2(const uint8_t *a, const uint8_t *const b[4], size_t n,
   for (int j = 0; j < 4; j++) out[j] = dot_u8_avx2(a, b[j], n);
 }
 
+/* One dependent chain of 8-byte steps: about 3 cycles per 8 bytes, four
+ * times the tables' speed; three interleaved chains would go further but
+ * need a combine step, and this already makes the check a small part of a
+ * load. */
+static uint32_t crc32c_sse42(uint32_t state, const uint8_t *p, size_t n) {
+  uint64_t c = state;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    c = _mm_crc32_u64(c, v);
+  }
+  uint32_t c32 = (uint32_t)c;
+  for (; n; n--) c32 = _mm_crc32_u8(c32, *p++);
+  return c32;
+}
+
 const pv_kernels pv_kernels_avx2 = {
-    "avx2", dot_f32_avx2, l2_f32_avx2, dot_u8_avx2, dot_u8_4_avx2};
+    "avx2", dot_f32_avx2, l2_f32_avx2, dot_u8_avx2, dot_u8_4_avx2, crc32c_sse42};

@@ -142,6 +142,6 @@ static void dot_u8_4_simd128(const uint8_t *a, const uint8_t *const b[4], size_t
 }
 
 const pv_kernels pv_kernels_simd128 = {
-    "simd128", dot_f32_simd128, l2_f32_simd128, dot_u8_simd128, dot_u8_4_simd128};
+    "simd128", dot_f32_simd128, l2_f32_simd128, dot_u8_simd128, dot_u8_4_simd128, NULL};
 
 #endif /* __wasm_simd128__ */

@@ -13,9 +13,10 @@
  * length must match exactly. So any single flipped bit and any truncation
  * is reported, and nothing is trusted before its checksum matches.
  *
- * The checksum is CRC-32C (Castagnoli), computed slice-by-8 with tables
+ * The checksum is CRC-32C (Castagnoli): with the CPU's instruction where
+ * the kernel set has one (pv_kernels.crc32c), else slice-by-16 with tables
  * built on the stack for each call: no global state to initialise, and no
- * 8 KB of incompressible constants in the WebAssembly module.
+ * 16 KB of incompressible constants in the WebAssembly module.
  */
 #include <string.h>
 
@@ -30,30 +31,47 @@
 /* ======================================================================== */
 
 typedef struct {
-  uint32_t t[8][256];
+  uint32_t (*hw)(uint32_t state, const uint8_t *p, size_t n); /* or NULL: t */
+  uint32_t t[16][256];
 } crc_tables;
 
 static void crc_init(crc_tables *c) {
+  c->hw = pv_kernels_best()->crc32c;
+  if (c->hw) return;
   for (uint32_t i = 0; i < 256; i++) {
     uint32_t r = i;
     for (int k = 0; k < 8; k++) r = (r & 1) ? (r >> 1) ^ 0x82F63B78u : r >> 1;
     c->t[0][i] = r;
   }
   for (uint32_t i = 0; i < 256; i++)
-    for (int k = 1; k < 8; k++) c->t[k][i] = (c->t[k - 1][i] >> 8) ^ c->t[0][c->t[k - 1][i] & 0xff];
+    for (int k = 1; k < 16; k++) c->t[k][i] = (c->t[k - 1][i] >> 8) ^ c->t[0][c->t[k - 1][i] & 0xff];
 }
 
 /* Running state: start from 0xffffffff, finish with ~state. */
 static uint32_t crc_update(const crc_tables *c, uint32_t crc, const void *data, size_t n) {
   const uint8_t *p = data;
-  while (n >= 8) {
-    uint32_t lo = ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24) ^ crc;
-    uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
-    crc = c->t[7][lo & 0xff] ^ c->t[6][(lo >> 8) & 0xff] ^ c->t[5][(lo >> 16) & 0xff] ^
-          c->t[4][lo >> 24] ^ c->t[3][hi & 0xff] ^ c->t[2][(hi >> 8) & 0xff] ^
-          c->t[1][(hi >> 16) & 0xff] ^ c->t[0][hi >> 24];
-    p += 8;
-    n -= 8;
+  if (c->hw) return c->hw(crc, p, n);
+  /* Sixteen bytes a step: sixteen independent lookups, and the chain from
+   * one step to the next (the XOR into the first word) half as often as
+   * eight bytes a step; about twice as fast in WebAssembly, where this is
+   * most of loading a file. */
+  while (n >= 16) {
+    uint32_t w0, w1, w2, w3;
+    memcpy(&w0, p, 4);
+    memcpy(&w1, p + 4, 4);
+    memcpy(&w2, p + 8, 4);
+    memcpy(&w3, p + 12, 4);
+    w0 ^= crc;
+    /* Written out: the WebAssembly build compiles this file at -Oz, which
+     * would keep a loop over the words a loop. */
+    crc = c->t[15][w0 & 0xff] ^ c->t[14][(w0 >> 8) & 0xff] ^ c->t[13][(w0 >> 16) & 0xff] ^
+          c->t[12][w0 >> 24] ^ c->t[11][w1 & 0xff] ^ c->t[10][(w1 >> 8) & 0xff] ^
+          c->t[9][(w1 >> 16) & 0xff] ^ c->t[8][w1 >> 24] ^ c->t[7][w2 & 0xff] ^
+          c->t[6][(w2 >> 8) & 0xff] ^ c->t[5][(w2 >> 16) & 0xff] ^ c->t[4][w2 >> 24] ^
+          c->t[3][w3 & 0xff] ^ c->t[2][(w3 >> 8) & 0xff] ^ c->t[1][(w3 >> 16) & 0xff] ^
+          c->t[0][w3 >> 24];
+    p += 16;
+    n -= 16;
   }
   while (n--) crc = c->t[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
   return crc;

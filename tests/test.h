@@ -44,6 +44,7 @@
   X(kernels_dot_u8_4)                   \
   X(kernels_agree_with_each_other)      \
   X(kernels_bit_identical)              \
+  X(kernels_crc32c)                     \
   /* test_api.c */                      \
   X(api_version_and_errstr)             \
   X(api_options_default)                \
