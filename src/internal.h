@@ -242,6 +242,13 @@ uint32_t pv__select(const pv_index *idx, const pv_ref *node, pv_pair *cand,
 /* Sort pairs ascending by (distance, slot). */
 void pv__sort_pairs(pv_pair *p, size_t n);
 
+/* ---- persist.c: checksums --------------------------------------------- */
+/* CRC-32C of n bytes continued from state (start from 0xffffffff, finish
+ * with ~state), always by the tables: loads and saves use the CPU's
+ * instruction where the kernel set has one, so on such a machine only the
+ * tests reach the table code this way. */
+uint32_t pv__crc32c_tables(uint32_t state, const void *data, size_t n);
+
 /* ---- fmt.c -------------------------------------------------------------- */
 /* A small vsnprintf for messages: %s %d %u %zu %%. Avoids pulling libc's
  * printf (and its float formatting) into the WASM build. */

@@ -35,8 +35,9 @@ typedef struct {
   uint32_t t[16][256];
 } crc_tables;
 
-static void crc_init(crc_tables *c) {
-  c->hw = pv_kernels_best()->crc32c;
+/* The tables, unless use_hw and the kernel set has an instruction. */
+static void crc_init_with(crc_tables *c, int use_hw) {
+  c->hw = use_hw ? pv_kernels_best()->crc32c : NULL;
   if (c->hw) return;
   for (uint32_t i = 0; i < 256; i++) {
     uint32_t r = i;
@@ -77,8 +78,16 @@ static uint32_t crc_update(const crc_tables *c, uint32_t crc, const void *data, 
   return crc;
 }
 
+static void crc_init(crc_tables *c) { crc_init_with(c, 1); }
+
 static uint32_t crc_of(const crc_tables *c, const void *data, size_t n) {
   return ~crc_update(c, 0xffffffffu, data, n);
+}
+
+uint32_t pv__crc32c_tables(uint32_t state, const void *data, size_t n) {
+  crc_tables c;
+  crc_init_with(&c, 0);
+  return crc_update(&c, state, data, n);
 }
 
 /* ======================================================================== */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "distance.h"
+#include "internal.h"
 #include "pvfile.h"
 #include "test.h"
 
@@ -269,35 +270,51 @@ void test_kernels_bit_identical(void) {
   free(b);
 }
 
-/* A set's CRC-32C instruction against the table CRC of pvfile.h (written
- * from the definition): every length from 0 to 300 at every alignment mod
- * 8, and a 1 MB buffer fed in two uneven pieces, which also checks that the
- * state carries from one call to the next. The check values of the
- * definition pin both: CRC-32C("123456789") is 0xE3069283. */
+/* One CRC-32C implementation (state in, state out) against the table CRC
+ * of pvfile.h (written from the definition, a byte at a time): the check
+ * value of the definition, every length from 0 to 300 at every alignment
+ * mod 8 (the 16-byte steps and their tails), and buf[0, big) fed in two
+ * uneven pieces, which checks that the state carries from one call to the
+ * next. */
+static void check_crc(const char *name, uint32_t (*crc)(uint32_t, const uint8_t *, size_t),
+                      const uint8_t *buf, size_t big) {
+  const uint8_t nine[] = "123456789";
+  CHECK_EQ_INT(~crc(0xffffffffu, nine, 9), 0xE3069283u);
+  for (size_t len = 0; len <= 300; len++)
+    for (size_t off = 0; off < 8; off++) {
+      uint32_t want = crc32c(buf + off, len), got = ~crc(0xffffffffu, buf + off, len);
+      CHECK_MSG(got == want, "%s: length %zu at offset %zu: %08x, want %08x", name, len, off,
+                (unsigned)got, (unsigned)want);
+    }
+  size_t cut = 333333;
+  uint32_t st = crc(0xffffffffu, buf + 3, cut);
+  st = crc(st, buf + 3 + cut, big - 3 - cut);
+  CHECK_EQ_INT(~st, crc32c(buf + 3, big - 3));
+}
+
+static uint32_t crc_tables_u8(uint32_t state, const uint8_t *p, size_t n) {
+  return pv__crc32c_tables(state, p, n);
+}
+
+/* Every CRC-32C the library has: a kernel set's instruction, and the
+ * tables that serve everywhere else (WebAssembly, CPUs without AVX2). The
+ * check value of the definition pins the reference: CRC-32C("123456789")
+ * is 0xE3069283. */
 void test_kernels_crc32c(void) {
   const uint8_t nine[] = "123456789";
   CHECK_EQ_INT(crc32c(nine, 9), 0xE3069283u);
+  size_t big = (1u << 20) + 8;
+  uint8_t *buf = tu_xmalloc(big);
+  uint64_t rng = 77;
+  for (size_t i = 0; i < big; i++) buf[i] = (uint8_t)tu_rand(&rng);
+  check_crc("tables", crc_tables_u8, buf, big);
   const pv_kernels *sets[4];
   size_t nsets = kernel_sets(sets);
-  size_t big = 1u << 20;
-  uint8_t *buf = tu_xmalloc(big + 8);
-  uint64_t rng = 77;
-  for (size_t i = 0; i < big + 8; i++) buf[i] = (uint8_t)tu_rand(&rng);
   int tested = 0;
   for (size_t k = 0; k < nsets; k++) {
     if (!sets[k]->crc32c) continue;
     tested++;
-    CHECK_EQ_INT(~sets[k]->crc32c(0xffffffffu, nine, 9), 0xE3069283u);
-    for (size_t len = 0; len <= 300; len++)
-      for (size_t off = 0; off < 8; off++) {
-        uint32_t want = crc32c(buf + off, len), got = ~sets[k]->crc32c(0xffffffffu, buf + off, len);
-        CHECK_MSG(got == want, "%s: length %zu at offset %zu: %08x, want %08x", sets[k]->name, len, off,
-                  (unsigned)got, (unsigned)want);
-      }
-    size_t cut = 333333;
-    uint32_t st = sets[k]->crc32c(0xffffffffu, buf + 3, cut);
-    st = sets[k]->crc32c(st, buf + 3 + cut, big - cut);
-    CHECK_EQ_INT(~st, crc32c(buf + 3, big));
+    check_crc(sets[k]->name, sets[k]->crc32c, buf, big);
   }
 #ifdef PV_HAVE_AVX2
   /* The AVX2 set is the one with an instruction for it. */
