@@ -213,7 +213,7 @@ static uint32_t search_layer(pv_index *idx, const pv_ref *q, pv_pair ep, uint32_
     }
     float dist[2 * PV_MAX_M];
     uint32_t i = 0;
-    /* F32 has no four-way kernel: pv__dist4 would only loop over pv__dist. */
+    /* Four at a time for SQ8 only: F32 has no four-way kernel. */
     if (!q->f)
       for (; i + 4 <= nt; i += 4) pv__dist4(idx, q, todo + i, dist + i);
     for (; i < nt; i++) dist[i] = pv__dist(idx, q, todo[i]);

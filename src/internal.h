@@ -220,8 +220,9 @@ pv_ref pv__ref(const pv_index *idx, uint32_t s);
 int pv__same(const pv_index *idx, const pv_ref *a, uint32_t s);
 /* Distance from a ref to slot s, in the metric of the index. */
 float pv__dist(const pv_index *idx, const pv_ref *a, uint32_t s);
-/* out[j] = pv__dist(idx, a, s[j]) for j = 0..3, bit for bit; for SQ8 the
- * four code vectors are read in one pass (dot_u8_4). */
+/* out[j] = pv__dist(idx, a, s[j]) for j = 0..3, bit for bit, for an SQ8
+ * ref a: the four code vectors are read in one pass (dot_u8_4). F32 has no
+ * four-way kernel; call pv__dist. */
 void pv__dist4(const pv_index *idx, const pv_ref *a, const uint32_t s[4], float out[4]);
 
 /* ---- hnsw.c: graph ------------------------------------------------------ */

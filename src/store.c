@@ -192,10 +192,6 @@ float pv__dist(const pv_index *idx, const pv_ref *a, uint32_t s) {
 }
 
 void pv__dist4(const pv_index *idx, const pv_ref *a, const uint32_t s[4], float out[4]) {
-  if (a->f) {
-    for (int j = 0; j < 4; j++) out[j] = pv__dist(idx, a, s[j]);
-    return;
-  }
   const uint8_t *v[4];
   uint32_t ip[4];
   for (int j = 0; j < 4; j++) v[j] = pv__vecp(idx, s[j]);
