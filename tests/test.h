@@ -140,6 +140,10 @@
   X(persist_fault_borrowed_writes)      \
   X(persist_verify_allocates_nothing)   \
   X(persist_table_offset_wraps)         \
+  /* test_compat.c */                   \
+  X(compat_v1_header)                   \
+  X(compat_v1_load)                     \
+  X(compat_v1_resave)                   \
   /* test_recall.c */                   \
   X(recall_f32_cosine)                  \
   X(recall_sq8_vs_f32)                  \
