@@ -30,10 +30,13 @@ else
 endif
 
 ARCH := $(shell $(CC) -dumpmachine)
-LIB_SRC = src/index.c src/hnsw.c src/store.c src/check.c src/compact.c src/persist.c \
-          src/fmt.c src/distance.c
+# The library, by module (docs/ARCHITECTURE.md); kernels/ holds one file
+# per instruction set, added below for the machines that have it.
+LIB_SRC = src/api.c $(wildcard src/core/*.c) src/kernels/scalar.c $(wildcard src/store/*.c) \
+          $(wildcard src/codec/*.c) $(wildcard src/graph/*.c) $(wildcard src/query/*.c) \
+          $(wildcard src/persist/*.c)
 ifneq ($(findstring x86_64,$(ARCH))$(findstring i686,$(ARCH)),)
-  LIB_SRC += src/distance_avx2.c
+  LIB_SRC += src/kernels/avx2.c
 endif
 COMMON_SRC = $(wildcard common/*.c)
 TEST_SRC   = $(wildcard tests/*.c)
@@ -43,7 +46,7 @@ LIB_OBJ    = $(LIB_SRC:%.c=$(BUILD)/%.o)
 COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ   = $(TEST_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ    = $(CLI_SRC:%.c=$(BUILD)/%.o)
-HEADERS    = include/pocketvec.h $(wildcard src/*.h) $(wildcard common/*.h) $(wildcard tests/*.h)
+HEADERS    = include/pocketvec.h $(wildcard src/*.h src/*/*.h) $(wildcard common/*.h) $(wildcard tests/*.h)
 
 .PHONY: all lib cli run test test-cli bench bench-check bench-baseline bench-peers-deps bench-peers-smoke check clean
 all: lib cli
@@ -55,7 +58,7 @@ $(BUILD)/%.o: %.c $(HEADERS)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # Only this file may contain AVX2 instructions; it is called after a CPU check.
-$(BUILD)/src/distance_avx2.o: src/distance_avx2.c $(HEADERS)
+$(BUILD)/src/kernels/avx2.o: src/kernels/avx2.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -mavx2 -mfma -c $< -o $@
 

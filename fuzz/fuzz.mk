@@ -36,7 +36,7 @@ $(FUZZ_BUILD)/src/%.o: src/%.c $(HEADERS) fuzz/fuzz.mk
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
-$(FUZZ_BUILD)/src/distance_avx2.o: src/distance_avx2.c $(HEADERS) fuzz/fuzz.mk
+$(FUZZ_BUILD)/src/kernels/avx2.o: src/kernels/avx2.c $(HEADERS) fuzz/fuzz.mk
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -mavx2 -mfma -c $< -o $@
 

@@ -15,8 +15,17 @@
  *     allocated it and keeps it; "index owns" means the caller must not free
  *     it and it stays valid only until the next call on the same index.
  *
- * Threads: an index is not safe for concurrent use (searches reuse per-index
- * scratch buffers); guard it with a lock, or give each thread its own index.
+ * Threads: any number of threads may call the reading functions on one
+ * index at the same time (pv_search, pv_search_exact, pv_get, pv_contains,
+ * pv_count, pv_deleted_count, pv_list_ids, pv_memory_usage, pv_check,
+ * pv_get_options, pv_serialized_size, pv_serialize, pv_serialize_to), as
+ * long as no write (pv_add, pv_add_batch, pv_delete, pv_compact, pv_free,
+ * exports) runs on that index meanwhile: writes need the index to
+ * themselves (a reader-writer lock is the usual guard). Each search takes
+ * its own scratch from a small pool in the index, so concurrent searches
+ * share nothing they write. The allocator must then be thread-safe (libc's
+ * is). The status of a call (pv_errmsg, pv_errcode, pv_errinfo) is kept per
+ * thread: it is the status of the calling thread's last call on that index.
  * Different indexes may be used from different threads at once.
  */
 #ifndef POCKETVEC_H
@@ -43,6 +52,13 @@ extern "C" {
 #define PV_CORRUPT   6  /* the index (or a file, later) fails its invariants */
 #define PV_VERSION   7  /* data written by a newer pocketvec */
 #define PV_FULL      8  /* the id space (2^32 - 1 ids) is used up */
+#define PV_IO        9  /* reserved for hosts: a file or storage operation failed
+                           (the library itself does no I/O and never returns it) */
+#define PV_ABORT    10  /* a callback (a pv_writer) asked to stop: e.g. a full disk */
+#define PV_MISUSE   11  /* the API was used incorrectly: e.g. an export read after
+                           the index changed */
+#define PV_RANGE    12  /* a buffer too small for the result, or an offset past the
+                           end; pv_errinfo's need says how many bytes are needed */
 
 /* Metrics. Distances are "smaller is closer":
  *   PV_COSINE: 1 - cos(a, b), in [0, 2]; vectors are normalised on insert,
@@ -57,6 +73,16 @@ typedef enum pv_metric { PV_COSINE = 0, PV_L2 = 1, PV_DOT = 2 } pv_metric;
  *           step); distances are computed on the codes with integer
  *           arithmetic. About 4x less memory for a small loss of recall. */
 typedef enum pv_storage { PV_F32 = 0, PV_SQ8 = 1 } pv_storage;
+
+/* Memory allocator. ctx is passed back unchanged. realloc and free receive
+ * pointers this allocator returned. An index uses the one its options name
+ * (pv_options.allocator), else the default of pv_set_allocator. */
+typedef struct pv_allocator {
+  void *(*malloc)(void *ctx, size_t size);
+  void *(*realloc)(void *ctx, void *ptr, size_t size);
+  void (*free)(void *ctx, void *ptr);
+  void *ctx;
+} pv_allocator;
 
 /* Largest dimension an index accepts. */
 #define PV_MAX_DIM 65536u
@@ -76,6 +102,9 @@ typedef struct pv_options {
   uint32_t capacity;         /* slots to reserve up front (a hint; 0 = grow as needed) */
   float compact_threshold;   /* compact automatically when deleted slots exceed this
                                 fraction of all slots; 0 disables; 0 .. 1; default 0.3 */
+  const pv_allocator *allocator; /* the index's allocator for its whole life; NULL:
+                                the default (pv_set_allocator). Copied at pv_new, so
+                                the struct may go; not saved in files */
 } pv_options;
 
 /* One search result. */
@@ -86,15 +115,6 @@ typedef struct pv_hit {
 
 /* The index handle. Opaque: create with pv_new, release with pv_free. */
 typedef struct pv_index pv_index;
-
-/* Memory allocator used for every allocation the library makes. ctx is passed
- * back unchanged. realloc and free receive pointers this allocator returned. */
-typedef struct pv_allocator {
-  void *(*malloc)(void *ctx, size_t size);
-  void *(*realloc)(void *ctx, void *ptr, size_t size);
-  void (*free)(void *ctx, void *ptr);
-  void *ctx;
-} pv_allocator;
 
 /* ------------------------------------------------------------------------ */
 /* Library                                                                  */
@@ -107,10 +127,11 @@ const char *pv_version(void);
  * Chosen once (at build time for WASM, by a CPU check natively). Static. */
 const char *pv_kernels_name(void);
 
-/* Replace the allocator (NULL restores libc's). Each index keeps the
- * allocator that was in force when pv_new created it, for its whole life,
- * so changing it never mixes allocators within one index. The struct is
- * copied. Not thread-safe: call it before creating indexes on other threads. */
+/* Replace the default allocator (NULL restores libc's): the one of indexes
+ * whose options name none, and of pv_load. Each index keeps the allocator
+ * it was created with for its whole life, so changing the default never
+ * mixes allocators within one index. The struct is copied. Not thread-safe:
+ * call it before creating indexes on other threads. */
 void pv_set_allocator(const pv_allocator *alloc);
 
 /* A readable English name for a status code ("out of memory"). Static. */
@@ -138,14 +159,27 @@ void pv_get_options(const pv_index *idx, pv_options *out);
 /* Errors                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* The message for the last call on idx: a sentence a user can act on, or
- * "not an error" after a success. With idx NULL: the message of the last
- * pv_new that failed on this thread. Index owns the string; it is valid until
- * the next call on idx. */
+/* The message of the calling thread's last call on idx: a sentence a user
+ * can act on, or "not an error" after a success. With idx NULL: the message
+ * of the last pv_new, pv_load, pv_read_header or pv_verify on this thread.
+ * The string is valid until the next call on idx from this thread (and a
+ * thread remembers the status of the eight indexes it used last). */
 const char *pv_errmsg(const pv_index *idx);
 
-/* The status code of the last call on idx (NULL: of the last pv_new). */
+/* The status code of the calling thread's last call on idx (NULL: as above). */
 int pv_errcode(const pv_index *idx);
+
+/* The detail of that status, for programs that must not parse messages. */
+typedef struct pv_error_info {
+  int code;         /* as pv_errcode */
+  int64_t item;     /* which vector of a batch (from 0), or -1 */
+  int64_t element;  /* which element of that vector (NaN, Inf, overflow), or -1 */
+  int64_t offset;   /* byte offset in a parsed text, or -1 */
+  uint64_t need;    /* PV_RANGE: the bytes a buffer needs; else 0 */
+} pv_error_info;
+
+/* Fill *out (may be NULL) with the detail; returns the code. */
+int pv_errinfo(const pv_index *idx, pv_error_info *out);
 
 /* ------------------------------------------------------------------------ */
 /* Writes                                                                   */
@@ -234,6 +268,14 @@ size_t pv_memory_usage(const pv_index *idx);
  * PV_CORRUPT with a message naming the first violation. Changes nothing. */
 int pv_check(pv_index *idx);
 
+/* Prove that every live vector can be found: on each layer, a walk from
+ * the entry point along that layer's links (through deleted nodes, as
+ * searches go) must reach every live node of the layer. *unreachable gets
+ * the number of live vectors missed on some layer (0: proven reachable);
+ * a search can never return those. PV_OK (whatever the count), PV_CORRUPT
+ * as pv_check, or PV_NOMEM (it needs 5 bytes a slot for the walk). */
+int pv_check_reachable(pv_index *idx, size_t *unreachable);
+
 /* ------------------------------------------------------------------------ */
 /* Persistence                                                              */
 /* ------------------------------------------------------------------------ */
@@ -243,10 +285,10 @@ int pv_check(pv_index *idx);
  * goes on issuing the same ids and levels. Loading rebuilds nothing. */
 
 /* The newest format version this library writes and reads. */
-#define PV_FORMAT_VERSION 1
+#define PV_FORMAT_VERSION 2
 
 /* Receives the serialized bytes in order, in pieces. Return 0 to go on,
- * anything else to stop the serialization (it then returns PV_ERROR with
+ * anything else to stop the serialization (it then returns PV_ABORT with
  * "the writer stopped after N bytes"). data is only valid during the call. */
 typedef int (*pv_writer)(void *ctx, const void *data, size_t len);
 
@@ -258,7 +300,8 @@ size_t pv_serialized_size(const pv_index *idx);
 int pv_serialize(pv_index *idx, pv_writer write, void *ctx);
 
 /* Serialize into buf (caller owns, cap bytes). *len_out gets the size.
- * PV_FULL with nothing meaningful in buf when cap is too small. */
+ * PV_RANGE with nothing meaningful in buf when cap is too small (the size
+ * needed is in *len_out and in pv_errinfo's need). */
 int pv_serialize_to(pv_index *idx, void *buf, size_t cap, size_t *len_out);
 
 /* An export produces the serialized bytes in chunks, in any order and as
@@ -266,7 +309,7 @@ int pv_serialize_to(pv_index *idx, void *buf, size_t cap, size_t *len_out);
  * computes the checksums in one pass over the index, then each read copies
  * the bytes [offset, offset + len) into buf (caller owns). The index must
  * not change in between: a read after an add, delete or compaction fails
- * with PV_INVALID. Free the export with pv_export_end (NULL is a no-op);
+ * with PV_MISUSE; a read past the end is PV_RANGE. Free the export with pv_export_end (NULL is a no-op);
  * that is safe even after pv_free of its index, but reads are not. */
 typedef struct pv_export pv_export;
 int pv_export_begin(pv_index *idx, pv_export **out);
@@ -296,6 +339,11 @@ void pv_export_end(pv_export *e);
  * PV_VERSION (a newer format), PV_NOMEM, PV_INVALID (bad arguments). */
 int pv_load(const void *buf, size_t len, unsigned flags, pv_index **out);
 
+/* pv_load with the allocator the index gets for its whole life (NULL: the
+ * default). With PV_LOAD_TAKE, buf must come from that allocator. */
+int pv_load_with_allocator(const void *buf, size_t len, unsigned flags,
+                           const pv_allocator *alloc, pv_index **out);
+
 /* What a file's header says, for tools that describe a file even when it
  * is damaged (pocketvec info). Nothing in it is verified except what
  * header_ok says: the fields are as written, possibly out of range. */
@@ -307,6 +355,7 @@ typedef struct pv_header {
   uint32_t slots;       /* live and deleted */
   uint32_t live;
   uint32_t next_id;     /* the id the next insert would get */
+  uint32_t sections;    /* entries in the section table */
 } pv_header;
 
 /* Decode the header at the start of buf (len bytes) into *out, trusting
@@ -314,6 +363,25 @@ typedef struct pv_header {
  * whole header, else PV_CORRUPT (message in pv_errmsg(NULL)); use pv_verify
  * to check the rest. */
 int pv_read_header(const void *buf, size_t len, pv_header *out);
+
+/* One entry of a file's section table, as written (pocketvec info). */
+typedef struct pv_section_info {
+  uint32_t kind;       /* docs/FORMAT.md lists the kinds */
+  int required;        /* 1 if a reader must know the kind to load the file */
+  uint64_t offset, length;
+  uint32_t checksum;   /* as written in the table */
+  int checksum_ok;     /* 1 if the section's bytes match it (0 if out of bounds) */
+  const char *name;    /* static; "unknown" for a kind this pocketvec does not know */
+} pv_section_info;
+
+/* Describe up to cap entries of the section table of the file in buf into
+ * out (caller owns), trusting nothing: an entry out of bounds is reported
+ * as such (checksum_ok 0), never read. *count gets the number of entries
+ * the header declares. PV_OK when the header and the table lie within buf
+ * and the table's own checksum matches, else PV_CORRUPT (message in
+ * pv_errmsg(NULL)). */
+int pv_read_sections(const void *buf, size_t len, pv_section_info *out, size_t cap,
+                     size_t *count);
 
 /* Check that len bytes at buf would load: every check of pv_load, by loading
  * in place and freeing the result (so it allocates only the small per-vector

@@ -46,7 +46,7 @@ WASM_EXPORTS = malloc free pv_free pv_errmsg pv_errcode pv_count pv_deleted_coun
 WASM_EXPORT_FLAGS = $(addprefix -Wl$(comma)--export=,$(WASM_EXPORTS))
 comma := ,
 
-WASM_LIB_SRC = $(filter-out src/distance_avx2.c,$(LIB_SRC)) src/distance_simd128.c
+WASM_LIB_SRC = $(filter-out src/kernels/avx2.c,$(LIB_SRC)) src/kernels/simd128.c
 WASM_LIB_OBJ = $(WASM_LIB_SRC:%.c=$(WASM_BUILD)/%.o)
 # Our malloc/free/realloc/calloc (wasm/alloc.c), linked into every module
 # in place of wasi-libc's dlmalloc: 1.1 KB of code instead of 12 KB (and
@@ -66,7 +66,7 @@ $(WASM_BUILD)/%.o: %.c $(WASM_HEADERS)
 	@mkdir -p $(dir $@)
 	$(WASM_CC) $(WASM_CFLAGS) $(WASM_SMALL) -c $< -o $@
 
-$(WASM_BUILD)/src/distance_simd128.o: src/distance_simd128.c $(WASM_HEADERS)
+$(WASM_BUILD)/src/kernels/simd128.o: src/kernels/simd128.c $(WASM_HEADERS)
 	@mkdir -p $(dir $@)
 	$(WASM_CC) $(WASM_CFLAGS) -c $< -o $@
 

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "distance.h"
+#include "kernels/kernels.h"
 
 #define PVT_EXPORT(name) __attribute__((export_name(#name), visibility("default")))
 

@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * AVX2 kernels. This file alone is compiled with -mavx2 -mfma, and its
  * kernels are only reached through pv_kernels_best() after pv_avx2_usable().
  *
- * f32: eight 8-wide accumulators are the 64 canonical lanes of distance.c
+ * f32: eight 8-wide accumulators are the 64 canonical lanes of scalar.c
  * (acc[j] holds lanes 8j .. 8j+7); multiply then add, never FMA, so results
  * are bit-identical to the scalar reference. A tail shorter than 64 is
  * copied into a zero-padded block: the zeros add nothing.
@@ -19,7 +20,7 @@
  * CRC-32C: SSE4.2's crc32 instruction (every AVX2 CPU has SSE4.2, and
  * -mavx2 enables it), 8 bytes a step.
  */
-#include "distance.h"
+#include "kernels.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -29,7 +30,7 @@ int pv_avx2_usable(void) {
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
-/* The canonical fold of distance.c, in registers. */
+/* The canonical fold of scalar.c, in registers. */
 static inline float fold(__m256 a0, __m256 a1, __m256 a2, __m256 a3, __m256 a4, __m256 a5,
                          __m256 a6, __m256 a7) {
   __m256 b0 = _mm256_add_ps(a0, a4), b1 = _mm256_add_ps(a1, a5);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A minimal formatter for error messages. Supports %s, %d, %u, %zu and %%;
  * anything else is copied as is. Always NUL-terminates when size > 0.
@@ -5,7 +6,7 @@
  * Why not vsnprintf: the core must stay small in WebAssembly, and libc's
  * printf family drags in float formatting and locale code worth several KB.
  */
-#include "internal.h"
+#include "core.h"
 
 typedef struct {
   char *buf;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Scalar reference kernels and the one place that chooses a kernel set.
  *
@@ -11,7 +12,7 @@
  * latency of the adds, and FMA would save a rounding, not time, in a kernel
  * bound by memory. The u8 kernel is exact integer arithmetic.
  */
-#include "distance.h"
+#include "kernels.h"
 
 float pv_fold64(const float *l) {
   float r32[32], r16[16], r8[8], r4[4];

@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * WebAssembly simd128 kernels. Only the WASM build compiles this file (with
  * -msimd128); pv_kernels_best() picks it at build time there.
  *
- * f32: sixteen 4-wide accumulators are the 64 canonical lanes of distance.c
+ * f32: sixteen 4-wide accumulators are the 64 canonical lanes of scalar.c
  * (s[j] holds lanes 4j .. 4j+3); multiply then add (simd128 has no fused
  * multiply-add, and -ffp-contract=off keeps the compiler from inventing
  * one), then the fold tree of pv_fold64 done on vectors. So results are
@@ -11,7 +12,7 @@
  * (they start at +0, and a round-to-nearest sum is only -0 when both
  * addends are), so they change nothing.
  *
- * u8: as in distance_avx2.c, each 16-bit lane is split into its even byte
+ * u8: as in avx2.c, each 16-bit lane is split into its even byte
  * (AND 0x00ff) and its odd byte (shift right 8); both halves are 0..255, so
  * they are valid signed i16 inputs for i32x4.dot_i16x8_s, which multiplies
  * and adds pairs exactly. Each i32 lane gains at most 2 * 255 * 255 per 16
@@ -26,12 +27,12 @@
  */
 #if defined(__wasm_simd128__)
 
-#include "distance.h"
+#include "kernels.h"
 
 #include <string.h>
 #include <wasm_simd128.h>
 
-/* The canonical fold of distance.c on the sixteen accumulators: lanes j and
+/* The canonical fold of scalar.c on the sixteen accumulators: lanes j and
  * j+32 (s[k] + s[k+8]), j and j+16, j+8, j+4, then (0+2) + (1+3). */
 static inline float fold(const v128_t *s) {
   v128_t b[8], c[4];

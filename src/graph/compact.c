@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Compaction: remove tombstones for good without changing any live id.
  *
@@ -10,17 +11,14 @@
  *      of tombstones breadth-first, up to a bounded number of candidates);
  *   2. a new entry point is chosen if the old one was deleted;
  *   3. live slots slide down over the dead ones, keeping their order, so the
- *      slot -> id array stays ascending and every id keeps its vector;
+ *      slot -> id column stays ascending and every id keeps its vector (the
+ *      store moves every column of the registry);
  *   4. links are renumbered and the arrays shrink to fit.
  * All scratch is allocated before step 1, so PV_NOMEM changes nothing.
  */
 #include <string.h>
 
-#include "internal.h"
-
-static inline int is_live(const pv_index *idx, uint32_t s) {
-  return !(idx->flags[s] & PV_SLOT_DELETED);
-}
+#include "index.h"
 
 /* Step 1 for node s on layer l: keep the live links where they are (the
  * heuristic chose them, so they are already spread out) and refill each slot
@@ -30,20 +28,20 @@ static inline int is_live(const pv_index *idx, uint32_t s) {
  * index; this costs one distance per candidate, and the benchmark's delete
  * experiment shows no loss of recall against a fresh index.
  * cand and queue hold up to lim entries. */
-static void repair(pv_index *idx, uint32_t s, int l, pv_pair *cand, uint32_t *queue,
+static void repair(pv_index *idx, pv_ctx *c, uint32_t s, int l, pv_pair *cand, uint32_t *queue,
                    uint32_t lim) {
   uint32_t *ln = pv__links(idx, s, l);
   uint32_t i, kept = 0, nq = 0, nc = 0;
   for (i = 1; i <= ln[0]; i++)
-    if (!is_live(idx, ln[i])) break;
+    if (!pv__is_live(idx, ln[i])) break;
   if (i > ln[0]) return; /* nothing deleted here */
 
-  pv__visit_reset(idx);
-  pv__visited(idx, s);
+  pv__visit_reset(c);
+  pv__visit(c, s);
   for (i = 1; i <= ln[0]; i++) {
     uint32_t t = ln[i];
-    pv__visited(idx, t);
-    if (is_live(idx, t)) ln[1 + kept++] = t;
+    pv__visit(c, t);
+    if (pv__is_live(idx, t)) ln[1 + kept++] = t;
     else queue[nq++] = t;
   }
   uint32_t freed = ln[0] - kept;
@@ -59,8 +57,8 @@ static void repair(pv_index *idx, uint32_t s, int l, pv_pair *cand, uint32_t *qu
     const uint32_t *dl = pv__links(idx, queue[qi], l);
     for (i = 1; i <= dl[0] && nc < lim; i++) {
       uint32_t t = dl[i];
-      if (pv__visited(idx, t)) continue;
-      if (is_live(idx, t)) cand[nc++].s = t;
+      if (pv__visit(c, t)) continue;
+      if (pv__is_live(idx, t)) cand[nc++].s = t;
       else if (nq < lim) queue[nq++] = t;
     }
   }
@@ -74,69 +72,68 @@ static void repair(pv_index *idx, uint32_t s, int l, pv_pair *cand, uint32_t *qu
   ln[0] = kept + nc;
 }
 
-int pv_compact(pv_index *idx) {
-  uint32_t n = idx->n;
-  if (idx->live == n) return pv__error(idx, PV_OK, NULL);
+int pv__compact(pv_index *idx) {
+  uint32_t n = idx->st.n;
+  if (idx->live == n) return PV_OK;
 
   /* Candidates of one repair: the live links plus up to m0 links from each
    * of up to m0 tombstones reached, which covers one full ring of deleted
    * neighbours. */
-  uint32_t lim = idx->m0 * (idx->m0 + 1);
+  uint32_t lim = idx->g.m0 * (idx->g.m0 + 1);
   uint32_t *remap = pv__malloc(idx, sizeof(uint32_t) * n);
   pv_pair *cand = pv__malloc(idx, sizeof(pv_pair) * lim);
   uint32_t *queue = pv__malloc(idx, sizeof(uint32_t) * lim);
+  pv_ctx *c = pv__ctx_acquire(idx, 0);
   /* Repair writes links anywhere, and slots slide down: a loaded index read
    * in place gets its own copy first. Copying changes no content, so it may
    * happen before we know whether the rest succeeds. */
-  if (!remap || !cand || !queue || pv__materialize(idx, 0) != PV_OK) {
+  int ok = remap && cand && queue && c && pv__store_materialize(idx, 0) == PV_OK;
+  if (!ok) {
     pv__free(idx, remap, sizeof(uint32_t) * n);
     pv__free(idx, cand, sizeof(pv_pair) * lim);
     pv__free(idx, queue, sizeof(uint32_t) * lim);
-    return pv__error(idx, PV_NOMEM, "out of memory compacting %u slots", n);
+    pv__ctx_release(idx, c);
+    return PV_NOMEM;
   }
 
   /* 1. repair */
   for (uint32_t s = 0; s < n; s++) {
-    if (!is_live(idx, s)) continue;
-    for (int l = 0; l <= idx->level[s]; l++) repair(idx, s, l, cand, queue, lim);
+    if (!pv__is_live(idx, s)) continue;
+    for (int l = 0; l <= pv__level(idx, s); l++) repair(idx, c, s, l, cand, queue, lim);
   }
+  pv__ctx_release(idx, c);
 
   /* 2. entry point: the live node on the highest layer (first such slot) */
-  if (idx->entry != PV_NONE && !is_live(idx, idx->entry)) {
+  if (idx->g.entry != PV_NONE && !pv__is_live(idx, idx->g.entry)) {
     uint32_t best = PV_NONE;
     for (uint32_t s = 0; s < n; s++)
-      if (is_live(idx, s) && (best == PV_NONE || idx->level[s] > idx->level[best])) best = s;
-    idx->entry = best;
-    idx->max_level = best == PV_NONE ? -1 : idx->level[best];
+      if (pv__is_live(idx, s) && (best == PV_NONE || pv__level(idx, s) > pv__level(idx, best)))
+        best = s;
+    idx->g.entry = best;
+    idx->g.max_level = best == PV_NONE ? -1 : pv__level(idx, best);
   }
 
   /* 3. slide live slots down */
   uint32_t j = 0;
-
+  uint32_t **up = pv__upper(idx);
   for (uint32_t s = 0; s < n; s++) {
-    if (!is_live(idx, s)) {
+    if (!pv__is_live(idx, s)) {
       remap[s] = PV_NONE;
-      pv__free(idx, idx->upper[s], sizeof(uint32_t) * idx->level[s] * (1 + (size_t)idx->m));
-      idx->upper[s] = NULL;
+      pv__free(idx, up[s], pv__upper_bytes(idx, pv__level(idx, s)));
+      up[s] = NULL;
       continue;
     }
     remap[s] = j;
     if (j != s) {
-      idx->slot_id[j] = idx->slot_id[s];
-      idx->level[j] = idx->level[s];
-      idx->flags[j] = idx->flags[s];
-      memcpy(pv__links(idx, j, 0), pv__links(idx, s, 0), sizeof(uint32_t) * idx->lwords);
-      idx->upper[j] = idx->upper[s];
-      idx->upper[s] = NULL;
-      memcpy(pv__vecp(idx, j), pv__vecp(idx, s), idx->vbytes);
-      if (idx->sq8) idx->sq8[j] = idx->sq8[s];
+      pv__store_move(idx, j, s);
+      up[s] = NULL; /* moved with the slot: one owner */
     }
     j++;
   }
 
   /* 4. renumber links; repair left only live targets, but stay defensive */
   for (uint32_t s = 0; s < j; s++) {
-    for (int l = 0; l <= idx->level[s]; l++) {
+    for (int l = 0; l <= pv__level(idx, s); l++) {
       uint32_t *ln = pv__links(idx, s, l);
       uint32_t w = 0;
       for (uint32_t i = 1; i <= ln[0]; i++)
@@ -144,12 +141,13 @@ int pv_compact(pv_index *idx) {
       pv__set_count(ln, w, pv__maxlinks(idx, l));
     }
   }
-  if (idx->entry != PV_NONE) idx->entry = remap[idx->entry];
-  idx->n = j;
+  if (idx->g.entry != PV_NONE) idx->g.entry = remap[idx->g.entry];
+  idx->st.n = j;
   idx->changes++;
   pv__free(idx, remap, sizeof(uint32_t) * n);
   pv__free(idx, cand, sizeof(pv_pair) * lim);
   pv__free(idx, queue, sizeof(uint32_t) * lim);
-  pv__shrink(idx, j);
-  return pv__error(idx, PV_OK, NULL);
+  pv__store_shrink(idx, j);
+  pv__ctx_shrink_all(idx, j);
+  return PV_OK;
 }

@@ -1,14 +1,15 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * Distance kernels. distance.c holds the scalar reference and the one place
+ * Distance kernels. scalar.c holds the scalar reference and the one place
  * that picks a kernel set; each instruction set has its own file. The index
  * reads the chosen set once, at pv_new, and keeps the pointer.
  *
  * Every kernel returns bit-for-bit what the reference returns: the f32
- * kernels follow one canonical order of operations (see distance.c), the u8
+ * kernels follow one canonical order of operations (see scalar.c), the u8
  * kernel is exact integer arithmetic. Tests compare them with ==.
  */
-#ifndef PV_DISTANCE_H
-#define PV_DISTANCE_H
+#ifndef PV_KERNELS_H
+#define PV_KERNELS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -44,7 +45,7 @@ extern const pv_kernels pv_kernels_scalar;
 
 #if defined(__x86_64__) || defined(__i386__)
 #define PV_HAVE_AVX2 1
-/* AVX2 + FMA kernels (distance_avx2.c); only call them when
+/* AVX2 + FMA kernels (avx2.c); only call them when
  * pv_avx2_usable() says the CPU has both. */
 extern const pv_kernels pv_kernels_avx2;
 int pv_avx2_usable(void);
@@ -59,4 +60,4 @@ extern const pv_kernels pv_kernels_simd128;
  * during a run, so callers may cache it. */
 const pv_kernels *pv_kernels_best(void);
 
-#endif /* PV_DISTANCE_H */
+#endif /* PV_KERNELS_H */

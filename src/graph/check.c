@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The library's own checker of every structural invariant, and of
+ * reachability. The tests run it after every batch of random operations;
+ * the loader runs the structural part on every file; users can run it
+ * after loading data they do not trust.
+ */
+#include "index.h"
+
+#define BAD(...) return pv__error(idx, PV_CORRUPT, __VA_ARGS__)
+
+/* Everything but reachability: bookkeeping, levels, and every link. c's
+ * visit marks find duplicate links. */
+static int check_structure(pv_index *idx, pv_ctx *c) {
+  uint32_t n = idx->st.n, live = 0;
+  uint32_t **up = pv__upper(idx);
+  if (n > idx->st.cap) BAD("the index is corrupt: %u slots in use but room for %u", n, idx->st.cap);
+  for (uint32_t s = 0; s < n; s++) {
+    uint8_t f = pv__flags(idx)[s];
+    if (f & ~PV_SLOT_DELETED) BAD("the index is corrupt: slot %u has unknown flags", s);
+    if (!(f & PV_SLOT_DELETED)) live++;
+    if (s > 0 && pv__id(idx, s) <= pv__id(idx, s - 1))
+      BAD("the index is corrupt: ids are not ascending at slot %u", s);
+    if (pv__id(idx, s) >= idx->next_id)
+      BAD("the index is corrupt: slot %u has id %u, which was never issued", s, pv__id(idx, s));
+    int lv = pv__level(idx, s);
+    if (lv > idx->g.max_level || lv > PV_MAX_LEVEL)
+      BAD("the index is corrupt: slot %u is on level %u, above the top level", s, (unsigned)lv);
+    if ((lv > 0) != (up[s] != NULL))
+      BAD("the index is corrupt: slot %u has level %u but %s upper links", s, (unsigned)lv,
+          up[s] ? "has" : "no");
+  }
+  if (live != idx->live)
+    BAD("the index is corrupt: %u live slots but the count says %u", live, idx->live);
+  if (n == 0) {
+    if (idx->g.entry != PV_NONE) BAD("the index is corrupt: an empty index has an entry point");
+    return PV_OK;
+  }
+  if (idx->g.entry >= n) BAD("the index is corrupt: entry point %u is not a slot", idx->g.entry);
+  if ((int)pv__level(idx, idx->g.entry) != idx->g.max_level)
+    BAD("the index is corrupt: entry point %u is on level %u, not on the top level %d",
+        idx->g.entry, (unsigned)pv__level(idx, idx->g.entry), idx->g.max_level);
+  for (uint32_t s = 0; s < n; s++) {
+    for (int l = 0; l <= pv__level(idx, s); l++) {
+      const uint32_t *ln = pv__links(idx, s, l);
+      if (ln[0] > pv__maxlinks(idx, l))
+        BAD("the index is corrupt: slot %u has %u links on level %d, more than %u", s, ln[0], l,
+            pv__maxlinks(idx, l));
+      pv__visit_reset(c);
+      for (uint32_t i = 1; i <= ln[0]; i++) {
+        uint32_t t = ln[i];
+        if (t >= n) BAD("the index is corrupt: slot %u links to freed slot %u on level %d", s, t, l);
+        if (t == s) BAD("the index is corrupt: slot %u links to itself on level %d", s, l);
+        if (pv__level(idx, t) < l)
+          BAD("the index is corrupt: slot %u links on level %d to slot %u, which is on level %u",
+              s, l, t, (unsigned)pv__level(idx, t));
+        if (pv__visit(c, t))
+          BAD("the index is corrupt: slot %u links twice to slot %u on level %d", s, t, l);
+      }
+    }
+  }
+  return PV_OK;
+}
+
+/* Reachability: on every layer l, a breadth-first walk from the entry point
+ * along layer-l links (through tombstones too: searches walk through them)
+ * must reach every live node whose level is at least l. A search can only
+ * return what its walk reaches, so a live node left out is a vector no
+ * search will ever find, even though every link is valid. Counts the live
+ * nodes missed on some layer. queue has room for n words, then n bytes. */
+static size_t count_unreachable(pv_index *idx, pv_ctx *c, uint32_t *queue) {
+  uint32_t n = idx->st.n;
+  uint8_t *missed = (uint8_t *)(queue + n);
+  size_t missing = 0;
+  for (uint32_t s = 0; s < n; s++) missed[s] = 0;
+  for (int l = idx->g.max_level; l >= 0; l--) {
+    uint32_t head = 0, tail = 0;
+    pv__visit_reset(c);
+    pv__visit(c, idx->g.entry);
+    queue[tail++] = idx->g.entry;
+    while (head < tail) {
+      const uint32_t *ln = pv__links(idx, queue[head++], l);
+      for (uint32_t i = 1; i <= ln[0]; i++)
+        if (!pv__visit(c, ln[i])) queue[tail++] = ln[i];
+    }
+    for (uint32_t s = 0; s < n; s++) {
+      if (pv__level(idx, s) < l || !pv__is_live(idx, s) || c->visit[s] == c->epoch) continue;
+      missing += !missed[s];
+      missed[s] = 1;
+    }
+  }
+  return missing;
+}
+
+int pv__check_structure(pv_index *idx) {
+  pv_ctx *c = pv__ctx_acquire(idx, 0);
+  if (!c) return pv__error(idx, PV_NOMEM, "out of memory checking the index");
+  int rc = check_structure(idx, c);
+  pv__ctx_release(idx, c);
+  return rc;
+}
+
+int pv_check(pv_index *idx) {
+  if (!idx) return pv__error(NULL, PV_MISUSE, "the index is NULL");
+  int rc = pv__check_structure(idx);
+  return rc ? rc : pv__error(idx, PV_OK, NULL);
+}
+
+int pv_check_reachable(pv_index *idx, size_t *unreachable) {
+  if (!idx || !unreachable) return pv__error(idx, PV_MISUSE, "the index or unreachable is NULL");
+  *unreachable = 0;
+  int rc = pv__check_structure(idx);
+  if (rc || idx->st.n == 0) return rc ? rc : pv__error(idx, PV_OK, NULL);
+  size_t bytes = (sizeof(uint32_t) + 1) * (size_t)idx->st.n;
+  pv_ctx *c = pv__ctx_acquire(idx, 0);
+  uint32_t *queue = pv__malloc(idx, bytes);
+  if (c && queue) *unreachable = count_unreachable(idx, c, queue);
+  pv__free(idx, queue, bytes);
+  pv__ctx_release(idx, c);
+  if (!c || !queue) return pv__error(idx, PV_NOMEM, "out of memory checking reachability");
+  return pv__error(idx, PV_OK, NULL);
+}

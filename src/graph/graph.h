@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The HNSW graph over slots: the beam search of a layer (with an accept
+ * predicate), insertion as a read-only plan and a commit that allocates
+ * nothing, the neighbour-selection heuristic, compaction and the checker.
+ * The graph knows slots, levels, links and distances (through the codec);
+ * not ids, keys or encodings.
+ *
+ * Deleted nodes (tombstones) stay in the graph until compaction. Searches
+ * walk through them, because they still connect their neighbourhoods, but
+ * never return them; inserts may link to them like to any node; and a node
+ * whose full link list is re-selected drops them on the way.
+ */
+#ifndef PV_GRAPH_H
+#define PV_GRAPH_H
+
+#include "codec/codec.h"
+#include "query/context.h"
+
+typedef struct pv_graph {
+  uint32_t m, m0;  /* max links on upper layers / on layer 0 */
+  uint32_t entry;  /* entry point slot, PV_NONE when empty */
+  int max_level;   /* its level, -1 when empty */
+  uint64_t rng;    /* the level generator's state */
+} pv_graph;
+
+/* Which nodes a search may return, besides being live: the graph walks
+ * through the others. fn is called once per reached live node. */
+typedef struct pv_accept {
+  int (*fn)(const struct pv_accept *a, uint32_t slot);
+} pv_accept;
+
+/* Within the graph module: the greedy descent from the entry point through
+ * the layers above `to`, returning the best node on layer to + 1 (the entry
+ * of layer `to`); and the beam search of layer l where every node, even a
+ * tombstone, may be a result (an insert's), into c->W. */
+pv_pair pv__descend(const pv_index *idx, const pv_ref *q, int to);
+uint32_t pv__search_layer_all(const pv_index *idx, pv_ctx *c, const pv_ref *q, pv_pair ep,
+                              uint32_t ef, int l);
+/* Random level for a new node, advancing *rng. */
+int pv__random_level(const pv_index *idx, uint64_t *rng);
+/* The k nearest live (and accepted, when acc is not NULL) slots to q with
+ * beam width ef (k <= ef <= the context's room) into out, ascending.
+ * Allocates nothing. Returns the number written. */
+size_t pv__graph_search(const pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k,
+                        uint32_t ef, const pv_accept *acc, pv_pair *out);
+/* Plan the links of slot s (stored, level set, links empty): search every
+ * layer it joins and select its neighbours into c->plan (per layer, a count
+ * then m slots). Reads the graph only, so plans could be made in parallel;
+ * c must hold a beam of ef_construction. */
+void pv__insert_plan(const pv_index *idx, pv_ctx *c, uint32_t s);
+/* Link slot s as planned: its own lists, the links back, and the entry
+ * point. Allocates nothing and cannot fail. */
+void pv__insert_commit(pv_index *idx, pv_ctx *c, uint32_t s);
+/* The neighbour-selection heuristic: from cand[0..n) sorted ascending by
+ * distance to node, keep at most max that are not closer to an already
+ * kept one than to the node. Writes kept slots to out, returns how many. */
+uint32_t pv__select(const pv_index *idx, const pv_ref *node, const pv_pair *cand, uint32_t n,
+                    uint32_t max, uint32_t *out);
+/* Bytes of the upper lists of a node on `level`. */
+size_t pv__upper_bytes(const pv_index *idx, int level);
+/* Free the upper lists of slots [from, n) of the store (pv_free, failed loads). */
+void pv__graph_free_upper(pv_index *idx, uint32_t from);
+
+#endif /* PV_GRAPH_H */

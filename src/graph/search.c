@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Searching the graph: the greedy descent through the upper layers and the
+ * beam search of one layer. Read-only on the index: everything written is
+ * in the caller's context, so any number of these run at once.
+ */
+#include "index.h"
+
+/* Push a candidate into a min-heap of fixed capacity (ef + m0 + 1), so that
+ * search never allocates. When it is full, first drop the stale entries:
+ * those worse than the worst result (*worst, when the result heap is full)
+ * could only end the search when popped. Live useful candidates are also
+ * results, so at most ef survive and the push fits. Only when tombstones
+ * (or nodes the predicate refuses) crowd the heap does the new candidate
+ * replace the worst leaf instead. */
+static void cand_push(pv_pair *h, uint32_t *n, uint32_t cap, pv_pair x, const pv_pair *worst) {
+  if (*n == cap && worst) {
+    uint32_t w = 0;
+    for (uint32_t i = 0; i < *n; i++)
+      if (!pv__less(*worst, h[i])) h[w++] = h[i];
+    if (w < *n) {
+      *n = w;
+      pv__minheap_build(h, w); /* a filtered heap is no longer a heap */
+    }
+  }
+  if (*n < cap) {
+    pv__minheap_sift_up(h, (*n)++, x);
+    return;
+  }
+  uint32_t lw = *n / 2;
+  for (uint32_t i = lw + 1; i < *n; i++)
+    if (pv__less(h[lw], h[i])) lw = i;
+  if (pv__less(x, h[lw])) pv__minheap_sift_up(h, lw, x);
+}
+
+/* Greedy walk on layer l (beam of one) from *cur towards q. One distance
+ * at a time: the upper layers are small and cached, and the batched form
+ * measured more instructions here (the callgrind gate). */
+static void greedy(const pv_index *idx, const pv_ref *q, uint32_t *cur, float *dcur, int l) {
+  for (;;) {
+    const uint32_t *ln = pv__links(idx, *cur, l);
+    uint32_t best = *cur;
+    for (uint32_t i = 1; i <= ln[0]; i++) {
+      float d = pv__dist(idx, q, ln[i]);
+      if (d < *dcur) {
+        *dcur = d;
+        best = ln[i];
+      }
+    }
+    if (best == *cur) return;
+    *cur = best;
+  }
+}
+
+/* Whether a reached node may be a result: any node for an insert (it must
+ * link in even where every node around is deleted; compaction repairs the
+ * links to tombstones), live ones for a search, and those the predicate
+ * accepts when there is one. Inlined into each caller, so the unfiltered
+ * loops pay for no call. */
+static inline int result_ok(const pv_index *idx, int live_only, const pv_accept *acc,
+                            uint32_t s) {
+  if (!live_only) return 1;
+  if (!pv__is_live(idx, s)) return 0;
+  return !acc || acc->fn(acc, s);
+}
+
+/* Beam search of layer l from one entry point. Leaves the ef closest
+ * acceptable nodes found in c->W as a max-heap and returns their number. */
+static inline uint32_t search_layer(const pv_index *idx, pv_ctx *c, const pv_ref *q,
+                                    pv_pair ep, uint32_t ef, int l, int live_only,
+                                    const pv_accept *acc) {
+  pv_pair *W = c->W, *C = c->C;
+  uint32_t nw = 0, nc = 0, ccap = c->heap_cap;
+  pv__visit_reset(c);
+  pv__visit(c, ep.s);
+  cand_push(C, &nc, ccap, ep, NULL);
+  if (result_ok(idx, live_only, acc, ep.s)) pv__maxheap_push(W, &nw, ep);
+  while (nc) {
+    pv_pair cur = pv__minheap_pop(C, &nc);
+    if (nw == ef && pv__less(W[0], cur)) break;
+    /* Collect the unvisited neighbours first and prefetch their codes, then
+     * score them in one batched call: a search is bound by fetching codes
+     * from memory, and asking for several at once overlaps those fetches
+     * (natively the prefetch does it; WebAssembly has none, and there the
+     * codec's batched kernel does). The scores are the same as one at a
+     * time, and are used in the same order, so the results are too. */
+    const uint32_t *ln = pv__links(idx, cur.s, l);
+    uint32_t todo[2 * PV_MAX_M], nt = 0;
+    for (uint32_t i = 1; i <= ln[0]; i++) {
+      uint32_t t = ln[i];
+      if (pv__visit(c, t)) continue;
+      todo[nt++] = t;
+      pv__prefetch(idx, t);
+    }
+    float dist[2 * PV_MAX_M];
+    idx->codec->dist_many(idx, q, todo, nt, dist);
+    for (uint32_t i = 0; i < nt; i++) {
+      uint32_t t = todo[i];
+      pv_pair x = {dist[i], t};
+      if (nw < ef || pv__less(x, W[0])) {
+        cand_push(C, &nc, ccap, x, nw == ef ? &W[0] : NULL);
+        if (!result_ok(idx, live_only, acc, t)) continue;
+        if (nw < ef) {
+          pv__maxheap_push(W, &nw, x);
+        } else {
+          W[0] = x;
+          pv__maxheap_sift_down(W, nw, 0);
+        }
+      }
+    }
+  }
+  return nw;
+}
+
+uint32_t pv__search_layer_all(const pv_index *idx, pv_ctx *c, const pv_ref *q, pv_pair ep,
+                              uint32_t ef, int l) {
+  return search_layer(idx, c, q, ep, ef, l, 0, NULL);
+}
+
+pv_pair pv__descend(const pv_index *idx, const pv_ref *q, int to) {
+  uint32_t cur = idx->g.entry;
+  float d = pv__dist(idx, q, cur);
+  for (int l = idx->g.max_level; l > to; l--) greedy(idx, q, &cur, &d, l);
+  pv_pair ep = {d, cur};
+  return ep;
+}
+
+size_t pv__graph_search(const pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, uint32_t ef,
+                        const pv_accept *acc, pv_pair *out) {
+  if (idx->g.entry == PV_NONE) return 0;
+  pv_pair ep = pv__descend(idx, q, 0);
+  uint32_t nw = acc ? search_layer(idx, c, q, ep, ef, 0, 1, acc)
+                    : search_layer(idx, c, q, ep, ef, 0, 1, NULL);
+  pv__maxheap_sort(c->W, nw);
+  size_t n = nw < k ? nw : k;
+  for (size_t i = 0; i < n; i++) out[i] = c->W[i];
+  return n;
+}

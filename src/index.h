@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The index handle and the accessors every module shares. Nothing here is
+ * public; the public contract is include/pocketvec.h. The map of the
+ * modules, and the path of an insert, a search, a save and a load through
+ * them, is in docs/ARCHITECTURE.md.
+ */
+#ifndef PV_INDEX_H
+#define PV_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec/codec.h"
+#include "core/core.h"
+#include "core/heap.h"
+#include "graph/graph.h"
+#include "kernels/kernels.h"
+#include "query/context.h"
+#include "store/store.h"
+
+struct pv_index {
+  pv_allocator alloc;  /* captured at pv_new, for the index's whole life */
+  size_t mem;          /* bytes allocated right now (updated atomically) */
+  uint64_t serial;     /* unique in the process: keys the per-thread status */
+
+  pv_options opt;      /* as validated; ef_construction as used; allocator NULL */
+  uint32_t dim;
+  const pv_kernels *kern;
+  const pv_codec *codec;
+
+  pv_store st;         /* slots, columns, blocks */
+  pv_graph g;          /* entry point, levels, link sizes */
+  uint32_t live;       /* live slots (st.n counts tombstones too) */
+  uint32_t next_id;
+  uint64_t changes;    /* counts writes, so an export can tell */
+
+  pv_ctx *pool[PV_POOL_SIZE]; /* idle search contexts (atomic slots) */
+};
+
+/* ---- slots ----------------------------------------------------------------- */
+static inline uint32_t pv__id(const pv_index *idx, uint32_t s) {
+  return ((const uint32_t *)idx->st.col[PV_COL_ID].base)[s];
+}
+static inline uint8_t pv__level(const pv_index *idx, uint32_t s) {
+  return ((const uint8_t *)idx->st.col[PV_COL_LEVEL].base)[s];
+}
+static inline uint8_t *pv__flags(const pv_index *idx) {
+  return (uint8_t *)idx->st.col[PV_COL_FLAGS].base;
+}
+static inline int pv__is_live(const pv_index *idx, uint32_t s) {
+  return !(pv__flags(idx)[s] & PV_SLOT_DELETED);
+}
+static inline uint32_t **pv__upper(const pv_index *idx) {
+  return (uint32_t **)idx->st.col[PV_COL_UPPER].base;
+}
+/* The code of slot s. */
+static inline void *pv__code(const pv_index *idx, uint32_t s) {
+  return idx->st.blk[s >> idx->st.bshift].v +
+         (size_t)(s & ((1u << idx->st.bshift) - 1)) * idx->st.vbytes;
+}
+/* The codec parameters of slot s (only for codecs that have some). */
+static inline void *pv__param(const pv_index *idx, uint32_t s) {
+  return (uint8_t *)idx->st.col[PV_COL_PARAM].base + (size_t)s * idx->codec->param_bytes;
+}
+static inline pv_ref pv__ref(const pv_index *idx, uint32_t s) {
+  pv_ref r = {pv__code(idx, s), idx->codec->param_bytes ? pv__param(idx, s) : NULL};
+  return r;
+}
+static inline float pv__dist(const pv_index *idx, const pv_ref *a, uint32_t s) {
+  return idx->codec->dist(idx, a, s);
+}
+
+/* ---- links ------------------------------------------------------------------ */
+/* A link list is { count, link[0..max-1] } in uint32 words. */
+static inline uint32_t *pv__links(const pv_index *idx, uint32_t s, int l) {
+  return l == 0 ? idx->st.blk[s >> idx->st.bshift].l +
+                      (size_t)(s & ((1u << idx->st.bshift) - 1)) * idx->st.lwords
+                : pv__upper(idx)[s] + (size_t)(l - 1) * (1 + idx->g.m);
+}
+static inline uint32_t pv__maxlinks(const pv_index *idx, int l) {
+  return l == 0 ? idx->g.m0 : idx->g.m;
+}
+/* Set the count of link list ln (of room max) and zero the words after the
+ * links: memory stays canonical, so saved files are deterministic and the
+ * loader can require those words to be zero. */
+static inline void pv__set_count(uint32_t *ln, uint32_t count, uint32_t max) {
+  for (uint32_t i = count; i < ln[0] && i < max; i++) ln[1 + i] = 0;
+  ln[0] = count;
+}
+
+/* Ask for the first bytes of slot s's code ahead of use. */
+#ifndef PV_PREFETCH_BYTES
+#define PV_PREFETCH_BYTES 256
+#endif
+static inline void pv__prefetch(const pv_index *idx, uint32_t s) {
+#if defined(__GNUC__) || defined(__clang__)
+  const char *p = (const char *)pv__code(idx, s);
+  size_t bytes = idx->st.vbytes;
+  if (bytes > PV_PREFETCH_BYTES) bytes = PV_PREFETCH_BYTES;
+  for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(p + o);
+#else
+  (void)idx;
+  (void)s;
+#endif
+}
+
+/* ---- api.c ---------------------------------------------------------------- */
+/* Validate options as pv_new does; on failure the message is pv_errmsg(NULL). */
+int pv__check_options(const pv_options *o);
+/* pv_new with an explicit allocator (pv_load's path). */
+int pv__new(const pv_options *opts, const pv_allocator *alloc, pv_index **out);
+/* Remove all tombstones (graph/compact.c). PV_OK or PV_NOMEM (unchanged). */
+int pv__compact(pv_index *idx);
+/* pv_check without reachability (graph/check.c): what the loader requires
+ * of every file, since a graph may legitimately leave nodes unreachable. */
+int pv__check_structure(pv_index *idx);
+/* Brute force over the live (and accepted) slots: the k nearest to q into
+ * out (room for k), ascending by (distance, id) (query/exact.c). Uses c's
+ * scratch when k fits it, else allocates k pairs: PV_OK/PV_NOMEM. */
+int pv__exact(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const pv_accept *acc,
+              pv_hit *out, size_t *n_out);
+
+#endif /* PV_INDEX_H */

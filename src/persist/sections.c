@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The section registry: every section this version writes, in file order,
+ * with how to size it, walk its bytes and load it. A module that saves
+ * something adds a line here (and a kind in format.h); a raw column only
+ * names its column.
+ */
+#include <string.h>
+
+#include "index.h"
+#include "persist/format.h"
+
+#define CORRUPT(...) return pv__error(NULL, PV_CORRUPT, __VA_ARGS__)
+
+static uint32_t nblocks(const pv_index *idx) {
+  return (uint32_t)(((uint64_t)idx->st.n + (1u << idx->st.bshift) - 1) >> idx->st.bshift);
+}
+
+/* ---- codes and layer-0 links: the blocks (loaded by the reader itself, as
+ * they may be borrowed in place) ------------------------------------------- */
+static int always(const pv_index *idx) { (void)idx; return 1; }
+
+static uint64_t codes_len(const pv_index *idx) { return (uint64_t)idx->st.n * idx->st.vbytes; }
+static void codes_walk(pv_walker *w, const pv_index *idx) {
+  for (uint32_t b = 0; b < nblocks(idx); b++)
+    pv__emit(w, idx->st.blk[b].v, idx->st.vbytes * pv__block_used(idx, b), PV_SEC_CODES);
+}
+
+static uint64_t links0_len(const pv_index *idx) { return (uint64_t)idx->st.n * idx->st.lwords * 4; }
+static void links0_walk(pv_walker *w, const pv_index *idx) {
+  for (uint32_t b = 0; b < nblocks(idx); b++)
+    pv__emit(w, idx->st.blk[b].l, sizeof(uint32_t) * idx->st.lwords * pv__block_used(idx, b),
+             PV_SEC_LINKS0);
+}
+
+/* ---- upper links ------------------------------------------------------------ */
+static uint64_t upper_len(const pv_index *idx) {
+  uint64_t w = 0;
+  for (uint32_t s = 0; s < idx->st.n; s++) w += (uint64_t)pv__level(idx, s) * (1 + idx->g.m);
+  return w * 4;
+}
+static void upper_walk(pv_walker *w, const pv_index *idx) {
+  uint32_t **up = pv__upper(idx);
+  for (uint32_t s = 0; s < idx->st.n && !w->stopped; s++)
+    if (pv__level(idx, s)) pv__emit(w, up[s], pv__upper_bytes(idx, pv__level(idx, s)), PV_SEC_UPPER);
+}
+
+int pv__check_lists(const uint32_t *ln, uint32_t lists, uint32_t max, const char *what) {
+  for (uint32_t i = 0; i < lists; i++, ln += 1 + max) {
+    if (ln[0] > max) CORRUPT("a list of %s holds %u links; at most %u fit", what, ln[0], max);
+    for (uint32_t j = ln[0]; j < max; j++)
+      if (ln[1 + j]) CORRUPT("a list of %s has data after its %u links", what, ln[0]);
+  }
+  return PV_OK;
+}
+
+static int upper_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64_t len) {
+  uint32_t n = idx->st.n, **up = pv__upper(idx);
+  if (len != upper_len(idx))
+    CORRUPT("the upper links section has %zu bytes; the levels of %u slots need %zu", (size_t)len,
+            n, (size_t)upper_len(idx));
+  for (uint32_t s = 0; s < n; s++) {
+    int lv = pv__level(idx, s);
+    if (lv > L->max_level)
+      CORRUPT("slot %u is on level %u, above the top level %d", s, (unsigned)lv, (int)L->max_level);
+    if (!lv) continue;
+    size_t bytes = pv__upper_bytes(idx, lv);
+    up[s] = pv__malloc(idx, bytes);
+    if (!up[s]) return pv__error(NULL, PV_NOMEM, "out of memory loading an index of %u vectors", n);
+    memcpy(up[s], p, bytes);
+    p += bytes;
+    int rc = pv__check_lists(up[s], (uint32_t)lv, idx->g.m, "upper links");
+    if (rc) return rc;
+  }
+  return PV_OK;
+}
+
+/* ---- deleted slots ---------------------------------------------------------- */
+static uint64_t deleted_len(const pv_index *idx) { return (uint64_t)(idx->st.n - idx->live) * 4; }
+static void deleted_walk(pv_walker *w, const pv_index *idx) {
+  uint8_t buf[4 * 64];
+  size_t m = 0;
+  for (uint32_t s = 0; s < idx->st.n && !w->stopped; s++) {
+    if (pv__is_live(idx, s)) continue;
+    pv__put32(buf + 4 * m++, s);
+    if (m == 64) {
+      pv__emit(w, buf, sizeof buf, PV_SEC_DELETED);
+      m = 0;
+    }
+  }
+  pv__emit(w, buf, 4 * m, PV_SEC_DELETED);
+}
+static int deleted_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64_t len) {
+  uint32_t n = idx->st.n;
+  if (len != (uint64_t)(n - L->live) * 4)
+    CORRUPT("the deleted section has %zu bytes; %u slots with %u live need %zu", (size_t)len, n,
+            L->live, (size_t)(n - L->live) * 4);
+  for (uint32_t i = 0; i < n - L->live; i++) {
+    uint32_t s = pv__get32(p + 4 * i);
+    if (s >= n || (i && s <= pv__get32(p + 4 * (i - 1))))
+      CORRUPT("the deleted slots are not an ascending list of slots");
+    pv__flags(idx)[s] = PV_SLOT_DELETED;
+  }
+  return PV_OK;
+}
+
+/* ---- the registry, in file order ------------------------------------------- */
+const pv_secdef pv_sections[] = {
+    {PV_SEC_CODES, "vectors", -1, always, codes_len, codes_walk, NULL},
+    {PV_SEC_LINKS0, "layer-0 links", -1, always, links0_len, links0_walk, NULL},
+    {PV_SEC_UPPER, "upper links", -1, always, upper_len, upper_walk, upper_load},
+    {PV_SEC_PARAMS, "codec parameters", PV_COL_PARAM, NULL, NULL, NULL, NULL},
+    {PV_SEC_IDS, "ids", PV_COL_ID, NULL, NULL, NULL, NULL},
+    {PV_SEC_LEVELS, "levels", PV_COL_LEVEL, NULL, NULL, NULL, NULL},
+    {PV_SEC_DELETED, "deleted", -1, always, deleted_len, deleted_walk, deleted_load},
+};
+const uint32_t pv_nsections = sizeof pv_sections / sizeof pv_sections[0];
+
+const pv_secdef *pv__secdef(uint32_t kind) {
+  for (uint32_t i = 0; i < pv_nsections; i++)
+    if (pv_sections[i].kind == kind) return &pv_sections[i];
+  return NULL;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Brute force: every live vector scored, the best k kept in a max-heap.
+ * The ground truth of every recall test, and what a search falls back to
+ * when its beam would cover the whole index anyway.
+ */
+#include "index.h"
+
+int pv__exact(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const pv_accept *acc,
+              pv_hit *out, size_t *n_out) {
+  if (k > idx->live) k = idx->live;
+  pv_pair *h = c->sel, *own = NULL;
+  if (k > c->heap_cap) {
+    own = h = pv__malloc(idx, sizeof(pv_pair) * k);
+    if (!h) return PV_NOMEM;
+  }
+  uint32_t have = 0, kk = (uint32_t)k;
+  for (uint32_t s = 0; s < idx->st.n && kk; s++) {
+    if (!pv__is_live(idx, s) || (acc && !acc->fn(acc, s))) continue;
+    pv_pair x = {pv__dist(idx, q, s), s};
+    pv__topk_offer(h, &have, kk, x);
+  }
+  pv__maxheap_sort(h, have);
+  for (uint32_t i = 0; i < have; i++) {
+    out[i].id = pv__id(idx, h[i].s);
+    out[i].distance = h[i].d;
+  }
+  *n_out = have;
+  if (own) pv__free(idx, own, sizeof(pv_pair) * k);
+  return PV_OK;
+}
