@@ -4,9 +4,11 @@
  * fields, CRC-32C, and rewriting every checksum of a file so that a crafted
  * change gets past them and meets the checks behind them.
  *
- * Written from docs/FORMAT.md, not from src/persist.c: the CRC here is a
- * byte table built from the polynomial, the library's is slice-by-8, and
- * each checks the other. Header-only (static inline): the fuzzer is built
+ * Written from docs/FORMAT.md, not from src/persist/: the CRC here is a
+ * byte table built from the polynomial, the library's is slice-by-16 or the
+ * CPU's instruction; the version-2 checksum here is a byte-at-a-time
+ * reading of the definition, the library's a SIMD kernel; each checks the
+ * other. Header-only (static inline): the fuzzer is built
  * on its own, outside the test binary.
  */
 #ifndef PV_TESTS_PVFILE_H
@@ -44,7 +46,39 @@ static inline uint32_t crc32c(const uint8_t *p, size_t n) {
   return ~c;
 }
 
-/* Rewrite every checksum of the len bytes at b from the file's own table:
+/* The checksum of format version 2 (docs/FORMAT.md), straight from its
+ * definition: sixteen lanes over 64-byte stripes, the last zero-padded. */
+static inline uint32_t pvsum_rotl(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
+static inline uint32_t pvsum(const uint8_t *p, size_t n) {
+  const uint32_t P1 = 0x85EBCA77u, P2 = 0x9E3779B1u;
+  uint32_t lane[16];
+  for (uint32_t j = 0; j < 16; j++) lane[j] = P2 * (j + 1);
+  for (size_t off = 0; off < n; off += 64) {
+    for (int j = 0; j < 16; j++) {
+      uint32_t w = 0;
+      for (int b = 3; b >= 0; b--) {
+        size_t at = off + 4 * (size_t)j + (size_t)b;
+        w = (w << 8) | (at < n ? p[at] : 0);
+      }
+      lane[j] = pvsum_rotl(lane[j] + w * P1, 13) * P2;
+    }
+  }
+  uint64_t n64 = n;
+  uint32_t h = (uint32_t)n64 ^ (uint32_t)(n64 >> 32);
+  for (int j = 0; j < 16; j++) h = pvsum_rotl(h ^ lane[j], 17) * P2;
+  h ^= h >> 15;
+  h *= P1;
+  h ^= h >> 13;
+  return h;
+}
+
+/* The checksum a file of the version at b + 8 uses. */
+static inline uint32_t file_sum(const uint8_t *b, const uint8_t *p, size_t n) {
+  return rd32(b + 8) == 1 ? crc32c(p, n) : pvsum(p, n);
+}
+
+/* Rewrite every checksum of the len bytes at b (by the checksum of its
+ * version) from the file's own table:
  * each section's CRC (at the offset and length its entry gives), the
  * table's CRC, then the header's at 124. Entries or a table outside the
  * buffer are left alone. With `layout`, first make the header's file_size
@@ -64,11 +98,11 @@ static inline void fix_crcs(uint8_t *b, size_t len, int layout) {
     for (uint32_t i = 0; i < count; i++) {
       uint8_t *e = t + 32 * (size_t)i;
       uint64_t off = rd64(e + 8), sl = rd64(e + 16);
-      if (off <= len && sl <= len - off) wr32(e + 24, crc32c(b + off, (size_t)sl));
+      if (off <= len && sl <= len - off) wr32(e + 24, file_sum(b, b + off, (size_t)sl));
     }
-    wr32(t + 32 * (size_t)count, crc32c(t, 32 * (size_t)count));
+    wr32(t + 32 * (size_t)count, file_sum(b, t, 32 * (size_t)count));
   }
-  wr32(b + 124, crc32c(b, 124));
+  wr32(b + 124, file_sum(b, b, 124));
 }
 
 #endif /* PV_TESTS_PVFILE_H */

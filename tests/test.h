@@ -45,6 +45,7 @@
   X(kernels_agree_with_each_other)      \
   X(kernels_bit_identical)              \
   X(kernels_crc32c)                     \
+  X(kernels_sum_lanes)                  \
   /* test_api.c */                      \
   X(api_version_and_errstr)             \
   X(api_options_default)                \
@@ -60,6 +61,8 @@
   X(api_ties_sorted_by_id)              \
   X(api_list_ids_and_contains)          \
   X(api_memory_usage_grows)             \
+  X(api_allocator_per_index)           \
+  X(api_errinfo)                        \
   /* test_edge.c */                     \
   X(edge_empty_index)                   \
   X(edge_single_vector)                 \
@@ -101,6 +104,7 @@
   X(graph_ef_construction_raised_to_m)  \
   X(graph_points_on_a_line)             \
   X(graph_capacity_hint)                \
+  X(graph_reachable_after_deleting_95)  \
   /* test_model.c */                    \
   X(model_cosine_f32)                   \
   X(model_l2_f32)                       \
@@ -140,6 +144,8 @@
   X(persist_fault_borrowed_writes)      \
   X(persist_verify_allocates_nothing)   \
   X(persist_table_offset_wraps)         \
+  X(persist_optional_sections)          \
+  X(persist_unreachable_counted)        \
   /* test_compat.c */                   \
   X(compat_v1_header)                   \
   X(compat_v1_load)                     \

@@ -428,3 +428,91 @@ void test_api_memory_usage_grows(void) {
             mem[PV_SQ8], mem[PV_F32]);
   free(data);
 }
+
+/* An allocator per index: everything an index allocates, from pv_new (or
+ * pv_load_with_allocator) to pv_free, goes to the allocator its options
+ * name, none to the default; two indexes with two allocators do not mix;
+ * pv_memory_usage counts the same bytes the allocator sees. */
+void test_api_allocator_per_index(void) {
+  tu_alloc deflt, a1, a2;
+  memset(&deflt, 0, sizeof deflt);
+  memset(&a1, 0, sizeof a1);
+  memset(&a2, 0, sizeof a2);
+  tu_alloc_use(&deflt);
+  pv_allocator al1 = tu_alloc_allocator(&a1), al2 = tu_alloc_allocator(&a2);
+  pv_options o = pv_options_default();
+  o.dim = 9;
+  o.storage = PV_SQ8;
+  o.allocator = &al1;
+  pv_index *x;
+  REQUIRE_OK(pv_new(&o, &x));
+  pv_options back;
+  pv_get_options(x, &back);
+  CHECK(back.allocator == NULL); /* copied at pv_new: not kept */
+  float v[9 * 50];
+  uint64_t rng = 5;
+  for (int i = 0; i < 50; i++) tu_rand_vec(&rng, v + 9 * i, 9);
+  CHECK_OK(pv_add_batch(x, v, 50, NULL));
+  pv_hit h[5];
+  size_t n;
+  CHECK_OK(pv_search(x, v, 5, 0, h, &n));
+  CHECK_EQ_INT(a1.bytes, pv_memory_usage(x));
+  size_t len = pv_serialized_size(x);
+  uint8_t *b = malloc(len);
+  REQUIRE(b);
+  CHECK_OK(pv_serialize_to(x, b, len, NULL));
+  pv_index *y;
+  REQUIRE_OK(pv_load_with_allocator(b, len, PV_LOAD_COPY, &al2, &y));
+  CHECK_OK(pv_add(y, v, NULL));
+  CHECK_OK(pv_compact(y));
+  CHECK(a2.live > 0);
+  CHECK_EQ_INT(a2.bytes, pv_memory_usage(y));
+  CHECK_EQ_INT(deflt.calls, 0);
+  pv_free(x);
+  pv_free(y);
+  CHECK_EQ_INT(a1.live, 0);
+  CHECK_EQ_INT(a2.live, 0);
+  CHECK_EQ_INT(a1.bad_ptrs + a2.bad_ptrs + deflt.bad_ptrs, 0);
+  pv_allocator broken = al1;
+  broken.realloc = NULL;
+  o.allocator = &broken;
+  CHECK_RC(pv_new(&o, &x), PV_INVALID);
+  free(b);
+  pv_set_allocator(NULL);
+}
+
+/* The structured detail of an error, for programs that must not parse
+ * messages: which vector of a batch and which element; the size a buffer
+ * needs; reset by the next call. */
+void test_api_errinfo(void) {
+  pv_options o = pv_options_default();
+  o.dim = 6;
+  pv_index *x;
+  REQUIRE_OK(pv_new(&o, &x));
+  float v[6 * 5];
+  uint64_t rng = 8;
+  for (int i = 0; i < 5; i++) tu_rand_vec(&rng, v + 6 * i, 6);
+  v[6 * 3 + 4] = NAN;
+  pv_error_info e;
+  CHECK_RC(pv_add_batch(x, v, 5, NULL), PV_INVALID);
+  CHECK_EQ_INT(pv_errinfo(x, &e), PV_INVALID);
+  CHECK_EQ_INT(e.code, PV_INVALID);
+  CHECK(e.item == 3 && e.element == 4);
+  CHECK_RC(pv_add(x, v + 18, NULL), PV_INVALID);
+  pv_errinfo(x, &e);
+  CHECK(e.item == -1 && e.element == 4);
+  memset(v + 18, 0, sizeof(float) * 6);
+  CHECK_RC(pv_add(x, v + 18, NULL), PV_INVALID); /* zero under cosine */
+  pv_errinfo(x, &e);
+  CHECK(e.item == -1 && e.element == -1);
+  CHECK_OK(pv_add(x, v, NULL));
+  CHECK_EQ_INT(pv_errinfo(x, &e), PV_OK);
+  CHECK(e.item == -1 && e.element == -1 && e.offset == -1 && e.need == 0);
+  uint8_t small[16];
+  size_t need = 0;
+  CHECK_RC(pv_serialize_to(x, small, sizeof small, &need), PV_RANGE);
+  pv_errinfo(x, &e);
+  CHECK(e.need == need && need > sizeof small);
+  CHECK_EQ_INT(pv_errinfo(x, NULL), PV_RANGE);
+  pv_free(x);
+}

@@ -195,3 +195,61 @@ void test_graph_capacity_hint(void) {
     free(data);
   }
 }
+
+/* Reachability where compaction has to repair most of the graph (Redis
+ * vector sets' test): 3000 random vectors, then 95 % deleted in random
+ * order and compacted, then 90 % of the rest. After each step the checker
+ * proves every live vector reachable, and an exact-size search of each
+ * survivor's own vector finds it (what reachability is for). */
+void test_graph_reachable_after_deleting_95(void) {
+  for (int st = 0; st < 2; st++) {
+    pv_options o = pv_options_default();
+    o.dim = 12;
+    o.metric = PV_L2;
+    o.storage = (pv_storage)st;
+    o.m = 8;
+    o.compact_threshold = 0.0f;
+    pv_index *idx;
+    REQUIRE_OK(pv_new(&o, &idx));
+    const uint32_t n = 3000;
+    float *v = tu_xmalloc(sizeof(float) * o.dim * n);
+    uint64_t rng = 4242 + (uint64_t)st;
+    for (uint32_t i = 0; i < n; i++) tu_rand_vec(&rng, v + (size_t)i * o.dim, o.dim);
+    REQUIRE_OK(pv_add_batch(idx, v, n, NULL));
+    size_t unreachable = 99;
+    CHECK_OK(pv_check_reachable(idx, &unreachable));
+    CHECK_EQ_INT(unreachable, 0);
+    uint32_t *order = tu_xmalloc(sizeof(uint32_t) * n);
+    for (uint32_t i = 0; i < n; i++) order[i] = i;
+    for (uint32_t i = n - 1; i > 0; i--) {
+      uint32_t j = (uint32_t)(tu_rand(&rng) % (i + 1)), t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    const uint32_t stops[2] = {n * 95 / 100, n - n / 200};
+    uint32_t done = 0;
+    for (int round = 0; round < 2; round++) {
+      for (; done < stops[round]; done++) CHECK_OK(pv_delete(idx, order[done]));
+      CHECK_OK(pv_check_reachable(idx, &unreachable));
+      CHECK_MSG(unreachable == 0, "st %d round %d before compaction: %zu unreachable", st, round,
+                unreachable);
+      CHECK_OK(pv_compact(idx));
+      CHECK_OK(pv_check(idx));
+      CHECK_OK(pv_check_reachable(idx, &unreachable));
+      CHECK_MSG(unreachable == 0, "st %d round %d after compaction: %zu of %zu unreachable", st,
+                round, unreachable, pv_count(idx));
+      size_t live = pv_count(idx), missed = 0;
+      for (uint32_t i = done; i < n; i++) {
+        pv_hit h[1];
+        size_t got = 0;
+        CHECK_OK(pv_search(idx, v + (size_t)order[i] * o.dim, 1, live > 1 ? live - 1 : 1, h, &got));
+        missed += !(got == 1 && h[0].id == order[i]);
+      }
+      CHECK_MSG(missed == 0, "st %d round %d: %zu of %zu survivors not found by their own vector",
+                st, round, missed, live);
+    }
+    free(order);
+    free(v);
+    pv_free(idx);
+  }
+}

@@ -325,3 +325,43 @@ void test_kernels_crc32c(void) {
   (void)tested;
   free(buf);
 }
+
+/* The lane step of the version-2 checksum: every set's kernel against the
+ * scalar reference, from random lane states, for 0 .. 70 stripes at every
+ * alignment of the input; and the whole checksum (core/checksum.c's
+ * streaming of pieces of any size) against pvfile.h's independent reading
+ * of FORMAT.md, pieces split at every offset of a short buffer. */
+void test_kernels_sum_lanes(void) {
+  size_t big = 64 * 70 + 64;
+  uint8_t *buf = tu_xmalloc(big);
+  uint64_t rng = 91;
+  for (size_t i = 0; i < big; i++) buf[i] = (uint8_t)tu_rand(&rng);
+  const pv_kernels *sets[4];
+  size_t nsets = kernel_sets(sets);
+  for (size_t k = 0; k < nsets; k++) {
+    REQUIRE(sets[k]->sum_lanes != NULL);
+    for (size_t stripes = 0; stripes <= 70; stripes += stripes < 5 ? 1 : 13)
+      for (size_t off = 0; off < 64; off += 7) {
+        if (off + 64 * stripes > big) continue;
+        uint32_t want[16], got[16];
+        for (int j = 0; j < 16; j++) want[j] = got[j] = (uint32_t)tu_rand(&rng);
+        pv_kernels_scalar.sum_lanes(want, buf + off, stripes);
+        sets[k]->sum_lanes(got, buf + off, stripes);
+        CHECK_MSG(memcmp(want, got, sizeof want) == 0, "%s: %zu stripes at offset %zu differ",
+                  sets[k]->name, stripes, off);
+      }
+  }
+  for (size_t n = 0; n <= 200; n += n < 130 ? 1 : 35) {
+    uint32_t want = pvsum(buf, n);
+    CHECK_EQ_INT(pv__sum_of(pv_kernels_best(), buf, n), want);
+    for (size_t cut = 0; cut <= n; cut += 1 + cut / 9) {
+      pv_sum s;
+      pv__sum_init(&s, &pv_kernels_scalar);
+      pv__sum_update(&s, buf, cut);
+      pv__sum_update(&s, buf + cut, n - cut);
+      CHECK_MSG(pv__sum_final(&s) == want, "%zu bytes cut at %zu: %08x, want %08x", n, cut,
+                (unsigned)pv__sum_final(&s), (unsigned)want);
+    }
+  }
+  free(buf);
+}

@@ -421,7 +421,7 @@ void test_persist_format_layout(void) {
     CHECK_EQ_INT(f.count, st ? 7 : 6);
     CHECK_EQ_INT(f.toff + 32 * f.count + 4, len);
     for (int i = 100; i < 124; i++) CHECK_MSG(b[i] == 0, "reserved header byte %d is %u", i, b[i]);
-    CHECK_EQ_INT(rd32(b + 124), crc32c(b, 124));
+    CHECK_EQ_INT(rd32(b + 124), pvsum(b, 124));
     uint64_t prev_end = 128;
     uint32_t prev_kind = 0;
     for (uint32_t i = 0; i < f.count; i++) {
@@ -433,10 +433,10 @@ void test_persist_format_layout(void) {
       uint64_t off = rd64(e + 8), sl = rd64(e + 16);
       CHECK_MSG(off % 64 == 0 && off >= prev_end, "section %u at %llu", i, (unsigned long long)off);
       for (uint64_t p = prev_end; p < off; p++) CHECK_MSG(b[p] == 0, "padding byte %llu", (unsigned long long)p);
-      CHECK_EQ_INT(rd32(e + 24), crc32c(b + off, (size_t)sl));
+      CHECK_EQ_INT(rd32(e + 24), pvsum(b + off, (size_t)sl));
       prev_end = off + sl;
     }
-    CHECK_EQ_INT(rd32(b + f.toff + 32 * f.count), crc32c(b + f.toff, 32 * f.count));
+    CHECK_EQ_INT(rd32(b + f.toff + 32 * f.count), pvsum(b + f.toff, 32 * f.count));
     size_t vb = st ? 9 : 36;
     CHECK_EQ_INT(f.len[K_VEC], 90 * vb);
     CHECK_EQ_INT(f.len[K_L0], 90 * (1 + 2 * 5) * 4);
@@ -1163,7 +1163,7 @@ void test_persist_truncation(void) {
 }
 
 /* Version 3 with a correct header checksum: PV_VERSION, naming the version;
- * also with a larger header (a newer header always ends with its CRC). A
+ * also with a larger header (a newer header always ends with its checksum). A
  * version 0, or the current version with another header size, is damage. */
 void test_persist_version(void) {
   for (int st = 0; st < 2; st++) {
@@ -1172,20 +1172,20 @@ void test_persist_version(void) {
     REQUIRE(orig);
     uint8_t *b = dup_bytes(orig, len);
     wr32(b + 8, 3);
-    wr32(b + 124, crc32c(b, 124));
+    wr32(b + 124, file_sum(b, b, 124));
     REJECT(b, len, "version 3", PV_VERSION);
     CHECK_STR_HAS(pv_errmsg(NULL), "version 3");
     CHECK_STR_HAS(pv_errmsg(NULL), "upgrade");
     memcpy(b, orig, len);
     wr32(b + 8, 0xFFFFFFFFu);
-    wr32(b + 124, crc32c(b, 124));
+    wr32(b + 124, file_sum(b, b, 124));
     REJECT(b, len, "version 4294967295", PV_VERSION);
     CHECK_STR_HAS(pv_errmsg(NULL), "4294967295");
     /* a version 3 header of 256 bytes, CRC at 252 */
     memcpy(b, orig, len);
     wr32(b + 8, 3);
     wr32(b + 12, 256);
-    wr32(b + 252, crc32c(b, 252));
+    wr32(b + 252, file_sum(b, b, 252));
     REJECT(b, len, "version 3, 256-byte header", PV_VERSION);
     CHECK_STR_HAS(pv_errmsg(NULL), "version 3");
     /* version 3 whose header CRC was not updated: damage */
@@ -1194,11 +1194,11 @@ void test_persist_version(void) {
     REJECT(b, len, "version 3, old header CRC", PV_CORRUPT);
     memcpy(b, orig, len);
     wr32(b + 8, 0);
-    wr32(b + 124, crc32c(b, 124));
+    wr32(b + 124, file_sum(b, b, 124));
     REJECT(b, len, "version 0", PV_CORRUPT);
     memcpy(b, orig, len);
     wr32(b + 12, 132);
-    wr32(b + 128, crc32c(b, 128));
+    wr32(b + 128, file_sum(b, b, 128));
     REJECT(b, len, "version 1, 132-byte header", PV_CORRUPT);
     memcpy(b, orig, len);
     wr32(b + 12, 64);
@@ -1510,11 +1510,19 @@ static void crafted(int st) {
 void test_persist_crafted_f32(void) { crafted(PV_F32); }
 void test_persist_crafted_sq8(void) { crafted(PV_SQ8); }
 
-/* CRC-32C as FORMAT.md defines it: the check value, and the library's
- * checksums are exactly it (rewriting them changes no byte). */
+/* The checksums as FORMAT.md defines them: CRC-32C's check value, the
+ * version-2 checksum's check values, and the library's checksums are
+ * exactly the test's own reading of the definition (rewriting them changes
+ * no byte). */
+/* The check values FORMAT.md gives: they freeze the definition. */
+#define PVSUM_EMPTY 0xfb4357a3u
+#define PVSUM_123456789 0x0b34bfddu
+
 void test_persist_crc32c(void) {
   CHECK_EQ_INT(crc32c((const uint8_t *)"123456789", 9), 0xE3069283u);
   CHECK_EQ_INT(crc32c((const uint8_t *)"", 0), 0);
+  CHECK_EQ_INT(pvsum((const uint8_t *)"", 0), PVSUM_EMPTY);
+  CHECK_EQ_INT(pvsum((const uint8_t *)"123456789", 9), PVSUM_123456789);
   for (int st = 0; st < 2; st++) {
     size_t len;
     uint8_t *b = small_file(st, &len);
@@ -1526,7 +1534,7 @@ void test_persist_crc32c(void) {
     for (uint32_t e = 0; e < f.count; e++) memset(table_entry(c, &f, e) + 24, 0, 4);
     memset(c + f.toff + 32 * f.count, 0, 4);
     fix_crcs(c, len, 0);
-    CHECK_MSG(memcmp(b, c, len) == 0, "%s: the library's checksums are not CRC-32C", SMALL[st].name);
+    CHECK_MSG(memcmp(b, c, len) == 0, "%s: the library's checksums are not FORMAT.md's", SMALL[st].name);
     free(c);
     free(b);
   }
@@ -1977,5 +1985,142 @@ void test_persist_read_header(void) {
     CHECK_STR_HAS(pv_errmsg(NULL), "magic");
     CHECK_RC(pv_read_header(NULL, len, &h), PV_INVALID);
     free(b);
+  }
+}
+
+/* The file with one more section, of `kind` and `flags`, holding plen
+ * bytes of payload, put after the last section (the table follows it);
+ * every field and checksum that covers it is rewritten, as a newer
+ * pocketvec would write it. */
+static uint8_t *with_section(const uint8_t *b, size_t len, uint32_t kind, uint32_t flags,
+                             const uint8_t *payload, size_t plen, size_t *out_len) {
+  uint64_t toff = rd64(b + 88);
+  uint32_t count = rd32(b + 96);
+  if (toff + 32 * (uint64_t)count + 4 != len) return NULL; /* not a well-formed file */
+  size_t at = (size_t)toff, tab = (at + plen + 63) & ~(size_t)63;
+  size_t n = tab + 32 * ((size_t)count + 1) + 4;
+  uint8_t *o = tu_xcalloc(n, 1);
+  memcpy(o, b, at);
+  memcpy(o + at, payload, plen);
+  memcpy(o + tab, b + toff, 32 * (size_t)count);
+  uint8_t *e = o + tab + 32 * (size_t)count;
+  wr32(e, kind);
+  wr32(e + 4, flags);
+  wr64(e + 8, at);
+  wr64(e + 16, plen);
+  wr32(o + 96, count + 1);
+  wr64(o + 88, tab);
+  wr64(o + 16, n);
+  fix_crcs(o, n, 0);
+  *out_len = n;
+  return o;
+}
+
+/* Format version 2 can grow: an optional section of a kind this version
+ * does not know is checked (its checksum) and skipped, and the index loads
+ * and answers as without it; the same section marked required is
+ * PV_VERSION naming its kind; saving the loaded index drops it (it belongs
+ * to a newer writer). A damaged optional section is still damage. */
+void test_persist_optional_sections(void) {
+  for (int st = 0; st < 2; st++) {
+    pv_index *idx = make_index(&SMALL[st], 900 + st);
+    REQUIRE(idx);
+    size_t len;
+    uint8_t *b = ser(idx, &len);
+    uint8_t payload[100];
+    for (int i = 0; i < 100; i++) payload[i] = (uint8_t)(i * 7 + 1);
+    size_t len2;
+    uint8_t *opt = with_section(b, len, 1000, 0, payload, sizeof payload, &len2);
+    REQUIRE(opt);
+    pv_index *x = NULL;
+    CHECK_OK(pv_load(opt, len2, PV_LOAD_COPY, &x));
+    if (x) {
+      CHECK_OK(pv_check(x));
+      CHECK_EQ_INT(pv_count(x), pv_count(idx));
+      size_t l3;
+      uint8_t *again = ser(x, &l3);
+      CHECK_MSG(l3 == len && memcmp(again, b, len) == 0,
+                "%s: the loaded index does not save as the original", SMALL[st].name);
+      free(again);
+      pv_free(x);
+    }
+    pv_section_info info[16];
+    size_t count = 0;
+    CHECK_OK(pv_read_sections(opt, len2, info, 16, &count));
+    CHECK_EQ_INT(count, rd32(b + 96) + 1);
+    if (count >= 1 && count <= 16) {
+      CHECK_EQ_INT(info[count - 1].kind, 1000);
+      CHECK_EQ_INT(info[count - 1].required, 0);
+      CHECK(info[count - 1].checksum_ok);
+      CHECK(strcmp(info[count - 1].name, "unknown") == 0);
+      CHECK(strcmp(info[0].name, "vectors") == 0 && info[0].required);
+    }
+    opt[rd64(opt + 88) - 64 + 1] ^= 0x10; /* inside the payload */
+    REJECT(opt, len2, "a damaged optional section", PV_CORRUPT);
+    free(opt);
+    uint8_t *req = with_section(b, len, 1000, 1, payload, sizeof payload, &len2);
+    REQUIRE(req);
+    REJECT(req, len2, "an unknown required section", PV_VERSION);
+    CHECK_STR_HAS(pv_errmsg(NULL), "kind 1000");
+    CHECK_STR_HAS(pv_errmsg(NULL), "upgrade");
+    free(req);
+    uint8_t *known = with_section(b, len, 5, 0, payload, sizeof payload, &len2);
+    REQUIRE(known);
+    REJECT(known, len2, "a known kind again, optional", PV_CORRUPT);
+    free(known);
+    free(b);
+    pv_free(idx);
+  }
+}
+
+/* Reachability, proven by the library's checker: a file whose graph is
+ * valid link by link but where no list points to one level-0 node loads
+ * (the loader checks structure, not reachability), passes pv_check, and
+ * pv_check_reachable counts that node (and any reached only through it);
+ * the untouched file counts none. */
+void test_persist_unreachable_counted(void) {
+  for (int st = 0; st < 2; st++) {
+    pv_index *idx = make_index(&SMALL[st], 930 + st);
+    REQUIRE(idx);
+    size_t len, unreachable = 99;
+    CHECK_OK(pv_check_reachable(idx, &unreachable));
+    CHECK_EQ_INT(unreachable, 0);
+    uint8_t *b = ser(idx, &len);
+    fview f;
+    fview_read(b, &f);
+    /* a live level-0 node other than the entry point */
+    const uint8_t *del = b + f.off[K_DEL];
+    uint32_t x = f.n;
+    for (uint32_t s = 0; s < f.n && x == f.n; s++) {
+      int dead = 0;
+      for (uint32_t i = 0; i < f.n - f.live; i++) dead |= rd32(del + 4 * i) == s;
+      if (!dead && s != f.entry && level_of(b, &f, s) == 0) x = s;
+    }
+    REQUIRE(x < f.n);
+    int removed = 0;
+    for (uint32_t s = 0; s < f.n; s++) {
+      uint8_t *l = list0(b, &f, s);
+      uint32_t c = rd32(l), w = 0;
+      for (uint32_t i = 1; i <= c; i++) {
+        uint32_t t = rd32(WORD(l, i));
+        if (t == x) removed++;
+        else wr32(WORD(l, 1 + w++), t);
+      }
+      for (uint32_t i = w; i < c; i++) wr32(WORD(l, 1 + i), 0);
+      wr32(l, w);
+    }
+    REQUIRE(removed > 0);
+    fix_crcs(b, len, 0);
+    pv_index *y = NULL;
+    CHECK_OK(pv_load(b, len, PV_LOAD_COPY, &y));
+    if (y) {
+      CHECK_OK(pv_check(y));
+      CHECK_OK(pv_check_reachable(y, &unreachable));
+      CHECK_MSG(unreachable >= 1, "%s: node %u has no in-links, yet %zu unreachable",
+                SMALL[st].name, x, unreachable);
+      pv_free(y);
+    }
+    free(b);
+    pv_free(idx);
   }
 }

@@ -95,4 +95,19 @@ void pv__crc_close(pv_crc *c);
 /* CRC-32C by the tables alone (for the tests; 0 and PV_NOMEM as above). */
 int pv__crc32c_tables(uint32_t state, const void *data, size_t n, uint32_t *out);
 
+/* Format version 2's checksum (its definition is in checksum.c): a
+ * streaming state, fed any pieces, finished once. */
+struct pv_kernels;
+typedef struct pv_sum {
+  uint32_t lane[16];
+  uint8_t buf[64]; /* a partial stripe */
+  uint32_t nbuf;
+  uint64_t total;  /* bytes fed */
+  const struct pv_kernels *k;
+} pv_sum;
+void pv__sum_init(pv_sum *s, const struct pv_kernels *k);
+void pv__sum_update(pv_sum *s, const void *data, size_t n);
+uint32_t pv__sum_final(const pv_sum *s);
+uint32_t pv__sum_of(const struct pv_kernels *k, const void *data, size_t n);
+
 #endif /* PV_CORE_H */

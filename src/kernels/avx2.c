@@ -128,5 +128,24 @@ static uint32_t crc32c_sse42(uint32_t state, const uint8_t *p, size_t n) {
   return c32;
 }
 
-const pv_kernels pv_kernels_avx2 = {
-    "avx2", dot_f32_avx2, l2_f32_avx2, dot_u8_avx2, dot_u8_4_avx2, crc32c_sse42};
+/* Lanes 0-7 and 8-15 in two registers; the host is little-endian, so a
+ * load gives the words. */
+static void sum_lanes_avx2(uint32_t lane[16], const uint8_t *p, size_t stripes) {
+  __m256i a = _mm256_loadu_si256((const __m256i *)lane);
+  __m256i b = _mm256_loadu_si256((const __m256i *)(lane + 8));
+  const __m256i p1 = _mm256_set1_epi32((int)PV_SUM_P1), p2 = _mm256_set1_epi32((int)PV_SUM_P2);
+  for (; stripes; stripes--, p += 64) {
+    __m256i x = _mm256_add_epi32(a, _mm256_mullo_epi32(_mm256_loadu_si256((const __m256i *)p), p1));
+    __m256i y =
+        _mm256_add_epi32(b, _mm256_mullo_epi32(_mm256_loadu_si256((const __m256i *)(p + 32)), p1));
+    x = _mm256_or_si256(_mm256_slli_epi32(x, 13), _mm256_srli_epi32(x, 19));
+    y = _mm256_or_si256(_mm256_slli_epi32(y, 13), _mm256_srli_epi32(y, 19));
+    a = _mm256_mullo_epi32(x, p2);
+    b = _mm256_mullo_epi32(y, p2);
+  }
+  _mm256_storeu_si256((__m256i *)lane, a);
+  _mm256_storeu_si256((__m256i *)(lane + 8), b);
+}
+
+const pv_kernels pv_kernels_avx2 = {"avx2",      dot_f32_avx2,  l2_f32_avx2,   dot_u8_avx2,
+                                    dot_u8_4_avx2, crc32c_sse42, sum_lanes_avx2};

@@ -29,11 +29,20 @@ typedef struct pv_kernels {
   void (*dot_u8_4)(const uint8_t *a, const uint8_t *const b[4], size_t n, uint32_t out[4]);
   /* CRC-32C of n bytes at p continued from state (start from 0xffffffff,
    * finish with ~state), with the CPU's own instruction. NULL where there is
-   * none (the scalar and simd128 sets): persist.c then uses its tables,
-   * the reference. Checksums are in every file, so loading a large index is
-   * mostly this. */
+   * none (the scalar and simd128 sets): core/checksum.c then uses its
+   * tables, the reference. Format version 1's checksum. */
   uint32_t (*crc32c)(uint32_t state, const uint8_t *p, size_t n);
+  /* The lane step of format version 2's checksum (core/checksum.c has the
+   * whole definition): for each of `stripes` stripes of 64 bytes at p, and
+   * each lane j < 16, with w the j-th little-endian u32 of the stripe,
+   *   lane[j] = rotl32(lane[j] + w * PV_SUM_P1, 13) * PV_SUM_P2  (mod 2^32).
+   * Sixteen independent chains of multiplies: SIMD-wide, so checking a
+   * file runs at memory speed where a table CRC ran at a byte a cycle. */
+  void (*sum_lanes)(uint32_t lane[16], const uint8_t *p, size_t stripes);
 } pv_kernels;
+
+#define PV_SUM_P1 0x85EBCA77u
+#define PV_SUM_P2 0x9E3779B1u
 
 /* Fold 64 partial sums by the canonical tree (lanes j and j+32, then j and
  * j+16, j+8, j+4, j+2, then the last two). Every f32 kernel ends here or in

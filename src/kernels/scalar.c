@@ -54,8 +54,19 @@ static void dot_u8_4_scalar(const uint8_t *a, const uint8_t *const b[4], size_t 
   for (int j = 0; j < 4; j++) out[j] = dot_u8_scalar(a, b[j], n);
 }
 
-const pv_kernels pv_kernels_scalar = {
-    "scalar", dot_f32_scalar, l2_f32_scalar, dot_u8_scalar, dot_u8_4_scalar, NULL};
+static void sum_lanes_scalar(uint32_t lane[16], const uint8_t *p, size_t stripes) {
+  for (; stripes; stripes--, p += 64)
+    for (int j = 0; j < 16; j++) {
+      const uint8_t *q = p + 4 * j;
+      uint32_t w = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
+      uint32_t x = lane[j] + w * PV_SUM_P1;
+      lane[j] = ((x << 13) | (x >> 19)) * PV_SUM_P2;
+    }
+}
+
+const pv_kernels pv_kernels_scalar = {"scalar",        dot_f32_scalar,  l2_f32_scalar,
+                                      dot_u8_scalar,   dot_u8_4_scalar, NULL,
+                                      sum_lanes_scalar};
 
 /* Chosen at build time for WASM (simd128 is a compile-time feature there),
  * by a CPU check natively. The check is cheap and pure, and pv_new caches

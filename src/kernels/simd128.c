@@ -142,7 +142,24 @@ static void dot_u8_4_simd128(const uint8_t *a, const uint8_t *const b[4], size_t
   }
 }
 
-const pv_kernels pv_kernels_simd128 = {
-    "simd128", dot_f32_simd128, l2_f32_simd128, dot_u8_simd128, dot_u8_4_simd128, NULL};
+/* Four registers of four lanes. WebAssembly is little-endian: a load gives
+ * the words. */
+static void sum_lanes_simd128(uint32_t lane[16], const uint8_t *p, size_t stripes) {
+  v128_t a[4];
+  for (int r = 0; r < 4; r++) a[r] = wasm_v128_load(lane + 4 * r);
+  const v128_t p1 = wasm_i32x4_splat((int32_t)PV_SUM_P1), p2 = wasm_i32x4_splat((int32_t)PV_SUM_P2);
+  for (; stripes; stripes--, p += 64) {
+    for (int r = 0; r < 4; r++) {
+      v128_t x = wasm_i32x4_add(a[r], wasm_i32x4_mul(wasm_v128_load(p + 16 * r), p1));
+      x = wasm_v128_or(wasm_i32x4_shl(x, 13), wasm_u32x4_shr(x, 19));
+      a[r] = wasm_i32x4_mul(x, p2);
+    }
+  }
+  for (int r = 0; r < 4; r++) wasm_v128_store(lane + 4 * r, a[r]);
+}
+
+const pv_kernels pv_kernels_simd128 = {"simd128",          dot_f32_simd128,  l2_f32_simd128,
+                                       dot_u8_simd128,     dot_u8_4_simd128, NULL,
+                                       sum_lanes_simd128};
 
 #endif /* __wasm_simd128__ */

@@ -18,6 +18,7 @@
 #define PV_FORMAT_H
 
 #include "core/core.h"
+#include "kernels/kernels.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #error "the file format code writes arrays as they are in memory: it needs a little-endian host"
@@ -66,8 +67,8 @@ typedef struct pv_walker pv_walker;
 struct pv_walker {
   const pv_index *idx;
   const pv_layout *L;
-  const pv_crc *c;
-  uint32_t sum[PV_SEC_KINDS]; /* checksum state per section (final once done) */
+  pv_sum state[PV_SEC_KINDS]; /* checksum state per section, while computing */
+  uint32_t sum[PV_SEC_KINDS]; /* final checksums per section */
   int compute;                /* compute the section checksums while walking */
   uint64_t pos;               /* file offset of the next byte */
   uint64_t stop;              /* the walk may end once pos reaches this */
@@ -117,9 +118,19 @@ static inline uint64_t pv__get64(const uint8_t *p) {
   return pv__get32(p) | (uint64_t)pv__get32(p + 4) << 32;
 }
 
-/* The checksum of n bytes, whole. */
-static inline uint32_t pv__sum_of(const pv_crc *c, const void *p, size_t n) {
-  return ~pv__crc_update(c, 0xffffffffu, p, n);
+/* The checksum of a file's bytes, by its format version: CRC-32C for
+ * version 1 (crc open), the version-2 checksum of core/checksum.c after. */
+typedef struct pv_checker {
+  uint32_t version;
+  pv_crc crc;
+  const pv_kernels *k;
+} pv_checker;
+static inline uint32_t pv__checksum(const pv_checker *c, const void *p, size_t n) {
+  return c->version == 1 ? ~pv__crc_update(&c->crc, 0xffffffffu, p, n) : pv__sum_of(c->k, p, n);
 }
+/* Ready c for files of `version` (tables on the heap only for version 1).
+ * PV_OK/PV_NOMEM. Close with pv__checker_close. */
+int pv__checker_open(pv_checker *c, uint32_t version, const pv_allocator *alloc);
+void pv__checker_close(pv_checker *c);
 
 #endif /* PV_FORMAT_H */

@@ -20,15 +20,24 @@ static int all_zero(const uint8_t *p, uint64_t n) {
   return 1;
 }
 
+int pv__checker_open(pv_checker *c, uint32_t version, const pv_allocator *alloc) {
+  memset(c, 0, sizeof *c);
+  c->version = version;
+  c->k = pv_kernels_best();
+  return version == 1 ? pv__crc_open(&c->crc, alloc, 1) : PV_OK;
+}
+
+void pv__checker_close(pv_checker *c) { pv__crc_close(&c->crc); }
+
 /* The header fields a reader may want before trusting anything (b holds at
- * least PV_HEADER_SIZE bytes). */
-static void decode_header(const uint8_t *b, const pv_crc *c, pv_header *h) {
+ * least PV_HEADER_SIZE bytes; c is open for its version field). */
+static void decode_header(const uint8_t *b, const pv_checker *c, pv_header *h) {
   memset(h, 0, sizeof *h);
   h->version = pv__get32(b + 8);
   h->file_size = pv__get64(b + 16);
   uint32_t hsize = pv__get32(b + 12);
   h->header_ok = hsize == PV_HEADER_SIZE &&
-                 pv__sum_of(c, b, PV_HEADER_SIZE - 4) == pv__get32(b + PV_HEADER_SIZE - 4);
+                 pv__checksum(c, b, PV_HEADER_SIZE - 4) == pv__get32(b + PV_HEADER_SIZE - 4);
   pv_options *o = &h->options;
   *o = pv_options_default();
   o->dim = pv__get32(b + 24);
@@ -59,12 +68,12 @@ int pv_read_header(const void *buf, size_t len, pv_header *out) {
   if (!buf || !out) return pv__error(NULL, PV_INVALID, "buf and out must not be NULL");
   int rc = check_magic(buf, len);
   if (rc) return rc;
-  pv_crc c;
+  pv_checker c;
   pv_allocator a = pv__default_allocator();
-  if (pv__crc_open(&c, &a, 1) != PV_OK)
+  if (pv__checker_open(&c, pv__get32((const uint8_t *)buf + 8), &a) != PV_OK)
     return pv__error(NULL, PV_NOMEM, "out of memory for the checksum tables");
   decode_header(buf, &c, out);
-  pv__crc_close(&c);
+  pv__checker_close(&c);
   return pv__error(NULL, PV_OK, NULL);
 }
 
@@ -80,12 +89,12 @@ int pv_read_sections(const void *buf, size_t len, pv_section_info *out, size_t c
   uint32_t n = pv__get32(b + 96), version = pv__get32(b + 8);
   if (n > PV_MAX_SECTIONS || toff > len || (uint64_t)n * PV_ENTRY_SIZE + 4 > len - toff)
     CORRUPT("the section table lies outside the data (%u entries at offset %zu)", n, (size_t)toff);
-  pv_crc c;
+  pv_checker c;
   pv_allocator a = pv__default_allocator();
-  if (pv__crc_open(&c, &a, 1) != PV_OK)
+  if (pv__checker_open(&c, version, &a) != PV_OK)
     return pv__error(NULL, PV_NOMEM, "out of memory for the checksum tables");
   const uint8_t *tab = b + toff;
-  int ok = pv__sum_of(&c, tab, n * PV_ENTRY_SIZE) == pv__get32(tab + n * PV_ENTRY_SIZE);
+  int ok = pv__checksum(&c, tab, n * PV_ENTRY_SIZE) == pv__get32(tab + n * PV_ENTRY_SIZE);
   for (uint32_t i = 0; ok && i < n && i < cap; i++) {
     const uint8_t *e = tab + i * PV_ENTRY_SIZE;
     pv_section_info *o = &out[i];
@@ -96,17 +105,17 @@ int pv_read_sections(const void *buf, size_t len, pv_section_info *out, size_t c
     o->length = pv__get64(e + 16);
     o->checksum = pv__get32(e + 24);
     o->checksum_ok = o->offset <= len && o->length <= len - o->offset &&
-                     pv__sum_of(&c, b + o->offset, (size_t)o->length) == o->checksum;
+                     pv__checksum(&c, b + o->offset, (size_t)o->length) == o->checksum;
     o->name = d ? d->name : "unknown";
   }
-  pv__crc_close(&c);
+  pv__checker_close(&c);
   if (!ok) CORRUPT("the section table checksum does not match: the table is damaged");
   *count = n;
   return pv__error(NULL, PV_OK, NULL);
 }
 
 /* The header: checksum first, then the version, the size and the counts. */
-static int parse_header(const uint8_t *b, size_t len, const pv_crc *c, pv_layout *L) {
+static int parse_header(const uint8_t *b, size_t len, const pv_checker *c, pv_layout *L) {
   int rc = check_magic(b, len);
   if (rc) return rc;
   /* Bytes 0..15 (magic, version, header size) keep their meaning in every
@@ -116,7 +125,7 @@ static int parse_header(const uint8_t *b, size_t len, const pv_crc *c, pv_layout
   uint32_t version = pv__get32(b + 8), hsize = pv__get32(b + 12);
   if (hsize < PV_HEADER_SIZE || hsize % 4 || hsize > len)
     CORRUPT("the header size field says %u bytes, which cannot be right", hsize);
-  if (pv__sum_of(c, b, hsize - 4) != pv__get32(b + hsize - 4))
+  if (pv__checksum(c, b, hsize - 4) != pv__get32(b + hsize - 4))
     CORRUPT("the header checksum does not match: the header is damaged");
   if (version > PV_FORMAT_VERSION)
     return pv__error(NULL, PV_VERSION, "the index was written in format version %u; this "
@@ -162,7 +171,7 @@ static int parse_header(const uint8_t *b, size_t len, const pv_crc *c, pv_layout
 /* The table and every section's place and checksum. Version 1 has exactly
  * the known sections, all required; version 2 may add optional ones, which
  * are checked like the others and then left alone. */
-static int parse_table(const uint8_t *b, size_t len, const pv_crc *c, pv_layout *L) {
+static int parse_table(const uint8_t *b, size_t len, const pv_checker *c, pv_layout *L) {
   if (L->count > PV_MAX_SECTIONS)
     CORRUPT("the index declares %u sections; at most %u are allowed", L->count, PV_MAX_SECTIONS);
   uint64_t tsize = (uint64_t)L->count * PV_ENTRY_SIZE + 4;
@@ -170,7 +179,7 @@ static int parse_table(const uint8_t *b, size_t len, const pv_crc *c, pv_layout 
       tsize != len - L->table_off)
     CORRUPT("the section table is not where the header says");
   const uint8_t *tab = b + L->table_off;
-  if (pv__sum_of(c, tab, L->count * PV_ENTRY_SIZE) != pv__get32(tab + L->count * PV_ENTRY_SIZE))
+  if (pv__checksum(c, tab, L->count * PV_ENTRY_SIZE) != pv__get32(tab + L->count * PV_ENTRY_SIZE))
     CORRUPT("the section table checksum does not match: the table is damaged");
   const pv_codec *codec = pv__codec_of(L->opt.storage);
 
@@ -201,7 +210,7 @@ static int parse_table(const uint8_t *b, size_t len, const pv_crc *c, pv_layout 
       CORRUPT("the %s section lies outside its place in the data", name);
     if (!all_zero(b + prev_end, s.off - prev_end))
       CORRUPT("the padding before the %s section is not zero", name);
-    if (pv__sum_of(c, b + s.off, (size_t)s.len) != s.sum)
+    if (pv__checksum(c, b + s.off, (size_t)s.len) != s.sum)
       CORRUPT("the %s section's checksum does not match: the data is damaged", name);
     prev_end = s.off + s.len;
     if (d) L->sec[s.kind] = s;
@@ -307,14 +316,18 @@ int pv_load_with_allocator(const void *buf, size_t len, unsigned flags,
   if (!buf) return pv__error(NULL, PV_INVALID, "the buffer is NULL");
   if (flags > PV_LOAD_TAKE) return pv__error(NULL, PV_INVALID, "flags %u are unknown", flags);
   pv_allocator a = alloc ? *alloc : pv__default_allocator();
-  pv_crc c;
-  if (pv__crc_open(&c, &a, 1) != PV_OK)
+  int rc = check_magic(buf, len);
+  if (rc) return rc;
+  /* The checksum follows from the version field, which it covers: a
+   * damaged version gives the wrong checksum, and so is damage too. */
+  pv_checker c;
+  if (pv__checker_open(&c, pv__get32((const uint8_t *)buf + 8), &a) != PV_OK)
     return pv__error(NULL, PV_NOMEM, "out of memory for the checksum tables");
   pv_layout L;
   memset(&L, 0, sizeof L);
-  int rc = parse_header(buf, len, &c, &L);
+  rc = parse_header(buf, len, &c, &L);
   if (!rc) rc = parse_table(buf, len, &c, &L);
-  pv__crc_close(&c);
+  pv__checker_close(&c);
   if (rc) return rc;
   pv_index *idx = NULL;
   rc = build(buf, &L, flags, &a, &idx);

@@ -49,7 +49,7 @@ size_t pv_serialized_size(const pv_index *idx) {
 
 void pv__emit(pv_walker *w, const void *p, size_t n, uint32_t kind) {
   if (w->stopped || n == 0) return;
-  if (w->compute && kind) w->sum[kind] = pv__crc_update(w->c, w->sum[kind], p, n);
+  if (w->compute && kind) pv__sum_update(&w->state[kind], p, n);
   if (w->visit && w->visit(w, p, n)) {
     w->stopped = 1; /* pos counts only the bytes the visitor took */
     return;
@@ -66,7 +66,7 @@ static void pad_to(pv_walker *w, uint64_t off) {
   }
 }
 
-static void header_bytes(const pv_index *idx, const pv_layout *L, const pv_crc *c, uint8_t *h) {
+static void header_bytes(const pv_index *idx, const pv_layout *L, uint8_t *h) {
   memset(h, 0, PV_HEADER_SIZE);
   memcpy(h, MAGIC, 8);
   pv__put32(h + 8, L->version);
@@ -90,7 +90,7 @@ static void header_bytes(const pv_index *idx, const pv_layout *L, const pv_crc *
   pv__put64(h + 80, idx->g.rng);
   pv__put64(h + 88, L->table_off);
   pv__put32(h + 96, L->count);
-  pv__put32(h + 124, pv__sum_of(c, h, 124));
+  pv__put32(h + 124, pv__sum_of(idx->kern, h, 124));
 }
 
 /* Walk the whole file: header, sections with their padding, table. With
@@ -99,17 +99,17 @@ static void header_bytes(const pv_index *idx, const pv_layout *L, const pv_crc *
 static void walk(pv_walker *w) {
   const pv_index *idx = w->idx;
   uint8_t h[PV_HEADER_SIZE];
-  header_bytes(idx, w->L, w->c, h);
+  header_bytes(idx, w->L, h);
   pv__emit(w, h, PV_HEADER_SIZE, 0);
   for (uint32_t i = 0; i < pv_nsections && !w->stopped; i++) {
     const pv_secdef *d = &pv_sections[i];
     const pv_section *s = &w->L->sec[d->kind];
     if (!s->kind) continue;
     pad_to(w, s->off);
-    if (w->compute) w->sum[d->kind] = 0xffffffffu;
+    if (w->compute) pv__sum_init(&w->state[d->kind], idx->kern);
     if (d->col >= 0) pv__emit(w, idx->st.col[d->col].base, (size_t)s->len, d->kind);
     else d->walk(w, idx);
-    if (w->compute) w->sum[d->kind] = ~w->sum[d->kind];
+    if (w->compute) w->sum[d->kind] = pv__sum_final(&w->state[d->kind]);
   }
   pad_to(w, w->L->table_off);
   if (w->stopped) return;
@@ -126,15 +126,14 @@ static void walk(pv_walker *w) {
     pv__put64(t + 16, s->len);
     pv__put32(t + 24, w->sum[s->kind]);
   }
-  pv__put32(table + PV_ENTRY_SIZE * e, pv__sum_of(w->c, table, PV_ENTRY_SIZE * e));
+  pv__put32(table + PV_ENTRY_SIZE * e, pv__sum_of(idx->kern, table, PV_ENTRY_SIZE * e));
   pv__emit(w, table, PV_ENTRY_SIZE * e + 4, 0);
 }
 
-static void walker_init(pv_walker *w, const pv_index *idx, const pv_layout *L, const pv_crc *c) {
+static void walker_init(pv_walker *w, const pv_index *idx, const pv_layout *L) {
   memset(w, 0, sizeof *w);
   w->idx = idx;
   w->L = L;
-  w->c = c;
   w->stop = UINT64_MAX;
 }
 
@@ -150,19 +149,15 @@ static int stream_visit(pv_walker *w, const void *p, size_t n) {
 
 int pv_serialize(pv_index *idx, pv_writer write, void *ctx) {
   if (!write) return pv__error(idx, PV_INVALID, "the writer is NULL");
-  pv_crc c;
-  if (pv__crc_open(&c, &idx->alloc, 1) != PV_OK)
-    return pv__error(idx, PV_NOMEM, "out of memory for the checksum tables");
   pv_layout L;
   plan(idx, &L);
   stream_ctx s = {write, ctx};
   pv_walker w;
-  walker_init(&w, idx, &L, &c);
+  walker_init(&w, idx, &L);
   w.compute = 1;
   w.visit = stream_visit;
   w.ctx = &s;
   walk(&w);
-  pv__crc_close(&c);
   if (w.pos != L.file_size)
     return pv__error(idx, PV_ABORT, "the writer stopped after %zu of %zu bytes", (size_t)w.pos,
                      (size_t)L.file_size);
@@ -176,7 +171,6 @@ struct pv_export {
   pv_index *idx;
   uint64_t changes; /* idx->changes when the export began */
   pv_layout L;
-  pv_crc c;
   uint32_t sum[PV_SEC_KINDS];
 };
 
@@ -187,18 +181,12 @@ int pv_export_begin(pv_index *idx, pv_export **out) {
   e->alloc = idx->alloc;
   e->idx = idx;
   e->changes = idx->changes;
-  if (pv__crc_open(&e->c, &idx->alloc, 1) != PV_OK) {
-    e->alloc.free(e->alloc.ctx, e);
-    return pv__error(idx, PV_NOMEM, "out of memory for the checksum tables");
-  }
   plan(idx, &e->L);
   pv_walker w;
-  walker_init(&w, idx, &e->L, &e->c);
+  walker_init(&w, idx, &e->L);
   w.compute = 1;
   walk(&w);
   memcpy(e->sum, w.sum, sizeof e->sum);
-  /* The sections' checksums are known now; each read recomputes only the
-   * header's and the table's, with e->c. */
   *out = e;
   return pv__error(idx, PV_OK, NULL);
 }
@@ -228,7 +216,7 @@ int pv_export_read(pv_export *e, uint64_t offset, void *buf, size_t len) {
                      (size_t)offset, (size_t)(offset + len), (size_t)e->L.file_size);
   range_ctx r = {offset, buf, len};
   pv_walker w;
-  walker_init(&w, idx, &e->L, &e->c);
+  walker_init(&w, idx, &e->L);
   memcpy(w.sum, e->sum, sizeof w.sum);
   w.stop = offset + len;
   w.visit = range_visit;
@@ -238,9 +226,7 @@ int pv_export_read(pv_export *e, uint64_t offset, void *buf, size_t len) {
 }
 
 void pv_export_end(pv_export *e) {
-  if (!e) return;
-  pv__crc_close(&e->c);
-  e->alloc.free(e->alloc.ctx, e);
+  if (e) e->alloc.free(e->alloc.ctx, e);
 }
 
 typedef struct {
