@@ -168,12 +168,34 @@ static int allowed_load(int rc) {
   return rc == PV_OK || rc == PV_CORRUPT || rc == PV_VERSION || rc == PV_NOMEM;
 }
 
+/* The table reader of `pocketvec info` (pv_read_sections) and the header
+ * decoder: whatever the bytes, they read only inside the buffer (ASan
+ * watches) and agree with the loader: a file that loads has a readable
+ * table whose every entry's checksum matches. */
+static void describe(const uint8_t *data, size_t size, int loads) {
+  uint8_t *v = dup(data, size, 0);
+  pv_header h;
+  int rh = pv_read_header(v, size, &h);
+  if (rh != PV_OK && rh != PV_CORRUPT && rh != PV_NOMEM) FINDING("pv_read_header: %d", rh);
+  pv_section_info info[8];
+  size_t count = 0;
+  int rs = pv_read_sections(v, size, info, 8, &count);
+  if (rs != PV_OK && rs != PV_CORRUPT && rs != PV_NOMEM) FINDING("pv_read_sections: %d", rs);
+  if (loads && rs != PV_OK) FINDING("a file that loads has no readable table: %s", pv_errmsg(NULL));
+  for (size_t i = 0; rs == PV_OK && i < count && i < 8; i++) {
+    if (!info[i].name) FINDING("section %zu has no name", i);
+    if (loads && !info[i].checksum_ok) FINDING("a file that loads has a bad section %zu", i);
+  }
+  free(v);
+}
+
 static void run(const uint8_t *data, size_t size) {
   uint8_t *v = dup(data, size, 0);
   int rv = pv_verify(v, size);
   if (!allowed_load(rv)) FINDING("pv_verify: %d %s", rv, pv_errmsg(NULL));
   if (rv != PV_OK) need_msg(pv_errmsg(NULL), "pv_verify");
   free(v);
+  describe(data, size, rv == PV_OK);
 
   /* COPY, BORROW, BORROW at an odd address, TAKE */
   static const unsigned flags[4] = {PV_LOAD_COPY, PV_LOAD_BORROW, PV_LOAD_BORROW, PV_LOAD_TAKE};
