@@ -124,3 +124,25 @@ test('f32 kernels: zero length gives +0 in both sets', () => {
   }
   assert.equal(k.pvt_dot_u8(1, A, B, 0), 0);
 });
+
+test('checksum lane step: simd128 equals the scalar reference at every alignment', () => {
+  const r = rng(17);
+  const lanes = k.malloc(64 + 64) >>> 0, buf = k.malloc(64 * 40 + 64) >>> 0;
+  assert.ok(lanes && buf);
+  const data = new Uint8Array(mem(), buf, 64 * 40 + 64);
+  for (let i = 0; i < data.length; i++) data[i] = Math.floor(r() * 256);
+  for (const stripes of [0, 1, 2, 3, 7, 40])
+    for (const off of [0, 1, 3, 17, 63]) {
+      const start = Array.from({ length: 16 }, () => Math.floor(r() * 2 ** 32));
+      const out = [];
+      for (const set of [0, 1]) {
+        new Uint32Array(mem(), lanes, 16).set(start);
+        k.pvt_sum_lanes(set, lanes, buf + off, stripes);
+        out.push([...new Uint32Array(mem(), lanes, 16)]);
+      }
+      assert.deepEqual(out[1], out[0], `${stripes} stripes at offset ${off}`);
+      if (stripes) assert.notDeepEqual(out[0], start);
+    }
+  k.free(lanes);
+  k.free(buf);
+});

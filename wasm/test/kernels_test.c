@@ -43,3 +43,9 @@ void pvt_dot_u8_4(int set, const uint8_t *a, const uint8_t *b, const uint32_t *o
   const uint8_t *v[4] = {b + off[0], b + off[1], b + off[2], b + off[3]};
   set_of(set)->dot_u8_4(a, v, n, out);
 }
+
+/* The version-2 checksum's lane step: updates the 16 lanes at `lane`. */
+PVT_EXPORT(pvt_sum_lanes)
+void pvt_sum_lanes(int set, uint32_t *lane, const uint8_t *p, size_t stripes) {
+  set_of(set)->sum_lanes(lane, p, stripes);
+}
