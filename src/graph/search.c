@@ -55,8 +55,9 @@ static void greedy(const pv_index *idx, const pv_ref *q, uint32_t *cur, float *d
 /* Whether a reached node may be a result: any node for an insert (it must
  * link in even where every node around is deleted; compaction repairs the
  * links to tombstones), live ones for a search, and those the predicate
- * accepts when there is one. Inlined into each caller, so the unfiltered
- * loops pay for no call. */
+ * accepts when there is one. (One copy of the beam search serves all three:
+ * a copy per case, as hnswlib's templates make, saved no measurable
+ * instructions in the callgrind gate and cost 0.4 KB of WebAssembly.) */
 static inline int result_ok(const pv_index *idx, int live_only, const pv_accept *acc,
                             uint32_t s) {
   if (!live_only) return 1;
@@ -66,9 +67,8 @@ static inline int result_ok(const pv_index *idx, int live_only, const pv_accept 
 
 /* Beam search of layer l from one entry point. Leaves the ef closest
  * acceptable nodes found in c->W as a max-heap and returns their number. */
-static inline uint32_t search_layer(const pv_index *idx, pv_ctx *c, const pv_ref *q,
-                                    pv_pair ep, uint32_t ef, int l, int live_only,
-                                    const pv_accept *acc) {
+static uint32_t search_layer(const pv_index *idx, pv_ctx *c, const pv_ref *q, pv_pair ep,
+                             uint32_t ef, int l, int live_only, const pv_accept *acc) {
   pv_pair *W = c->W, *C = c->C;
   uint32_t nw = 0, nc = 0, ccap = c->heap_cap;
   pv__visit_reset(c);
@@ -129,8 +129,7 @@ size_t pv__graph_search(const pv_index *idx, pv_ctx *c, const pv_ref *q, size_t 
                         const pv_accept *acc, pv_pair *out) {
   if (idx->g.entry == PV_NONE) return 0;
   pv_pair ep = pv__descend(idx, q, 0);
-  uint32_t nw = acc ? search_layer(idx, c, q, ep, ef, 0, 1, acc)
-                    : search_layer(idx, c, q, ep, ef, 0, 1, NULL);
+  uint32_t nw = search_layer(idx, c, q, ep, ef, 0, 1, acc);
   pv__maxheap_sort(c->W, nw);
   size_t n = nw < k ? nw : k;
   for (size_t i = 0; i < n; i++) out[i] = c->W[i];
