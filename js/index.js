@@ -9,9 +9,12 @@ const QUANT = ['f32', 'sq8'];
 const OPTS = ['dim', 'metric', 'quantization', 'm', 'efConstruction', 'efSearch', 'seed',
   'capacity', 'compactThreshold'];
 
+// The C library's status codes by name. The numbers are the library's
+// public ABI, so JS may copy them. IO is reserved by C for hosts: here, the
+// storage backends.
 export const ErrorCode = Object.freeze({
   OK: 0, ERROR: 1, NOMEM: 2, INVALID: 3, DIM: 4, NOTFOUND: 5, CORRUPT: 6, VERSION: 7, FULL: 8,
-  IO: 9,
+  IO: 9, ABORT: 10, MISUSE: 11, RANGE: 12,
 });
 const { INVALID, DIM, NOMEM } = ErrorCode;
 

@@ -259,3 +259,8 @@ test('errors do not leak between indexes or into later calls', () => {
   a.free();
   b.free();
 });
+
+test('the codes C reserves beyond IO have their names', () => {
+  assert.deepEqual([ErrorCode.IO, ErrorCode.ABORT, ErrorCode.MISUSE, ErrorCode.RANGE], [9, 10, 11, 12]);
+  assert.ok(Object.isFrozen(ErrorCode));
+});
