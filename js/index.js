@@ -4,11 +4,6 @@
 // buffer, so views are read through heap(), which renews them.
 // Pointers and sizes from WASM are signed i32: read them with >>> 0.
 
-const METRICS = ['cosine', 'l2', 'dot'];
-const QUANT = ['f32', 'sq8'];
-const OPTS = ['dim', 'metric', 'quantization', 'm', 'efConstruction', 'efSearch', 'seed',
-  'capacity', 'compactThreshold'];
-
 // The C library's status codes by name. The numbers are the library's
 // public ABI, so JS may copy them. IO is reserved by C for hosts: here, the
 // storage backends.
@@ -67,6 +62,30 @@ function alloc(bytes) {
   return p;
 }
 
+/** The error of the last call on index p (0: of the last pvw_new_from or pvw_load). */
+const cError = (p) => new PocketVecError(w.pv_errcode(p), cstr(w.pv_errmsg(p)));
+
+const toUtf8 = new TextEncoder();
+
+/**
+ * fn's result, called with each string as UTF-8 in WASM memory: a
+ * (pointer, length) pair of arguments per string, in order, as C's calls
+ * that take strings want them. The memory is freed when fn returns.
+ */
+function withUtf8(strings, fn) {
+  const bytes = strings.map((s) => toUtf8.encode(s)), args = [];
+  const b = alloc(bytes.reduce((n, s) => n + s.length, 0) || 1);
+  try {
+    for (let i = 0, p = b; i < bytes.length; p += bytes[i++].length) {
+      u8.set(bytes[i], p);
+      args.push(p, bytes[i].length);
+    }
+    return fn(...args);
+  } finally {
+    w.free(b);
+  }
+}
+
 // Node's fs, loaded only where it exists; the comments keep bundlers from
 // trying to resolve it for the browser.
 const nodeFs = () => import(/* @vite-ignore */ /* webpackIgnore: true */ 'node:fs/promises');
@@ -110,6 +129,70 @@ async function load(src) {
   return { version: cstr(w.pv_version()), kernels: cstr(w.pv_kernels_name()), memory: w.memory };
 }
 
+/**
+ * Each option by its JS name, in the order of index.d.ts: the name C gives
+ * it (pv_options), and the check that turns the user's value into what C
+ * takes, a number or text. metric and quantization go by the name of their
+ * value ('l2', 'sq8'), which C maps to its enum; the 64-bit seed goes as
+ * decimal digits, since a double cannot hold every such seed.
+ */
+const OPTIONS = {
+  dim: ['dim', uint],
+  metric: ['metric', oneOf("metric must be 'cosine', 'l2' or 'dot'", 'cosine', 'l2', 'dot')],
+  quantization: ['storage', oneOf("quantization must be 'f32' or 'sq8'", 'f32', 'sq8')],
+  m: ['m', uint],
+  efConstruction: ['ef_construction', uint],
+  efSearch: ['ef_search', uint],
+  seed: ['seed', (v) => {
+    if (!(typeof v === 'bigint' || Number.isSafeInteger(v)) || v < 0 || v >= 2n ** 64n)
+      throw bad('seed must be an integer from 0 to 2^64 - 1', v);
+    return String(v);
+  }],
+  capacity: ['capacity', uint],
+  compactThreshold: ['compact_threshold', (v) => {
+    if (typeof v !== 'number') throw bad('compactThreshold must be a number', v);
+    return v;
+  }],
+};
+
+/** A check that v is one of names; else throws INVALID saying `what`. */
+function oneOf(what, ...names) {
+  return (v) => {
+    if (!names.includes(v)) throw bad(what, v);
+    return v;
+  };
+}
+
+/**
+ * A new pv_index from the options the user gave, each passed to C by its
+ * C name; those not given keep C's defaults. dim has none, so its check
+ * runs even when it is missing.
+ */
+function create(given) {
+  for (const k in given)
+    if (!Object.hasOwn(OPTIONS, k))
+      throw new PocketVecError(INVALID, `unknown option "${k}"; the options are ${Object.keys(OPTIONS).join(', ')}`);
+  const o = w.pvw_options_new() >>> 0;
+  if (!o) throw new PocketVecError(NOMEM, 'out of memory allocating the options');
+  try {
+    for (const [k, [name, check]] of Object.entries(OPTIONS)) {
+      if (given[k] === undefined && k !== 'dim') continue;
+      // A number goes twice, as the engine converts it for an integer field
+      // and for a float one; C takes the one its field wants.
+      const v = check(given[k], k), [text, num] = typeof v === 'string' ? [v, 0] : ['', v];
+      // C rejects only what JS let through by mistake: a .wasm of another version.
+      if (withUtf8([name, text], (s, n, t, tn) => w.pvw_option_set(o, s, n, t, tn, num, num)))
+        throw bad(`this pocketvec.wasm does not take this ${name}`, v);
+    }
+  } catch (e) {
+    w.free(o);
+    throw e;
+  }
+  const p = w.pvw_new_from(o) >>> 0;
+  if (!p) throw cError(0);
+  return p;
+}
+
 const ADOPT = Symbol('adopt');
 
 // Frees what an Index that was garbage-collected without free() held.
@@ -126,49 +209,13 @@ export class Index {
 
   constructor(options, loaded) {
     if (!w) throw new PocketVecError(INVALID, 'call await init() before creating an Index');
-    if (options === ADOPT) {
-      // An index pv_load built: read its settings back from C.
-      const b = alloc(24);
-      w.pvw_options(loaded, b);
-      heap();
-      const o = u32.slice(b >>> 2, (b >>> 2) + 3);
-      w.free(b);
-      this.#h = { p: loaded, b: 0, n: 0 };
-      [this.#dim, this.#metric, this.#quant] = [o[0], METRICS[o[1]], QUANT[o[2]]];
-      reclaim.register(this, this.#h, this.#h);
-      return;
-    }
-    const o = options ?? {};
-    for (const k in o)
-      if (!OPTS.includes(k)) throw new PocketVecError(INVALID, `unknown option "${k}"; the options are ${OPTS.join(', ')}`);
-    const { dim, metric = 'cosine', quantization = 'f32', seed, compactThreshold: t } = o;
-    const mi = METRICS.indexOf(metric), qi = QUANT.indexOf(quantization);
-    if (mi < 0) throw bad("metric must be 'cosine', 'l2' or 'dot'", metric);
-    if (qi < 0) throw bad("quantization must be 'f32' or 'sq8'", quantization);
-    // Each option given sets a bit; the others keep the C defaults.
-    let given = 3, lo = 0, hi = 0;
-    const opt = (name, bit) => (o[name] === undefined ? 0 : ((given |= bit), uint(o[name], name)));
-    if (seed !== undefined) {
-      if (!(typeof seed === 'bigint' || Number.isSafeInteger(seed)) || seed < 0 || seed >= 2n ** 64n)
-        throw bad('seed must be an integer from 0 to 2^64 - 1', seed);
-      const s = BigInt(seed);
-      given |= 32;
-      lo = Number(s & 0xffffffffn);
-      hi = Number(s >> 32n);
-    }
-    if (t !== undefined) {
-      if (typeof t !== 'number') throw bad('compactThreshold must be a number', t);
-      given |= 128;
-    }
-    const args = [uint(dim, 'dim'), mi, qi, opt('m', 4), opt('efConstruction', 8),
-      opt('efSearch', 16), lo, hi, opt('capacity', 64), t ?? 0];
-    const p = w.pvw_new(given, ...args) >>> 0;
-    if (!p) throw new PocketVecError(w.pv_errcode(0), cstr(w.pv_errmsg(0)));
+    const p = options === ADOPT ? loaded : create(options ?? {});
     this.#h = { p, b: 0, n: 0 };
-    this.#dim = dim;
-    this.#metric = metric;
-    this.#quant = quantization;
     reclaim.register(this, this.#h, this.#h);
+    // The settings as C holds them: C's defaults, or what a loaded file says.
+    this.#dim = w.pvw_dim(p);
+    this.#metric = cstr(w.pvw_metric(p));
+    this.#quant = cstr(w.pvw_storage(p));
   }
 
   #p() {
@@ -177,8 +224,7 @@ export class Index {
   }
 
   #fail() {
-    const p = this.#h.p;
-    return new PocketVecError(w.pv_errcode(p), cstr(w.pv_errmsg(p)));
+    return cError(this.#h.p);
   }
 
   // The index's scratch buffer, at least `bytes` long, reused between calls.
@@ -438,7 +484,7 @@ function asBytes(v) {
 function adopt(b, len) {
   const p = w.pvw_load(b, len) >>> 0;
   if (!p) {
-    const err = new PocketVecError(w.pv_errcode(0), cstr(w.pv_errmsg(0)));
+    const err = cError(0);
     w.free(b);
     throw err;
   }

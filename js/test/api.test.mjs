@@ -218,6 +218,30 @@ test('seed: the same seed builds the same graph; seeds may be bigints', () => {
   assert.deepEqual(run(2 ** 40 + 3), run(2n ** 40n + 3n));
 });
 
+// Each option goes to C by its C name (pvw_option_set); the saved header
+// (docs/FORMAT.md) shows what C got. The seed goes as decimal text, so even
+// one a double cannot hold arrives exactly; options not given are C's
+// defaults, which JS reads back rather than knowing.
+test('options reach C by name: the header holds each one, the 64-bit seed exactly; defaults are C\'s', () => {
+  const seed = 2n ** 64n - 3n;
+  const ix = new Index({ dim: 5, metric: 'dot', quantization: 'sq8', m: 7, efConstruction: 33, efSearch: 21,
+    seed, capacity: 10, compactThreshold: 0.25 });
+  const header = (index) => {
+    const h = new DataView(index.toBytes().buffer);
+    return { u32: [24, 28, 32, 36, 40, 44].map((o) => h.getUint32(o, true)), seed: h.getBigUint64(48, true),
+      threshold: h.getFloat32(56, true) };
+  };
+  // metric 2 is dot, storage 1 is SQ8 in the format.
+  assert.deepEqual(header(ix), { u32: [5, 2, 1, 7, 33, 21], seed, threshold: 0.25 });
+  assert.deepEqual([ix.dim, ix.metric, ix.quantization], [5, 'dot', 'sq8']);
+  const plain = new Index({ dim: 3 });
+  assert.deepEqual(header(plain), { u32: [3, 0, 0, 16, 200, 64], seed: 0x706f636b65747665n, threshold: Math.fround(0.3) });
+  assert.deepEqual([plain.dim, plain.metric, plain.quantization], [3, 'cosine', 'f32']);
+  const near = new Index({ dim: 3, seed: 2n ** 53n + 1n }); // 2^53 + 1 is no double
+  assert.equal(header(near).seed, 2n ** 53n + 1n);
+  for (const x of [ix, plain, near]) x.free();
+});
+
 test('capacity reserves memory up front', () => {
   const a = new Index({ dim: 64 }), b = new Index({ dim: 64, capacity: 1000 });
   assert.ok(b.memoryUsage > a.memoryUsage + 1000 * 64 * 4);
