@@ -13,6 +13,12 @@ import { distWasm } from './helpers/paths.mjs';
 
 const info = await init();
 
+// A fresh copy of the package, with its own module instance and state: the
+// shipped bundle, one file, which a new query string loads anew. (A new
+// query on index.js would not do: the modules of src/ it imports, where
+// the state lives, would be shared.)
+const fresh = (tag) => import(`../pocketvec.min.js?${tag}`);
+
 const l2 = (a, b) => a.reduce((s, x, i) => s + (x - b[i]) ** 2, 0);
 const dot = (a, b) => a.reduce((s, x, i) => s + x * b[i], 0);
 const norm = (a) => Math.sqrt(dot(a, a));
@@ -35,8 +41,8 @@ test('init: from bytes, a WebAssembly.Module, a file URL and a Response', async 
     new Response(bytes, { headers: { 'content-type': 'application/wasm' } }),
     new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } })];
   for (const [i, src] of sources.entries()) {
-    // A fresh copy of the module (its own state) for each source.
-    const m = await import(`../index.js?source=${i}`);
+    // A fresh copy of the package (its own state) for each source.
+    const m = await fresh(`source=${i}`);
     const got = await m.init(src);
     assert.equal(got.version, info.version, `source ${i}`);
     assert.notEqual(got.memory, info.memory, 'a separate instance');
@@ -48,13 +54,13 @@ test('init: from bytes, a WebAssembly.Module, a file URL and a Response', async 
 });
 
 test('init: a failed init rejects and can be retried', async () => {
-  const m = await import('../index.js?retry');
+  const m = await fresh('retry');
   await assert.rejects(m.init(new Uint8Array([0, 97, 115, 109, 9, 9, 9, 9])), WebAssembly.CompileError);
   assert.equal((await m.init()).kernels, 'simd128');
 });
 
 test('an Index before init() is a PocketVecError', async () => {
-  const m = await import('../index.js?uninitialised');
+  const m = await fresh('uninitialised');
   assert.throws(() => new m.Index({ dim: 3 }),
     (e) => e instanceof m.PocketVecError && e.code === ErrorCode.INVALID && /init\(\)/.test(e.message));
 });

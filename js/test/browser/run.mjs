@@ -49,7 +49,7 @@ function dataset({ dim, n, nq, seed }) {
 const bytesOf = (f) => new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
 
 // ---- the server --------------------------------------------------------------
-//   /pkg/NAME                 js/NAME: index.js, pocketvec.min.js, pocketvec.wasm
+//   /pkg/NAME                 js/NAME: index.js and src/, pocketvec.min.js, pocketvec.wasm
 //   /badmime/pocketvec.wasm   the .wasm as application/octet-stream, which
 //                             instantiateStreaming refuses
 //   /data/DIM/N/NQ/SEED       the dataset's floats, base then queries
@@ -201,7 +201,9 @@ test('module script, minified build, module Worker, bytes fallback: simd128 and 
       // refuse the response, and init() must still work from the bytes.
       out.streaming = await WebAssembly.instantiateStreaming(fetch('/badmime/pocketvec.wasm'), {})
         .then(() => 'compiled', (e) => `${e.name}: ${e.message}`);
-      const fallback = await import('/pkg/index.js?fallback');
+      // A fresh copy of the package: the bundle, under another URL (the
+      // sources' modules, which hold the state, would be shared).
+      const fallback = await import('/pkg/pocketvec.min.js?fallback');
       out.fallbackKernels = (await fallback.init('/badmime/pocketvec.wasm')).kernels;
       out['fallback f32'] = app.scenario(fallback, { ...ds, quantization: 'f32' });
       return out;
