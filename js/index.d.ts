@@ -1,5 +1,5 @@
-// Types of index.js (the entry; the code is in src/) and of the bundle
-// made from it; keep the two in step.
+// Types of index.js (the entry; the code is in src/) and of the pocketvec.js
+// bundled from it; keep the two in step.
 
 // Symbol.dispose for projects whose TypeScript lib predates it (as
 // @types/node declares it): Index implements [Symbol.dispose] where the

@@ -1,4 +1,4 @@
-// pocketvec: the package's entry, and what the shipped pocketvec.min.js is
+// pocketvec: the package's entry, and what the shipped pocketvec.js is
 // bundled from (wasm/wasm.mk). Hand-written glue over pocketvec.wasm; the
 // code is in src/: wasm.js (loading the module, its memory), errors.js,
 // index.js (the Index class), storage/ (Node files, IndexedDB). API docs

@@ -17,7 +17,7 @@ const info = await init();
 // shipped bundle, one file, which a new query string loads anew. (A new
 // query on index.js would not do: the modules of src/ it imports, where
 // the state lives, would be shared.)
-const fresh = (tag) => import(`../pocketvec.min.js?${tag}`);
+const fresh = (tag) => import(`../pocketvec.js?${tag}`);
 
 const l2 = (a, b) => a.reduce((s, x, i) => s + (x - b[i]) ** 2, 0);
 const dot = (a, b) => a.reduce((s, x, i) => s + x * b[i], 0);
