@@ -65,14 +65,16 @@ export function heap() {
   }
 }
 
-const toUtf8 = new TextEncoder();
+// C's strings are UTF-8, and its messages will quote keys and filter text
+// that users wrote: read byte by byte (as Latin-1), "é" would show as "Ã©".
+const utf8 = new TextDecoder('utf-8'), toUtf8 = new TextEncoder();
 
-/** The NUL-terminated string at p, one character per byte. */
+/** The NUL-terminated UTF-8 string at p; bytes that are not UTF-8 become U+FFFD. */
 export function cstr(p) {
   heap();
   let e = p >>>= 0;
   while (u8[e]) e++;
-  return String.fromCharCode(...u8.subarray(p, e));
+  return utf8.decode(u8.subarray(p, e));
 }
 
 /** A buffer of `bytes` from malloc (the caller frees it with w.free); NOMEM if there is no room. */
