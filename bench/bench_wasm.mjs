@@ -42,7 +42,9 @@ import { makeDataset, datasetTruth, defaultClusters, readTruthCache,
   writeTruthCache } from './datagen.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const GLUE = join(root, 'js/index.js');
+// The shipped bundle: one file, so a new URL is a whole new instance of the
+// package (the sources' modules would be shared between instances).
+const GLUE = join(root, 'js/pocketvec.js');
 const WASM = join(root, 'js/pocketvec.wasm');
 const NATIVE = join(root, 'build/bench_native');
 const CACHE_DIR = join(root, 'bench/.cache');
@@ -175,7 +177,7 @@ function truthGet(w, ds) {
 
 let instances = 0;
 
-/** A fresh instance of the package (js/index.js) and its module. */
+/** A fresh instance of the package (js/pocketvec.js) and its module. */
 async function freshModule() {
   // A new URL is a new ES module instance, with its own WebAssembly instance.
   const api = await import(`${pathToFileURL(GLUE).href}?instance=${++instances}`);

@@ -1,6 +1,6 @@
 // pocketvec demo page. Loads the documents (data/docs.json), their MiniLM
 // embeddings (data/embeddings.bin: n x dim float32) and the package as it
-// ships (pkg/pocketvec.min.js + .wasm), builds an HNSW index of all of them
+// ships (pkg/pocketvec.js + .wasm), builds an HNSW index of all of them
 // and answers "which documents are nearest to this one?".
 //
 // A query is a document's own embedding, so the document itself would
@@ -19,7 +19,7 @@
 // State the browser test (check.mjs) reads: #app[data-state] is loading,
 // ready or error; #results[data-query, data-seq] and each hit's data-doc and
 // data-distance; #s-latency[data-us]; #s-recall[data-value].
-import { init, Index, PocketVecError, ErrorCode } from './pkg/pocketvec.min.js';
+import { init, Index, PocketVecError, ErrorCode } from './pkg/pocketvec.js';
 
 const SEED = 42; // the same graph on every build, in every browser
 const CODE_NAMES = Object.fromEntries(Object.entries(ErrorCode).map(([name, code]) => [code, name]));

@@ -2,7 +2,8 @@
 // The demo's static server: `npm run demo` in js/ (or `node demo/serve.mjs`).
 // Serves, on 127.0.0.1 only:
 //   /, /index.html, /app.js, /style.css, /sw.js   the page, from demo/
-//   /pkg/pocketvec.min.js, /pkg/pocketvec.wasm    the package as it ships
+//   /pkg/pocketvec.js, /pkg/pocketvec.js.map,     the package as it ships
+//   /pkg/pocketvec.wasm                           (the map for devtools)
 //   /data/docs.json, /data/embeddings.bin         the dataset (below)
 // Anything else is a 404: the server never maps a URL onto the file system,
 // so no path can escape these files.
@@ -29,7 +30,8 @@ export const DATASET = '@sap-ux/fiori-docs-embeddings';
 const UTF8 = '; charset=utf-8';
 const TYPES = {
   html: 'text/html' + UTF8, js: 'text/javascript' + UTF8, css: 'text/css' + UTF8,
-  json: 'application/json' + UTF8, wasm: 'application/wasm', bin: 'application/octet-stream',
+  json: 'application/json' + UTF8, map: 'application/json' + UTF8, wasm: 'application/wasm',
+  bin: 'application/octet-stream',
 };
 
 // Everything the page loads comes from this origin: the policy makes that a
@@ -157,7 +159,7 @@ export function excerptOf(r) {
  */
 export async function startServer({ port = 8080, host = '127.0.0.1', fallback = true } = {}) {
   const dataset = await loadDataset();
-  for (const f of ['pocketvec.min.js', 'pocketvec.wasm'])
+  for (const f of ['pocketvec.js', 'pocketvec.js.map', 'pocketvec.wasm'])
     await readFile(join(JS, f)).catch(() => {
       throw new Error(`js/${f} is missing: build the package first (\`npm run demo\` in js/ does, ` +
         'or `make -f Makefile -f wasm/wasm.mk wasm` at the top)');
@@ -168,7 +170,8 @@ export async function startServer({ port = 8080, host = '127.0.0.1', fallback = 
   const routes = new Map([
     ['/', join(DEMO, 'index.html')],
     ...['index.html', 'app.js', 'style.css', 'sw.js'].map((f) => [`/${f}`, join(DEMO, f)]),
-    ['/pkg/pocketvec.min.js', join(JS, 'pocketvec.min.js')],
+    ['/pkg/pocketvec.js', join(JS, 'pocketvec.js')],
+    ['/pkg/pocketvec.js.map', join(JS, 'pocketvec.js.map')],
     ['/pkg/pocketvec.wasm', join(JS, 'pocketvec.wasm')],
     ['/data/docs.json', docsJson],
     ['/data/embeddings.bin', dataset.embeddings],

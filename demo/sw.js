@@ -1,6 +1,6 @@
 // The demo's service worker: keeps the page working offline once it has
 // been loaded once. On install it caches everything the page needs (the
-// page, the package's min.js and .wasm, the documents and their
+// page, the package's pocketvec.js and .wasm, the documents and their
 // embeddings, 1.5 MB in all); then every same-origin GET goes to the
 // network first and falls back to that cache when the network fails.
 //
@@ -8,8 +8,8 @@
 // and a cache-first worker would keep showing the page and the .wasm of the
 // first visit after a rebuild. Each successful fetch refreshes the cached
 // copy, so offline the page is the last one seen online.
-const CACHE = 'pocketvec-demo-v1';
-const SHELL = ['./', 'index.html', 'app.js', 'style.css', 'pkg/pocketvec.min.js',
+const CACHE = 'pocketvec-demo-v2';
+const SHELL = ['./', 'index.html', 'app.js', 'style.css', 'pkg/pocketvec.js',
   'pkg/pocketvec.wasm', 'data/docs.json', 'data/embeddings.bin'];
 
 self.addEventListener('install', (event) => {

@@ -1,4 +1,5 @@
-// Types of index.js; keep the two in step.
+// Types of index.js (the entry; the code is in src/) and of the pocketvec.js
+// bundled from it; keep the two in step.
 
 // Symbol.dispose for projects whose TypeScript lib predates it (as
 // @types/node declares it): Index implements [Symbol.dispose] where the
@@ -37,10 +38,17 @@ export declare const ErrorCode: Readonly<{
   VERSION: 7;
   /** the id space (2^32 - 1 ids) is used up */
   FULL: 8;
-  /** JS only: the host's storage failed (a file, IndexedDB: quota full,
-   * permission, disk); the message says what was being done, `cause` holds
-   * the host's error. Nothing saved before is lost. */
+  /** the host's storage failed (a file, IndexedDB: quota full, permission,
+   * disk): reserved by the C library for hosts such as this package. The
+   * message says what was being done, `cause` holds the host's error.
+   * Nothing saved before is lost. */
   IO: 9;
+  /** a writer or callback asked to stop */
+  ABORT: 10;
+  /** the API was misused, e.g. an export read after the index changed */
+  MISUSE: 11;
+  /** a buffer too small, or an offset out of range */
+  RANGE: 12;
 }>;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

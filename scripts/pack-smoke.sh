@@ -2,9 +2,10 @@
 # The npm package as a user gets it: `npm pack` in js/, install the tarball
 # into a fresh temporary project, then import it by name from `node -e`,
 # build an index, search, and print. Checks the tarball holds exactly the
-# files the package needs, and runs the README's Node quick start as
-# written there. Needs no network (the package has no
-# dependencies).
+# files the package needs, runs the README's Node quick start as written
+# there, and checks that an uncaught error's stack leads back to the
+# sources through the shipped source map. Needs no network (the package
+# has no dependencies).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root/js"
@@ -15,7 +16,7 @@ trap 'rm -rf "$tmp"' EXIT
 tgz=$(npm pack --silent --pack-destination "$tmp" | tail -1)
 echo "pack-smoke: packed $tgz"
 contents=$(tar -tzf "$tmp/$tgz" | sort | tr '\n' ' ')
-want="package/README.md package/index.d.ts package/package.json package/pocketvec.min.js package/pocketvec.wasm "
+want="package/README.md package/index.d.ts package/package.json package/pocketvec.js package/pocketvec.js.map package/pocketvec.wasm "
 if [ "$contents" != "$want" ]; then
   echo "pack-smoke: tarball holds: $contents" >&2
   echo "pack-smoke: expected:      $want" >&2
@@ -47,6 +48,20 @@ awk '/^\/\/ quickstart.mjs$/{on=1} on&&/^```$/{exit} on' "$root/README.md" >quic
 out=$(node quickstart.mjs)
 echo "$out" | sed 's/^/pack-smoke: README quick start: /'
 grep -q "index expects 4" <<<"$out" || { echo "pack-smoke: the README quick start did not run as written" >&2; exit 1; }
+# An uncaught error names the class and method, and the shipped source map
+# leads node --enable-source-maps from pocketvec.js back to the sources.
+err=$(node --enable-source-maps --input-type=module -e "
+import { init, Index } from 'pocketvec';
+await init();
+new Index({ dim: 3 }).add([1]);
+" 2>&1) && { echo "pack-smoke: adding a vector of the wrong dimension did not fail" >&2; exit 1; }
+frame=$(grep -m1 '^    at Index.add ' <<<"$err" || true)
+if ! grep -q 'node_modules/pocketvec/src/index\.js:[0-9]' <<<"$frame"; then
+  echo "pack-smoke: the error's stack does not lead to src/index.js:" >&2
+  echo "$err" >&2
+  exit 1
+fi
+echo "pack-smoke: an uncaught error, with the source map: ${frame#"${frame%%[! ]*}"}"
 # The types resolve through the exports map.
 test -f node_modules/pocketvec/index.d.ts
 echo "pack-smoke: installed pocketvec $(node -p "require('pocketvec/package.json').version")"

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # The size budget of the JS package: pocketvec.wasm + the JS glue as shipped
-# (pocketvec.min.js, minified from index.js)
-# must be at most 20 KB (20,000 bytes) together after gzip -9. Prints both numbers and the
-# total; exits 1 above budget. Run from anywhere; `make wasm-size` builds first.
-#   BUDGET=bytes overrides the budget (default 20000).
+# (pocketvec.js, bundled from js/index.js and js/src/; its source map is
+# not downloaded by users, so it does not count) must be at most 40 KB
+# (40,000 bytes) together after gzip -9. Prints both numbers and the total;
+# exits 1 above budget. Run from anywhere; `make wasm-size` builds first.
+#   BUDGET=bytes overrides the budget (default 40000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-budget=${BUDGET:-20000}
+budget=${BUDGET:-40000}
 wasm=dist/pocketvec.wasm
-glue=js/pocketvec.min.js
+glue=js/pocketvec.js
 for f in "$wasm" "$glue"; do
   [ -f "$f" ] || { echo "size-budget: $f is missing (run make wasm)" >&2; exit 1; }
 done

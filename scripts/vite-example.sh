@@ -41,7 +41,7 @@ asset=${assets[0]}
 cmp -s "$asset" "$wasm" || fail "$asset differs from js/pocketvec.wasm"
 name=$(basename "$asset")
 # The bundle's JS refers to the emitted file, and no longer to the bare
-# 'pocketvec.wasm' that index.js resolves against its own URL.
+# 'pocketvec.wasm' that pocketvec.js resolves against its own URL.
 refs=$(grep -l -F "/$name" dist/assets/*.js || true)
 [ -n "$refs" ] || fail "no JS in dist/assets refers to $name"
 if grep -E -q "[\`'\"]pocketvec\.wasm[\`'\"]" dist/assets/*.js; then

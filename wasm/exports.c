@@ -7,58 +7,143 @@
  *     call that takes a vector takes its length too and runs pv_check_dim
  *     first: a wrong dimension becomes PV_DIM with the library's message,
  *     never an out-of-bounds read.
- *   - pv_options is a struct whose layout JS would have to mirror; pvw_new
- *     takes its fields as arguments instead, starting from
- *     pv_options_default() so the defaults live in one place (the core).
- *   - 64-bit values cross as two 32-bit halves, which every JS engine
- *     handles without BigInt.
+ *   - pv_options is a struct whose layout JS would have to mirror, with
+ *     enums whose values JS would have to copy. JS sets options by name
+ *     instead (pvw_option_set), metric and storage by the names of their
+ *     values, on options that start from pv_options_default(), so the
+ *     defaults live in one place (the core); it reads back what an Index
+ *     shows, metric and storage again by name. Only the status codes cross
+ *     as numbers: they are the public ABI. Rejected: one call taking every
+ *     field as a positional argument plus a bitmask of those given, which
+ *     tied JS to C's enum values and to the order of the arguments; and
+ *     messages for rejected options here, which would need a message
+ *     buffer in the glue (0.3 KB gzip) to say what JS, which checks every
+ *     value before C sees it, already says.
+ *   - JS passes strings as UTF-8 bytes and their length, never
+ *     NUL-terminated, so no call scans memory JS did not write.
  * The functions that already have scalar arguments (pv_free, pv_errmsg,
  * pv_count, pv_delete, ...) are exported unchanged by the linker, as are
  * libc's malloc and free, which JS uses for its buffers in WASM memory.
  *
- * Every function returns a status code like the C API; the message is then
- * pv_errmsg(idx), or pv_errmsg(NULL) for pvw_new.
+ * Every call that can fail returns a status code or NULL like the C API;
+ * the message is then pv_errmsg(idx), or pv_errmsg(NULL) for pvw_new_from
+ * and pvw_load.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "pocketvec.h"
 
 #define PVW_EXPORT(name) __attribute__((export_name(#name), visibility("default")))
 
-/* Which optional fields of pvw_new the caller set; the others keep the
- * defaults of pv_options_default(). */
-enum {
-  PVW_METRIC = 1 << 0,
-  PVW_STORAGE = 1 << 1,
-  PVW_M = 1 << 2,
-  PVW_EF_CONSTRUCTION = 1 << 3,
-  PVW_EF_SEARCH = 1 << 4,
-  PVW_SEED = 1 << 5,
-  PVW_CAPACITY = 1 << 6,
-  PVW_COMPACT_THRESHOLD = 1 << 7
-};
+/* ---- options by name ------------------------------------------------------ */
 
-/* Create an index. Returns it (free with pv_free), or NULL with the reason
- * in pv_errcode(NULL) / pv_errmsg(NULL). */
-PVW_EXPORT(pvw_new)
-pv_index *pvw_new(uint32_t given, uint32_t dim, uint32_t metric, uint32_t storage, uint32_t m,
-                  uint32_t ef_construction, uint32_t ef_search, uint32_t seed_lo,
-                  uint32_t seed_hi, uint32_t capacity, float compact_threshold) {
-  pv_options o = pv_options_default();
-  o.dim = dim;
-  if (given & PVW_METRIC) o.metric = (pv_metric)metric;
-  if (given & PVW_STORAGE) o.storage = (pv_storage)storage;
-  if (given & PVW_M) o.m = m;
-  if (given & PVW_EF_CONSTRUCTION) o.ef_construction = ef_construction;
-  if (given & PVW_EF_SEARCH) o.ef_search = ef_search;
-  if (given & PVW_SEED) o.seed = (uint64_t)seed_hi << 32 | seed_lo;
-  if (given & PVW_CAPACITY) o.capacity = capacity;
-  if (given & PVW_COMPACT_THRESHOLD) o.compact_threshold = compact_threshold;
+/* The names of the enums' values, as the JS API spells them: index =
+ * value. Only C maps between the two. */
+static const char *const METRIC_NAMES[] = {[PV_COSINE] = "cosine", [PV_L2] = "l2", [PV_DOT] = "dot"};
+static const char *const STORAGE_NAMES[] = {[PV_F32] = "f32", [PV_SQ8] = "sq8"};
+#define COUNT(a) (sizeof(a) / sizeof *(a))
+
+/* Whether the len bytes at s spell want (NUL-terminated). */
+static int is(const char *s, size_t len, const char *want) {
+  for (size_t i = 0; i < len; i++)
+    if (s[i] != want[i] || !want[i]) return 0;
+  return want[len] == '\0';
+}
+
+/* The index in names[] (n of them) of the len bytes at s, or -1. */
+static int lookup(const char *const *names, size_t n, const char *s, size_t len) {
+  for (size_t i = 0; i < n; i++)
+    if (is(s, len, names[i])) return (int)i;
+  return -1;
+}
+
+/* New options holding pv_options_default(), for pvw_option_set and then
+ * pvw_new_from, which frees them (or free() them to give up). NULL when
+ * out of memory. */
+PVW_EXPORT(pvw_options_new)
+pv_options *pvw_options_new(void) {
+  pv_options *o = malloc(sizeof *o);
+  if (o) *o = pv_options_default();
+  return o;
+}
+
+/* Set option name (name_len bytes; C's names, as in pv_options) of o.
+ * The integers take u and compact_threshold takes f: numbers cross as the
+ * field's own type, so the engine converts JS's number (never undefined
+ * behaviour), and JS, which checks it first, writes the messages. metric
+ * and storage take text (text_len bytes), the name of their value ("l2",
+ * "sq8"); seed takes text too, one or more decimal digits, since no JS
+ * number holds every 64-bit seed. PV_INVALID for another name, or text
+ * that names no value; o is then unchanged. Ranges are pv_new's to check,
+ * so its messages are the same from C and JS. */
+PVW_EXPORT(pvw_option_set)
+int pvw_option_set(pv_options *o, const char *name, size_t name_len, const char *text,
+                   size_t text_len, uint32_t u, float f) {
+  int i;
+  if (is(name, name_len, "dim")) o->dim = u;
+  else if (is(name, name_len, "m")) o->m = u;
+  else if (is(name, name_len, "ef_construction")) o->ef_construction = u;
+  else if (is(name, name_len, "ef_search")) o->ef_search = u;
+  else if (is(name, name_len, "capacity")) o->capacity = u;
+  else if (is(name, name_len, "compact_threshold")) o->compact_threshold = f;
+  else if (is(name, name_len, "metric")) {
+    if ((i = lookup(METRIC_NAMES, COUNT(METRIC_NAMES), text, text_len)) < 0) return PV_INVALID;
+    o->metric = (pv_metric)i;
+  } else if (is(name, name_len, "storage")) {
+    if ((i = lookup(STORAGE_NAMES, COUNT(STORAGE_NAMES), text, text_len)) < 0) return PV_INVALID;
+    o->storage = (pv_storage)i;
+  } else if (is(name, name_len, "seed") && text_len) {
+    uint64_t seed = 0;
+    for (size_t k = 0; k < text_len; k++) {
+      unsigned d = (unsigned char)text[k] - '0';
+      if (d > 9 || seed > (UINT64_MAX - d) / 10) return PV_INVALID;
+      seed = seed * 10 + d;
+    }
+    o->seed = seed;
+  } else {
+    return PV_INVALID;
+  }
+  return PV_OK;
+}
+
+/* Create an index from o, and free o either way. Returns the index (free
+ * with pv_free), or NULL with the reason in pv_errcode(NULL) /
+ * pv_errmsg(NULL). */
+PVW_EXPORT(pvw_new_from)
+pv_index *pvw_new_from(pv_options *o) {
   pv_index *idx = NULL;
-  pv_new(&o, &idx);
+  pv_new(o, &idx);
+  free(o);
   return idx;
 }
+
+/* The settings an Index shows: dim, and the names of the metric and the
+ * storage ("l2", "sq8"; static strings). JS reads them back from C, so the
+ * defaults live in C alone, and a loaded index brings its own. */
+PVW_EXPORT(pvw_dim)
+uint32_t pvw_dim(const pv_index *idx) {
+  pv_options o;
+  pv_get_options(idx, &o);
+  return o.dim;
+}
+
+PVW_EXPORT(pvw_metric)
+const char *pvw_metric(const pv_index *idx) {
+  pv_options o;
+  pv_get_options(idx, &o);
+  return METRIC_NAMES[o.metric];
+}
+
+PVW_EXPORT(pvw_storage)
+const char *pvw_storage(const pv_index *idx) {
+  pv_options o;
+  pv_get_options(idx, &o);
+  return STORAGE_NAMES[o.storage];
+}
+
+/* ---- vectors and search --------------------------------------------------- */
 
 /* Add one vector of len floats (caller owns v); its id goes to *id_out. */
 PVW_EXPORT(pvw_add)
@@ -105,20 +190,6 @@ pv_index *pvw_load(void *buf, size_t len) {
   pv_index *idx = NULL;
   pv_load(buf, len, PV_LOAD_TAKE, &idx);
   return idx;
-}
-
-/* The settings JS needs to describe a loaded index: out gets dim, metric,
- * storage, m, ef_construction, ef_search. */
-PVW_EXPORT(pvw_options)
-void pvw_options(const pv_index *idx, uint32_t *out) {
-  pv_options o;
-  pv_get_options(idx, &o);
-  out[0] = o.dim;
-  out[1] = (uint32_t)o.metric;
-  out[2] = (uint32_t)o.storage;
-  out[3] = o.m;
-  out[4] = o.ef_construction;
-  out[5] = o.ef_search;
 }
 
 /* Begin an export; NULL on failure (message in pv_errmsg(idx)). */

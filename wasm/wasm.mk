@@ -3,6 +3,7 @@
 # CC and LDLIBS it uses.
 #
 #   make wasm            dist/pocketvec.wasm (+ a copy in js/ for the package)
+#                        and js/pocketvec.js, the package's bundled JS
 #   make test-js         the JS package's tests (node --test), the size budget,
 #                        and npm pack installed into a fresh directory
 #   make wasm-size       gzip -9 sizes of the .wasm and the JS glue, vs budget
@@ -57,7 +58,7 @@ WASM_HEADERS = $(HEADERS) $(wildcard wasm/*.h) wasm/wasm.mk
 
 .PHONY: wasm wasm-deps wasm-size test-js test-js-deps js-pack-test test-browser vite-example clean-wasm
 
-wasm: dist/pocketvec.wasm js/pocketvec.wasm js/pocketvec.min.js
+wasm: dist/pocketvec.wasm js/pocketvec.wasm js/pocketvec.js
 
 wasm-deps:
 	bash scripts/install-deps.sh
@@ -113,16 +114,29 @@ js/node_modules/.installed: js/package.json js/package-lock.json
 	cd js && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The package ships index.js minified: the same hand-written code, a
-# third of the bytes after gzip (4.4 KB instead of 6.8 KB), which is what
-# keeps .wasm + JS within the 20 KB budget. index.js stays the readable
-# source, and the tests run both: the suite against the source, the pack
-# smoke test and the Vite example against what ships.
-js/pocketvec.min.js: js/index.js js/node_modules/.installed
-	js/node_modules/.bin/esbuild js/index.js --minify --format=esm --target=es2022 \
-	  --legal-comments=none --log-level=warning \
-	  --banner:js='// pocketvec: minified from index.js, its readable source in the repository' \
-	  --outfile=$@
+# The package ships one ESM file, js/pocketvec.js, bundled from index.js
+# and src/ (JS_SRC), readable where it matters:
+#   - names kept: no identifier mangling, so stack traces and the console
+#     say Index.add and PocketVecError, not h.add and F. (esbuild's
+#     --keep-names is left out: it would wrap every function in a __name()
+#     call, 0.3 KB gzip, to pin names that bundling renames only on a clash
+#     between modules; js/test/bundle.test.mjs checks there is none.)
+#   - lines of about 160 columns, so Node quoting the line an uncaught
+#     error came from prints that line, not the whole bundle;
+#   - a source map, pocketvec.js.map (shipped, sources inside), which
+#     `node --enable-source-maps` and browsers' devtools follow back to
+#     src/*.js.
+# Whitespace and syntax are minified: that keeps .wasm + JS within the
+# size budget (scripts/size-budget.sh). Node's modules stay imports
+# (--external), loaded at run time under Node only. The suite runs the
+# sources; the bundle test, the pack smoke test, the Vite example and the
+# tests that need a fresh copy of the package run what ships.
+JS_SRC = js/index.js $(wildcard js/src/*.js js/src/*/*.js)
+
+js/pocketvec.js: $(JS_SRC) js/node_modules/.installed
+	js/node_modules/.bin/esbuild js/index.js --bundle --external:'node:*' --format=esm \
+	  --target=es2022 --minify-whitespace --minify-syntax --line-limit=160 --sourcemap \
+	  --legal-comments=none --log-level=warning --outfile=$@
 
 # Native reference for the WASM-vs-native test: same library, built natively.
 $(BUILD)/pv_native_ref: wasm/test/native_ref.c $(BUILD)/libpocketvec.a
@@ -159,7 +173,7 @@ vite-example: wasm
 	bash scripts/vite-example.sh
 
 clean-wasm:
-	rm -rf $(WASM_BUILD) dist js/pocketvec.wasm js/pocketvec.min.js
+	rm -rf $(WASM_BUILD) dist js/pocketvec.wasm js/pocketvec.js js/pocketvec.js.map
 
 clean: clean-wasm
 

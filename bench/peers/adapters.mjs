@@ -52,8 +52,8 @@ export function pkgVersion(name) {
 /* ------------------------------------------------------------------------ */
 
 async function pocketvec(opts, storage) {
-  // The shipped build (pocketvec.min.js), as users import it.
-  const url = pathToFileURL(join(root, 'js/pocketvec.min.js')).href;
+  // The shipped build (pocketvec.js), as users import it.
+  const url = pathToFileURL(join(root, 'js/pocketvec.js')).href;
   const api = await import(url);
   const info = await api.init();
   let ix = null, ef = 64, ids = null;

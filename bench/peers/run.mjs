@@ -55,7 +55,7 @@ const LIBS = ['pocketvec-native-f32', 'pocketvec-native-sq8', 'pocketvec-wasm-sq
 /** The shipped files of each library: what a web page downloads (or, for
  * the native ones, what the process loads). Paths from bench/. */
 const SHIPPED = {
-  'pocketvec-wasm': ['../js/pocketvec.min.js', '../js/pocketvec.wasm'],
+  'pocketvec-wasm': ['../js/pocketvec.js', '../js/pocketvec.wasm'],
   edgevec: ['node_modules/edgevec/edgevec.js', 'node_modules/edgevec/edgevec_bg.wasm', 'node_modules/edgevec/snippets'],
   'hnswlib-wasm': ['node_modules/hnswlib-wasm/dist/hnswlib.js', 'node_modules/hnswlib-wasm/dist/hnswlib-317962d7.js'],
   'voy-search': ['node_modules/voy-search/voy_search.js', 'node_modules/voy-search/voy_search_bg.js',

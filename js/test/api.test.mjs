@@ -13,6 +13,12 @@ import { distWasm } from './helpers/paths.mjs';
 
 const info = await init();
 
+// A fresh copy of the package, with its own module instance and state: the
+// shipped bundle, one file, which a new query string loads anew. (A new
+// query on index.js would not do: the modules of src/ it imports, where
+// the state lives, would be shared.)
+const fresh = (tag) => import(`../pocketvec.js?${tag}`);
+
 const l2 = (a, b) => a.reduce((s, x, i) => s + (x - b[i]) ** 2, 0);
 const dot = (a, b) => a.reduce((s, x, i) => s + x * b[i], 0);
 const norm = (a) => Math.sqrt(dot(a, a));
@@ -35,8 +41,8 @@ test('init: from bytes, a WebAssembly.Module, a file URL and a Response', async 
     new Response(bytes, { headers: { 'content-type': 'application/wasm' } }),
     new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } })];
   for (const [i, src] of sources.entries()) {
-    // A fresh copy of the module (its own state) for each source.
-    const m = await import(`../index.js?source=${i}`);
+    // A fresh copy of the package (its own state) for each source.
+    const m = await fresh(`source=${i}`);
     const got = await m.init(src);
     assert.equal(got.version, info.version, `source ${i}`);
     assert.notEqual(got.memory, info.memory, 'a separate instance');
@@ -48,13 +54,13 @@ test('init: from bytes, a WebAssembly.Module, a file URL and a Response', async 
 });
 
 test('init: a failed init rejects and can be retried', async () => {
-  const m = await import('../index.js?retry');
+  const m = await fresh('retry');
   await assert.rejects(m.init(new Uint8Array([0, 97, 115, 109, 9, 9, 9, 9])), WebAssembly.CompileError);
   assert.equal((await m.init()).kernels, 'simd128');
 });
 
 test('an Index before init() is a PocketVecError', async () => {
-  const m = await import('../index.js?uninitialised');
+  const m = await fresh('uninitialised');
   assert.throws(() => new m.Index({ dim: 3 }),
     (e) => e instanceof m.PocketVecError && e.code === ErrorCode.INVALID && /init\(\)/.test(e.message));
 });
@@ -216,6 +222,30 @@ test('seed: the same seed builds the same graph; seeds may be bigints', () => {
   assert.deepEqual(run(1), run(1n));
   assert.deepEqual(run(2n ** 64n - 1n), run(2n ** 64n - 1n));
   assert.deepEqual(run(2 ** 40 + 3), run(2n ** 40n + 3n));
+});
+
+// Each option goes to C by its C name (pvw_option_set); the saved header
+// (docs/FORMAT.md) shows what C got. The seed goes as decimal text, so even
+// one a double cannot hold arrives exactly; options not given are C's
+// defaults, which JS reads back rather than knowing.
+test('options reach C by name: the header holds each one, the 64-bit seed exactly; defaults are C\'s', () => {
+  const seed = 2n ** 64n - 3n;
+  const ix = new Index({ dim: 5, metric: 'dot', quantization: 'sq8', m: 7, efConstruction: 33, efSearch: 21,
+    seed, capacity: 10, compactThreshold: 0.25 });
+  const header = (index) => {
+    const h = new DataView(index.toBytes().buffer);
+    return { u32: [24, 28, 32, 36, 40, 44].map((o) => h.getUint32(o, true)), seed: h.getBigUint64(48, true),
+      threshold: h.getFloat32(56, true) };
+  };
+  // metric 2 is dot, storage 1 is SQ8 in the format.
+  assert.deepEqual(header(ix), { u32: [5, 2, 1, 7, 33, 21], seed, threshold: 0.25 });
+  assert.deepEqual([ix.dim, ix.metric, ix.quantization], [5, 'dot', 'sq8']);
+  const plain = new Index({ dim: 3 });
+  assert.deepEqual(header(plain), { u32: [3, 0, 0, 16, 200, 64], seed: 0x706f636b65747665n, threshold: Math.fround(0.3) });
+  assert.deepEqual([plain.dim, plain.metric, plain.quantization], [3, 'cosine', 'f32']);
+  const near = new Index({ dim: 3, seed: 2n ** 53n + 1n }); // 2^53 + 1 is no double
+  assert.equal(header(near).seed, 2n ** 53n + 1n);
+  for (const x of [ix, plain, near]) x.free();
 });
 
 test('capacity reserves memory up front', () => {

@@ -3,7 +3,8 @@
 // distance kernels really are SIMD. The shipped file has no names, so the
 // function indexes come from build-wasm/pocketvec.names.wasm, the same link
 // with the name section kept; the test first checks that both have the
-// same code section, byte for byte.
+// same code section, byte for byte. Last, the contract of the options
+// export, called directly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -46,8 +47,9 @@ test('exports exactly the API the JS glue uses, and its memory', () => {
   assert.deepEqual(names, ['_initialize', 'free', 'malloc', 'memory', 'pv_check', 'pv_compact',
     'pv_contains', 'pv_count', 'pv_delete', 'pv_deleted_count', 'pv_errcode', 'pv_errmsg',
     'pv_free', 'pv_kernels_name', 'pv_memory_usage', 'pv_version', 'pvw_add', 'pvw_add_batch',
-    'pvw_export_begin', 'pvw_export_end', 'pvw_export_read', 'pvw_export_size', 'pvw_get',
-    'pvw_load', 'pvw_new', 'pvw_options', 'pvw_search']);
+    'pvw_dim', 'pvw_export_begin', 'pvw_export_end', 'pvw_export_read', 'pvw_export_size',
+    'pvw_get', 'pvw_load', 'pvw_metric', 'pvw_new_from', 'pvw_option_set', 'pvw_options_new',
+    'pvw_search', 'pvw_storage']);
   assert.equal(D.exports.find((e) => e.name === 'memory').kind, 'memory');
   // One memory, growable to the wasm32 ceiling of 65536 pages (4 GiB).
   assert.equal(D.memories.length, 1);
@@ -90,4 +92,36 @@ test('every function body decodes, and the module is valid to the engine', async
   assert.ok(WebAssembly.validate(dist));
   const { instance } = await WebAssembly.instantiate(dist, {});
   assert.equal(typeof instance.exports.pvw_search, 'function');
+});
+
+// Options cross by name (wasm/exports.c). JS checks every option before C
+// sees it, so C's own rejections are met only with a .wasm of another
+// version than the JS: here the exports are called directly.
+test('pvw_option_set takes options by name, rejects what it cannot set and then changes nothing', async () => {
+  const x = (await WebAssembly.instantiate(dist, {})).instance.exports;
+  x._initialize();
+  const mem = () => new Uint8Array(x.memory.buffer);
+  // UTF-8 in WASM memory as (pointer, length); never freed: the instance is dropped.
+  const str = (s) => {
+    const b = new TextEncoder().encode(s), p = x.malloc(b.length || 1);
+    mem().set(b, p);
+    return [p, b.length];
+  };
+  const cstr = (p) => {
+    const m = mem();
+    let e = p;
+    while (m[e]) e++;
+    return new TextDecoder().decode(m.subarray(p, e));
+  };
+  const o = x.pvw_options_new();
+  const set = (name, text, num = 0) => x.pvw_option_set(o, ...str(name), ...str(text), num, num);
+  for (const [name, text, num] of [['dim', '', 3], ['metric', 'l2'], ['storage', 'sq8'], ['seed', '18446744073709551615']])
+    assert.equal(set(name, text, num), 0, name);
+  for (const [name, text] of [['efConstruction', ''], ['dim\0', ''], ['metric', 'euclid'], ['metric', 'l2\0'],
+    ['storage', 'F32'], ['seed', ''], ['seed', '12a'], ['seed', '-1'], ['seed', '18446744073709551616']])
+    assert.equal(set(name, text, 7), 3, `${name} = ${JSON.stringify(text)}: PV_INVALID`);
+  const p = x.pvw_new_from(o); // frees o
+  assert.ok(p, cstr(x.pv_errmsg(0)));
+  assert.deepEqual([x.pvw_dim(p), cstr(x.pvw_metric(p)), cstr(x.pvw_storage(p))], [3, 'l2', 'sq8']);
+  x.pv_free(p);
 });

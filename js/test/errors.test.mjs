@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { init, Index, PocketVecError, ErrorCode } from '../index.js';
+import { alloc, cstr, u8, w, withUtf8 } from '../src/wasm.js';
 import { clustered, row } from './helpers/data.mjs';
 
 await init();
@@ -258,4 +259,31 @@ test('errors do not leak between indexes or into later calls', () => {
   keepsWorking(b, 4);
   a.free();
   b.free();
+});
+
+test('the codes C reserves beyond IO have their names', () => {
+  assert.deepEqual([ErrorCode.IO, ErrorCode.ABORT, ErrorCode.MISUSE, ErrorCode.RANGE], [9, 10, 11, 12]);
+  assert.ok(Object.isFrozen(ErrorCode));
+});
+
+// The C library's messages will quote keys and filter text, which are
+// UTF-8. No message quotes user text yet, so the decoder that reads every C
+// string (cstr) is tested on bytes written into WASM memory directly.
+test('C strings are read as UTF-8; bytes that are not UTF-8 read as U+FFFD', () => {
+  const cases = [
+    ['naïve café – 東京 😀', null],
+    [[0x61, 0xff, 0x62], 'a\ufffdb'], // a byte that never starts a character
+    [[0x61, 0xe6, 0x9d], 'a\ufffd'], // a character cut short by the end
+  ];
+  for (const [input, want] of cases) {
+    const bytes = typeof input === 'string' ? new TextEncoder().encode(input) : Uint8Array.from(input);
+    const p = alloc(bytes.length + 1);
+    u8.set(bytes, p);
+    u8[p + bytes.length] = 0;
+    assert.equal(cstr(p), want ?? input);
+    w.free(p);
+  }
+  // And the way strings go in: withUtf8 lays them out as UTF-8, back to back.
+  const got = withUtf8(['metric', 'été'], (a, an, b, bn) => [an, b - a, bn, new TextDecoder().decode(u8.slice(b, b + bn))]);
+  assert.deepEqual(got, [6, 6, 5, 'été']);
 });

@@ -38,7 +38,7 @@ export async function show(fn) {
 }
 
 // ---- the package's IndexedDB, read and written behind its back -------------
-// The layout is index.js's: database "pocketvec", store "indexes" (one
+// The layout is src/storage/idb.js's: database "pocketvec", store "indexes" (one
 // record per name: { name, gen, size, chunks, savedAt }) and store "chunks"
 // (the bytes under [name, gen, i]).
 

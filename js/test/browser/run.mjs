@@ -49,7 +49,7 @@ function dataset({ dim, n, nq, seed }) {
 const bytesOf = (f) => new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
 
 // ---- the server --------------------------------------------------------------
-//   /pkg/NAME                 js/NAME: index.js, pocketvec.min.js, pocketvec.wasm
+//   /pkg/NAME                 js/NAME: index.js and src/, pocketvec.js, pocketvec.wasm
 //   /badmime/pocketvec.wasm   the .wasm as application/octet-stream, which
 //                             instantiateStreaming refuses
 //   /data/DIM/N/NQ/SEED       the dataset's floats, base then queries
@@ -174,13 +174,13 @@ const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
 
 // 1. The package as a browser loads it: a plain module script (streaming
-// compilation), the shipped minified build, a module Web Worker, and the
+// compilation), the shipped bundle, a module Web Worker, and the
 // bytes fallback when the server gets the .wasm's MIME type wrong. Each
 // runs the same build / search / delete / compact scenario on the same
 // seeded data as Node, and must give the same ids, distances and bytes.
 const SMALL = { dim: 64, n: 2000, nq: 20, seed: 3 };
 
-test('module script, minified build, module Worker, bytes fallback: simd128 and the same results as Node', async (note) => {
+test('module script, shipped bundle, module Worker, bytes fallback: simd128 and the same results as Node', async (note) => {
   const ds = dataset(SMALL);
   const want = {};
   for (const quantization of ['f32', 'sq8'])
@@ -191,9 +191,9 @@ test('module script, minified build, module Worker, bytes fallback: simd128 and 
     const got = await page.evaluate(async (spec) => {
       const { app, pv } = window, ds = await app.fetchDataset(spec), out = {};
       for (const quantization of ['f32', 'sq8']) out[`page ${quantization}`] = app.scenario(pv, { ...ds, quantization });
-      const min = await import('/pkg/pocketvec.min.js');
-      out.minKernels = (await min.init()).kernels;
-      out['pocketvec.min.js sq8'] = app.scenario(min, { ...ds, quantization: 'sq8' });
+      const shipped = await import('/pkg/pocketvec.js');
+      out.shippedKernels = (await shipped.init()).kernels;
+      out['pocketvec.js sq8'] = app.scenario(shipped, { ...ds, quantization: 'sq8' });
       const worker = await app.inWorker({ job: 'scenario', dataset: spec, quantizations: ['f32', 'sq8'] });
       out.workerKernels = worker.info.kernels;
       for (const q in worker.results) out[`worker ${q}`] = worker.results[q];
@@ -201,16 +201,18 @@ test('module script, minified build, module Worker, bytes fallback: simd128 and 
       // refuse the response, and init() must still work from the bytes.
       out.streaming = await WebAssembly.instantiateStreaming(fetch('/badmime/pocketvec.wasm'), {})
         .then(() => 'compiled', (e) => `${e.name}: ${e.message}`);
-      const fallback = await import('/pkg/index.js?fallback');
+      // A fresh copy of the package: the bundle, under another URL (the
+      // sources' modules, which hold the state, would be shared).
+      const fallback = await import('/pkg/pocketvec.js?fallback');
       out.fallbackKernels = (await fallback.init('/badmime/pocketvec.wasm')).kernels;
       out['fallback f32'] = app.scenario(fallback, { ...ds, quantization: 'f32' });
       return out;
     }, SMALL);
-    assert.equal(got.minKernels, 'simd128', 'kernels of pocketvec.min.js');
+    assert.equal(got.shippedKernels, 'simd128', 'kernels of pocketvec.js');
     assert.equal(got.workerKernels, 'simd128', 'kernels in the worker');
     assert.equal(got.fallbackKernels, 'simd128', 'kernels through the bytes fallback');
     assert.match(got.streaming, /^TypeError/, 'instantiateStreaming of the wrong MIME type');
-    for (const run of ['page f32', 'page sq8', 'pocketvec.min.js sq8', 'worker f32', 'worker sq8', 'fallback f32'])
+    for (const run of ['page f32', 'page sq8', 'pocketvec.js sq8', 'worker f32', 'worker sq8', 'fallback f32'])
       same(got[run], want[run.slice(-3)], `${run} and Node`);
     note(`${SMALL.n} x ${SMALL.dim}, ${SMALL.nq} queries: 6 runs equal to Node's (ids, distances, bytes); ` +
       `pocketvec ${info.version}, ${info.kernels}`);

@@ -3,7 +3,7 @@
 // scenario, which the page, the Web Worker and run.mjs (in Node, for the
 // expected results) all run with the same inputs. No imports: the package
 // is passed in, so each caller brings the copy it loaded (/pkg/index.js in
-// the browser, ../../index.js in Node, the minified build, the fallback).
+// the browser, ../../index.js in Node, the shipped bundle, the fallback).
 
 /**
  * The dataset bench/datagen.mjs makes for (dim, n, nq, seed), fetched from

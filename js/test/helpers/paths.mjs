@@ -7,6 +7,7 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 
 export const root = here('../../../');
 export const distWasm = here('../../../dist/pocketvec.wasm');
+export const bundle = here('../../pocketvec.js');
 export const namesWasm = here('../../../build-wasm/pocketvec.names.wasm');
 export const kernelsWasm = here('../../../build-wasm/kernels_test.wasm');
 export const cli = process.env.PV_CLI || here('../../../build/pocketvec');

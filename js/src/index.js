@@ -1,0 +1,424 @@
+// The Index class: an HNSW index in WebAssembly memory (API docs in
+// index.d.ts). Vectors are copied into WASM memory with one
+// TypedArray.set, never element by element; results come back as plain
+// objects and typed arrays. Saving and loading stream bytes between the
+// index and a storage backend (src/storage/), which knows nothing of
+// indexes.
+import { ErrorCode, PocketVecError, bad, lenOf, storageError, uint } from './errors.js';
+import { alloc, cError, cstr, f32, heap, u32, u8, w, withUtf8 } from './wasm.js';
+import { isNode, loadFile, saveFile } from './storage/file.js';
+import { listIdb, loadIdb, removeIdb, saveIdb } from './storage/idb.js';
+
+const { INVALID, DIM, NOMEM } = ErrorCode;
+const CHUNK = 1 << 22; // 4 MiB: the chunks of exports, and the least a loading buffer grows by
+
+/**
+ * Each option by its JS name, in the order of index.d.ts: the name C gives
+ * it (pv_options), and the check that turns the user's value into what C
+ * takes, a number or text. metric and quantization go by the name of their
+ * value ('l2', 'sq8'), which C maps to its enum; the 64-bit seed goes as
+ * decimal digits, since a double cannot hold every such seed.
+ */
+const OPTIONS = {
+  dim: ['dim', uint],
+  metric: ['metric', oneOf("metric must be 'cosine', 'l2' or 'dot'", 'cosine', 'l2', 'dot')],
+  quantization: ['storage', oneOf("quantization must be 'f32' or 'sq8'", 'f32', 'sq8')],
+  m: ['m', uint],
+  efConstruction: ['ef_construction', uint],
+  efSearch: ['ef_search', uint],
+  seed: ['seed', (v) => {
+    if (!(typeof v === 'bigint' || Number.isSafeInteger(v)) || v < 0 || v >= 2n ** 64n)
+      throw bad('seed must be an integer from 0 to 2^64 - 1', v);
+    return String(v);
+  }],
+  capacity: ['capacity', uint],
+  compactThreshold: ['compact_threshold', (v) => {
+    if (typeof v !== 'number') throw bad('compactThreshold must be a number', v);
+    return v;
+  }],
+};
+
+/** A check that v is one of names; else throws INVALID saying `what`. */
+function oneOf(what, ...names) {
+  return (v) => {
+    if (!names.includes(v)) throw bad(what, v);
+    return v;
+  };
+}
+
+/**
+ * A new pv_index from the options the user gave, each passed to C by its
+ * C name; those not given keep C's defaults. dim has none, so its check
+ * runs even when it is missing.
+ */
+function create(given) {
+  for (const k in given)
+    if (!Object.hasOwn(OPTIONS, k))
+      throw new PocketVecError(INVALID, `unknown option "${k}"; the options are ${Object.keys(OPTIONS).join(', ')}`);
+  const o = w.pvw_options_new() >>> 0;
+  if (!o) throw new PocketVecError(NOMEM, 'out of memory allocating the options');
+  try {
+    for (const [k, [name, check]] of Object.entries(OPTIONS)) {
+      if (given[k] === undefined && k !== 'dim') continue;
+      // A number goes twice, as the engine converts it for an integer field
+      // and for a float one; C takes the one its field wants.
+      const v = check(given[k], k), [text, num] = typeof v === 'string' ? [v, 0] : ['', v];
+      // C rejects only what JS let through by mistake: a .wasm of another version.
+      if (withUtf8([name, text], (s, n, t, tn) => w.pvw_option_set(o, s, n, t, tn, num, num)))
+        throw bad(`this pocketvec.wasm does not take this ${name}`, v);
+    }
+  } catch (e) {
+    w.free(o);
+    throw e;
+  }
+  const p = w.pvw_new_from(o) >>> 0;
+  if (!p) throw cError(0);
+  return p;
+}
+
+const ADOPT = Symbol('adopt');
+
+// Frees what an Index that was garbage-collected without free() held.
+const reclaim = new FinalizationRegistry((h) => {
+  w.pv_free(h.p);
+  w.free(h.b);
+});
+
+export class Index {
+  #h; // { p: pv_index *, b: scratch buffer, n: its bytes }, shared with reclaim
+  #dim;
+  #metric;
+  #quant;
+
+  constructor(options, loaded) {
+    if (!w) throw new PocketVecError(INVALID, 'call await init() before creating an Index');
+    const p = options === ADOPT ? loaded : create(options ?? {});
+    this.#h = { p, b: 0, n: 0 };
+    reclaim.register(this, this.#h, this.#h);
+    // The settings as C holds them: C's defaults, or what a loaded file says.
+    this.#dim = w.pvw_dim(p);
+    this.#metric = cstr(w.pvw_metric(p));
+    this.#quant = cstr(w.pvw_storage(p));
+  }
+
+  #p() {
+    if (!this.#h.p) throw new PocketVecError(INVALID, 'this index has been freed');
+    return this.#h.p;
+  }
+
+  #fail() {
+    return cError(this.#h.p);
+  }
+
+  // The index's scratch buffer, at least `bytes` long, reused between calls.
+  #scratch(bytes) {
+    const h = this.#h;
+    if (bytes > h.n) {
+      const n = Math.max(bytes, h.n * 2, 256), b = alloc(n);
+      w.free(h.b);
+      h.b = b;
+      h.n = n;
+    }
+    heap();
+    return h.b;
+  }
+
+  add(vector) {
+    const p = this.#p(), n = lenOf(vector), b = this.#scratch(8 + 4 * n);
+    f32.set(vector, (b >>> 2) + 2);
+    if (w.pvw_add(p, b + 8, n, b)) throw this.#fail();
+    heap();
+    return u32[b >>> 2];
+  }
+
+  addBatch(vectors) {
+    const p = this.#p(), d = this.#dim, flat = ArrayBuffer.isView(vectors);
+    if (!flat && !Array.isArray(vectors))
+      throw bad('addBatch takes an array of vectors or one flat Float32Array', vectors);
+    const n = flat ? vectors.length / d : vectors.length;
+    if (!Number.isInteger(n))
+      throw new PocketVecError(DIM, `the batch has ${vectors.length} values, not a multiple of dim ${d}`);
+    for (let i = 0; !flat && i < n; i++) {
+      const l = lenOf(vectors[i]);
+      if (l !== d) throw new PocketVecError(DIM, `vector ${i} has ${l} values, index expects ${d}`);
+    }
+    const b = alloc(4 * n * (d + 1)), ids = b + 4 * n * d; // vectors, then ids
+    try {
+      if (flat) f32.set(vectors, b >>> 2);
+      else for (let i = 0; i < n; i++) f32.set(vectors[i], (b >>> 2) + i * d);
+      if (w.pvw_add_batch(p, b, d, n, ids)) throw this.#fail();
+      heap();
+      return u32.slice(ids >>> 2, (ids >>> 2) + n);
+    } finally {
+      w.free(b);
+    }
+  }
+
+  #search(query, k, ef, exact) {
+    const p = this.#p(), n = lenOf(query);
+    uint(k, 'k');
+    uint(ef, 'ef');
+    // Room for min(k, live) hits: a search never returns more.
+    const room = Math.min(k, w.pv_count(p) >>> 0);
+    const b = this.#scratch(8 + 4 * n + 8 * room), q = b + 8, out = q + 4 * n;
+    f32.set(query, q >>> 2);
+    if (w.pvw_search(p, q, n, k, ef, exact, out, b)) throw this.#fail();
+    heap();
+    const hits = [];
+    for (let i = 0, c = u32[b >>> 2], o = out >>> 2; i < c; i++, o += 2)
+      hits.push({ id: u32[o], distance: f32[o + 1] });
+    return hits;
+  }
+
+  search(query, k, options) {
+    return this.#search(query, k, options?.ef ?? 0, 0);
+  }
+
+  searchExact(query, k) {
+    return this.#search(query, k, 0, 1);
+  }
+
+  delete(id) {
+    if (w.pv_delete(this.#p(), uint(id, 'id'))) throw this.#fail();
+  }
+
+  has(id) {
+    const p = this.#p();
+    return Number.isInteger(id) && id >= 0 && id <= 0xffffffff && w.pv_contains(p, id) !== 0;
+  }
+
+  get(id) {
+    const p = this.#p(), d = this.#dim, b = this.#scratch(4 * d);
+    if (w.pvw_get(p, uint(id, 'id'), b, d)) throw this.#fail();
+    heap();
+    return f32.slice(b >>> 2, (b >>> 2) + d);
+  }
+
+  compact() {
+    if (w.pv_compact(this.#p())) throw this.#fail();
+  }
+
+  check() {
+    if (w.pv_check(this.#p())) throw this.#fail();
+  }
+
+  get size() { return w.pv_count(this.#p()) >>> 0; }
+  get deletedCount() { return w.pv_deleted_count(this.#p()) >>> 0; }
+  get memoryUsage() { return w.pv_memory_usage(this.#p()) >>> 0; }
+  get dim() { return this.#dim; }
+  get metric() { return this.#metric; }
+  get quantization() { return this.#quant; }
+
+  // ---- persistence: the format of docs/FORMAT.md ------------------------
+
+  /** The index as bytes: one Uint8Array, filled chunk by chunk. */
+  toBytes() {
+    const p = this.#p(), e = this.#exportBegin(p);
+    try {
+      const n = w.pvw_export_size(e) >>> 0, out = new Uint8Array(n), b = alloc(Math.min(n, CHUNK) || 1);
+      try {
+        for (let o = 0; o < n; o += CHUNK) {
+          const len = Math.min(CHUNK, n - o);
+          if (w.pvw_export_read(e, o, b, len)) throw this.#fail();
+          heap();
+          out.set(u8.subarray(b, b + len), o);
+        }
+      } finally {
+        w.free(b);
+      }
+      return out;
+    } finally {
+      w.pvw_export_end(e);
+    }
+  }
+
+  /** The bytes of toBytes() as chunks of `size` bytes, never all at once. */
+  async *exportChunks(size = CHUNK) {
+    if (!Number.isInteger(size) || size < 1) throw bad('chunk size must be a positive integer', size);
+    const e = this.#exportBegin(this.#p());
+    let b = 0;
+    try {
+      const n = w.pvw_export_size(e) >>> 0;
+      b = alloc(Math.min(n, size) || 1);
+      for (let o = 0; o < n; o += size) {
+        const len = Math.min(size, n - o);
+        this.#p(); // the consumer may have freed the index between chunks
+        if (w.pvw_export_read(e, o, b, len)) throw this.#fail();
+        heap();
+        yield u8.slice(b, b + len);
+      }
+    } finally {
+      w.free(b);
+      w.pvw_export_end(e);
+    }
+  }
+
+  #exportBegin(p) {
+    const e = w.pvw_export_begin(p) >>> 0;
+    if (!e) throw this.#fail();
+    return e;
+  }
+
+  /** An index from the bytes of toBytes() (or a file the CLI wrote). */
+  static fromBytes(bytes) {
+    if (!w) throw new PocketVecError(INVALID, 'call await init() before loading an index');
+    const u = asBytes(bytes), b = alloc(u.length || 1);
+    u8.set(u, b);
+    return adopt(b, u.length);
+  }
+
+  /** An index from an (async) iterable of byte chunks, e.g. exportChunks(). */
+  static async importChunks(chunks) {
+    if (!w) throw new PocketVecError(INVALID, 'call await init() before loading an index');
+    const sink = new Sink();
+    try {
+      for await (const c of chunks) sink.add(asBytes(c));
+      return sink.finish();
+    } catch (e) {
+      sink.drop();
+      throw e;
+    }
+  }
+
+  /**
+   * Save: in Node to a file path, elsewhere to IndexedDB under a name; each
+   * backend is crash-safe (src/storage/). The chunks are read as the
+   * backend writes them.
+   */
+  async save(target, options) {
+    this.#p();
+    const file = useFiles(options);
+    try {
+      await (file ? saveFile : saveIdb)(target, this.exportChunks());
+    } catch (e) {
+      throw storageError(`saving to ${file ? 'file' : 'IndexedDB name'} "${target}" failed`, e);
+    }
+  }
+
+  /** Load what save() wrote (a file path in Node, a name in IndexedDB). */
+  static async load(target, options) {
+    if (!w) throw new PocketVecError(INVALID, 'call await init() before loading an index');
+    const file = useFiles(options), sink = new Sink();
+    try {
+      await (file ? loadFile : loadIdb)(target, (c) => sink.add(asBytes(c)));
+      return sink.finish();
+    } catch (e) {
+      sink.drop();
+      throw storageError(`loading ${file ? 'file' : 'IndexedDB name'} "${target}" failed`, e, true);
+    }
+  }
+
+  /** Names, sizes and save times of the indexes in IndexedDB. */
+  static async list() {
+    try {
+      return await listIdb();
+    } catch (e) {
+      throw storageError('listing the indexes in IndexedDB failed', e);
+    }
+  }
+
+  /** Delete an index from IndexedDB; true if there was one. */
+  static async remove(name) {
+    try {
+      return await removeIdb(name);
+    } catch (e) {
+      throw storageError(`removing IndexedDB name "${name}" failed`, e);
+    }
+  }
+
+  free() {
+    const h = this.#h;
+    if (!h.p) return;
+    reclaim.unregister(h);
+    w.pv_free(h.p);
+    w.free(h.b);
+    h.p = h.b = h.n = 0;
+  }
+}
+
+if (typeof Symbol.dispose === 'symbol') Index.prototype[Symbol.dispose] = Index.prototype.free;
+
+// ---- loading bytes into WASM memory -------------------------------------------
+
+const useFiles = (o) => (o?.backend ?? (isNode() ? 'file' : 'indexeddb')) === 'file';
+
+function asBytes(v) {
+  if (v instanceof Uint8Array) return v;
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  throw bad('expected bytes (a Uint8Array, another typed array or an ArrayBuffer)', v);
+}
+
+// Hand b (len bytes from malloc) to pv_load, which owns it on success.
+function adopt(b, len) {
+  const p = w.pvw_load(b, len) >>> 0;
+  if (!p) {
+    const err = cError(0);
+    w.free(b);
+    throw err;
+  }
+  return new Index(ADOPT, p);
+}
+
+// Collects chunks in WASM memory. The header's size is untrusted, so the
+// buffer grows with the bytes that actually arrive (doubling, at most to
+// the declared size) rather than being allocated from the header.
+class Sink {
+  b = 0;
+  cap = 0;
+  len = 0;
+  total = -1;
+  head = [];
+
+  add(u) {
+    if (this.total < 0) {
+      this.head.push(u.slice());
+      const h = concat(this.head);
+      if (h.length < 24) return;
+      const v = new DataView(h.buffer, h.byteOffset);
+      const total = v.getUint32(16, true) + v.getUint32(20, true) * 2 ** 32;
+      this.total = total > 0xffffffff ? 0xffffffff : total;
+      this.head = [];
+      u = h;
+    }
+    if (this.len + u.length > this.cap) {
+      const want = Math.max(this.len + u.length, Math.min(this.total, Math.max(2 * this.cap, CHUNK)));
+      const nb = alloc(want);
+      if (this.b) {
+        u8.copyWithin(nb, this.b, this.b + this.len);
+        w.free(this.b);
+      }
+      this.b = nb;
+      this.cap = want;
+    }
+    heap();
+    u8.set(u, this.b + this.len);
+    this.len += u.length;
+  }
+
+  finish() {
+    if (this.total < 0) {
+      // Fewer than 24 bytes in all: let the C loader say what is wrong.
+      const h = concat(this.head), b = alloc(h.length || 1);
+      u8.set(h, b);
+      return adopt(b, h.length);
+    }
+    const b = this.b;
+    this.b = 0;
+    return adopt(b, this.len);
+  }
+
+  drop() {
+    if (this.b) w.free(this.b);
+    this.b = 0;
+  }
+}
+
+// One array of the parts (none: a zero-length array).
+function concat(parts) {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) out.set(p, (o += p.length) - p.length);
+  return out;
+}
