@@ -13,7 +13,7 @@ import { init, Index, PocketVecError, ErrorCode } from '../index.js';
 import { clustered, row } from './helpers/data.mjs';
 
 await init();
-const { CORRUPT, INVALID, VERSION } = ErrorCode;
+const { CORRUPT, INVALID, MISUSE, VERSION } = ErrorCode;
 
 function fails(fn, code, re) {
   assert.throws(fn, (e) => {
@@ -140,7 +140,7 @@ test('an export notices writes and frees between its chunks', async () => {
   const it = ix.exportChunks(1000);
   await it.next();
   ix.add(row(data, dim, 1));
-  await rejects(it.next(), INVALID, /changed since the export began/);
+  await rejects(it.next(), MISUSE, /changed since the export began/);
   const it2 = ix.exportChunks(1000);
   await it2.next();
   ix.free();
@@ -163,10 +163,15 @@ test('damaged bytes: CORRUPT or VERSION with a message, and nothing leaks', () =
   }
   // A newer version, with its header checksum intact, is VERSION.
   const newer = good.slice();
-  newer[8] = 2;
-  const crc = crc32c(newer.subarray(0, 124));
-  new DataView(newer.buffer).setUint32(124, crc, true);
-  fails(() => Index.fromBytes(newer), VERSION, /format version 2/);
+  newer[8] = 3;
+  new DataView(newer.buffer).setUint32(124, pvsum(newer.subarray(0, 124)), true);
+  fails(() => Index.fromBytes(newer), VERSION, /format version 3/);
+  // A version 1 header is checked with version 1's CRC-32C: this one, with
+  // version 2's checksum, is damage.
+  const older = good.slice();
+  older[8] = 1;
+  new DataView(older.buffer).setUint32(124, pvsum(older.subarray(0, 124)), true);
+  fails(() => Index.fromBytes(older), CORRUPT, /header checksum/);
   // Failed loads free what they allocated: memory stays put over many.
   const before = new Index({ dim: 2 });
   const mem = () => before.memoryUsage;
@@ -294,7 +299,33 @@ function crc32c(bytes) {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-test('crc32c helper is the standard one', () => {
-  assert.equal(crc32c(new TextEncoder().encode('123456789')), 0xe3069283);
+/** Format version 2's checksum, straight from docs/FORMAT.md. */
+function pvsum(bytes) {
+  const P1 = 0x85ebca77, P2 = 0x9e3779b1, rotl = (x, r) => ((x << r) | (x >>> (32 - r))) >>> 0;
+  const lane = Array.from({ length: 16 }, (_, j) => Math.imul(P2, j + 1) >>> 0);
+  for (let off = 0; off < bytes.length; off += 64)
+    for (let j = 0; j < 16; j++) {
+      let w = 0;
+      for (let b = 3; b >= 0; b--) w = ((w << 8) | (bytes[off + 4 * j + b] ?? 0)) >>> 0;
+      lane[j] = Math.imul(rotl((lane[j] + Math.imul(w, P1)) >>> 0, 13), P2) >>> 0;
+    }
+  let h = (bytes.length ^ Math.floor(bytes.length / 2 ** 32)) >>> 0;
+  for (let j = 0; j < 16; j++) h = Math.imul(rotl((h ^ lane[j]) >>> 0, 17), P2) >>> 0;
+  h = (h ^ (h >>> 15)) >>> 0;
+  h = Math.imul(h, P1) >>> 0;
+  return (h ^ (h >>> 13)) >>> 0;
+}
+
+test('checksum helpers are FORMAT.md\'s (check values), and a saved file uses version 2\'s', async () => {
+  const nine = new TextEncoder().encode('123456789');
+  assert.equal(crc32c(nine), 0xe3069283);
+  assert.equal(pvsum(new Uint8Array(0)), 0xfb4357a3);
+  assert.equal(pvsum(nine), 0x0b34bfdd);
+  const ix = new Index({ dim: 3 });
+  ix.add([1, 2, 3]);
+  const b = ix.toBytes(), dv = new DataView(b.buffer, b.byteOffset);
+  assert.equal(dv.getUint32(8, true), 2);
+  assert.equal(dv.getUint32(124, true), pvsum(b.subarray(0, 124)));
+  ix.free();
 });
 
