@@ -60,6 +60,13 @@ extern "C" {
 #define PV_RANGE    12  /* a buffer too small for the result, or an offset past the
                            end; pv_errinfo's need says how many bytes are needed */
 
+/* Values. Every element of a vector or query must be finite, and under
+ * PV_L2 and PV_DOT at most sqrt(FLT_MAX / (16 dim)) in magnitude (about
+ * 1e18 at dim 16, 5e17 at 768): beyond that a sum of squares or products
+ * could overflow to infinity and rank as NaN. Larger values are PV_INVALID,
+ * naming the element; cosine takes any finite value (vectors are
+ * normalised in double first). Embeddings are far inside either limit. */
+
 /* Metrics. Distances are "smaller is closer":
  *   PV_COSINE: 1 - cos(a, b), in [0, 2]; vectors are normalised on insert,
  *              so pv_get returns the unit-length vector.

@@ -79,6 +79,7 @@ int pv__new(const pv_options *opts, const pv_allocator *alloc, pv_index **out) {
   idx->opt.allocator = NULL;
   if (idx->opt.ef_construction < opts->m) idx->opt.ef_construction = opts->m;
   idx->dim = opts->dim;
+  idx->max_abs = pv__max_magnitude(opts->metric, opts->dim);
   idx->kern = pv_kernels_best();
   idx->codec = pv__codec_of(opts->storage);
   idx->g.m = opts->m;

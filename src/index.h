@@ -26,6 +26,7 @@ struct pv_index {
 
   pv_options opt;      /* as validated; ef_construction as used; allocator NULL */
   uint32_t dim;
+  float max_abs;       /* pv__max_magnitude of the metric and dim */
   const pv_kernels *kern;
   const pv_codec *codec;
 

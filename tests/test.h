@@ -78,6 +78,7 @@
   X(edge_insert_delete_churn)           \
   X(edge_readd_after_deleting_all)      \
   X(edge_many_searches)                 \
+  X(edge_no_overflow)                   \
   /* test_errors.c */                   \
   X(errors_nan_inf_in_add)              \
   X(errors_nan_inf_in_batch)            \

@@ -619,3 +619,58 @@ void test_edge_many_searches(void) {
   free(data);
   pv_free(idx);
 }
+
+/* Large finite values (issue 16): under dot and l2 an element whose square
+ * or product could overflow a float is refused at the door, naming the
+ * element; the largest accepted magnitudes give finite, ordered distances,
+ * and k = 1 agrees with k = 4. Cosine normalises first and takes any
+ * finite value. */
+void test_edge_no_overflow(void) {
+  const pv_metric metrics[2] = {PV_DOT, PV_L2};
+  for (int mi = 0; mi < 2; mi++)
+    for (int st = 0; st < 2; st++) {
+      pv_options o = pv_options_default();
+      o.dim = 2;
+      o.metric = metrics[mi];
+      o.storage = (pv_storage)st;
+      pv_index *idx;
+      REQUIRE_OK(pv_new(&o, &idx));
+      float big[2] = {1e20f, -1e20f};
+      CHECK_RC(pv_add(idx, big, NULL), PV_INVALID);
+      CHECK_STR_HAS(pv_errmsg(idx), "element 0");
+      CHECK_STR_HAS(pv_errmsg(idx), "too large");
+      pv_error_info e;
+      pv_errinfo(idx, &e);
+      CHECK(e.item == -1 && e.element == 0);
+      CHECK_EQ_INT(pv_count(idx), 0);
+      /* the limit for dim 2: sqrt(FLT_MAX / 32) = 3.26e18 */
+      float lim = 3.2e18f;
+      float v[4][2] = {{1, 1}, {lim, -lim}, {2, 2}, {-lim, lim}};
+      REQUIRE_OK(pv_add_batch(idx, &v[0][0], 4, NULL));
+      float q[2] = {lim, lim}, far[2] = {4e18f, 0};
+      CHECK_RC(pv_search(idx, far, 1, 0, NULL, NULL), PV_INVALID);
+      pv_hit h4[4], h1[1];
+      size_t n4, n1;
+      CHECK_OK(pv_search_exact(idx, q, 4, 0, h4, &n4));
+      CHECK_OK(pv_search_exact(idx, q, 1, 0, h1, &n1));
+      REQUIRE(n4 == 4 && n1 == 1);
+      for (int i = 0; i < 4; i++) {
+        CHECK_MSG(isfinite(h4[i].distance), "metric %d st %d: hit %d distance not finite", mi, st, i);
+        if (i) CHECK(h4[i - 1].distance <= h4[i].distance);
+      }
+      CHECK_EQ_INT(h1[0].id, h4[0].id);
+      CHECK_OK(pv_check(idx));
+      pv_free(idx);
+    }
+  pv_options o = pv_options_default();
+  o.dim = 2;
+  pv_index *idx;
+  REQUIRE_OK(pv_new(&o, &idx));
+  float huge[2] = {3e38f, -3e38f};
+  CHECK_OK(pv_add(idx, huge, NULL));
+  pv_hit h[1];
+  size_t n;
+  CHECK_OK(pv_search(idx, huge, 1, 0, h, &n));
+  CHECK(n == 1 && isfinite(h[0].distance));
+  pv_free(idx);
+}

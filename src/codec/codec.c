@@ -34,15 +34,42 @@ static void vname(char *buf, size_t size, int kind, size_t i) {
   buf[j] = 0;
 }
 
+float pv__max_magnitude(pv_metric metric, uint32_t dim) {
+  if (metric == PV_COSINE) return 3.4028234663852886e38f; /* FLT_MAX: finite */
+  return (float)sqrt(3.4028234663852886e38 / (16.0 * dim));
+}
+
+/* "1e18" for the largest power of ten at most x (x >= 1). */
+static void power_of_ten(float x, char *buf) {
+  unsigned e = 0;
+  for (double p = 10.0; p <= x; p *= 10.0) e++;
+  buf[0] = '1';
+  buf[1] = 'e';
+  size_t j = 2;
+  if (e >= 10) buf[j++] = (char)('0' + e / 10);
+  buf[j++] = (char)('0' + e % 10);
+  buf[j] = 0;
+}
+
 int pv__validate(const pv_index *idx, const float *v, int kind, size_t i) {
   double norm = 0.0;
   int64_t item = kind == PV_V_BATCH ? (int64_t)i : -1;
+  float limit = idx->max_abs;
   for (uint32_t d = 0; d < idx->dim; d++) {
     float x = v[d];
-    if (!isfinite(x)) {
+    if (!(fabsf(x) <= limit)) {
       char name[40];
       vname(name, sizeof name, kind, i);
-      pv__error(idx, PV_INVALID, "%s: element %u is %s", name, d, isnan(x) ? "NaN" : "infinite");
+      if (!isfinite(x)) {
+        pv__error(idx, PV_INVALID, "%s: element %u is %s", name, d, isnan(x) ? "NaN" : "infinite");
+      } else {
+        char lim[8];
+        power_of_ten(limit, lim);
+        pv__error(idx, PV_INVALID,
+                  "%s: element %u is too large: an %s index of dim %u accepts magnitudes up to "
+                  "about %s, beyond which distances overflow",
+                  name, d, idx->opt.metric == PV_L2 ? "l2" : "dot", idx->dim, lim);
+      }
       pv__error_at(idx, item, d);
       return PV_INVALID;
     }

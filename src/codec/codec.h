@@ -51,6 +51,10 @@ const pv_codec *pv__codec_of(pv_storage storage);
  * vector", PV_V_QUERY "the query", PV_V_BATCH "vector i") and the detail,
  * and return PV_INVALID. */
 enum { PV_V_ONE = 0, PV_V_QUERY = 1, PV_V_BATCH = 2 };
+/* The largest element magnitude a vector may have (pocketvec.h says why):
+ * sqrt(FLT_MAX / (16 dim)) under l2 and dot, FLT_MAX (any finite value)
+ * under cosine, whose vectors are normalised in double first. */
+float pv__max_magnitude(pv_metric metric, uint32_t dim);
 int pv__validate(const pv_index *idx, const float *v, int kind, size_t i);
 /* Encode v (validated) into slot s; tmp is dim floats of scratch. */
 void pv__encode_slot(pv_index *idx, uint32_t s, const float *v, float *tmp);
