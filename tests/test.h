@@ -120,6 +120,7 @@
   X(fault_nth_allocation_f32)           \
   X(fault_nth_allocation_sq8)           \
   X(fault_persistent_failure)           \
+  X(fault_compact_without_map)          \
   /* test_persist.c */                   \
   X(persist_crc32c) X(persist_read_header)                     \
   X(persist_format_layout)              \

@@ -14,7 +14,11 @@
  *      slot -> id column stays ascending and every id keeps its vector (the
  *      store moves every column of the registry);
  *   4. links are renumbered and the arrays shrink to fit.
- * All scratch is allocated before step 1, so PV_NOMEM changes nothing.
+ * All scratch is allocated before step 1, so PV_NOMEM changes nothing. The
+ * only scratch that grows with the index, the old -> new slot map, is
+ * optional: without it (an index at the memory limit, where deleting is
+ * how a user makes room) links are renumbered through the ids instead, a
+ * binary search per link.
  */
 #include <string.h>
 
@@ -87,7 +91,7 @@ int pv__compact(pv_index *idx) {
   /* Repair writes links anywhere, and slots slide down: a loaded index read
    * in place gets its own copy first. Copying changes no content, so it may
    * happen before we know whether the rest succeeds. */
-  int ok = remap && cand && queue && c && pv__store_materialize(idx, 0) == PV_OK;
+  int ok = cand && queue && c && pv__store_materialize(idx, 0) == PV_OK;
   if (!ok) {
     pv__free(idx, remap, sizeof(uint32_t) * n);
     pv__free(idx, cand, sizeof(pv_pair) * lim);
@@ -113,36 +117,49 @@ int pv__compact(pv_index *idx) {
     idx->g.max_level = best == PV_NONE ? -1 : pv__level(idx, best);
   }
 
-  /* 3. slide live slots down */
-  uint32_t j = 0;
+  /* 3. slide live slots down. Without a map, first turn every live node's
+   * links into ids (repair left only live targets), which survive the
+   * slide; 4. turns them back into slots. */
   uint32_t **up = pv__upper(idx);
+  if (!remap)
+    for (uint32_t s = 0; s < n; s++) {
+      if (!pv__is_live(idx, s)) continue;
+      for (int l = 0; l <= pv__level(idx, s); l++) {
+        uint32_t *ln = pv__links(idx, s, l);
+        for (uint32_t i = 1; i <= ln[0]; i++) ln[i] = pv__id(idx, ln[i]);
+      }
+    }
+  uint32_t entry_id = idx->g.entry != PV_NONE ? pv__id(idx, idx->g.entry) : PV_NONE;
+  uint32_t j = 0;
   for (uint32_t s = 0; s < n; s++) {
     if (!pv__is_live(idx, s)) {
-      remap[s] = PV_NONE;
+      if (remap) remap[s] = PV_NONE;
       pv__free(idx, up[s], pv__upper_bytes(idx, pv__level(idx, s)));
       up[s] = NULL;
       continue;
     }
-    remap[s] = j;
+    if (remap) remap[s] = j;
     if (j != s) {
       pv__store_move(idx, j, s);
       up[s] = NULL; /* moved with the slot: one owner */
     }
     j++;
   }
+  idx->st.n = j;
 
   /* 4. renumber links; repair left only live targets, but stay defensive */
   for (uint32_t s = 0; s < j; s++) {
     for (int l = 0; l <= pv__level(idx, s); l++) {
       uint32_t *ln = pv__links(idx, s, l);
       uint32_t w = 0;
-      for (uint32_t i = 1; i <= ln[0]; i++)
-        if (remap[ln[i]] != PV_NONE) ln[1 + w++] = remap[ln[i]];
+      for (uint32_t i = 1; i <= ln[0]; i++) {
+        uint32_t t = remap ? remap[ln[i]] : pv__slot_of(idx, ln[i]);
+        if (t != PV_NONE) ln[1 + w++] = t;
+      }
       pv__set_count(ln, w, pv__maxlinks(idx, l));
     }
   }
-  if (idx->g.entry != PV_NONE) idx->g.entry = remap[idx->g.entry];
-  idx->st.n = j;
+  if (entry_id != PV_NONE) idx->g.entry = pv__slot_of(idx, entry_id);
   idx->changes++;
   pv__free(idx, remap, sizeof(uint32_t) * n);
   pv__free(idx, cand, sizeof(pv_pair) * lim);
