@@ -231,11 +231,13 @@ int pv_compact(pv_index *idx);
 /* Reads                                                                    */
 /* ------------------------------------------------------------------------ */
 
-/* Approximate k nearest neighbours of q (dim floats, caller owns). Writes up
- * to k hits to out (caller owns, room for k) sorted by ascending distance,
- * ties by ascending id, and their number to *n_out. ef 0 means the index's
- * ef_search; ef below k is raised to k. When ef covers every live vector the
- * search is exact. k = 0 or an empty index give 0 hits and PV_OK.
+/* Approximate k nearest neighbours of q (dim floats, caller owns). Writes
+ * min(k, live) hits to out (caller owns, room for k) sorted by ascending
+ * distance, ties by ascending id, and their number to *n_out. ef 0 means
+ * the index's ef_search; ef below k is raised to k. When ef covers every
+ * live vector the search is exact; so is it when the graph walk finds fewer
+ * than k live vectors (some are unreachable: pv_check_reachable), so every
+ * search returns min(k, live) hits. k = 0 or an empty index give 0 hits.
  * Errors: PV_INVALID (NaN/Inf in q, zero q under cosine, ef > PV_MAX_EF),
  * PV_NOMEM (growing search buffers for a larger ef). */
 int pv_search(pv_index *idx, const float *q, size_t k, size_t ef,

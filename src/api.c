@@ -308,17 +308,23 @@ static int search(pv_index *idx, const float *q, size_t k, size_t ef, pv_hit *ou
   pv_ctx *c = pv__ctx_acquire(idx, exact ? 0 : (uint32_t)ef);
   if (!c) return pv__error(idx, PV_NOMEM, "out of memory growing search buffers for ef %zu", ef);
   pv_ref r = pv__prepare(idx, q, c->qf, c->qcode, c->qparam);
-  if (exact) {
-    rc = pv__exact(idx, c, &r, k, NULL, out, n_out);
-  } else {
+  size_t got = 0;
+  if (!exact) {
     /* k <= ef < live here, so the results fit the context's scratch. */
-    size_t got = pv__graph_search(idx, c, &r, k, (uint32_t)ef, NULL, c->sel);
+    got = pv__graph_search(idx, c, &r, k, (uint32_t)ef, NULL, c->sel);
     for (size_t i = 0; i < got; i++) {
       out[i].id = pv__id(idx, c->sel[i].s);
       out[i].distance = c->sel[i].d;
     }
     *n_out = got;
   }
+  /* A beam that ran dry before k (k < live here) walked a part of the
+   * graph with fewer than k live nodes: some live nodes are unreachable
+   * from the entry point (exact duplicates can do that; see
+   * pv_check_reachable). Brute force then answers, so a search returns
+   * min(k, live) hits on any data; on a graph where every node is
+   * reachable it never runs. */
+  if (exact || got < k) rc = pv__exact(idx, c, &r, k, NULL, out, n_out);
   pv__ctx_release(idx, c);
   if (rc) return pv__error(idx, PV_NOMEM, "out of memory searching for %zu results", k);
   return pv__error(idx, PV_OK, NULL);

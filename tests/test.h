@@ -79,6 +79,7 @@
   X(edge_readd_after_deleting_all)      \
   X(edge_many_searches)                 \
   X(edge_no_overflow)                   \
+  X(edge_duplicates_return_k)           \
   /* test_errors.c */                   \
   X(errors_nan_inf_in_add)              \
   X(errors_nan_inf_in_batch)            \

@@ -674,3 +674,41 @@ void test_edge_no_overflow(void) {
   CHECK(n == 1 && isfinite(h[0].distance));
   pv_free(idx);
 }
+
+/* Exact duplicates (issue 16, point 1): 500 vectors made of 2 distinct
+ * ones (l2, dim 16, m 4) leave most nodes unreachable from the entry
+ * point; a search still returns min(k, live) hits, and after deleting the
+ * hits of a wide search, the next search is not empty (it was with 487 of
+ * 500 live) and matches brute force. pv_check_reachable counts what the
+ * graph cannot reach. */
+void test_edge_duplicates_return_k(void) {
+  pv_options o = pv_options_default();
+  o.dim = 16;
+  o.metric = PV_L2;
+  o.m = 4;
+  o.seed = 1;
+  pv_index *idx;
+  REQUIRE_OK(pv_new(&o, &idx));
+  float a[16], b[16], v[16 * 500];
+  for (int i = 0; i < 16; i++) a[i] = (float)i, b[i] = -(float)i;
+  for (int i = 0; i < 500; i++) memcpy(v + 16 * i, i % 2 ? a : b, sizeof a);
+  REQUIRE_OK(pv_add_batch(idx, v, 500, NULL));
+  size_t unreachable = 0;
+  CHECK_OK(pv_check_reachable(idx, &unreachable));
+  CHECK_MSG(unreachable > 0, "the duplicates' graph is expected to leave nodes unreachable");
+  pv_hit h[50], e[50];
+  size_t n = 0, ne = 0;
+  CHECK_OK(pv_search(idx, a, 50, 400, h, &n));
+  CHECK_EQ_INT(n, 50);
+  for (size_t i = 0; i < n; i++) CHECK_OK(pv_delete(idx, h[i].id));
+  CHECK_OK(pv_search(idx, a, 20, 400, h, &n));
+  CHECK_OK(pv_search_exact(idx, a, 20, 0, e, &ne));
+  CHECK_EQ_INT(n, 20);
+  CHECK_EQ_INT(ne, 20);
+  for (size_t i = 0; i < n && i < ne; i++) CHECK(h[i].id == e[i].id && h[i].distance == e[i].distance);
+  CHECK_OK(pv_compact(idx));
+  CHECK_OK(pv_check(idx));
+  CHECK_OK(pv_search(idx, b, 30, 0, h, &n));
+  CHECK_EQ_INT(n, 30);
+  pv_free(idx);
+}
