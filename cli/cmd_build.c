@@ -13,6 +13,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,23 +95,47 @@ static int parse_args(int argc, char **argv, build_args *a) {
   return CLI_OK;
 }
 
-/* The library names a bad vector by its place in the batch ("vector 3:
- * element 17 is NaN"); the user wants its place in the file. Rewrites a
- * leading "vector N" to "vector base+N" into buf; other messages are copied
- * with the batch's range appended, so the vector can still be found. */
-static const char *file_message(const char *msg, uint64_t base, size_t n, char *buf,
-                                size_t cap) {
-  static const char prefix[] = "vector ";
-  const char *p = msg + sizeof prefix - 1;
-  if (strncmp(msg, prefix, sizeof prefix - 1) == 0 && *p >= '0' && *p <= '9') {
-    char *end;
-    unsigned long long i = strtoull(p, &end, 10);
-    snprintf(buf, cap, "vector %llu%s", (unsigned long long)base + i, end);
-  } else {
-    snprintf(buf, cap, "%s (in vectors %llu .. %llu)", msg, (unsigned long long)base,
-             (unsigned long long)(base + n - 1));
+/* Report a failed pv_add_batch of the vectors base .. base+n-1 of the
+ * file. The library says which vector of the batch is at fault and which of
+ * its elements (pv_errinfo's item and element); the CLI names the vector by
+ * its number in the file, as the ids are, and says what is wrong from the
+ * vector's own values (NaN, infinite, all zeros), so it never parses the
+ * library's English. A rule it cannot see in the values (the library's
+ * magnitude limit) is shown with the value and the library's own sentence.
+ * A failure that names no vector (out of memory, no ids left) keeps the
+ * library's sentence, with the batch's range so the place can be found. */
+static void report_batch_error(const char *path, const pv_index *idx, const float *batch,
+                               uint32_t dim, pv_metric metric, uint64_t base, size_t n) {
+  pv_error_info e;
+  int code = pv_errinfo(idx, &e);
+  /* A batch of one is checked as a single vector, which no item names. */
+  if (e.item < 0 && n == 1 && code == PV_INVALID) e.item = 0;
+  if (e.item < 0 || (uint64_t)e.item >= n) {
+    cli_error("%s: %s (in vectors %llu .. %llu)", path, pv_errmsg(idx),
+              (unsigned long long)base, (unsigned long long)(base + n - 1));
+    return;
   }
-  return buf;
+  const float *v = batch + (size_t)e.item * dim;
+  unsigned long long no = (unsigned long long)(base + (uint64_t)e.item);
+  if (e.element >= 0 && (uint64_t)e.element < dim) {
+    float x = v[e.element];
+    if (!isfinite(x))
+      cli_error("%s: vector %llu: element %lld is %s", path, no, (long long)e.element,
+                isnan(x) ? "NaN" : "infinite");
+    else /* a rule of the library's (a magnitude limit): its sentence says which */
+      cli_error("%s: vector %llu: element %lld is %g, which the index rejects (pv_add_batch, "
+                "whose vector 0 is the file's vector %llu: %s)",
+                path, no, (long long)e.element, (double)x, (unsigned long long)base,
+                pv_errmsg(idx));
+    return;
+  }
+  int zero = 1;
+  for (uint32_t d = 0; d < dim && zero; d++) zero = v[d] == 0.0f;
+  if (zero && metric == PV_COSINE)
+    cli_error("%s: vector %llu is all zeros; cosine distance needs a non-zero vector", path, no);
+  else
+    cli_error("%s: vector %llu: %s (pv_add_batch, whose vector 0 is the file's vector %llu: %s)",
+              path, no, pv_errstr(code), (unsigned long long)base, pv_errmsg(idx));
 }
 
 /* 1 if a and b name the same existing file. */
@@ -177,10 +202,8 @@ int cmd_build(int argc, char **argv) {
     if (got == 0) break;
     prc = pv_add_batch(idx, batch, got, ids);
     if (prc != PV_OK) {
-      char msg[512];
       cli_progress_done();
-      cli_error("%s: %s", a.input,
-                file_message(pv_errmsg(idx), base, got, msg, sizeof msg));
+      report_batch_error(a.input, idx, batch, vf.dim, a.opt.metric, base, got);
       if (prc == PV_INVALID)
         fprintf(stderr, "Fix or remove that vector and build again; nothing was written.\n");
       else if (prc == PV_NOMEM)

@@ -7,9 +7,20 @@
  * memory. Results go to stdout, one line per query, in file order; timings
  * go to stderr, so `pocketvec query ... > results.txt` captures only the
  * results.
+ *
+ * --threads N splits each batch into N contiguous shares, searched at once
+ * by N threads on the one loaded index (the library allows any number of
+ * concurrent searches while nothing writes). The hits of a batch are kept
+ * until every share is done, then printed in query order by this thread,
+ * so the output is byte for byte that of one thread. Threads are started
+ * per batch rather than kept in a pool: a batch is hundreds of searches, so
+ * starting them costs little, and there is nothing to hand over or wake.
+ * With one thread the same code runs with no thread started.
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,19 +28,24 @@
 #include "cli.h"
 #include "stats.h"
 
-#define QUERY_BATCH 256
+#define QUERY_BATCH 256 /* queries read at a time, per thread */
 #define QUERY_MAX_K 100000
+#define QUERY_MAX_THREADS 256
+/* The most bytes of hits one batch keeps for printing: with a large k the
+ * batch shrinks (to one query at worst) rather than the memory growing. */
+#define QUERY_HITS_BUDGET ((size_t)16 << 20)
 
 typedef struct query_args {
   const char *index, *queries;
   cli_format format;
-  uint64_t dim, k, ef;
+  uint64_t dim, k, ef, threads;
   int exact, json;
 } query_args;
 
 static int parse_args(int argc, char **argv, query_args *a) {
   memset(a, 0, sizeof *a);
   a->k = 10;
+  a->threads = 1;
   for (int i = 1; i < argc; i++) {
     const char *v;
     int m;
@@ -38,6 +54,9 @@ static int parse_args(int argc, char **argv, query_args *a) {
       if (m < 0 || cli_parse_u64("query", "--k", v, 1, QUERY_MAX_K, &a->k)) return CLI_USAGE;
     } else if (FLAG("--ef")) {
       if (m < 0 || cli_parse_u64("query", "--ef", v, 1, PV_MAX_EF, &a->ef)) return CLI_USAGE;
+    } else if (FLAG("--threads")) {
+      if (m < 0 || cli_parse_u64("query", "--threads", v, 1, QUERY_MAX_THREADS, &a->threads))
+        return CLI_USAGE;
     } else if (FLAG("--format")) {
       if (m < 0 || cli_parse_format("query", v, &a->format)) return CLI_USAGE;
     } else if (FLAG("--dim")) {
@@ -64,16 +83,6 @@ static int parse_args(int argc, char **argv, query_args *a) {
   return CLI_OK;
 }
 
-/* "the query: element 3 is NaN" -> "query 17: element 3 is NaN". */
-static const char *query_message(const char *msg, uint64_t q, char *buf, size_t cap) {
-  static const char prefix[] = "the query";
-  if (strncmp(msg, prefix, sizeof prefix - 1) == 0)
-    snprintf(buf, cap, "query %llu%s", (unsigned long long)q, msg + sizeof prefix - 1);
-  else
-    snprintf(buf, cap, "query %llu: %s", (unsigned long long)q, msg);
-  return buf;
-}
-
 static void print_hits(uint64_t q, const pv_hit *hits, size_t n, int json) {
   if (json) {
     putchar('[');
@@ -98,6 +107,111 @@ static char *latency(char *buf, double seconds) {
   return cli_duration(buf, seconds);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Searching a batch                                                        */
+/* ------------------------------------------------------------------------ */
+
+/* One thread's share of a batch: the queries [first, end). Every array is
+ * the batch's, indexed by the query's place in it; a share writes only its
+ * own entries, so the threads share nothing they write. */
+typedef struct query_share {
+  pv_index *idx;
+  const float *batch; /* the batch's query vectors, dim floats each */
+  uint32_t dim;
+  size_t k, ef;
+  int exact;
+  size_t first, end;
+  pv_hit *hits;       /* k per query */
+  size_t *nhits;      /* per query */
+  double *secs;       /* per query: its latency */
+  /* The first failure of the share: */
+  size_t failed;      /* the query's place in the batch, or `end` if none */
+  int code;
+  pv_error_info info; /* this thread's own status, read on this thread */
+  char msg[256];
+  int started;        /* 1 if a thread of its own runs the share */
+  pthread_t thread;
+} query_share;
+
+static void *run_share(void *arg) {
+  query_share *w = arg;
+  for (size_t i = w->first; i < w->end; i++) {
+    const float *q = w->batch + i * w->dim;
+    pv_hit *h = w->hits + i * w->k;
+    double t0 = cli_now();
+    int prc = w->exact ? pv_search_exact(w->idx, q, w->k, 0, h, &w->nhits[i])
+                       : pv_search(w->idx, q, w->k, w->ef, h, &w->nhits[i]);
+    w->secs[i] = cli_now() - t0;
+    if (prc != PV_OK) {
+      /* The status is per thread: it must be read here, not after the join. */
+      w->failed = i;
+      w->code = pv_errinfo(w->idx, &w->info);
+      snprintf(w->msg, sizeof w->msg, "%s", pv_errmsg(w->idx));
+      break;
+    }
+  }
+  return NULL;
+}
+
+/* Search the n queries of a batch with up to nshares threads, share 0 on
+ * this one. A thread that cannot be started has its share run here. Returns
+ * the share whose failure comes first in the batch, or NULL if none failed:
+ * every query before that failure was searched (each share stops at its own
+ * first failure, and the shares are contiguous). */
+static const query_share *search_batch(query_share *shares, size_t nshares, size_t n) {
+  if (nshares > n) nshares = n;
+  for (size_t t = 0; t < nshares; t++) {
+    query_share *w = &shares[t];
+    w->first = n * t / nshares;
+    w->end = n * (t + 1) / nshares;
+    w->failed = w->end;
+    w->started = 0;
+  }
+  for (size_t t = 1; t < nshares; t++)
+    shares[t].started = pthread_create(&shares[t].thread, NULL, run_share, &shares[t]) == 0;
+  run_share(&shares[0]);
+  for (size_t t = 1; t < nshares; t++) {
+    if (shares[t].started)
+      pthread_join(shares[t].thread, NULL);
+    else
+      run_share(&shares[t]);
+  }
+  for (size_t t = 0; t < nshares; t++)
+    if (shares[t].failed < shares[t].end) return &shares[t];
+  return NULL;
+}
+
+/* Report the failed search of query number `no` (q: its vector). The
+ * library says which element is at fault (pv_errinfo's element); the CLI
+ * numbers the query in the file and says what is wrong from the query's own
+ * values, so it never parses the library's English. Other failures (out of
+ * memory) keep the library's sentence. */
+static void report_query_error(const char *path, const query_share *w, const float *q,
+                               uint32_t dim, pv_metric metric, uint64_t no) {
+  const char *fix = w->code == PV_INVALID ? "; fix or remove that query" : "";
+  int64_t el = w->info.element;
+  if (el >= 0 && (uint64_t)el < dim) {
+    if (!isfinite(q[el]))
+      cli_error("%s: query %llu: element %lld is %s%s", path, (unsigned long long)no,
+                (long long)el, isnan(q[el]) ? "NaN" : "infinite", fix);
+    else /* a rule of the library's (a magnitude limit): its sentence says which */
+      cli_error("%s: query %llu: element %lld is %g, which the index rejects (%s)%s", path,
+                (unsigned long long)no, (long long)el, (double)q[el], w->msg, fix);
+    return;
+  }
+  int zero = 1;
+  for (uint32_t d = 0; d < dim && zero; d++) zero = q[d] == 0.0f;
+  if (zero && metric == PV_COSINE && w->code == PV_INVALID)
+    cli_error("%s: query %llu is all zeros; cosine distance needs a non-zero vector%s", path,
+              (unsigned long long)no, fix);
+  else
+    cli_error("%s: query %llu: %s%s", path, (unsigned long long)no, w->msg, fix);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Entry point                                                              */
+/* ------------------------------------------------------------------------ */
+
 int cmd_query(int argc, char **argv) {
   query_args a;
   int rc = parse_args(argc, argv, &a);
@@ -116,8 +230,10 @@ int cmd_query(int argc, char **argv) {
   cli_vecfile vf;
   float *batch = NULL;
   pv_hit *hits = NULL;
+  size_t *nhits = NULL;
   double *secs = NULL;
-  size_t nsecs = 0;
+  query_share *shares = NULL;
+  size_t nsecs = 0, nthreads = (size_t)a.threads, k = (size_t)a.k;
   rc = cli_vecfile_open(&vf, "query", a.queries, fmt, dim);
   if (rc != CLI_OK) goto done;
   rc = CLI_FAILED;
@@ -127,36 +243,40 @@ int cmd_query(int argc, char **argv) {
               a.queries, pv_errmsg(idx), a.index);
     goto done;
   }
-  size_t nb = QUERY_BATCH;
+  size_t nb = QUERY_BATCH * nthreads;
+  if (nb > QUERY_HITS_BUDGET / (sizeof *hits * k)) nb = QUERY_HITS_BUDGET / (sizeof *hits * k);
+  if (nb < 1) nb = 1;
   batch = malloc(sizeof(float) * vf.dim * nb);
-  hits = malloc(sizeof *hits * (size_t)a.k);
+  hits = malloc(sizeof *hits * k * nb);
+  nhits = malloc(sizeof *nhits * nb);
   secs = malloc(sizeof *secs * (vf.count ? (size_t)vf.count : 1));
-  if (!batch || !hits || !secs) {
+  shares = calloc(nthreads, sizeof *shares);
+  if (!batch || !hits || !nhits || !secs || !shares) {
     cli_error("out of memory for the queries of %s", a.queries);
     goto done;
   }
 
+  double t0 = cli_now();
   for (;;) {
     size_t got;
     uint64_t base = vf.next;
     if (cli_vecfile_read(&vf, batch, nb, &got) != CLI_OK) goto done;
     if (got == 0) break;
-    for (size_t i = 0; i < got; i++) {
-      size_t n;
-      const float *q = batch + i * vf.dim;
-      double t0 = cli_now();
-      int prc = a.exact ? pv_search_exact(idx, q, (size_t)a.k, 0, hits, &n)
-                        : pv_search(idx, q, (size_t)a.k, (size_t)a.ef, hits, &n);
-      secs[nsecs++] = cli_now() - t0;
-      if (prc != PV_OK) {
-        char msg[512];
-        cli_error("%s: %s%s", a.queries, query_message(pv_errmsg(idx), base + i, msg, sizeof msg),
-                  prc == PV_INVALID ? "; fix or remove that query" : "");
-        goto done;
-      }
-      print_hits(base + i, hits, n, a.json);
+    for (size_t t = 0; t < nthreads; t++)
+      shares[t] = (query_share){.idx = idx, .batch = batch, .dim = vf.dim, .k = k,
+                                .ef = (size_t)a.ef, .exact = a.exact, .hits = hits,
+                                .nhits = nhits, .secs = secs + nsecs};
+    const query_share *bad = search_batch(shares, nthreads, got);
+    size_t done_here = bad ? bad->failed : got;
+    for (size_t i = 0; i < done_here; i++) print_hits(base + i, hits + i * k, nhits[i], a.json);
+    nsecs += done_here;
+    if (bad) {
+      report_query_error(a.queries, bad, batch + bad->failed * vf.dim, vf.dim, o.metric,
+                         base + bad->failed);
+      goto done;
     }
   }
+  double wall = cli_now() - t0;
   if (fflush(stdout) != 0 || ferror(stdout)) {
     cli_error("cannot write the results to standard output");
     goto done;
@@ -166,7 +286,7 @@ int cmd_query(int argc, char **argv) {
     double sum = 0;
     for (size_t i = 0; i < nsecs; i++) sum += secs[i];
     pv_stats_sort(secs, nsecs);
-    char g[32], t1[32], t2[32], t3[32], ef[48];
+    char g[32], t1[32], t2[32], t3[32], ef[48], thr[80] = "";
     if (a.exact)
       snprintf(ef, sizeof ef, "exact");
     else
@@ -175,16 +295,23 @@ int cmd_query(int argc, char **argv) {
       uint64_t e = a.ef ? a.ef : o.ef_search;
       snprintf(ef, sizeof ef, "ef %llu", (unsigned long long)(e < a.k ? a.k : e));
     }
-    fprintf(stderr, "%s queries, k %llu, %s: latency mean %s, p50 %s, p99 %s\n",
+    if (nthreads > 1) {
+      char q[32];
+      snprintf(thr, sizeof thr, "; %zu threads: %s queries/s", nthreads,
+               cli_group(q, (uint64_t)((double)nsecs / (wall > 0 ? wall : 1e-9) + 0.5)));
+    }
+    fprintf(stderr, "%s queries, k %llu, %s: latency mean %s, p50 %s, p99 %s%s\n",
             cli_group(g, nsecs), (unsigned long long)a.k, ef,
             latency(t1, sum / (double)nsecs), latency(t2, pv_stats_percentile(secs, nsecs, 0.50)),
-            latency(t3, pv_stats_percentile(secs, nsecs, 0.99)));
+            latency(t3, pv_stats_percentile(secs, nsecs, 0.99)), thr);
   }
 done:
   cli_vecfile_close(&vf);
   pv_free(idx);
   free(batch);
   free(hits);
+  free(nhits);
   free(secs);
+  free(shares);
   return rc;
 }

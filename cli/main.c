@@ -76,7 +76,7 @@ static const cli_command commands[] = {
      cmd_build},
     {"query",
      "INDEX.pvec QUERIES [--k K] [--ef EF] [--exact] [--json]\n"
-     "       [--format fvecs|npy|raw] [--dim D]",
+     "       [--threads N] [--format fvecs|npy|raw] [--dim D]",
      "the k nearest neighbours of each vector in a file",
      "Loads INDEX.pvec and, for each vector of QUERIES (any format 'build'\n"
      "reads; raw queries default to the index's dim), prints one line:\n"
@@ -94,6 +94,11 @@ static const cli_command commands[] = {
      "              ef_search); more is slower and finds more true neighbours\n"
      "  --exact     compare with every vector (brute force): the true k nearest\n"
      "  --json      one JSON array per query\n"
+     "  --threads N search with N threads at once, 1 .. 256 (default 1): the\n"
+     "              queries are split among them, all searching the one loaded\n"
+     "              index; the output is the same, line for line and in query\n"
+     "              order, as with one thread. The stderr line then adds the\n"
+     "              queries per second\n"
      "  --format F  fvecs, npy or raw (default: from the extension)\n"
      "  --dim D     values per query vector (raw input)\n"
      "\n"
@@ -106,17 +111,24 @@ static const cli_command commands[] = {
      "threshold), the counts (live and deleted vectors, slots, next id), the\n"
      "memory it takes when loaded (loaded as 'query' and the JS package load\n"
      "it: the file's bytes kept for the vectors, plus the link arrays), the\n"
-     "file size and bytes per vector, and whether every checksum matches. For\n"
-     "a damaged file it still shows what the header says, and whether the\n"
-     "header's own checksum matches.\n"
+     "file size and bytes per vector, and whether every checksum matches.\n"
+     "Then the section table: per section its kind (a number), name,\n"
+     "whether a reader must know it (required) or may skip it (optional),\n"
+     "its offset and length in bytes, its checksum and whether that matches\n"
+     "('DOES NOT MATCH' marks the damaged part). For a damaged file it still\n"
+     "shows what the header says, whether the header's own checksum matches,\n"
+     "and the section table if the table itself is intact.\n"
      "\n"
      "Exit status: 0 if the file is intact, 1 if it is damaged or unreadable,\n"
      "2 on bad arguments.",
      cmd_info},
     {"verify", "INDEX.pvec...", "check that index files are intact",
      "Runs every check of loading (checksums, counts, links) on each file,\n"
-     "without keeping the index, and prints 'PATH: ok' or 'PATH: FAILED:\n"
-     "reason' per file.\n"
+     "without keeping the index, and prints 'PATH: ok ...' or 'PATH: FAILED:\n"
+     "reason' per file. For an intact file it also walks the graph from its\n"
+     "entry point and says whether every live vector is reachable; one that\n"
+     "is not can never be returned by a search. That is reported, not\n"
+     "counted as a failure: the file is intact and loads.\n"
      "\n"
      "Exit status: 0 if every file is intact, 1 if any is not, 2 on bad\n"
      "arguments.",

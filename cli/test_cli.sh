@@ -107,13 +107,56 @@ check "--json: $N lines" test "$(wc -l <out)" -eq $N
 check "timings on stderr, not mixed into the results" \
   bash -c 'grep -q "latency mean" err && ! grep -q latency out'
 
+echo "# query --threads: the same bytes as one thread"
+"$BIN" query a.pvec a.fvecs --k 5 >t1.out 2>/dev/null
+expect "query --threads 4" 0 "300 queries, k 5, ef 64: .*; 4 threads: [0-9,]+ queries/s" \
+  "$BIN" query a.pvec a.fvecs --k 5 --threads 4
+check "--threads 4 prints what --threads 1 prints, byte for byte" cmp t1.out out
+"$BIN" query c.pvec c.f32 --exact --json --threads 1 >t1.out 2>/dev/null
+"$BIN" query c.pvec c.f32 --exact --json --threads 4 >t4.out 2>/dev/null
+check "--threads 4 --exact --json (sq8): the same bytes" cmp t1.out t4.out
+# --k 100000 keeps a batch's hits within the CLI's budget by making batches
+# of 20 queries: many batches, each split among the threads.
+"$BIN" query a.pvec b.npy --k 100000 >t1.out 2>/dev/null
+"$BIN" query a.pvec b.npy --k 100000 --threads=3 >t4.out 2>/dev/null
+check "--threads 3, small batches (k 100000): the same bytes" cmp t1.out t4.out
+check "k 100000: every vector in every line, itself first" self_first t1.out $N $N 1e-5
+./gen fvecs q5.fvecs 5 $D 77
+"$BIN" query a.pvec q5.fvecs >t1.out 2>/dev/null
+expect "more threads than queries" 0 "5 queries" "$BIN" query a.pvec q5.fvecs --threads 16
+check "more threads than queries: the same bytes" cmp t1.out out
+expect "query --threads 0: status 2" 2 "--threads expects a whole number from 1 to 256" \
+  "$BIN" query a.pvec a.fvecs --threads 0
+
 echo "# info and verify"
 expect "info on a good file" 0 "all checksums match" "$BIN" info b2.pvec
 check "info shows the settings" grep -Eq "^metric +dot" out
 check "info shows m, ef and seed" bash -c 'grep -Eq "^m +8 " out && grep -Eq "^ef_search +30" out && grep -Eq "^seed +9$" out'
 check "info shows the counts" grep -Eq "^vectors +300 live, 0 deleted, 300 slots, next id 300" out
 check "info shows memory and bytes per vector" bash -c 'grep -q "^memory when loaded" out && grep -q "^bytes per vector" out'
+check "info shows the format version" grep -Eq "^format version +2$" out
+check "info lists the sections, every checksum ok" \
+  grep -Eq "^sections +[0-9]+ \(every checksum matches, the table's too\)" out
+check "info: a row per section (kind, name, need, offset, bytes, checksum)" \
+  grep -Eq "^ +1 +vectors +required +128 +[0-9,]+ +[0-9a-f]{8} ok$" out
+check "info: the link sections" \
+  bash -c 'grep -Eq "^ +2 +layer-0 links +(required|optional) " out && grep -Eq "^ +3 +upper links " out'
+check "info: no damaged section in a good file" bash -c '! grep -q "DOES NOT MATCH" out'
+expect "info on an sq8 file lists the codec parameters" 0 "^ +4 +codec parameters +required" "$BIN" info c.pvec
 expect "verify good files" 0 "a.pvec: ok" "$BIN" verify a.pvec b.pvec b2.pvec c.pvec
+check "verify: each file ok, every live vector reachable" \
+  test "$(grep -Ec '^[a-z0-9]+\.pvec: ok \(all 300 live vectors reachable\)$' out)" -eq 4
+# Files of format version 1 (tests/fixtures/v1, frozen): still read. One
+# of them (dot, m 4, then compacted) has live vectors no walk reaches.
+V1=$HERE/../tests/fixtures/v1
+expect "info on a version-1 file" 0 "^format version +1 \(an older one" "$BIN" info "$V1/f32_cosine_d17.pv"
+check "version 1: every section required, every checksum ok" \
+  bash -c 'test "$(grep -Ec "^ +[0-9]+ +[a-z0-9 -]+ +required +[0-9,]+ +[0-9,]+ +[0-9a-f]{8} ok$" out)" -eq 6'
+expect "verify: unreachable vectors are reported, not a failure" 0 \
+  "f32_dot_d8_m4.pv: ok, but [0-9,]+ of 300 live vectors are unreachable: no search can return them" \
+  "$BIN" verify "$V1/f32_dot_d8_m4.pv" "$V1/f32_cosine_d17.pv" "$V1/empty_d5.pv"
+check "verify: the others reachable, an empty one says so" \
+  bash -c 'grep -q "f32_cosine_d17.pv: ok (all 175 live vectors reachable)$" out && grep -q "empty_d5.pv: ok (no live vectors)$" out'
 
 cp a.pvec bad.pvec
 ./gen flip bad.pvec 300
@@ -122,6 +165,8 @@ expect "verify a file with one flipped byte fails" 1 "bad.pvec: FAILED: .*checks
 expect "verify good + bad: status 1, the good one still ok" 1 "a.pvec: ok" "$BIN" verify a.pvec bad.pvec
 expect "info on a damaged file: status 1 and the reason" 1 "status +FAILED: .*checksum" "$BIN" info bad.pvec
 check "info on a damaged file still shows the header" grep -Eq "^dim +16" out
+check "info on a damaged file names the damaged section" \
+  bash -c 'grep -Eq "^sections +[0-9]+, 1 DAMAGED" out && grep -Eq "^ +1 +vectors .* DOES NOT MATCH$" out && grep -Eq "^ +2 +layer-0 links .* ok$" out'
 cp a.pvec badh.pvec
 ./gen flip badh.pvec 40
 expect "info with a damaged header says so" 1 "header checksum +DOES NOT MATCH" "$BIN" info badh.pvec
@@ -159,6 +204,24 @@ expect ".fvecs: another dim found while reading" 1 "record 17 has dim 9, record 
 expect "NaN: the vector's number in the file, not in its batch" 1 "nan.fvecs: vector 123: element 5 is NaN" \
   "$BIN" build nan.fvecs -o a.pvec --batch 50
 check "a failed build leaves the old output untouched" cmp a.pvec a2.pvec
+./gen fvecs nanlast.fvecs $N $D nan=299,3
+expect "NaN alone in the last batch (a batch of one)" 1 "nanlast.fvecs: vector 299: element 3 is NaN" \
+  "$BIN" build nanlast.fvecs -o t.pvec --batch 299
+# Vector 10 of a raw file: +Inf at element 2; in another, all zeros.
+{ head -c 640 c.f32; head -c 8 /dev/zero; printf '\x00\x00\x80\x7f'; head -c 52 /dev/zero; } >inf.f32
+{ head -c 640 c.f32; head -c 64 /dev/zero; } >zero.f32
+expect "Inf: the vector and the element" 1 "inf.f32: vector 10: element 2 is infinite" \
+  "$BIN" build inf.f32 --dim $D -o t.pvec --batch 4
+expect "all zeros under cosine" 1 "zero.f32: vector 10 is all zeros; cosine distance needs a non-zero vector" \
+  "$BIN" build zero.f32 --dim $D -o t.pvec --batch 4
+expect "all zeros under l2 is a vector like any other" 0 "11 vectors" \
+  "$BIN" build zero.f32 --dim $D -o t.pvec --metric l2
+# 1e30 at element 2 of vector 10: finite, but beyond what l2 accepts at dim 16.
+{ head -c 640 c.f32; head -c 8 /dev/zero; printf '\xca\xf2\x49\x71'; head -c 52 /dev/zero; } >big.f32
+expect "too large for l2: the value, and the library's reason" 1 \
+  "big.f32: vector 10: element 2 is 1e\+30, which the index rejects \(pv_add_batch, whose vector 0 is the file's vector 8: .*too large" \
+  "$BIN" build big.f32 --dim $D -o t.pvec --metric l2 --batch 4
+expect "too large is fine under cosine" 0 "11 vectors" "$BIN" build big.f32 --dim $D -o t.pvec
 : >empty.fvecs
 expect "empty input" 1 "empty" "$BIN" build empty.fvecs -o t.pvec
 expect "missing input" 1 "nope.fvecs: cannot open" "$BIN" build nope.fvecs -o t.pvec
@@ -166,7 +229,18 @@ expect "output directory missing" 1 "cannot create" "$BIN" build a.fvecs -o no/s
 ./gen fvecs q8.fvecs 5 8
 expect "query of another dimension" 1 "q8.fvecs: vector has 8 values, index expects 16" \
   "$BIN" query a.pvec q8.fvecs
-expect "NaN in a query names the query" 1 "query 123: element 5 is NaN" "$BIN" query a.pvec nan.fvecs
+expect "NaN in a query names the query" 1 "nan.fvecs: query 123: element 5 is NaN; fix or remove that query" \
+  "$BIN" query a.pvec nan.fvecs
+check "the queries before it are answered" test "$(wc -l <out)" -eq 123
+cp out t1.out
+expect "NaN in a query, --threads 4: the same message" 1 "nan.fvecs: query 123: element 5 is NaN; fix or remove that query" \
+  "$BIN" query a.pvec nan.fvecs --threads 4
+check "NaN in a query, --threads 4: the same lines before it" cmp t1.out out
+expect "Inf in a query" 1 "inf.f32: query 10: element 2 is infinite" "$BIN" query a.pvec inf.f32 --threads 2
+expect "an all-zero query under cosine" 1 "zero.f32: query 10 is all zeros" "$BIN" query a.pvec zero.f32
+expect "a too-large query on an l2 index" 1 \
+  "big.f32: query 10: element 2 is 1e\+30, which the index rejects \(.*too large.*\); fix or remove that query" \
+  "$BIN" query b.pvec big.f32 --threads 2
 check "no temporary file left behind" no_tmp
 
 echo "# usage"
@@ -179,6 +253,9 @@ expect "unknown extension: status 2" 2 "--format" "$BIN" build a.txt -o x.pvec
 expect "query --k 0: status 2" 2 "--k expects" "$BIN" query a.pvec a.fvecs --k 0
 expect "verify with no file: status 2" 2 "help verify" "$BIN" verify
 expect "help build" 0 "usage: pocketvec build INPUT -o OUT.pvec" "$BIN" help build
+expect "help query documents --threads" 0 "--threads N search with N threads" "$BIN" help query
+expect "help info documents the section table" 0 "Then the section table" "$BIN" help info
+expect "help verify documents reachability" 0 "every live vector is reachable" "$BIN" help verify
 expect "query --help" 0 "usage: pocketvec query" "$BIN" query --help
 expect "help lists the commands" 0 "verify +check that index files are intact" "$BIN" help
 

@@ -157,7 +157,10 @@
   X(recall_f32_cosine)                  \
   X(recall_sq8_vs_f32)                  \
   X(recall_after_deleting_half)         \
-  X(recall_determinism)
+  X(recall_determinism)                 \
+  /* test_threads.c */                  \
+  X(threads_concurrent_searches)        \
+  X(threads_status_per_thread)
 
 #define TU_DECLARE(name) void test_##name(void);
 PV_TEST_LIST(TU_DECLARE)
