@@ -72,6 +72,30 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     ;
 
 /* ------------------------------------------------------------------------ */
+/* Input files (util.c)                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Every file the tool reads must be a regular file: its size is checked
+ * against its header before any work, and a FIFO would block the tool
+ * forever in open() or read() waiting for a writer. */
+
+/* Check, without opening it, that path is a regular file. CLI_OK, or
+ * CLI_FAILED after reporting "PATH is a FIFO (named pipe), not a regular
+ * file; ADVICE" (or a directory, a device, a socket), or "PATH: cannot
+ * open: REASON" if it cannot be looked up. For a command to refuse a bad
+ * second input before it spends time on the first. */
+int cli_check_regular(const char *path, const char *advice);
+
+/* Open path for reading, if it is a regular file. It is looked up first
+ * (stat: a FIFO or a device is refused without being opened, since opening
+ * one can block or act on the device), then opened with O_NONBLOCK and
+ * checked again (fstat) on what was opened, so a file replaced by a FIFO in
+ * between cannot make it block either. Returns the descriptor, in blocking
+ * mode again, with the file's size in *size; or -1 after reporting as
+ * cli_check_regular does. */
+int cli_open_regular(const char *path, const char *advice, uint64_t *size);
+
+/* ------------------------------------------------------------------------ */
 /* Flags (util.c)                                                           */
 /* ------------------------------------------------------------------------ */
 
@@ -156,9 +180,9 @@ typedef struct cli_vecfile {
  * a truncated or inconsistent file fails here, not after an hour of work.
  * dim: the --dim the user gave, 0 if none; required for raw files, and for
  * the others it must agree with the file. Returns CLI_OK, CLI_USAGE (format
- * unknown, raw without --dim) or CLI_FAILED (cannot read, bad header,
- * truncated, unsupported dtype), every failure already reported naming the
- * file. On failure nothing stays open. */
+ * unknown, raw without --dim) or CLI_FAILED (not a regular file, cannot
+ * read, bad header, truncated, unsupported dtype), every failure already
+ * reported naming the file. On failure nothing stays open. */
 int cli_vecfile_open(cli_vecfile *vf, const char *cmd, const char *path, cli_format fmt,
                      uint32_t dim);
 
@@ -177,7 +201,8 @@ void cli_vecfile_close(cli_vecfile *vf);
 
 /* Read the whole of path into *buf (malloc; the caller frees it, or hands it
  * to pv_load with PV_LOAD_TAKE) and its size into *len. CLI_OK, or
- * CLI_FAILED reported with the file and the system's reason. */
+ * CLI_FAILED reported with the file and the system's reason (a FIFO or
+ * other non-regular file is refused before it is opened: cli_open_regular). */
 int cli_read_file(const char *path, unsigned char **buf, size_t *len);
 
 /* Read path and load the index in it (PV_LOAD_TAKE: the vectors are used in

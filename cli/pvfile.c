@@ -35,23 +35,15 @@
 int cli_read_file(const char *path, unsigned char **buf, size_t *len) {
   *buf = NULL;
   *len = 0;
-  int fd = open(path, O_RDONLY);
-  if (fd < 0) {
-    cli_error("%s: cannot open: %s", path, strerror(errno));
-    return CLI_FAILED;
-  }
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    cli_error("%s: not a regular file; give the path of an index file", path);
-    close(fd);
-    return CLI_FAILED;
-  }
-  if ((uint64_t)st.st_size > SIZE_MAX) {
+  uint64_t fsize;
+  int fd = cli_open_regular(path, "give the path of an index file", &fsize);
+  if (fd < 0) return CLI_FAILED;
+  if (fsize > SIZE_MAX) {
     cli_error("%s: the file is too large for this machine's address space", path);
     close(fd);
     return CLI_FAILED;
   }
-  size_t size = (size_t)st.st_size, got = 0;
+  size_t size = (size_t)fsize, got = 0;
   unsigned char *p = malloc(size ? size : 1);
   if (!p) {
     char b[32];

@@ -243,6 +243,35 @@ expect "a too-large query on an l2 index" 1 \
   "$BIN" query b.pvec big.f32 --threads 2
 check "no temporary file left behind" no_tmp
 
+echo "# hostile inputs: not regular files (each under timeout: a FIFO once hung forever)"
+rm -f t.pvec
+mkfifo p.npy p.pvec q.fvecs
+mkdir d.npy
+./gen socket s.npy
+expect "build from a FIFO: refused, does not wait for a writer" 1 \
+  "p.npy is a FIFO \(named pipe\), not a regular file; save the vectors to a file first" \
+  timeout 20 "$BIN" build p.npy -o t.pvec
+expect "build from a directory" 1 "d.npy is a directory, not a regular file" \
+  timeout 20 "$BIN" build d.npy -o t.pvec
+expect "build from a character device" 1 "/dev/null is a character device, not a regular file" \
+  timeout 20 "$BIN" build /dev/null --format raw --dim 4 -o t.pvec
+expect "build from a socket" 1 "s.npy is a socket, not a regular file" \
+  timeout 20 "$BIN" build s.npy -o t.pvec
+check "nothing written for a non-regular input" test ! -e t.pvec
+expect "query a FIFO as the index" 1 "p.pvec is a FIFO \(named pipe\), not a regular file; give the path of an index file" \
+  timeout 20 "$BIN" query p.pvec a.fvecs
+expect "query with a FIFO of queries: refused before the index is loaded" 1 \
+  "q.fvecs is a FIFO \(named pipe\), not a regular file" timeout 20 "$BIN" query a.pvec q.fvecs
+expect "info on a FIFO" 1 "p.pvec is a FIFO \(named pipe\), not a regular file" \
+  timeout 20 "$BIN" info p.pvec
+expect "verify a FIFO, then a good file: the good one still checked" 1 "a.pvec: ok" \
+  timeout 20 "$BIN" verify p.pvec a.pvec
+check "verify a FIFO: its line says FAILED, stderr says why" \
+  bash -c 'grep -q "^p.pvec: FAILED" out && grep -q "p.pvec is a FIFO" err'
+expect "info on a directory" 1 "d.npy is a directory, not a regular file" timeout 20 "$BIN" info d.npy
+rm -f p.npy p.pvec q.fvecs s.npy
+rmdir d.npy
+
 echo "# usage"
 expect "no command: status 2" 2 "usage: pocketvec COMMAND" "$BIN"
 expect "build without -o: status 2" 2 "-o OUT.pvec" "$BIN" build a.fvecs

@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -442,18 +441,14 @@ int cli_vecfile_open(cli_vecfile *vf, const char *cmd, const char *path, cli_for
     return cli_usage_error(cmd, "'%s' is raw float32, which has no header: give its --dim",
                            path);
 
-  vf->f = fopen(path, "rb");
+  int fd = cli_open_regular(path, "save the vectors to a file first", &vf->size);
+  if (fd < 0) return CLI_FAILED;
+  vf->f = fdopen(fd, "rb");
   if (!vf->f) {
     cli_error("%s: cannot open: %s", path, strerror(errno));
+    close(fd);
     return CLI_FAILED;
   }
-  struct stat st;
-  if (fstat(fileno(vf->f), &st) != 0 || !S_ISREG(st.st_mode)) {
-    cli_error("%s: not a regular file; save the vectors to a file first", path);
-    cli_vecfile_close(vf);
-    return CLI_FAILED;
-  }
-  vf->size = (uint64_t)st.st_size;
   vf->dim = dim;
   switch (vf->format) {
     case CLI_FORMAT_FVECS: rc = fvecs_open(vf); break;

@@ -9,14 +9,20 @@
  *     nan=I,J puts a NaN at element J of vector I
  *   gen flip FILE OFFSET                  invert every bit of one byte
  *   gen fvecs-baddim OUT N D I [D2]       as fvecs, record I has dim D2 (D+1)
+ *   gen socket PATH                       leave a Unix socket at PATH
  *
  * The vectors are pseudo-random in [-1, 1) (a fixed LCG), so no two are
  * alike and each one's nearest neighbour is itself.
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 static uint64_t state;
 
@@ -83,8 +89,24 @@ static int flip(const char *path, long off) {
   return fclose(f) != 0;
 }
 
+/* A Unix socket bound at path; it stays in the file system after exit. */
+static int make_socket(const char *path) {
+  struct sockaddr_un a;
+  memset(&a, 0, sizeof a);
+  a.sun_family = AF_UNIX;
+  if (strlen(path) >= sizeof a.sun_path) return 1;
+  strcpy(a.sun_path, path);
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+    perror(path);
+    return 1;
+  }
+  return close(fd) != 0;
+}
+
 int main(int argc, char **argv) {
   if (argc == 4 && strcmp(argv[1], "flip") == 0) return flip(argv[2], atol(argv[3]));
+  if (argc == 3 && strcmp(argv[1], "socket") == 0) return make_socket(argv[2]);
   if (argc < 5) {
     fprintf(stderr, "usage: gen FORMAT OUT N D [SEED] [nan=I,J] | gen flip FILE OFFSET\n");
     return 2;
