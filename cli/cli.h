@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "pocketvec.h"
 
@@ -94,6 +95,10 @@ int cli_check_regular(const char *path, const char *advice);
  * mode again, with the file's size in *size; or -1 after reporting as
  * cli_check_regular does. */
 int cli_open_regular(const char *path, const char *advice, uint64_t *size);
+
+/* What a file of this mode is, for messages: "a regular file", "a FIFO
+ * (named pipe)", "a directory", "a character device"... Static string. */
+const char *cli_file_kind(mode_t mode);
 
 /* ------------------------------------------------------------------------ */
 /* Flags (util.c)                                                           */
@@ -227,8 +232,13 @@ typedef struct cli_output {
   int fd;       /* open on tmp, or -1 */
 } cli_output;
 
-/* Create the temporary file now, so that an unwritable directory is found
- * before any work is done. CLI_OK or CLI_FAILED (reported). */
+/* Check the target and create the temporary file now, before any input is
+ * read, so that a bad output is found in the first second, not after the
+ * build: path must not be a directory or any file but a regular one, its
+ * directory must exist and be writable. Each failure is reported saying
+ * which of these it is. path must not be empty (a usage error for the
+ * caller to report). CLI_OK or CLI_FAILED (reported; o is then finished,
+ * and cli_output_abort on it does nothing). */
 int cli_output_begin(cli_output *o, const char *path);
 
 /* Stream idx into the temporary file with pv_serialize, fsync, rename over

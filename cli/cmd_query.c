@@ -78,6 +78,8 @@ static int parse_args(int argc, char **argv, query_args *a) {
   }
   if (!a->index || !a->queries)
     return cli_usage_error("query", "give the index file and the file of query vectors");
+  if (!*a->index || !*a->queries)
+    return cli_usage_error("query", "the %s file name is empty", *a->index ? "query" : "index");
   if (a->exact && a->ef)
     return cli_usage_error("query", "--exact searches every vector; --ef has no meaning with it");
   return CLI_OK;

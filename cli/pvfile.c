@@ -99,6 +99,14 @@ int cli_load_index(const char *path, pv_index **out, size_t *file_size) {
 /* Writing: temporary file, fsync, rename, fsync the directory              */
 /* ------------------------------------------------------------------------ */
 
+/* Out of space or out of quota: the two failures "free some space" fixes.
+ * EDQUOT is not in every C library's errno.h. */
+#ifdef EDQUOT
+#define IS_EDQUOT(err) ((err) == EDQUOT)
+#else
+#define IS_EDQUOT(err) 0
+#endif
+
 /* The temporary file a signal handler must remove; set only while one
  * exists. unlink is async-signal-safe. */
 static char *volatile sig_tmp;
@@ -129,20 +137,81 @@ static void release_signals(void) {
   sig_tmp = NULL;
 }
 
+/* The directory holding path, malloc'd: "." for a bare name, "/" for
+ * "/name". NULL when out of memory. */
+static char *dir_of(const char *path) {
+  const char *slash = strrchr(path, '/');
+  size_t n = !slash ? 1 : slash == path ? 1 : (size_t)(slash - path);
+  char *dir = malloc(n + 1);
+  if (!dir) return NULL;
+  memcpy(dir, slash ? path : ".", n);
+  dir[n] = '\0';
+  return dir;
+}
+
+/* Why path cannot be written, reported, before anything is created: it is
+ * a directory or another file that is not regular (renaming over a FIFO or
+ * a device would replace it, and a directory cannot be replaced), or its
+ * directory is missing or not a directory. CLI_OK if none of these; whether
+ * the directory is writable is found by creating the temporary file, which
+ * is the only true test (a read-only file system, an ACL, root). */
+static int check_target(const char *path, const char *dir) {
+  struct stat st;
+  size_t n = strlen(path);
+  if (n == 0) {
+    cli_error("the output file name is empty; give the name of the index file to write");
+    return CLI_FAILED;
+  }
+  if (stat(path, &st) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      cli_error("%s is a directory; give the name of the index file to write, e.g. %s%sindex.pvec",
+                path, path, path[n - 1] == '/' ? "" : "/");
+      return CLI_FAILED;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      cli_error("%s is %s, not a regular file; give the path of a file to write (an index "
+                "file replaces only a regular file)",
+                path, cli_file_kind(st.st_mode));
+      return CLI_FAILED;
+    }
+    return CLI_OK;
+  }
+  if (path[n - 1] == '/') {
+    cli_error("%s ends with '/', which names a directory; give the name of the index file to "
+              "write",
+              path);
+    return CLI_FAILED;
+  }
+  if (stat(dir, &st) != 0) {
+    if (errno == ENOENT)
+      cli_error("%s: the directory '%s' does not exist; create it first, or choose another "
+                "place",
+                path, dir);
+    else
+      cli_error("%s: cannot look up the directory '%s': %s", path, dir, strerror(errno));
+    return CLI_FAILED;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    cli_error("%s: '%s' is %s, not a directory", path, dir, cli_file_kind(st.st_mode));
+    return CLI_FAILED;
+  }
+  return CLI_OK;
+}
+
 int cli_output_begin(cli_output *o, const char *path) {
   o->fd = -1;
   o->tmp = NULL;
+  o->path = NULL;
   size_t n = strlen(path);
-  o->path = malloc(n + 1);
+  char *dir = dir_of(path);
+  char *copy = malloc(n + 1);
   char *tmp = malloc(n + sizeof ".tmp-XXXXXX");
-  if (!o->path || !tmp) {
-    free(o->path);
-    free(tmp);
-    o->path = NULL;
+  if (!dir || !copy || !tmp) {
     cli_error("out of memory");
-    return CLI_FAILED;
+    goto fail;
   }
-  memcpy(o->path, path, n + 1);
+  if (check_target(path, dir) != CLI_OK) goto fail;
+  memcpy(copy, path, n + 1);
   memcpy(tmp, path, n);
   memcpy(tmp + n, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
   /* Block the signals while the name is created and registered, so that a
@@ -161,20 +230,30 @@ int cli_output_begin(cli_output *o, const char *path) {
   }
   sigprocmask(SIG_SETMASK, &old, NULL);
   if (o->fd < 0) {
-    cli_error("%s: cannot create a file next to it (%s.tmp-XXXXXX): %s; check that the "
-              "directory exists and is writable",
-              path, path, strerror(err));
-    free(tmp);
-    free(o->path);
-    o->path = NULL;
-    return CLI_FAILED;
+    const char *advice = "choose another place";
+    if (err == EACCES || err == EPERM)
+      advice = "the directory is not writable: choose one you can write to";
+    else if (err == EROFS)
+      advice = "choose a place on a writable file system";
+    else if (err == ENOSPC || IS_EDQUOT(err))
+      advice = "free some space or choose another place";
+    cli_error("%s: cannot create a temporary file in the directory '%s' (%s): %s; %s", path,
+              dir, tmp, strerror(err), advice);
+    goto fail;
   }
+  free(dir);
+  o->path = copy;
   /* mkstemp makes the file private (0600); an index is an ordinary file, so
    * give it the mode any new file gets. */
   mode_t mask = umask(0);
   umask(mask);
   (void)fchmod(o->fd, 0666 & ~mask);
   return CLI_OK;
+fail:
+  free(dir);
+  free(copy);
+  free(tmp);
+  return CLI_FAILED;
 }
 
 void cli_output_abort(cli_output *o) {
@@ -210,19 +289,7 @@ static int sink_write(void *ctx, const void *data, size_t len) {
  * file systems cannot fsync a directory (EINVAL): nothing more can be done
  * there, and it is not an error. */
 static int sync_dir(const char *path) {
-  const char *slash = strrchr(path, '/');
-  char *dir;
-  if (!slash) {
-    dir = malloc(2);
-    if (dir) memcpy(dir, ".", 2);
-  } else {
-    size_t n = slash == path ? 1 : (size_t)(slash - path);
-    dir = malloc(n + 1);
-    if (dir) {
-      memcpy(dir, path, n);
-      dir[n] = '\0';
-    }
-  }
+  char *dir = dir_of(path);
   if (!dir) return ENOMEM;
   int fd = open(dir, O_RDONLY);
   int err = 0;
@@ -275,9 +342,11 @@ int cli_output_commit(cli_output *o, pv_index *idx, uint64_t *bytes) {
   cli_output_abort(o);
   return err ? CLI_FAILED : CLI_OK;
 fail:
-  cli_error("%s: %s %s failed: %s; nothing was changed: free some space or choose another "
-            "place and build again",
-            o->path, step, o->tmp, strerror(err));
+  cli_error("%s: %s %s failed: %s; nothing was changed: %s", o->path, step, o->tmp,
+            strerror(err),
+            err == ENOSPC || IS_EDQUOT(err) ? "free some space or choose another place, and "
+                                              "build again"
+                                            : "choose another place and build again");
   cli_output_abort(o);
   return CLI_FAILED;
 }

@@ -225,7 +225,6 @@ expect "too large is fine under cosine" 0 "11 vectors" "$BIN" build big.f32 --di
 : >empty.fvecs
 expect "empty input" 1 "empty" "$BIN" build empty.fvecs -o t.pvec
 expect "missing input" 1 "nope.fvecs: cannot open" "$BIN" build nope.fvecs -o t.pvec
-expect "output directory missing" 1 "cannot create" "$BIN" build a.fvecs -o no/such/dir/x.pvec
 ./gen fvecs q8.fvecs 5 8
 expect "query of another dimension" 1 "q8.fvecs: vector has 8 values, index expects 16" \
   "$BIN" query a.pvec q8.fvecs
@@ -271,6 +270,51 @@ check "verify a FIFO: its line says FAILED, stderr says why" \
 expect "info on a directory" 1 "d.npy is a directory, not a regular file" timeout 20 "$BIN" info d.npy
 rm -f p.npy p.pvec q.fvecs s.npy
 rmdir d.npy
+
+echo "# hostile outputs: refused before any input is read (the input here does not exist)"
+mkdir outdir
+mkfifo fifo.pvec
+expect "-o '': a usage error" 2 "the output file name is empty" "$BIN" build a.fvecs -o ''
+expect "--output='': a usage error" 2 "the output file name is empty" "$BIN" build a.fvecs --output=
+expect "build '' (empty input name): a usage error" 2 "the input file name is empty" \
+  "$BIN" build '' -o t.pvec
+expect "-o an existing directory" 1 "^pocketvec: outdir is a directory; give the name of the index file to write, e.g. outdir/index.pvec$" \
+  "$BIN" build nope.fvecs -o outdir
+expect "-o an existing directory, with '/'" 1 "outdir/ is a directory" "$BIN" build nope.fvecs -o outdir/
+expect "-o ." 1 "^pocketvec: \. is a directory" "$BIN" build nope.fvecs -o .
+expect "-o a name ending with '/'" 1 "newdir/ ends with '/', which names a directory" \
+  "$BIN" build nope.fvecs -o newdir/
+expect "-o in a missing directory" 1 "no/such/x.pvec: the directory 'no/such' does not exist" \
+  "$BIN" build nope.fvecs -o no/such/x.pvec
+expect "-o under a file, not a directory" 1 "a.fvecs/x.pvec: 'a.fvecs' is a regular file, not a directory" \
+  "$BIN" build nope.fvecs -o a.fvecs/x.pvec
+expect "-o a FIFO: refused, not replaced" 1 "fifo.pvec is a FIFO \(named pipe\), not a regular file; give the path of a file to write" \
+  timeout 20 "$BIN" build nope.fvecs -o fifo.pvec
+check "the FIFO is still a FIFO" test -p fifo.pvec
+expect "-o /dev/null: refused, not replaced (even as root)" 1 "/dev/null is a character device, not a regular file" \
+  "$BIN" build nope.fvecs -o /dev/null
+check "/dev/null is still a device" test -c /dev/null
+if [ "$(id -u)" -ne 0 ]; then
+  mkdir rodir
+  chmod 555 rodir
+  expect "-o in a directory without write permission" 1 \
+    "rodir/x.pvec: cannot create a temporary file in the directory 'rodir' .*: Permission denied; the directory is not writable" \
+    "$BIN" build nope.fvecs -o rodir/x.pvec
+  chmod 755 rodir
+  check "nothing left in the unwritable directory" test -z "$(ls -A rodir)"
+else
+  echo "ok   - -o in a directory without write permission # skip: root writes anywhere"
+fi
+expect "-o valid, input missing: the input is named" 1 "nope.fvecs: cannot open" "$BIN" build nope.fvecs -o t.pvec
+check "the output directory is untouched" test -z "$(ls -A outdir)"
+check "no temporary file left after the failed builds" no_tmp
+expect "query '' (empty index name): a usage error" 2 "the index file name is empty" "$BIN" query '' a.fvecs
+expect "query with an empty query file name: a usage error" 2 "the query file name is empty" \
+  "$BIN" query a.pvec ''
+expect "info '': a usage error" 2 "the index file name is empty" "$BIN" info ''
+expect "verify a.pvec '': a usage error" 2 "file 2 of 2: the name is empty" "$BIN" verify a.pvec ''
+rm -f fifo.pvec
+rmdir outdir
 
 echo "# usage"
 expect "no command: status 2" 2 "usage: pocketvec COMMAND" "$BIN"

@@ -52,10 +52,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
 /* Input files                                                              */
 /* ------------------------------------------------------------------------ */
 
-/* What a file of this mode is, for "PATH is ..., not a regular file";
- * NULL for a regular file. */
-static const char *file_kind(mode_t mode) {
-  if (S_ISREG(mode)) return NULL;
+const char *cli_file_kind(mode_t mode) {
+  if (S_ISREG(mode)) return "a regular file";
   if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
   if (S_ISDIR(mode)) return "a directory";
   if (S_ISCHR(mode)) return "a character device";
@@ -75,8 +73,7 @@ int cli_check_regular(const char *path, const char *advice) {
     cli_error("%s: cannot open: %s", path, strerror(errno));
     return CLI_FAILED;
   }
-  const char *kind = file_kind(st.st_mode);
-  return kind ? report_kind(path, kind, advice) : CLI_OK;
+  return S_ISREG(st.st_mode) ? CLI_OK : report_kind(path, cli_file_kind(st.st_mode), advice);
 }
 
 int cli_open_regular(const char *path, const char *advice, uint64_t *size) {
@@ -95,7 +92,7 @@ int cli_open_regular(const char *path, const char *advice, uint64_t *size) {
     close(fd);
     return -1;
   }
-  const char *kind = file_kind(st.st_mode);
+  const char *kind = S_ISREG(st.st_mode) ? NULL : cli_file_kind(st.st_mode);
   int flags = kind ? 0 : fcntl(fd, F_GETFL);
   if (kind || flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
     if (kind)
