@@ -221,7 +221,8 @@ int cli_load_index(const char *path, pv_index **out, size_t *file_size);
 const char *cli_load_advice(int rc);
 
 /* An index file written so that a crash never leaves a half-written one:
- * the bytes go to a temporary file next to the target (TARGET.tmp-XXXXXX),
+ * the bytes go to a temporary file next to the target (TARGET.tmp-XXXXXX,
+ * TARGET's name cut short when the whole would exceed NAME_MAX),
  * which is flushed to disk and then renamed over the target, and the
  * directory is flushed too. Until the rename the old target, if any, is
  * untouched. SIGINT, SIGTERM and SIGHUP between begin and commit/abort

@@ -69,9 +69,10 @@ static const cli_command commands[] = {
      "Vectors are numbered from 0 in messages, as ids are: a NaN is reported\n"
      "as 'vector 1234: element 17 is NaN' and nothing is written. On a\n"
      "terminal a progress line shows the rate and time left; a summary line\n"
-     "is always printed. OUT is written to OUT.tmp-XXXXXX first, flushed to\n"
-     "disk and renamed over OUT, so a crash or Ctrl-C never leaves a partial\n"
-     "OUT (an existing OUT stays as it was until the new one is complete).\n"
+     "is always printed. OUT is written to OUT.tmp-XXXXXX first (OUT's name\n"
+     "cut short if the whole is too long a name), flushed to disk and\n"
+     "renamed over OUT, so a crash or Ctrl-C never leaves a partial OUT (an\n"
+     "existing OUT stays as it was until the new one is complete).\n"
      "\n"
      "Exit status: 0 on success, 1 on a bad input or a failed write, 2 on\n"
      "bad flags.",

@@ -176,6 +176,15 @@ static int check_target(const char *path, const char *dir) {
     }
     return CLI_OK;
   }
+  int err = errno;
+  if (err == ENAMETOOLONG) {
+    cli_error("%s: the name is too long for the file system; choose a shorter one", path);
+    return CLI_FAILED;
+  }
+  if (err != ENOENT && err != ENOTDIR) { /* ENOTDIR: the directory check below says which */
+    cli_error("%s: cannot look it up: %s", path, strerror(err));
+    return CLI_FAILED;
+  }
   if (path[n - 1] == '/') {
     cli_error("%s ends with '/', which names a directory; give the name of the index file to "
               "write",
@@ -198,6 +207,26 @@ static int check_target(const char *path, const char *dir) {
   return CLI_OK;
 }
 
+#define TMP_SUFFIX ".tmp-XXXXXX"
+#define TMP_SUFFIX_LEN (sizeof TMP_SUFFIX - 1)
+
+/* How many bytes of the file name `name` (in directory dir) the temporary
+ * file's name keeps before TMP_SUFFIX: all of them unless the whole would
+ * be longer than the file system allows for a name (NAME_MAX, usually 255:
+ * a legal 255-byte target must not fail for its temporary file). Cut short
+ * at a UTF-8 character boundary, so the name stays readable in a listing.
+ * Rejected alternative: a fixed name such as ".pvtmp-XXXXXX" fits always,
+ * but a file left by a crash would no longer say which target it was for. */
+static size_t tmp_keep(const char *dir, const char *name) {
+  long name_max = pathconf(dir, _PC_NAME_MAX);
+  if (name_max <= 0) name_max = 255; /* no limit known: the common one */
+  size_t keep = strlen(name);
+  if (keep + TMP_SUFFIX_LEN <= (size_t)name_max) return keep;
+  keep = (size_t)name_max > TMP_SUFFIX_LEN ? (size_t)name_max - TMP_SUFFIX_LEN : 0;
+  while (keep > 0 && ((unsigned char)name[keep] & 0xC0) == 0x80) keep--;
+  return keep;
+}
+
 int cli_output_begin(cli_output *o, const char *path) {
   o->fd = -1;
   o->tmp = NULL;
@@ -205,15 +234,18 @@ int cli_output_begin(cli_output *o, const char *path) {
   size_t n = strlen(path);
   char *dir = dir_of(path);
   char *copy = malloc(n + 1);
-  char *tmp = malloc(n + sizeof ".tmp-XXXXXX");
+  char *tmp = malloc(n + TMP_SUFFIX_LEN + 1);
   if (!dir || !copy || !tmp) {
     cli_error("out of memory");
     goto fail;
   }
   if (check_target(path, dir) != CLI_OK) goto fail;
   memcpy(copy, path, n + 1);
-  memcpy(tmp, path, n);
-  memcpy(tmp + n, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
+  const char *slash = strrchr(path, '/');
+  size_t base = slash ? (size_t)(slash - path) + 1 : 0;
+  size_t keep = base + tmp_keep(dir, path + base);
+  memcpy(tmp, path, keep);
+  memcpy(tmp + keep, TMP_SUFFIX, TMP_SUFFIX_LEN + 1);
   /* Block the signals while the name is created and registered, so that a
    * Ctrl-C never leaves a temporary file nobody knows about. */
   sigset_t block, old;

@@ -316,6 +316,25 @@ expect "verify a.pvec '': a usage error" 2 "file 2 of 2: the name is empty" "$BI
 rm -f fifo.pvec
 rmdir outdir
 
+echo "# long output names: the temporary file's name must fit too"
+# NAME_MAX of this file system (255 on most), so the test holds on any.
+NM=$(getconf NAME_MAX . 2>/dev/null || echo 255)
+long=$(head -c $((NM - 5)) /dev/zero | tr '\0' n).pvec
+expect "-o a name of NAME_MAX ($NM) bytes" 0 "300 vectors" "$BIN" build a.fvecs -o "$long"
+expect "it is a good index" 0 ": ok \(all 300 live vectors reachable\)" "$BIN" verify "$long"
+mkdir sub
+expect "-o DIR/NAME, NAME of NAME_MAX bytes" 0 "300 vectors" "$BIN" build a.fvecs -o "sub/$long"
+check "sub/ holds that file only" test "$(ls -A sub)" = "$long"
+rm -rf sub "$long"
+# x, then 2-byte characters (é), then x.pvec: the temporary file's name is
+# this one cut short, between two characters.
+utf=x$(for _ in $(seq $(((NM - 7) / 2))); do printf '\303\251'; done)x.pvec
+expect "-o a name of $(printf %s "$utf" | wc -c) bytes of UTF-8" 0 "300 vectors" "$BIN" build a.fvecs -o "$utf"
+rm -f "$utf"
+expect "-o a name of NAME_MAX + 1 bytes: refused before the build" 1 "the name is too long for the file system" \
+  "$BIN" build nope.fvecs -o "x$long"
+check "no temporary file left by the long names" no_tmp
+
 echo "# usage"
 expect "no command: status 2" 2 "usage: pocketvec COMMAND" "$BIN"
 expect "build without -o: status 2" 2 "-o OUT.pvec" "$BIN" build a.fvecs
