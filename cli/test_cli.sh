@@ -335,6 +335,49 @@ expect "-o a name of NAME_MAX + 1 bytes: refused before the build" 1 "the name i
   "$BIN" build nope.fvecs -o "x$long"
 check "no temporary file left by the long names" no_tmp
 
+echo "# hostile .npy shapes: each says what is wrong (48 bytes of data in each file)"
+# npy_shape NAME SHAPE REGEX: a .npy with that shape text is refused, saying REGEX.
+npy_shape() {
+  ./gen npy-shape s.npy "$2" 48
+  expect "$1" 1 "$3" "$BIN" build s.npy -o t.pvec
+}
+# 2^62 x 4 x 4 bytes is 2^66: the product wraps around 64 bits.
+npy_shape ".npy shape whose byte count overflows 64 bits" "(4611686018427387904, 4)" \
+  "s.npy: the .npy shape \(4611686018427387904, 4\) is impossible: 4611686018427387904 vectors of 4 float32 values would take 7.38e\+19 bytes, more than any file can hold"
+check "overflow: not the old 'more than shape ... needs'" bash -c '! grep -q "more than shape" err'
+# (2^62 + 12) x 1 x 4 bytes is 2^64 + 48: wrapped, exactly the data there is.
+npy_shape ".npy shape wrapping to exactly the 48 bytes there are" "(4611686018427387916, 1)" \
+  "shape \(4611686018427387916, 1\) is impossible: .*more than any file can hold"
+npy_shape ".npy shape of 2^61 rows: beyond any file, without wrapping" "(2305843009213693952, 1)" \
+  "is impossible: .*more than any file can hold"
+npy_shape ".npy shape with an entry of 2^64 or more" "(99999999999999999999999, 4)" \
+  "is impossible: 99999999999999999999999 is too large \(2\^64 or more\)"
+npy_shape ".npy shape with zero rows" "(0, 4)" "s.npy: the array's shape \(0, 4\) has a zero dimension: it holds no vectors"
+npy_shape ".npy shape with zero columns" "(12, 0)" "shape \(12, 0\) has a zero dimension: its vectors have no values"
+npy_shape ".npy shape with a negative entry" "(-3, 4)" "the .npy shape \(-3, 4\) is impossible: -3 is negative; the header is damaged"
+npy_shape ".npy shape with a negative dim" "(3, -4)" "is impossible: -4 is negative"
+npy_shape ".npy shape with a string entry" "('3', 4)" "is impossible: '3' is not a whole number"
+npy_shape ".npy shape with a float entry" "(3.0, 4)" "is impossible: 3.0 is not a whole number"
+npy_shape ".npy shape with None" "(None, 4)" "is impossible: None is not a whole number"
+npy_shape ".npy shape with 3 dimensions" "(2, 2, 3)" "the array has 3 dimensions, shape \(2, 2, 3\); it must be 2-D"
+npy_shape ".npy shape with 12 dimensions" "(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 12)" "the array has 12 dimensions"
+npy_shape ".npy shape not closed" "(3, 4" "'shape' is not a tuple closed by '\)'"
+npy_shape ".npy shape with an empty entry" "(3,, 4)" "'shape' has an empty entry"
+npy_shape ".npy shape that is a list" "[3, 4]" "'shape' is not a tuple"
+npy_shape ".npy shape of Python 2 longs is fine" "(3L, 4L)" "vector 0 is all zeros"
+./gen npy-shape s.npy "(3, 4)" 48 5000
+expect ".npy header length past the file's end" 1 \
+  "s.npy: the .npy header says it is 5000 bytes long, but the file ends 166 bytes after the preamble; the file is truncated or damaged" \
+  "$BIN" build s.npy -o t.pvec
+./gen npy-shape s.npy "(3, 4)" 48 65535
+expect ".npy header length of 64 KiB - 1, the file much shorter" 1 "says it is 65535 bytes long, but the file ends" \
+  "$BIN" build s.npy -o t.pvec
+./gen npy-shape s.npy "(4611686018427387904, 4)" 48
+expect "query with an impossible .npy shape: the same message" 1 "s.npy: the .npy shape .* is impossible" \
+  "$BIN" query a.pvec s.npy
+check "nothing written for the bad shapes" test ! -e t.pvec
+check "no temporary file left by the bad shapes" no_tmp
+
 echo "# usage"
 expect "no command: status 2" 2 "usage: pocketvec COMMAND" "$BIN"
 expect "build without -o: status 2" 2 "-o OUT.pvec" "$BIN" build a.fvecs
