@@ -225,8 +225,10 @@ const char *cli_load_advice(int rc);
  * TARGET's name cut short when the whole would exceed NAME_MAX),
  * which is flushed to disk and then renamed over the target, and the
  * directory is flushed too. Until the rename the old target, if any, is
- * untouched. SIGINT, SIGTERM and SIGHUP between begin and commit/abort
- * remove the temporary file before the process dies. */
+ * untouched. SIGINT, SIGTERM, SIGHUP and SIGQUIT between begin and
+ * commit/abort remove the temporary file before the process dies (those the
+ * caller ignores stay ignored); SIGXFSZ is ignored meanwhile, so a file
+ * past the size limit is a failed write (EFBIG), cleaned up like any other. */
 typedef struct cli_output {
   char *path;   /* the target (owned copy) */
   char *tmp;    /* the temporary file while it exists, else NULL */

@@ -110,7 +110,13 @@ int cli_load_index(const char *path, pv_index **out, size_t *file_size) {
 /* The temporary file a signal handler must remove; set only while one
  * exists. unlink is async-signal-safe. */
 static char *volatile sig_tmp;
-static struct sigaction old_int, old_term, old_hup;
+
+/* The signals that end the process by default and that a user sends
+ * (Ctrl-C, Ctrl-\, kill, a closed terminal): the temporary file is removed
+ * first. A signal the caller ignores (nohup ignores SIGHUP) stays ignored. */
+static const int cleanup_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+#define N_CLEANUP (sizeof cleanup_signals / sizeof cleanup_signals[0])
+static struct sigaction old_cleanup[N_CLEANUP], old_xfsz;
 
 static void on_signal(int sig) {
   char *t = sig_tmp;
@@ -119,21 +125,33 @@ static void on_signal(int sig) {
   raise(sig);
 }
 
+static void block_signals(sigset_t *old) {
+  sigset_t block;
+  sigemptyset(&block);
+  for (size_t i = 0; i < N_CLEANUP; i++) sigaddset(&block, cleanup_signals[i]);
+  sigprocmask(SIG_BLOCK, &block, old);
+}
+
 static void catch_signals(char *tmp) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sig_tmp = tmp;
-  sigaction(SIGINT, &sa, &old_int);
-  sigaction(SIGTERM, &sa, &old_term);
-  sigaction(SIGHUP, &sa, &old_hup);
+  for (size_t i = 0; i < N_CLEANUP; i++) {
+    sigaction(cleanup_signals[i], NULL, &old_cleanup[i]);
+    if (old_cleanup[i].sa_handler != SIG_IGN) sigaction(cleanup_signals[i], &sa, NULL);
+  }
+  /* A file growing past the size limit (ulimit -f) kills the process with
+   * SIGXFSZ, leaving the temporary file; ignored, the write fails with
+   * EFBIG instead, which is reported and cleaned up like any failed write. */
+  sa.sa_handler = SIG_IGN;
+  sigaction(SIGXFSZ, &sa, &old_xfsz);
 }
 
 static void release_signals(void) {
-  sigaction(SIGINT, &old_int, NULL);
-  sigaction(SIGTERM, &old_term, NULL);
-  sigaction(SIGHUP, &old_hup, NULL);
+  for (size_t i = 0; i < N_CLEANUP; i++) sigaction(cleanup_signals[i], &old_cleanup[i], NULL);
+  sigaction(SIGXFSZ, &old_xfsz, NULL);
   sig_tmp = NULL;
 }
 
@@ -248,12 +266,8 @@ int cli_output_begin(cli_output *o, const char *path) {
   memcpy(tmp + keep, TMP_SUFFIX, TMP_SUFFIX_LEN + 1);
   /* Block the signals while the name is created and registered, so that a
    * Ctrl-C never leaves a temporary file nobody knows about. */
-  sigset_t block, old;
-  sigemptyset(&block);
-  sigaddset(&block, SIGINT);
-  sigaddset(&block, SIGTERM);
-  sigaddset(&block, SIGHUP);
-  sigprocmask(SIG_BLOCK, &block, &old);
+  sigset_t old;
+  block_signals(&old);
   o->fd = mkstemp(tmp);
   int err = errno;
   if (o->fd >= 0) {
@@ -376,9 +390,11 @@ int cli_output_commit(cli_output *o, pv_index *idx, uint64_t *bytes) {
 fail:
   cli_error("%s: %s %s failed: %s; nothing was changed: %s", o->path, step, o->tmp,
             strerror(err),
-            err == ENOSPC || IS_EDQUOT(err) ? "free some space or choose another place, and "
-                                              "build again"
-                                            : "choose another place and build again");
+            err == ENOSPC || IS_EDQUOT(err)
+                ? "free some space or choose another place, and build again"
+            : err == EFBIG ? "the index is larger than the limit on a file's size (ulimit -f, "
+                             "or the file system's own)"
+                           : "choose another place and build again");
   cli_output_abort(o);
   return CLI_FAILED;
 }

@@ -378,6 +378,43 @@ expect "query with an impossible .npy shape: the same message" 1 "s.npy: the .np
 check "nothing written for the bad shapes" test ! -e t.pvec
 check "no temporary file left by the bad shapes" no_tmp
 
+echo "# no temporary file left, whatever ends a build"
+# A file past the size limit: the process is not killed by SIGXFSZ, the
+# write fails (EFBIG), is reported, and the temporary file removed.
+expect "output past ulimit -f: a failed write, reported" 1 \
+  "t.pvec: writing t.pvec.tmp-.* failed: File too large; nothing was changed: the index is larger than the limit on a file's size" \
+  bash -c 'ulimit -f 4 && exec "$0" build a.fvecs -o t.pvec' "$BIN"
+check "past ulimit -f: no temporary file, no output" bash -c '! ls ./t.pvec* >/dev/null 2>&1'
+# A build killed by SIG once its temporary file exists (long before it could
+# finish: slow.fvecs takes seconds to index) dies of SIG, leaves no temporary
+# file and the old a.pvec as it was. The subshell restores the signals that
+# a background job starts with ignored; ulimit -c 0: no core from SIGQUIT.
+./gen fvecs slow.fvecs 20000 32
+killed_build() {
+  local sig=$1 ignore=${2:-} then=${3:-} i=0 rc=0 pid
+  ( trap - INT QUIT; if [ -n "$ignore" ]; then trap '' "$ignore"; fi; ulimit -c 0
+    exec "$BIN" build slow.fvecs -o a.pvec >/dev/null 2>&1 ) &
+  pid=$!
+  while ! ls ./a.pvec.tmp-* >/dev/null 2>&1 && kill -0 $pid 2>/dev/null && [ $i -lt 3000 ]; do
+    sleep 0.01
+    i=$((i + 1))
+  done
+  kill -s "$sig" $pid 2>/dev/null || true
+  if [ -n "$then" ]; then sleep 0.2; kill -s "$then" $pid 2>/dev/null || true; fi
+  wait $pid || rc=$?
+  echo $rc
+}
+for sig in INT TERM HUP QUIT; do
+  rc=$(killed_build $sig)
+  check "build killed by SIG$sig: died of it ($rc), no temporary file" \
+    test "$rc" -eq $((128 + $(kill -l $sig))) -a -z "$(ls ./a.pvec.tmp-* 2>/dev/null)"
+done
+check "the killed builds left the old output as it was" cmp a.pvec a2.pvec
+rc=$(killed_build HUP HUP TERM)
+check "SIGHUP ignored by the caller (nohup) stays ignored: then SIGTERM ends it ($rc)" \
+  test "$rc" -eq $((128 + $(kill -l TERM))) -a -z "$(ls ./a.pvec.tmp-* 2>/dev/null)"
+check "no temporary file left in the directory" no_tmp
+
 echo "# usage"
 expect "no command: status 2" 2 "usage: pocketvec COMMAND" "$BIN"
 expect "build without -o: status 2" 2 "-o OUT.pvec" "$BIN" build a.fvecs
