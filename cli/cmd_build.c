@@ -157,11 +157,18 @@ int cmd_build(int argc, char **argv) {
     return cli_usage_error("build", "the output '%s' is the input file; choose another name",
                            a.output);
 
-  /* The output first: a bad one fails before any input is read. */
+  /* Usage errors first (the format from the name, raw needs --dim), then
+   * the output: a bad one fails before any input is read. */
+  cli_format fmt;
+  rc = cli_resolve_format("build", a.input, a.format, &fmt);
+  if (rc != CLI_OK) return rc;
+  if (fmt == CLI_FORMAT_RAW && a.dim == 0)
+    return cli_usage_error("build", "'%s' is raw float32, which has no header: give its --dim",
+                           a.input);
   cli_output out;
   if (cli_output_begin(&out, a.output) != CLI_OK) return CLI_FAILED;
   cli_vecfile vf;
-  rc = cli_vecfile_open(&vf, "build", a.input, a.format, (uint32_t)a.dim);
+  rc = cli_vecfile_open(&vf, "build", a.input, fmt, (uint32_t)a.dim);
   if (rc != CLI_OK) {
     cli_output_abort(&out);
     return rc;

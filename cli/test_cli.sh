@@ -305,6 +305,10 @@ if [ "$(id -u)" -ne 0 ]; then
 else
   echo "ok   - -o in a directory without write permission # skip: root writes anywhere"
 fi
+expect "usage errors come before output errors: raw without --dim" 2 "give its --dim" \
+  "$BIN" build c.f32 -o outdir
+expect "usage errors come before output errors: unknown extension" 2 "--format" \
+  "$BIN" build a.txt -o outdir
 expect "-o valid, input missing: the input is named" 1 "nope.fvecs: cannot open" "$BIN" build nope.fvecs -o t.pvec
 check "the output directory is untouched" test -z "$(ls -A outdir)"
 check "no temporary file left after the failed builds" no_tmp
