@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "pocketvec.h"
 
@@ -70,6 +71,34 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* ------------------------------------------------------------------------ */
+/* Input files (util.c)                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Every file the tool reads must be a regular file: its size is checked
+ * against its header before any work, and a FIFO would block the tool
+ * forever in open() or read() waiting for a writer. */
+
+/* Check, without opening it, that path is a regular file. CLI_OK, or
+ * CLI_FAILED after reporting "PATH is a FIFO (named pipe), not a regular
+ * file; ADVICE" (or a directory, a device, a socket), or "PATH: cannot
+ * open: REASON" if it cannot be looked up. For a command to refuse a bad
+ * second input before it spends time on the first. */
+int cli_check_regular(const char *path, const char *advice);
+
+/* Open path for reading, if it is a regular file. It is looked up first
+ * (stat: a FIFO or a device is refused without being opened, since opening
+ * one can block or act on the device), then opened with O_NONBLOCK and
+ * checked again (fstat) on what was opened, so a file replaced by a FIFO in
+ * between cannot make it block either. Returns the descriptor, in blocking
+ * mode again, with the file's size in *size; or -1 after reporting as
+ * cli_check_regular does. */
+int cli_open_regular(const char *path, const char *advice, uint64_t *size);
+
+/* What a file of this mode is, for messages: "a regular file", "a FIFO
+ * (named pipe)", "a directory", "a character device"... Static string. */
+const char *cli_file_kind(mode_t mode);
 
 /* ------------------------------------------------------------------------ */
 /* Flags (util.c)                                                           */
@@ -156,9 +185,9 @@ typedef struct cli_vecfile {
  * a truncated or inconsistent file fails here, not after an hour of work.
  * dim: the --dim the user gave, 0 if none; required for raw files, and for
  * the others it must agree with the file. Returns CLI_OK, CLI_USAGE (format
- * unknown, raw without --dim) or CLI_FAILED (cannot read, bad header,
- * truncated, unsupported dtype), every failure already reported naming the
- * file. On failure nothing stays open. */
+ * unknown, raw without --dim) or CLI_FAILED (not a regular file, cannot
+ * read, bad header, truncated, unsupported dtype), every failure already
+ * reported naming the file. On failure nothing stays open. */
 int cli_vecfile_open(cli_vecfile *vf, const char *cmd, const char *path, cli_format fmt,
                      uint32_t dim);
 
@@ -177,7 +206,8 @@ void cli_vecfile_close(cli_vecfile *vf);
 
 /* Read the whole of path into *buf (malloc; the caller frees it, or hands it
  * to pv_load with PV_LOAD_TAKE) and its size into *len. CLI_OK, or
- * CLI_FAILED reported with the file and the system's reason. */
+ * CLI_FAILED reported with the file and the system's reason (a FIFO or
+ * other non-regular file is refused before it is opened: cli_open_regular). */
 int cli_read_file(const char *path, unsigned char **buf, size_t *len);
 
 /* Read path and load the index in it (PV_LOAD_TAKE: the vectors are used in
@@ -191,19 +221,27 @@ int cli_load_index(const char *path, pv_index **out, size_t *file_size);
 const char *cli_load_advice(int rc);
 
 /* An index file written so that a crash never leaves a half-written one:
- * the bytes go to a temporary file next to the target (TARGET.tmp-XXXXXX),
+ * the bytes go to a temporary file next to the target (TARGET.tmp-XXXXXX,
+ * TARGET's name cut short when the whole would exceed NAME_MAX),
  * which is flushed to disk and then renamed over the target, and the
  * directory is flushed too. Until the rename the old target, if any, is
- * untouched. SIGINT, SIGTERM and SIGHUP between begin and commit/abort
- * remove the temporary file before the process dies. */
+ * untouched. SIGINT, SIGTERM, SIGHUP and SIGQUIT between begin and
+ * commit/abort remove the temporary file before the process dies (those the
+ * caller ignores stay ignored); SIGXFSZ is ignored meanwhile, so a file
+ * past the size limit is a failed write (EFBIG), cleaned up like any other. */
 typedef struct cli_output {
   char *path;   /* the target (owned copy) */
   char *tmp;    /* the temporary file while it exists, else NULL */
   int fd;       /* open on tmp, or -1 */
 } cli_output;
 
-/* Create the temporary file now, so that an unwritable directory is found
- * before any work is done. CLI_OK or CLI_FAILED (reported). */
+/* Check the target and create the temporary file now, before any input is
+ * read, so that a bad output is found in the first second, not after the
+ * build: path must not be a directory or any file but a regular one, its
+ * directory must exist and be writable. Each failure is reported saying
+ * which of these it is. path must not be empty (a usage error for the
+ * caller to report). CLI_OK or CLI_FAILED (reported; o is then finished,
+ * and cli_output_abort on it does nothing). */
 int cli_output_begin(cli_output *o, const char *path);
 
 /* Stream idx into the temporary file with pv_serialize, fsync, rename over

@@ -4,9 +4,10 @@
  * The input is streamed: one batch of vectors is read, added with
  * pv_add_batch, and the buffer reused, so memory is the index plus one
  * batch, whatever the input's size. The output goes through cli_output
- * (pvfile.c): a temporary file created before any work (an unwritable
- * directory fails in the first second, not after the build), renamed over
- * the target only once it is complete and on disk.
+ * (pvfile.c): the target checked and a temporary file created before the
+ * input is even opened (an output that is a directory, or in a missing or
+ * unwritable directory, fails in the first second, not after the build),
+ * renamed over the target only once it is complete and on disk.
  *
  * Ids are the vectors' numbers in the file, 0 .. n-1: the library issues
  * ids in insertion order from 0, and this command checks that it did.
@@ -92,6 +93,9 @@ static int parse_args(int argc, char **argv, build_args *a) {
   }
   if (!a->input) return cli_usage_error("build", "give the input file of vectors");
   if (!a->output) return cli_usage_error("build", "give the output file: -o OUT.pvec");
+  if (!*a->input) return cli_usage_error("build", "the input file name is empty");
+  if (!*a->output)
+    return cli_usage_error("build", "the output file name is empty: give -o OUT.pvec");
   return CLI_OK;
 }
 
@@ -153,30 +157,35 @@ int cmd_build(int argc, char **argv) {
     return cli_usage_error("build", "the output '%s' is the input file; choose another name",
                            a.output);
 
-  cli_vecfile vf;
-  rc = cli_vecfile_open(&vf, "build", a.input, a.format, (uint32_t)a.dim);
+  /* Usage errors first (the format from the name, raw needs --dim), then
+   * the output: a bad one fails before any input is read. */
+  cli_format fmt;
+  rc = cli_resolve_format("build", a.input, a.format, &fmt);
   if (rc != CLI_OK) return rc;
+  if (fmt == CLI_FORMAT_RAW && a.dim == 0)
+    return cli_usage_error("build", "'%s' is raw float32, which has no header: give its --dim",
+                           a.input);
+  cli_output out;
+  if (cli_output_begin(&out, a.output) != CLI_OK) return CLI_FAILED;
+  cli_vecfile vf;
+  rc = cli_vecfile_open(&vf, "build", a.input, fmt, (uint32_t)a.dim);
+  if (rc != CLI_OK) {
+    cli_output_abort(&out);
+    return rc;
+  }
+  pv_index *idx = NULL;
+  float *batch = NULL;
+  uint32_t *ids = NULL;
   char g1[32], g2[32], g3[32], g4[32];
+  rc = CLI_FAILED;
   if (vf.count == 0) {
     cli_error("%s: the file holds no vectors; there is nothing to build", a.input);
-    cli_vecfile_close(&vf);
-    return CLI_FAILED;
+    goto done;
   }
   if (vf.count > UINT32_MAX - 1) {
     cli_error("%s: %s vectors is more than one index can hold (%s); split the file",
               a.input, cli_group(g1, vf.count), cli_group(g2, UINT32_MAX - 1));
-    cli_vecfile_close(&vf);
-    return CLI_FAILED;
-  }
-
-  pv_index *idx = NULL;
-  float *batch = NULL;
-  uint32_t *ids = NULL;
-  cli_output out;
-  rc = CLI_FAILED;
-  if (cli_output_begin(&out, a.output) != CLI_OK) {
-    cli_vecfile_close(&vf);
-    return CLI_FAILED;
+    goto done;
   }
   a.opt.dim = vf.dim;
   a.opt.capacity = (uint32_t)vf.count; /* one allocation up front, not many regrowths */

@@ -117,6 +117,7 @@ int cmd_info(int argc, char **argv) {
   if (argc > 2) return cli_usage_error("info", "expects one index file, got '%s' too", argv[2]);
   const char *path = argv[1];
   if (path[0] == '-' && path[1]) return cli_usage_error("info", "unknown flag '%s'", path);
+  if (!*path) return cli_usage_error("info", "the index file name is empty");
 
   unsigned char *buf;
   size_t len;

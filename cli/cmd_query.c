@@ -78,6 +78,8 @@ static int parse_args(int argc, char **argv, query_args *a) {
   }
   if (!a->index || !a->queries)
     return cli_usage_error("query", "give the index file and the file of query vectors");
+  if (!*a->index || !*a->queries)
+    return cli_usage_error("query", "the %s file name is empty", *a->index ? "query" : "index");
   if (a->exact && a->ef)
     return cli_usage_error("query", "--exact searches every vector; --ef has no meaning with it");
   return CLI_OK;
@@ -220,6 +222,10 @@ int cmd_query(int argc, char **argv) {
   cli_format fmt;
   rc = cli_resolve_format("query", a.queries, a.format, &fmt);
   if (rc != CLI_OK) return rc;
+  /* A query file that cannot be read (missing, a FIFO) fails now, not after
+   * a large index has been loaded. */
+  if (cli_check_regular(a.queries, "save the query vectors to a file first") != CLI_OK)
+    return CLI_FAILED;
   pv_index *idx;
   if (cli_load_index(a.index, &idx, NULL) != CLI_OK) return CLI_FAILED;
   pv_options o;

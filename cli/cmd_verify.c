@@ -22,6 +22,8 @@ int cmd_verify(int argc, char **argv) {
   for (int i = 1; i < argc; i++)
     if (argv[i][0] == '-' && argv[i][1])
       return cli_usage_error("verify", "unknown flag '%s'", argv[i]);
+    else if (!argv[i][0])
+      return cli_usage_error("verify", "file %d of %d: the name is empty", i, argc - 1);
 
   int failed = 0;
   for (int i = 1; i < argc; i++) {

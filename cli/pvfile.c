@@ -35,23 +35,15 @@
 int cli_read_file(const char *path, unsigned char **buf, size_t *len) {
   *buf = NULL;
   *len = 0;
-  int fd = open(path, O_RDONLY);
-  if (fd < 0) {
-    cli_error("%s: cannot open: %s", path, strerror(errno));
-    return CLI_FAILED;
-  }
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    cli_error("%s: not a regular file; give the path of an index file", path);
-    close(fd);
-    return CLI_FAILED;
-  }
-  if ((uint64_t)st.st_size > SIZE_MAX) {
+  uint64_t fsize;
+  int fd = cli_open_regular(path, "give the path of an index file", &fsize);
+  if (fd < 0) return CLI_FAILED;
+  if (fsize > SIZE_MAX) {
     cli_error("%s: the file is too large for this machine's address space", path);
     close(fd);
     return CLI_FAILED;
   }
-  size_t size = (size_t)st.st_size, got = 0;
+  size_t size = (size_t)fsize, got = 0;
   unsigned char *p = malloc(size ? size : 1);
   if (!p) {
     char b[32];
@@ -107,10 +99,24 @@ int cli_load_index(const char *path, pv_index **out, size_t *file_size) {
 /* Writing: temporary file, fsync, rename, fsync the directory              */
 /* ------------------------------------------------------------------------ */
 
+/* Out of space or out of quota: the two failures "free some space" fixes.
+ * EDQUOT is not in every C library's errno.h. */
+#ifdef EDQUOT
+#define IS_EDQUOT(err) ((err) == EDQUOT)
+#else
+#define IS_EDQUOT(err) 0
+#endif
+
 /* The temporary file a signal handler must remove; set only while one
  * exists. unlink is async-signal-safe. */
 static char *volatile sig_tmp;
-static struct sigaction old_int, old_term, old_hup;
+
+/* The signals that end the process by default and that a user sends
+ * (Ctrl-C, Ctrl-\, kill, a closed terminal): the temporary file is removed
+ * first. A signal the caller ignores (nohup ignores SIGHUP) stays ignored. */
+static const int cleanup_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+#define N_CLEANUP (sizeof cleanup_signals / sizeof cleanup_signals[0])
+static struct sigaction old_cleanup[N_CLEANUP], old_xfsz;
 
 static void on_signal(int sig) {
   char *t = sig_tmp;
@@ -119,48 +125,149 @@ static void on_signal(int sig) {
   raise(sig);
 }
 
+static void block_signals(sigset_t *old) {
+  sigset_t block;
+  sigemptyset(&block);
+  for (size_t i = 0; i < N_CLEANUP; i++) sigaddset(&block, cleanup_signals[i]);
+  sigprocmask(SIG_BLOCK, &block, old);
+}
+
 static void catch_signals(char *tmp) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sig_tmp = tmp;
-  sigaction(SIGINT, &sa, &old_int);
-  sigaction(SIGTERM, &sa, &old_term);
-  sigaction(SIGHUP, &sa, &old_hup);
+  for (size_t i = 0; i < N_CLEANUP; i++) {
+    sigaction(cleanup_signals[i], NULL, &old_cleanup[i]);
+    if (old_cleanup[i].sa_handler != SIG_IGN) sigaction(cleanup_signals[i], &sa, NULL);
+  }
+  /* A file growing past the size limit (ulimit -f) kills the process with
+   * SIGXFSZ, leaving the temporary file; ignored, the write fails with
+   * EFBIG instead, which is reported and cleaned up like any failed write. */
+  sa.sa_handler = SIG_IGN;
+  sigaction(SIGXFSZ, &sa, &old_xfsz);
 }
 
 static void release_signals(void) {
-  sigaction(SIGINT, &old_int, NULL);
-  sigaction(SIGTERM, &old_term, NULL);
-  sigaction(SIGHUP, &old_hup, NULL);
+  for (size_t i = 0; i < N_CLEANUP; i++) sigaction(cleanup_signals[i], &old_cleanup[i], NULL);
+  sigaction(SIGXFSZ, &old_xfsz, NULL);
   sig_tmp = NULL;
+}
+
+/* The directory holding path, malloc'd: "." for a bare name, "/" for
+ * "/name". NULL when out of memory. */
+static char *dir_of(const char *path) {
+  const char *slash = strrchr(path, '/');
+  size_t n = !slash ? 1 : slash == path ? 1 : (size_t)(slash - path);
+  char *dir = malloc(n + 1);
+  if (!dir) return NULL;
+  memcpy(dir, slash ? path : ".", n);
+  dir[n] = '\0';
+  return dir;
+}
+
+/* Why path cannot be written, reported, before anything is created: it is
+ * a directory or another file that is not regular (renaming over a FIFO or
+ * a device would replace it, and a directory cannot be replaced), or its
+ * directory is missing or not a directory. CLI_OK if none of these; whether
+ * the directory is writable is found by creating the temporary file, which
+ * is the only true test (a read-only file system, an ACL, root). */
+static int check_target(const char *path, const char *dir) {
+  struct stat st;
+  size_t n = strlen(path);
+  if (n == 0) {
+    cli_error("the output file name is empty; give the name of the index file to write");
+    return CLI_FAILED;
+  }
+  if (stat(path, &st) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      cli_error("%s is a directory; give the name of the index file to write, e.g. %s%sindex.pvec",
+                path, path, path[n - 1] == '/' ? "" : "/");
+      return CLI_FAILED;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      cli_error("%s is %s, not a regular file; give the path of a file to write (an index "
+                "file replaces only a regular file)",
+                path, cli_file_kind(st.st_mode));
+      return CLI_FAILED;
+    }
+    return CLI_OK;
+  }
+  int err = errno;
+  if (err == ENAMETOOLONG) {
+    cli_error("%s: the name is too long for the file system; choose a shorter one", path);
+    return CLI_FAILED;
+  }
+  if (err != ENOENT && err != ENOTDIR) { /* ENOTDIR: the directory check below says which */
+    cli_error("%s: cannot look it up: %s", path, strerror(err));
+    return CLI_FAILED;
+  }
+  if (path[n - 1] == '/') {
+    cli_error("%s ends with '/', which names a directory; give the name of the index file to "
+              "write",
+              path);
+    return CLI_FAILED;
+  }
+  if (stat(dir, &st) != 0) {
+    if (errno == ENOENT)
+      cli_error("%s: the directory '%s' does not exist; create it first, or choose another "
+                "place",
+                path, dir);
+    else
+      cli_error("%s: cannot look up the directory '%s': %s", path, dir, strerror(errno));
+    return CLI_FAILED;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    cli_error("%s: '%s' is %s, not a directory", path, dir, cli_file_kind(st.st_mode));
+    return CLI_FAILED;
+  }
+  return CLI_OK;
+}
+
+#define TMP_SUFFIX ".tmp-XXXXXX"
+#define TMP_SUFFIX_LEN (sizeof TMP_SUFFIX - 1)
+
+/* How many bytes of the file name `name` (in directory dir) the temporary
+ * file's name keeps before TMP_SUFFIX: all of them unless the whole would
+ * be longer than the file system allows for a name (NAME_MAX, usually 255:
+ * a legal 255-byte target must not fail for its temporary file). Cut short
+ * at a UTF-8 character boundary, so the name stays readable in a listing.
+ * Rejected alternative: a fixed name such as ".pvtmp-XXXXXX" fits always,
+ * but a file left by a crash would no longer say which target it was for. */
+static size_t tmp_keep(const char *dir, const char *name) {
+  long name_max = pathconf(dir, _PC_NAME_MAX);
+  if (name_max <= 0) name_max = 255; /* no limit known: the common one */
+  size_t keep = strlen(name);
+  if (keep + TMP_SUFFIX_LEN <= (size_t)name_max) return keep;
+  keep = (size_t)name_max > TMP_SUFFIX_LEN ? (size_t)name_max - TMP_SUFFIX_LEN : 0;
+  while (keep > 0 && ((unsigned char)name[keep] & 0xC0) == 0x80) keep--;
+  return keep;
 }
 
 int cli_output_begin(cli_output *o, const char *path) {
   o->fd = -1;
   o->tmp = NULL;
+  o->path = NULL;
   size_t n = strlen(path);
-  o->path = malloc(n + 1);
-  char *tmp = malloc(n + sizeof ".tmp-XXXXXX");
-  if (!o->path || !tmp) {
-    free(o->path);
-    free(tmp);
-    o->path = NULL;
+  char *dir = dir_of(path);
+  char *copy = malloc(n + 1);
+  char *tmp = malloc(n + TMP_SUFFIX_LEN + 1);
+  if (!dir || !copy || !tmp) {
     cli_error("out of memory");
-    return CLI_FAILED;
+    goto fail;
   }
-  memcpy(o->path, path, n + 1);
-  memcpy(tmp, path, n);
-  memcpy(tmp + n, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
+  if (check_target(path, dir) != CLI_OK) goto fail;
+  memcpy(copy, path, n + 1);
+  const char *slash = strrchr(path, '/');
+  size_t base = slash ? (size_t)(slash - path) + 1 : 0;
+  size_t keep = base + tmp_keep(dir, path + base);
+  memcpy(tmp, path, keep);
+  memcpy(tmp + keep, TMP_SUFFIX, TMP_SUFFIX_LEN + 1);
   /* Block the signals while the name is created and registered, so that a
    * Ctrl-C never leaves a temporary file nobody knows about. */
-  sigset_t block, old;
-  sigemptyset(&block);
-  sigaddset(&block, SIGINT);
-  sigaddset(&block, SIGTERM);
-  sigaddset(&block, SIGHUP);
-  sigprocmask(SIG_BLOCK, &block, &old);
+  sigset_t old;
+  block_signals(&old);
   o->fd = mkstemp(tmp);
   int err = errno;
   if (o->fd >= 0) {
@@ -169,20 +276,30 @@ int cli_output_begin(cli_output *o, const char *path) {
   }
   sigprocmask(SIG_SETMASK, &old, NULL);
   if (o->fd < 0) {
-    cli_error("%s: cannot create a file next to it (%s.tmp-XXXXXX): %s; check that the "
-              "directory exists and is writable",
-              path, path, strerror(err));
-    free(tmp);
-    free(o->path);
-    o->path = NULL;
-    return CLI_FAILED;
+    const char *advice = "choose another place";
+    if (err == EACCES || err == EPERM)
+      advice = "the directory is not writable: choose one you can write to";
+    else if (err == EROFS)
+      advice = "choose a place on a writable file system";
+    else if (err == ENOSPC || IS_EDQUOT(err))
+      advice = "free some space or choose another place";
+    cli_error("%s: cannot create a temporary file in the directory '%s' (%s): %s; %s", path,
+              dir, tmp, strerror(err), advice);
+    goto fail;
   }
+  free(dir);
+  o->path = copy;
   /* mkstemp makes the file private (0600); an index is an ordinary file, so
    * give it the mode any new file gets. */
   mode_t mask = umask(0);
   umask(mask);
   (void)fchmod(o->fd, 0666 & ~mask);
   return CLI_OK;
+fail:
+  free(dir);
+  free(copy);
+  free(tmp);
+  return CLI_FAILED;
 }
 
 void cli_output_abort(cli_output *o) {
@@ -218,19 +335,7 @@ static int sink_write(void *ctx, const void *data, size_t len) {
  * file systems cannot fsync a directory (EINVAL): nothing more can be done
  * there, and it is not an error. */
 static int sync_dir(const char *path) {
-  const char *slash = strrchr(path, '/');
-  char *dir;
-  if (!slash) {
-    dir = malloc(2);
-    if (dir) memcpy(dir, ".", 2);
-  } else {
-    size_t n = slash == path ? 1 : (size_t)(slash - path);
-    dir = malloc(n + 1);
-    if (dir) {
-      memcpy(dir, path, n);
-      dir[n] = '\0';
-    }
-  }
+  char *dir = dir_of(path);
   if (!dir) return ENOMEM;
   int fd = open(dir, O_RDONLY);
   int err = 0;
@@ -283,9 +388,13 @@ int cli_output_commit(cli_output *o, pv_index *idx, uint64_t *bytes) {
   cli_output_abort(o);
   return err ? CLI_FAILED : CLI_OK;
 fail:
-  cli_error("%s: %s %s failed: %s; nothing was changed: free some space or choose another "
-            "place and build again",
-            o->path, step, o->tmp, strerror(err));
+  cli_error("%s: %s %s failed: %s; nothing was changed: %s", o->path, step, o->tmp,
+            strerror(err),
+            err == ENOSPC || IS_EDQUOT(err)
+                ? "free some space or choose another place, and build again"
+            : err == EFBIG ? "the index is larger than the limit on a file's size (ulimit -f, "
+                             "or the file system's own)"
+                           : "choose another place and build again");
   cli_output_abort(o);
   return CLI_FAILED;
 }

@@ -225,7 +225,6 @@ expect "too large is fine under cosine" 0 "11 vectors" "$BIN" build big.f32 --di
 : >empty.fvecs
 expect "empty input" 1 "empty" "$BIN" build empty.fvecs -o t.pvec
 expect "missing input" 1 "nope.fvecs: cannot open" "$BIN" build nope.fvecs -o t.pvec
-expect "output directory missing" 1 "cannot create" "$BIN" build a.fvecs -o no/such/dir/x.pvec
 ./gen fvecs q8.fvecs 5 8
 expect "query of another dimension" 1 "q8.fvecs: vector has 8 values, index expects 16" \
   "$BIN" query a.pvec q8.fvecs
@@ -242,6 +241,183 @@ expect "a too-large query on an l2 index" 1 \
   "big.f32: query 10: element 2 is 1e\+30, which the index rejects \(.*too large.*\); fix or remove that query" \
   "$BIN" query b.pvec big.f32 --threads 2
 check "no temporary file left behind" no_tmp
+
+echo "# hostile inputs: not regular files (each under timeout: a FIFO once hung forever)"
+rm -f t.pvec
+mkfifo p.npy p.pvec q.fvecs
+mkdir d.npy
+./gen socket s.npy
+expect "build from a FIFO: refused, does not wait for a writer" 1 \
+  "p.npy is a FIFO \(named pipe\), not a regular file; save the vectors to a file first" \
+  timeout 20 "$BIN" build p.npy -o t.pvec
+expect "build from a directory" 1 "d.npy is a directory, not a regular file" \
+  timeout 20 "$BIN" build d.npy -o t.pvec
+expect "build from a character device" 1 "/dev/null is a character device, not a regular file" \
+  timeout 20 "$BIN" build /dev/null --format raw --dim 4 -o t.pvec
+expect "build from a socket" 1 "s.npy is a socket, not a regular file" \
+  timeout 20 "$BIN" build s.npy -o t.pvec
+check "nothing written for a non-regular input" test ! -e t.pvec
+expect "query a FIFO as the index" 1 "p.pvec is a FIFO \(named pipe\), not a regular file; give the path of an index file" \
+  timeout 20 "$BIN" query p.pvec a.fvecs
+expect "query with a FIFO of queries: refused before the index is loaded" 1 \
+  "q.fvecs is a FIFO \(named pipe\), not a regular file" timeout 20 "$BIN" query a.pvec q.fvecs
+expect "info on a FIFO" 1 "p.pvec is a FIFO \(named pipe\), not a regular file" \
+  timeout 20 "$BIN" info p.pvec
+expect "verify a FIFO, then a good file: the good one still checked" 1 "a.pvec: ok" \
+  timeout 20 "$BIN" verify p.pvec a.pvec
+check "verify a FIFO: its line says FAILED, stderr says why" \
+  bash -c 'grep -q "^p.pvec: FAILED" out && grep -q "p.pvec is a FIFO" err'
+expect "info on a directory" 1 "d.npy is a directory, not a regular file" timeout 20 "$BIN" info d.npy
+rm -f p.npy p.pvec q.fvecs s.npy
+rmdir d.npy
+
+echo "# hostile outputs: refused before any input is read (the input here does not exist)"
+mkdir outdir
+mkfifo fifo.pvec
+expect "-o '': a usage error" 2 "the output file name is empty" "$BIN" build a.fvecs -o ''
+expect "--output='': a usage error" 2 "the output file name is empty" "$BIN" build a.fvecs --output=
+expect "build '' (empty input name): a usage error" 2 "the input file name is empty" \
+  "$BIN" build '' -o t.pvec
+expect "-o an existing directory" 1 "^pocketvec: outdir is a directory; give the name of the index file to write, e.g. outdir/index.pvec$" \
+  "$BIN" build nope.fvecs -o outdir
+expect "-o an existing directory, with '/'" 1 "outdir/ is a directory" "$BIN" build nope.fvecs -o outdir/
+expect "-o ." 1 "^pocketvec: \. is a directory" "$BIN" build nope.fvecs -o .
+expect "-o a name ending with '/'" 1 "newdir/ ends with '/', which names a directory" \
+  "$BIN" build nope.fvecs -o newdir/
+expect "-o in a missing directory" 1 "no/such/x.pvec: the directory 'no/such' does not exist" \
+  "$BIN" build nope.fvecs -o no/such/x.pvec
+expect "-o under a file, not a directory" 1 "a.fvecs/x.pvec: 'a.fvecs' is a regular file, not a directory" \
+  "$BIN" build nope.fvecs -o a.fvecs/x.pvec
+expect "-o a FIFO: refused, not replaced" 1 "fifo.pvec is a FIFO \(named pipe\), not a regular file; give the path of a file to write" \
+  timeout 20 "$BIN" build nope.fvecs -o fifo.pvec
+check "the FIFO is still a FIFO" test -p fifo.pvec
+expect "-o /dev/null: refused, not replaced (even as root)" 1 "/dev/null is a character device, not a regular file" \
+  "$BIN" build nope.fvecs -o /dev/null
+check "/dev/null is still a device" test -c /dev/null
+if [ "$(id -u)" -ne 0 ]; then
+  mkdir rodir
+  chmod 555 rodir
+  expect "-o in a directory without write permission" 1 \
+    "rodir/x.pvec: cannot create a temporary file in the directory 'rodir' .*: Permission denied; the directory is not writable" \
+    "$BIN" build nope.fvecs -o rodir/x.pvec
+  chmod 755 rodir
+  check "nothing left in the unwritable directory" test -z "$(ls -A rodir)"
+else
+  echo "ok   - -o in a directory without write permission # skip: root writes anywhere"
+fi
+expect "usage errors come before output errors: raw without --dim" 2 "give its --dim" \
+  "$BIN" build c.f32 -o outdir
+expect "usage errors come before output errors: unknown extension" 2 "--format" \
+  "$BIN" build a.txt -o outdir
+expect "-o valid, input missing: the input is named" 1 "nope.fvecs: cannot open" "$BIN" build nope.fvecs -o t.pvec
+check "the output directory is untouched" test -z "$(ls -A outdir)"
+check "no temporary file left after the failed builds" no_tmp
+expect "query '' (empty index name): a usage error" 2 "the index file name is empty" "$BIN" query '' a.fvecs
+expect "query with an empty query file name: a usage error" 2 "the query file name is empty" \
+  "$BIN" query a.pvec ''
+expect "info '': a usage error" 2 "the index file name is empty" "$BIN" info ''
+expect "verify a.pvec '': a usage error" 2 "file 2 of 2: the name is empty" "$BIN" verify a.pvec ''
+rm -f fifo.pvec
+rmdir outdir
+
+echo "# long output names: the temporary file's name must fit too"
+# NAME_MAX of this file system (255 on most), so the test holds on any.
+NM=$(getconf NAME_MAX . 2>/dev/null || echo 255)
+long=$(head -c $((NM - 5)) /dev/zero | tr '\0' n).pvec
+expect "-o a name of NAME_MAX ($NM) bytes" 0 "300 vectors" "$BIN" build a.fvecs -o "$long"
+expect "it is a good index" 0 ": ok \(all 300 live vectors reachable\)" "$BIN" verify "$long"
+mkdir sub
+expect "-o DIR/NAME, NAME of NAME_MAX bytes" 0 "300 vectors" "$BIN" build a.fvecs -o "sub/$long"
+check "sub/ holds that file only" test "$(ls -A sub)" = "$long"
+rm -rf sub "$long"
+# x, then 2-byte characters (é), then x.pvec: the temporary file's name is
+# this one cut short, between two characters.
+utf=x$(for _ in $(seq $(((NM - 7) / 2))); do printf '\303\251'; done)x.pvec
+expect "-o a name of $(printf %s "$utf" | wc -c) bytes of UTF-8" 0 "300 vectors" "$BIN" build a.fvecs -o "$utf"
+rm -f "$utf"
+expect "-o a name of NAME_MAX + 1 bytes: refused before the build" 1 "the name is too long for the file system" \
+  "$BIN" build nope.fvecs -o "x$long"
+check "no temporary file left by the long names" no_tmp
+
+echo "# hostile .npy shapes: each says what is wrong (48 bytes of data in each file)"
+# npy_shape NAME SHAPE REGEX: a .npy with that shape text is refused, saying REGEX.
+npy_shape() {
+  ./gen npy-shape s.npy "$2" 48
+  expect "$1" 1 "$3" "$BIN" build s.npy -o t.pvec
+}
+# 2^62 x 4 x 4 bytes is 2^66: the product wraps around 64 bits.
+npy_shape ".npy shape whose byte count overflows 64 bits" "(4611686018427387904, 4)" \
+  "s.npy: the .npy shape \(4611686018427387904, 4\) is impossible: 4611686018427387904 vectors of 4 float32 values would take 7.38e\+19 bytes, more than any file can hold"
+check "overflow: not the old 'more than shape ... needs'" bash -c '! grep -q "more than shape" err'
+# (2^62 + 12) x 1 x 4 bytes is 2^64 + 48: wrapped, exactly the data there is.
+npy_shape ".npy shape wrapping to exactly the 48 bytes there are" "(4611686018427387916, 1)" \
+  "shape \(4611686018427387916, 1\) is impossible: .*more than any file can hold"
+npy_shape ".npy shape of 2^61 rows: beyond any file, without wrapping" "(2305843009213693952, 1)" \
+  "is impossible: .*more than any file can hold"
+npy_shape ".npy shape with an entry of 2^64 or more" "(99999999999999999999999, 4)" \
+  "is impossible: 99999999999999999999999 is too large \(2\^64 or more\)"
+npy_shape ".npy shape with zero rows" "(0, 4)" "s.npy: the array's shape \(0, 4\) has a zero dimension: it holds no vectors"
+npy_shape ".npy shape with zero columns" "(12, 0)" "shape \(12, 0\) has a zero dimension: its vectors have no values"
+npy_shape ".npy shape with a negative entry" "(-3, 4)" "the .npy shape \(-3, 4\) is impossible: -3 is negative; the header is damaged"
+npy_shape ".npy shape with a negative dim" "(3, -4)" "is impossible: -4 is negative"
+npy_shape ".npy shape with a string entry" "('3', 4)" "is impossible: '3' is not a whole number"
+npy_shape ".npy shape with a float entry" "(3.0, 4)" "is impossible: 3.0 is not a whole number"
+npy_shape ".npy shape with None" "(None, 4)" "is impossible: None is not a whole number"
+npy_shape ".npy shape with 3 dimensions" "(2, 2, 3)" "the array has 3 dimensions, shape \(2, 2, 3\); it must be 2-D"
+npy_shape ".npy shape with 12 dimensions" "(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 12)" "the array has 12 dimensions"
+npy_shape ".npy shape not closed" "(3, 4" "'shape' is not a tuple closed by '\)'"
+npy_shape ".npy shape with an empty entry" "(3,, 4)" "'shape' has an empty entry"
+npy_shape ".npy shape that is a list" "[3, 4]" "'shape' is not a tuple"
+npy_shape ".npy shape of Python 2 longs is fine" "(3L, 4L)" "vector 0 is all zeros"
+./gen npy-shape s.npy "(3, 4)" 48 5000
+expect ".npy header length past the file's end" 1 \
+  "s.npy: the .npy header says it is 5000 bytes long, but the file ends 166 bytes after the preamble; the file is truncated or damaged" \
+  "$BIN" build s.npy -o t.pvec
+./gen npy-shape s.npy "(3, 4)" 48 65535
+expect ".npy header length of 64 KiB - 1, the file much shorter" 1 "says it is 65535 bytes long, but the file ends" \
+  "$BIN" build s.npy -o t.pvec
+./gen npy-shape s.npy "(4611686018427387904, 4)" 48
+expect "query with an impossible .npy shape: the same message" 1 "s.npy: the .npy shape .* is impossible" \
+  "$BIN" query a.pvec s.npy
+check "nothing written for the bad shapes" test ! -e t.pvec
+check "no temporary file left by the bad shapes" no_tmp
+
+echo "# no temporary file left, whatever ends a build"
+# A file past the size limit: the process is not killed by SIGXFSZ, the
+# write fails (EFBIG), is reported, and the temporary file removed.
+expect "output past ulimit -f: a failed write, reported" 1 \
+  "t.pvec: writing t.pvec.tmp-.* failed: File too large; nothing was changed: the index is larger than the limit on a file's size" \
+  bash -c 'ulimit -f 4 && exec "$0" build a.fvecs -o t.pvec' "$BIN"
+check "past ulimit -f: no temporary file, no output" bash -c '! ls ./t.pvec* >/dev/null 2>&1'
+# A build killed by SIG once its temporary file exists (long before it could
+# finish: slow.fvecs takes seconds to index) dies of SIG, leaves no temporary
+# file and the old a.pvec as it was. The subshell restores the signals that
+# a background job starts with ignored; ulimit -c 0: no core from SIGQUIT.
+./gen fvecs slow.fvecs 20000 32
+killed_build() {
+  local sig=$1 ignore=${2:-} then=${3:-} i=0 rc=0 pid
+  ( trap - INT QUIT; if [ -n "$ignore" ]; then trap '' "$ignore"; fi; ulimit -c 0
+    exec "$BIN" build slow.fvecs -o a.pvec >/dev/null 2>&1 ) &
+  pid=$!
+  while ! ls ./a.pvec.tmp-* >/dev/null 2>&1 && kill -0 $pid 2>/dev/null && [ $i -lt 3000 ]; do
+    sleep 0.01
+    i=$((i + 1))
+  done
+  kill -s "$sig" $pid 2>/dev/null || true
+  if [ -n "$then" ]; then sleep 0.2; kill -s "$then" $pid 2>/dev/null || true; fi
+  wait $pid || rc=$?
+  echo $rc
+}
+for sig in INT TERM HUP QUIT; do
+  rc=$(killed_build $sig)
+  check "build killed by SIG$sig: died of it ($rc), no temporary file" \
+    test "$rc" -eq $((128 + $(kill -l $sig))) -a -z "$(ls ./a.pvec.tmp-* 2>/dev/null)"
+done
+check "the killed builds left the old output as it was" cmp a.pvec a2.pvec
+rc=$(killed_build HUP HUP TERM)
+check "SIGHUP ignored by the caller (nohup) stays ignored: then SIGTERM ends it ($rc)" \
+  test "$rc" -eq $((128 + $(kill -l TERM))) -a -z "$(ls ./a.pvec.tmp-* 2>/dev/null)"
+check "no temporary file left in the directory" no_tmp
 
 echo "# usage"
 expect "no command: status 2" 2 "usage: pocketvec COMMAND" "$BIN"

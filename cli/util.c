@@ -1,14 +1,18 @@
 /*
- * Helpers every subcommand uses: messages, flag parsing, number formatting,
- * timing and a progress line. Nothing here knows about a particular command.
+ * Helpers every subcommand uses: messages, opening input files, flag
+ * parsing, number formatting, timing and a progress line. Nothing here knows
+ * about a particular command.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +46,64 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
   va_end(ap);
   fprintf(stderr, "\nRun 'pocketvec help %s' for usage.\n", cmd);
   return CLI_USAGE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Input files                                                              */
+/* ------------------------------------------------------------------------ */
+
+const char *cli_file_kind(mode_t mode) {
+  if (S_ISREG(mode)) return "a regular file";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "a file of an unknown kind";
+}
+
+static int report_kind(const char *path, const char *kind, const char *advice) {
+  cli_error("%s is %s, not a regular file; %s", path, kind, advice);
+  return CLI_FAILED;
+}
+
+int cli_check_regular(const char *path, const char *advice) {
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    cli_error("%s: cannot open: %s", path, strerror(errno));
+    return CLI_FAILED;
+  }
+  return S_ISREG(st.st_mode) ? CLI_OK : report_kind(path, cli_file_kind(st.st_mode), advice);
+}
+
+int cli_open_regular(const char *path, const char *advice, uint64_t *size) {
+  *size = 0;
+  if (cli_check_regular(path, advice) != CLI_OK) return -1;
+  /* Regular a moment ago; O_NONBLOCK in case it is a FIFO now (an open for
+   * reading then returns at once), O_NOCTTY in case it is a terminal. */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    cli_error("%s: cannot open: %s", path, strerror(errno));
+    return -1;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    cli_error("%s: cannot open: %s", path, strerror(errno));
+    close(fd);
+    return -1;
+  }
+  const char *kind = S_ISREG(st.st_mode) ? NULL : cli_file_kind(st.st_mode);
+  int flags = kind ? 0 : fcntl(fd, F_GETFL);
+  if (kind || flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    if (kind)
+      report_kind(path, kind, advice);
+    else
+      cli_error("%s: cannot open: %s", path, strerror(errno));
+    close(fd);
+    return -1;
+  }
+  *size = (uint64_t)st.st_size;
+  return fd;
 }
 
 /* ------------------------------------------------------------------------ */

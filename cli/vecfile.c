@@ -6,8 +6,9 @@
  *           every record must have the same dim.
  *   .npy    NumPy's format: magic, version, a Python dict literal naming the
  *           dtype, order and shape, padding, then the array. Only '<f4',
- *           C order, 2-D (n, d) is read; anything else is refused with what
- *           to do about it.
+ *           C order, 2-D (n, d) with n, d >= 1 is read; anything else is
+ *           refused with what to do about it, and a shape no file can hold
+ *           (n * d * 4 bytes past off_t, or past 64 bits) as impossible.
  *   raw     floats back to back; the dim comes from --dim.
  *
  * A file is checked whole before the first vector is read (header, dtype,
@@ -27,7 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -227,23 +227,70 @@ static int lit_word(lit *l, const char *w) {
   return 1;
 }
 
+/* The 'shape' entry of a header, as far as it could be read. */
+typedef struct {
+  uint64_t dims[2]; /* the first two entries */
+  int nd;           /* how many entries (any number: a 3-D array is named as such) */
+  char text[80];    /* the tuple as written, for messages: "(3, 4)"; cut at 64 bytes */
+  char bad[32];     /* the entry at fault, as written, when why is set by one */
+  const char *why;  /* NULL, or what is wrong */
+} npy_shape;
+
 /* A tuple of non-negative integers, "(3, 4)", "(5,)" or "()"; Python 2 wrote
- * "(3L, 4L)". At most max entries. */
-static int lit_shape(lit *l, uint64_t *dims, int max, int *nd) {
-  *nd = 0;
-  if (!lit_char(l, '(')) return 0;
+ * "(3L, 4L)". 1 if it is one, else 0 with s->why saying what is wrong and,
+ * if one entry is at fault (negative, not a whole number, beyond 64 bits),
+ * that entry in s->bad. */
+static int lit_shape(lit *l, npy_shape *s) {
+  memset(s, 0, sizeof *s);
+  lit_space(l);
+  /* The text: to the ')', or to the '}' or end of line of a tuple never closed. */
+  const char *close = l->p;
+  while (close < l->end && *close != ')' && *close != '}' && *close != '\n') close++;
+  size_t tl = (size_t)((close < l->end && *close == ')' ? close + 1 : close) - l->p);
+  while (tl > 0 && l->p[tl - 1] == ' ') tl--;
+  snprintf(s->text, sizeof s->text, "%.*s%s", (int)(tl > 64 ? 64 : tl), l->p,
+           tl > 64 ? "..." : "");
+  if (!lit_char(l, '(')) {
+    s->why = "'shape' is not a tuple";
+    return 0;
+  }
   for (;;) {
     if (lit_char(l, ')')) return 1;
     lit_space(l);
-    if (l->p >= l->end || *l->p < '0' || *l->p > '9' || *nd == max) return 0;
+    /* The entry runs to the next ',' or ')'. */
+    const char *tok = l->p, *te = l->p;
+    while (te < l->end && *te != ',' && *te != ')' && *te != '}') te++;
+    const char *q = tok;
     uint64_t v = 0;
-    while (l->p < l->end && *l->p >= '0' && *l->p <= '9') {
-      if (v > (UINT64_MAX - 9) / 10) return 0;
-      v = v * 10 + (uint64_t)(*l->p++ - '0');
+    int digits = 0, over = 0;
+    for (; q < te && *q >= '0' && *q <= '9'; q++, digits++) {
+      unsigned d = (unsigned)(*q - '0');
+      if (v > (UINT64_MAX - d) / 10) over = 1;
+      else v = v * 10 + d;
     }
-    if (l->p < l->end && *l->p == 'L') l->p++;
-    dims[(*nd)++] = v;
-    if (!lit_char(l, ',')) return lit_char(l, ')');
+    if (digits && q < te && *q == 'L') q++;
+    while (q < te && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')) q++;
+    if (!digits || q != te || over) {
+      size_t bl = (size_t)(te - tok);
+      while (bl > 0 && (tok[bl - 1] == ' ' || tok[bl - 1] == '\n')) bl--;
+      snprintf(s->bad, sizeof s->bad, "%.*s%s", (int)(bl > 24 ? 24 : bl), tok,
+               bl > 24 ? "..." : "");
+      if (bl == 0 && te < l->end && *te == ',') s->why = "'shape' has an empty entry";
+      else if (bl == 0) s->why = "'shape' is not a tuple closed by ')'";
+      else if (over) s->why = "is too large (2^64 or more)";
+      else if (*tok == '-' && tok + 1 < te && tok[1] >= '0' && tok[1] <= '9')
+        s->why = "is negative";
+      else s->why = "is not a whole number";
+      return 0;
+    }
+    if (s->nd < 2) s->dims[s->nd] = v;
+    s->nd++;
+    l->p = te;
+    if (!lit_char(l, ',')) {
+      if (lit_char(l, ')')) return 1;
+      s->why = "'shape' is not a tuple closed by ')'";
+      return 0;
+    }
   }
 }
 
@@ -305,10 +352,17 @@ static int npy_open(cli_vecfile *vf) {
               vf->path, major, minor);
     return CLI_FAILED;
   }
-  if (hlen > NPY_MAX_HEADER || data_off > vf->size) {
-    cli_error("%s: the .npy header claims %llu bytes, %s; the file is damaged or truncated",
+  if (hlen > NPY_MAX_HEADER) {
+    cli_error("%s: the .npy header says it is %llu bytes long, far more than any NumPy "
+              "writes; the file is damaged",
+              vf->path, (unsigned long long)hlen);
+    return CLI_FAILED;
+  }
+  if (data_off > vf->size) {
+    cli_error("%s: the .npy header says it is %llu bytes long, but the file ends %llu bytes "
+              "after the preamble; the file is truncated or damaged",
               vf->path, (unsigned long long)hlen,
-              hlen > NPY_MAX_HEADER ? "far more than any NumPy writes" : "past the file's end");
+              (unsigned long long)(vf->size - (data_off - hlen)));
     return CLI_FAILED;
   }
   char *h = malloc(hlen ? hlen : 1);
@@ -325,8 +379,9 @@ static int npy_open(cli_vecfile *vf) {
 
   lit l = {h, h + hlen};
   char descr[32] = "", key[32];
-  int fortran = -1, nd = -1, have_descr = 0, structured = 0;
-  uint64_t shape[8];
+  int fortran = -1, have_shape = 0, have_descr = 0, structured = 0, bad_entry = 0;
+  npy_shape shape;
+  memset(&shape, 0, sizeof shape);
   const char *why = NULL;
   if (!lit_char(&l, '{')) why = "it does not start with '{'";
   while (!why && !lit_char(&l, '}')) {
@@ -344,7 +399,8 @@ static int npy_open(cli_vecfile *vf) {
       else if (lit_word(&l, "False")) fortran = 0;
       else why = "'fortran_order' is neither True nor False";
     } else if (strcmp(key, "shape") == 0) {
-      if (!lit_shape(&l, shape, 8, &nd)) why = "'shape' is not a tuple of whole numbers";
+      have_shape = 1;
+      if (!lit_shape(&l, &shape)) why = shape.why, bad_entry = shape.bad[0] != '\0';
     } else {
       why = "it has a key other than 'descr', 'fortran_order' and 'shape'";
     }
@@ -355,13 +411,19 @@ static int npy_open(cli_vecfile *vf) {
   }
   lit_space(&l);
   if (!why && l.p != l.end) why = "there is text after the closing '}'";
-  if (!why && (!have_descr || fortran < 0 || nd < 0))
+  if (!why && (!have_descr || fortran < 0 || !have_shape))
     why = "it lacks one of 'descr', 'fortran_order' and 'shape'";
   free(h);
   if (why && structured) {
     cli_error("%s: the array has a structured dtype (named fields); only plain float32 "
               "('<f4') is supported: save the vector field as its own float32 array",
               vf->path);
+    return CLI_FAILED;
+  }
+  if (why && bad_entry) {
+    cli_error("%s: the .npy shape %s is impossible: %s %s; the header is damaged: write the "
+              "file again",
+              vf->path, shape.text, shape.bad, why);
     return CLI_FAILED;
   }
   if (why) {
@@ -378,23 +440,40 @@ static int npy_open(cli_vecfile *vf) {
               vf->path);
     return CLI_FAILED;
   }
-  if (nd != 2) {
-    cli_error("%s: the array has %d dimension%s; it must be 2-D, one vector per row, shape "
-              "(n, d)%s",
-              vf->path, nd, nd == 1 ? "" : "s",
-              nd == 1 ? " (numpy: a.reshape(1, -1) for a single vector)" : "");
+  if (shape.nd != 2) {
+    cli_error("%s: the array has %d dimension%s, shape %s; it must be 2-D, one vector per row, "
+              "shape (n, d)%s",
+              vf->path, shape.nd, shape.nd == 1 ? "" : "s", shape.text,
+              shape.nd == 1 ? " (numpy: a.reshape(1, -1) for a single vector)" : "");
     return CLI_FAILED;
   }
-  if (shape[1] < 1 || shape[1] > PV_MAX_DIM) {
-    cli_error("%s: the vectors have %llu values; pocketvec takes 1 .. %u", vf->path,
-              (unsigned long long)shape[1], PV_MAX_DIM);
+  char g[32];
+  if (shape.dims[0] == 0 || shape.dims[1] == 0) {
+    cli_error("%s: the array's shape %s has a zero dimension: %s", vf->path, shape.text,
+              shape.dims[0] == 0 ? "it holds no vectors" : "its vectors have no values");
     return CLI_FAILED;
   }
-  vf->dim = (uint32_t)shape[1];
-  vf->count = shape[0];
+  if (shape.dims[1] > PV_MAX_DIM) {
+    cli_error("%s: the vectors have %llu values (shape %s); pocketvec takes 1 .. %s", vf->path,
+              (unsigned long long)shape.dims[1], shape.text, cli_group(g, PV_MAX_DIM));
+    return CLI_FAILED;
+  }
+  vf->dim = (uint32_t)shape.dims[1];
+  vf->count = shape.dims[0];
   uint64_t row = 4 * (uint64_t)vf->dim, have = vf->size - data_off;
-  if (vf->count > UINT64_MAX / row || vf->count * row != have) {
-    if (vf->count <= UINT64_MAX / row && have < vf->count * row)
+  /* The most data bytes any file can hold after this header: off_t's limit.
+   * Checked before multiplying, so the product cannot wrap. */
+  uint64_t room = (uint64_t)INT64_MAX - data_off;
+  if (vf->count > room / row) {
+    cli_error("%s: the .npy shape %s is impossible: %llu vectors of %u float32 values would "
+              "take %.3g bytes, more than any file can hold; the header is damaged: write the "
+              "file again",
+              vf->path, shape.text, (unsigned long long)vf->count, vf->dim,
+              (double)vf->count * (double)row);
+    return CLI_FAILED;
+  }
+  if (vf->count * row != have) {
+    if (have < vf->count * row)
       cli_error("%s: the .npy file is truncated: shape (%llu, %u) needs %llu bytes of data, "
                 "there are %llu (vector %llu is the first incomplete one); write or copy it "
                 "again",
@@ -442,18 +521,14 @@ int cli_vecfile_open(cli_vecfile *vf, const char *cmd, const char *path, cli_for
     return cli_usage_error(cmd, "'%s' is raw float32, which has no header: give its --dim",
                            path);
 
-  vf->f = fopen(path, "rb");
+  int fd = cli_open_regular(path, "save the vectors to a file first", &vf->size);
+  if (fd < 0) return CLI_FAILED;
+  vf->f = fdopen(fd, "rb");
   if (!vf->f) {
     cli_error("%s: cannot open: %s", path, strerror(errno));
+    close(fd);
     return CLI_FAILED;
   }
-  struct stat st;
-  if (fstat(fileno(vf->f), &st) != 0 || !S_ISREG(st.st_mode)) {
-    cli_error("%s: not a regular file; save the vectors to a file first", path);
-    cli_vecfile_close(vf);
-    return CLI_FAILED;
-  }
-  vf->size = (uint64_t)st.st_size;
   vf->dim = dim;
   switch (vf->format) {
     case CLI_FORMAT_FVECS: rc = fvecs_open(vf); break;

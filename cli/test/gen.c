@@ -9,14 +9,23 @@
  *     nan=I,J puts a NaN at element J of vector I
  *   gen flip FILE OFFSET                  invert every bit of one byte
  *   gen fvecs-baddim OUT N D I [D2]       as fvecs, record I has dim D2 (D+1)
+ *   gen socket PATH                       leave a Unix socket at PATH
+ *   gen npy-shape OUT SHAPE BYTES [HLEN]  a v1.0 '<f4' .npy whose 'shape' is
+ *     the text SHAPE as given ("(-1, 4)"), then BYTES zero bytes of data;
+ *     HLEN, if given, is written as the header's length instead of the true one
  *
  * The vectors are pseudo-random in [-1, 1) (a fixed LCG), so no two are
  * alike and each one's nearest neighbour is itself.
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 static uint64_t state;
 
@@ -83,8 +92,49 @@ static int flip(const char *path, long off) {
   return fclose(f) != 0;
 }
 
+/* A Unix socket bound at path; it stays in the file system after exit. */
+static int make_socket(const char *path) {
+  struct sockaddr_un a;
+  memset(&a, 0, sizeof a);
+  a.sun_family = AF_UNIX;
+  if (strlen(path) >= sizeof a.sun_path) return 1;
+  strcpy(a.sun_path, path);
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+    perror(path);
+    return 1;
+  }
+  return close(fd) != 0;
+}
+
+/* A hostile .npy: any shape text, any amount of data, any header length. */
+static int npy_shape(const char *path, const char *shape, unsigned long bytes, const char *hlen) {
+  char dict[512];
+  int len = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }",
+                     shape);
+  if (len < 0 || len >= (int)sizeof dict) return 2;
+  int pad = (64 - (10 + len + 1) % 64) % 64;
+  unsigned h = hlen ? (unsigned)strtoul(hlen, NULL, 10) : (unsigned)(len + pad + 1);
+  FILE *f = fopen(path, "wb");
+  if (!f) {
+    perror(path);
+    return 1;
+  }
+  fwrite("\x93NUMPY\x01\x00", 1, 8, f);
+  fputc((int)(h & 0xff), f);
+  fputc((int)(h >> 8 & 0xff), f);
+  fwrite(dict, 1, (size_t)len, f);
+  for (int i = 0; i < pad; i++) fputc(' ', f);
+  fputc('\n', f);
+  for (unsigned long i = 0; i < bytes; i++) fputc(0, f);
+  return fclose(f) != 0;
+}
+
 int main(int argc, char **argv) {
   if (argc == 4 && strcmp(argv[1], "flip") == 0) return flip(argv[2], atol(argv[3]));
+  if (argc == 3 && strcmp(argv[1], "socket") == 0) return make_socket(argv[2]);
+  if ((argc == 5 || argc == 6) && strcmp(argv[1], "npy-shape") == 0)
+    return npy_shape(argv[2], argv[3], strtoul(argv[4], NULL, 10), argc == 6 ? argv[5] : NULL);
   if (argc < 5) {
     fprintf(stderr, "usage: gen FORMAT OUT N D [SEED] [nan=I,J] | gen flip FILE OFFSET\n");
     return 2;
