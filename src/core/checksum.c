@@ -2,10 +2,10 @@
 /*
  * Checksums. CRC-32C (Castagnoli), the checksum of format version 1: with
  * the CPU's instruction where the kernel set has one (pv_kernels.crc32c),
- * else four tables. The tables (4 KB) are built for each use in memory from
- * the caller's allocator: not on the stack, which is 64 KB in WebAssembly,
- * and not as incompressible constants in the module. Then the checksum of
- * format version 2, below.
+ * else slice-by-16 tables. The tables (16 KB) are built for each use in
+ * memory from the caller's allocator: not on the stack, which is 64 KB in
+ * WebAssembly, and not as incompressible constants in the module. Then the
+ * checksum of format version 2, below.
  */
 #include <string.h>
 
@@ -17,7 +17,7 @@ int pv__crc_open(pv_crc *c, const pv_allocator *alloc, int use_hw) {
   c->alloc = *alloc;
   c->hw = use_hw ? pv_kernels_best()->crc32c : NULL;
   if (c->hw) return PV_OK;
-  c->t = alloc->malloc(alloc->ctx, sizeof(uint32_t) * 4 * 256);
+  c->t = alloc->malloc(alloc->ctx, sizeof(uint32_t) * 16 * 256);
   if (!c->t) return PV_NOMEM;
   for (uint32_t i = 0; i < 256; i++) {
     uint32_t r = i;
@@ -25,7 +25,7 @@ int pv__crc_open(pv_crc *c, const pv_allocator *alloc, int use_hw) {
     c->t[0][i] = r;
   }
   for (uint32_t i = 0; i < 256; i++)
-    for (int k = 1; k < 4; k++) c->t[k][i] = (c->t[k - 1][i] >> 8) ^ c->t[0][c->t[k - 1][i] & 0xff];
+    for (int k = 1; k < 16; k++) c->t[k][i] = (c->t[k - 1][i] >> 8) ^ c->t[0][c->t[k - 1][i] & 0xff];
   return PV_OK;
 }
 
@@ -34,18 +34,31 @@ void pv__crc_close(pv_crc *c) {
   c->t = NULL;
 }
 
-/* Four bytes a step by four tables: CRC-32C only reads format 1 files now
- * (and natively on CPUs without SSE4.2), so it is kept small rather than
- * fast; format 2's checksum is the one loads spend their time in. */
 uint32_t pv__crc_update(const pv_crc *c, uint32_t crc, const void *data, size_t n) {
   const uint8_t *p = data;
   if (c->hw) return c->hw(crc, p, n);
   uint32_t(*t)[256] = c->t;
-  for (; n >= 4; p += 4, n -= 4) {
-    uint32_t w;
-    memcpy(&w, p, 4);
-    w ^= crc;
-    crc = t[3][w & 0xff] ^ t[2][(w >> 8) & 0xff] ^ t[1][(w >> 16) & 0xff] ^ t[0][w >> 24];
+  /* Sixteen bytes a step: sixteen independent lookups, and the chain from
+   * one step to the next (the XOR into the first word) half as often as
+   * eight bytes a step. Format 1 files are read this way until they are
+   * saved again; four bytes a step made loading one in WebAssembly 1.8x
+   * slower (100k x 768 SQ8: 53 -> 95 ms) for 0.1 KB of module. */
+  while (n >= 16) {
+    uint32_t w0, w1, w2, w3;
+    memcpy(&w0, p, 4);
+    memcpy(&w1, p + 4, 4);
+    memcpy(&w2, p + 8, 4);
+    memcpy(&w3, p + 12, 4);
+    w0 ^= crc;
+    /* Written out: the WebAssembly build compiles this file at -Oz, which
+     * would keep a loop over the words a loop. */
+    crc = t[15][w0 & 0xff] ^ t[14][(w0 >> 8) & 0xff] ^ t[13][(w0 >> 16) & 0xff] ^
+          t[12][w0 >> 24] ^ t[11][w1 & 0xff] ^ t[10][(w1 >> 8) & 0xff] ^
+          t[9][(w1 >> 16) & 0xff] ^ t[8][w1 >> 24] ^ t[7][w2 & 0xff] ^
+          t[6][(w2 >> 8) & 0xff] ^ t[5][(w2 >> 16) & 0xff] ^ t[4][w2 >> 24] ^
+          t[3][w3 & 0xff] ^ t[2][(w3 >> 8) & 0xff] ^ t[1][(w3 >> 16) & 0xff] ^ t[0][w3 >> 24];
+    p += 16;
+    n -= 16;
   }
   while (n--) crc = t[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
   return crc;

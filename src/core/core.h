@@ -81,12 +81,12 @@ static inline uint64_t pv__next_u64(uint64_t *s) {
 /* ---- checksums (checksum.c) ---------------------------------------------- */
 /* CRC-32C of n bytes continued from state (start from 0xffffffff, finish
  * with ~state): the checksum of format version 1. Uses the CPU's
- * instruction when the kernel set has one, else tables of 4 KB that it
+ * instruction when the kernel set has one, else tables of 16 KB that it
  * allocates with alloc for the call (PV_NOMEM if that fails); never on the
  * stack, which is 64 KB in WebAssembly. */
 typedef struct pv_crc {
   uint32_t (*hw)(uint32_t state, const uint8_t *p, size_t n);
-  uint32_t (*t)[256]; /* [4][256] when hw is NULL */
+  uint32_t (*t)[256]; /* [16][256] when hw is NULL */
   pv_allocator alloc;
 } pv_crc;
 int pv__crc_open(pv_crc *c, const pv_allocator *alloc, int use_hw);
