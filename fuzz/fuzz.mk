@@ -1,15 +1,19 @@
-# pocketvec: the libFuzzer target of the loader. Included from the top
-# Makefile (`include fuzz/fuzz.mk`), whose LIB_SRC, WARN, HEADERS, BUILD, CC
-# and LDLIBS it uses; `make -f Makefile -f fuzz/fuzz.mk fuzz-run` works too.
+# pocketvec: the libFuzzer targets: the loader and section-table reader
+# (fuzz_load.c) and the API as call sequences against a model
+# (fuzz_ops.c). Included from the top Makefile (`include fuzz/fuzz.mk`),
+# whose LIB_SRC, WARN, HEADERS, BUILD, CC and LDLIBS it uses;
+# `make -f Makefile -f fuzz/fuzz.mk fuzz-run` works too.
 #
-#   make fuzz            build-fuzz/fuzz_load (clang-14, libFuzzer + ASan +
-#                        UBSan) and the seed corpus of real saved indexes,
-#                        generated into build-fuzz/corpus (nothing committed)
-#   make fuzz-run        run it for FUZZ_SECONDS (default 60) from the seed
-#                        corpus; fails if the fuzzer finds a crash, a leak or
-#                        a broken invariant (the input is saved under
-#                        build-fuzz/artifacts/: replay it with
-#                        `build-fuzz/fuzz_load FILE`)
+#   make fuzz            build-fuzz/fuzz_load and build-fuzz/fuzz_ops
+#                        (clang-14, libFuzzer + ASan + UBSan) and the seed
+#                        corpus of real saved indexes, generated into
+#                        build-fuzz/corpus (nothing committed)
+#   make fuzz-run        the loader for FUZZ_SECONDS (default 60) from the
+#                        seed corpus, then the call sequences for
+#                        FUZZ_OPS_SECONDS (default 30); fails if a fuzzer
+#                        finds a crash, a leak or a broken invariant (the
+#                        input is saved under build-fuzz/artifacts/: replay
+#                        it with `build-fuzz/fuzz_load FILE` or fuzz_ops)
 #
 # libFuzzer's runtime comes with Debian's libclang-rt-14-dev (a Recommends
 # of clang-14, so not installed with --no-install-recommends): listed in
@@ -22,6 +26,7 @@ PV_FUZZ_MK := 1
 FUZZ_CC      ?= clang-14
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
+FUZZ_OPS_SECONDS ?= 30
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # The library is instrumented for coverage (fuzzer-no-link); only the
 # target links libFuzzer's main.
@@ -30,7 +35,7 @@ FUZZ_LIB_OBJ  = $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 
 .PHONY: fuzz fuzz-run fuzz-corpus clean-fuzz
 
-fuzz: $(FUZZ_BUILD)/fuzz_load fuzz-corpus
+fuzz: $(FUZZ_BUILD)/fuzz_load $(FUZZ_BUILD)/fuzz_ops fuzz-corpus
 
 $(FUZZ_BUILD)/src/%.o: src/%.c $(HEADERS) fuzz/fuzz.mk
 	@mkdir -p $(dir $@)
@@ -42,6 +47,11 @@ $(FUZZ_BUILD)/src/kernels/avx2.o: src/kernels/avx2.c $(HEADERS) fuzz/fuzz.mk
 
 $(FUZZ_BUILD)/fuzz_load: fuzz/fuzz_load.c $(FUZZ_LIB_OBJ) $(HEADERS) fuzz/fuzz.mk
 	$(FUZZ_CC) $(WARN) -O1 -g -Iinclude $(FUZZ_SAN) -fsanitize=fuzzer fuzz/fuzz_load.c \
+	  $(FUZZ_LIB_OBJ) $(LDLIBS) -o $@
+
+# The API as a whole: bytes decoded into call sequences against a model.
+$(FUZZ_BUILD)/fuzz_ops: fuzz/fuzz_ops.c $(FUZZ_LIB_OBJ) $(HEADERS) fuzz/fuzz.mk
+	$(FUZZ_CC) $(WARN) -O1 -g -Iinclude $(FUZZ_SAN) -fsanitize=fuzzer fuzz/fuzz_ops.c \
 	  $(FUZZ_LIB_OBJ) $(LDLIBS) -o $@
 
 # The corpus generator is an ordinary program on the ordinary library.
@@ -63,6 +73,10 @@ fuzz-run: fuzz
 	$(FUZZ_BUILD)/fuzz_load -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=2048 \
 	  -max_len=16384 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ \
 	  $(FUZZ_BUILD)/work $(FUZZ_BUILD)/corpus
+	@mkdir -p $(FUZZ_BUILD)/ops-work
+	$(FUZZ_BUILD)/fuzz_ops -max_total_time=$(FUZZ_OPS_SECONDS) -timeout=20 -rss_limit_mb=2048 \
+	  -max_len=4096 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ \
+	  $(FUZZ_BUILD)/ops-work
 
 clean-fuzz:
 	rm -rf $(FUZZ_BUILD)
