@@ -27,7 +27,9 @@ export declare const ErrorCode: Readonly<{
   ERROR: 1;
   /** an allocation failed (WebAssembly memory could not grow); nothing was changed */
   NOMEM: 2;
-  /** a bad argument: NaN/Inf, zero cosine vector, k/ef, options, wrong types */
+  /** a bad argument: NaN/Inf, zero cosine vector, k/ef, options, wrong types.
+   * Every invalid argument is INVALID or DIM, never a TypeError; the message
+   * names the JS type of what was passed (`got string "384"`, `got number 123`). */
   INVALID: 3;
   /** a vector of the wrong dimension */
   DIM: 4;
@@ -143,7 +145,11 @@ export interface SavedIndex {
 /** Bytes: a Uint8Array, any other typed array or DataView, or an ArrayBuffer. */
 export type Bytes = ArrayBufferView | ArrayBuffer;
 
-/** A vector: a Float32Array, or any array-like of numbers (converted). */
+/**
+ * A vector: a Float32Array, or any array-like of numbers (converted to
+ * float32, as Float32Array.from would; BigInt and Symbol elements, and
+ * BigInt64Array / BigUint64Array, are INVALID).
+ */
 export type Vector = Float32Array | ArrayLike<number>;
 
 /**
@@ -200,7 +206,7 @@ export declare class Index {
    * PocketVecError CORRUPT, a newer format VERSION.
    */
   static fromBytes(bytes: Bytes): Index;
-  /** An index from an (async) iterable of byte chunks, e.g. exportChunks(). */
+  /** An index from an (async) iterable of byte chunks, e.g. exportChunks(); INVALID if chunks is not iterable. */
   static importChunks(chunks: AsyncIterable<Bytes> | Iterable<Bytes>): Promise<Index>;
   /** Load what save() wrote: a file path in Node, a name in IndexedDB. NOTFOUND if there is none. */
   static load(target: string, options?: StorageOptions): Promise<Index>;

@@ -4,7 +4,7 @@
 // objects and typed arrays. Saving and loading stream bytes between the
 // index and a storage backend (src/storage/), which knows nothing of
 // indexes.
-import { ErrorCode, PocketVecError, bad, lenOf, storageError, uint } from './errors.js';
+import { ErrorCode, PocketVecError, bad, isFlat, lenOf, notNumbers, storageError, uint } from './errors.js';
 import { alloc, cError, cstr, f32, heap, u32, u8, w, withUtf8 } from './wasm.js';
 import { isNode, loadFile, saveFile } from './storage/file.js';
 import { listIdb, loadIdb, removeIdb, saveIdb } from './storage/idb.js';
@@ -52,6 +52,7 @@ function oneOf(what, ...names) {
  * runs even when it is missing.
  */
 function create(given) {
+  if (typeof given !== 'object' || Array.isArray(given)) throw bad('the options must be an object such as { dim: 384 }', given);
   for (const k in given)
     if (!Object.hasOwn(OPTIONS, k))
       throw new PocketVecError(INVALID, `unknown option "${k}"; the options are ${Object.keys(OPTIONS).join(', ')}`);
@@ -74,6 +75,20 @@ function create(given) {
   const p = w.pvw_new_from(o) >>> 0;
   if (!p) throw cError(0);
   return p;
+}
+
+/**
+ * Copies the values of v into WASM memory at float index `at`, converted
+ * to float32, as one TypedArray.set; what cannot be converted (a BigInt or
+ * Symbol element) is INVALID naming `name` and the element (in a flat
+ * batch of rows of `dim`, the row). The caller checked the length.
+ */
+function put(v, at, name, dim) {
+  try {
+    f32.set(v, at);
+  } catch (e) {
+    throw notNumbers(v, name, e, dim);
+  }
 }
 
 const ADOPT = Symbol('adopt');
@@ -125,14 +140,14 @@ export class Index {
 
   add(vector) {
     const p = this.#p(), n = lenOf(vector), b = this.#scratch(8 + 4 * n);
-    f32.set(vector, (b >>> 2) + 2);
+    put(vector, (b >>> 2) + 2, 'the vector');
     if (w.pvw_add(p, b + 8, n, b)) throw this.#fail();
     heap();
     return u32[b >>> 2];
   }
 
   addBatch(vectors) {
-    const p = this.#p(), d = this.#dim, flat = ArrayBuffer.isView(vectors);
+    const p = this.#p(), d = this.#dim, flat = isFlat(vectors);
     if (!flat && !Array.isArray(vectors))
       throw bad('addBatch takes an array of vectors or one flat Float32Array', vectors);
     const n = flat ? vectors.length / d : vectors.length;
@@ -144,8 +159,8 @@ export class Index {
     }
     const b = alloc(4 * n * (d + 1)), ids = b + 4 * n * d; // vectors, then ids
     try {
-      if (flat) f32.set(vectors, b >>> 2);
-      else for (let i = 0; i < n; i++) f32.set(vectors[i], (b >>> 2) + i * d);
+      if (flat) put(vectors, b >>> 2, 'the batch', d);
+      else for (let i = 0; i < n; i++) put(vectors[i], (b >>> 2) + i * d, `vector ${i}`);
       if (w.pvw_add_batch(p, b, d, n, ids)) throw this.#fail();
       heap();
       return u32.slice(ids >>> 2, (ids >>> 2) + n);
@@ -161,7 +176,7 @@ export class Index {
     // Room for min(k, live) hits: a search never returns more.
     const room = Math.min(k, w.pv_count(p) >>> 0);
     const b = this.#scratch(8 + 4 * n + 8 * room), q = b + 8, out = q + 4 * n;
-    f32.set(query, q >>> 2);
+    put(query, q >>> 2, 'the query');
     if (w.pvw_search(p, q, n, k, ef, exact, out, b)) throw this.#fail();
     heap();
     const hits = [];
@@ -270,6 +285,8 @@ export class Index {
   /** An index from an (async) iterable of byte chunks, e.g. exportChunks(). */
   static async importChunks(chunks) {
     if (!w) throw new PocketVecError(INVALID, 'call await init() before loading an index');
+    if (typeof chunks?.[Symbol.asyncIterator] !== 'function' && typeof chunks?.[Symbol.iterator] !== 'function')
+      throw bad('importChunks takes an iterable or async iterable of byte chunks', chunks);
     const sink = new Sink();
     try {
       for await (const c of chunks) sink.add(asBytes(c));

@@ -38,7 +38,7 @@ function openDb() {
 }
 
 function checkName(name) {
-  if (typeof name !== 'string' || !name) throw bad('the name must be a non-empty string', JSON.stringify(name) ?? name);
+  if (typeof name !== 'string' || !name) throw bad('the name must be a non-empty string', name);
 }
 
 /** Saves the byte chunks (an async iterable) under name, crash-safe. */

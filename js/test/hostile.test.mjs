@@ -1,0 +1,112 @@
+// Regression tests for what a hostile tester found in the JS package
+// (issue 16): bad save/load targets and the temporary file of a failed
+// save; abandoned exportChunks() generators; wrong lengths refused before
+// anything is copied into WebAssembly memory; invalid arguments that were
+// TypeErrors; the range of values under l2 and dot. Each failure must be a
+// PocketVecError with the JS type of the argument in its message, and must
+// change nothing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { init, Index, PocketVecError, ErrorCode } from '../index.js';
+
+await init();
+const { INVALID, DIM } = ErrorCode;
+
+/** The PocketVecError fn throws (or its promise rejects with), checked for code and message. */
+async function failure(fn, code, re) {
+  let e;
+  try {
+    await fn();
+  } catch (x) {
+    e = x;
+  }
+  assert.ok(e instanceof PocketVecError, `not a PocketVecError: ${e?.stack ?? e}`);
+  assert.equal(e.code, code, `code ${e.code} (${e.message})`);
+  if (re) assert.match(e.message, re);
+  return e;
+}
+
+/** The same for a function that must throw synchronously. */
+function fails(fn, code, re) {
+  assert.throws(fn, (e) => {
+    assert.ok(e instanceof PocketVecError, `not a PocketVecError: ${e?.stack ?? e}`);
+    assert.equal(e.code, code, `code ${e.code} (${e.message})`);
+    if (re) assert.match(e.message, re);
+    return true;
+  });
+}
+
+/** What a failed call must leave as it was: size, results, and the next id. */
+function state(ix, q) {
+  return { size: ix.size, deleted: ix.deletedCount, exact: ix.searchExact(q, 5), bytes: ix.toBytes() };
+}
+
+function small() {
+  const ix = new Index({ dim: 2, metric: 'l2', compactThreshold: 0 });
+  ix.addBatch([[0, 0], [1, 0], [0, 1]]);
+  return ix;
+}
+
+// ---- 7. PocketVecError, never TypeError -----------------------------------------
+
+test('vectors with BigInt or Symbol elements, and BigInt typed arrays, are INVALID naming the element', () => {
+  const ix = small(), q = [0.5, 0.5], before = state(ix, q);
+  const bigs = [new BigInt64Array([1n, 2n]), new BigUint64Array([1n, 2n])];
+  for (const f of ['add', 'search', 'searchExact']) {
+    const call = (v) => ix[f](v, 1);
+    const who = f === 'add' ? 'the vector' : 'the query';
+    fails(() => call([1n, 2n]), INVALID, new RegExp(`^${who}: element 0 is bigint 1n, not a number$`));
+    fails(() => call([1, Symbol('s')]), INVALID, new RegExp(`^${who}: element 1 is symbol Symbol\\(s\\), not a number$`));
+    fails(() => call({ length: 2, 0: 1, 1: 3n }), INVALID, /element 1 is bigint 3n/);
+    fails(() => call([{ valueOf() { throw new TypeError('no number here'); } }, 1]), INVALID, /no number here/);
+    fails(() => call(bigs[0]), INVALID, /got a BigInt64Array of length 2$/);
+    fails(() => call(bigs[1]), INVALID, /got a BigUint64Array of length 2$/);
+  }
+  fails(() => ix.addBatch([[1, 1], [2, 2n]]), INVALID, /^vector 1: element 1 is bigint 2n, not a number$/);
+  fails(() => ix.addBatch([[1, 1], [Symbol.iterator, 2]]), INVALID, /^vector 1: element 0 is symbol Symbol\(Symbol.iterator\)/);
+  fails(() => ix.addBatch([[1, 1], bigs[0]]), INVALID, /got a BigInt64Array of length 2$/);
+  for (const b of bigs)
+    fails(() => ix.addBatch(b), INVALID, /^addBatch takes an array of vectors or one flat Float32Array, got a Big(Ui|I)nt64Array of length 2$/);
+  assert.deepEqual(state(ix, q), before);
+  assert.equal(ix.add([9, 9]), 3, 'the next id is unchanged');
+  ix.free();
+});
+
+test('every invalid argument is a PocketVecError whose message names its JS type', async () => {
+  const ix = small(), q = [0.5, 0.5], before = state(ix, q);
+  // Batches that are no batches.
+  for (const [b, re] of [[5, /got number 5$/], [{}, /got an object \{\}$/], ['ab', /got string "ab"$/],
+    [new Set([[1, 1]]), /got a Set$/], [null, /got null$/], [true, /got boolean true$/],
+    [new DataView(new ArrayBuffer(8)), /got a DataView of 8 bytes$/], [{ length: 2 }, /got an object \{length\}$/]])
+    fails(() => ix.addBatch(b), INVALID, re);
+  fails(() => ix.addBatch([[1, 1], 7]), INVALID, /got number 7$/);
+  // Numbers that are strings, bigints or symbols.
+  fails(() => new Index({ dim: '384' }), INVALID, /^dim must be an integer from 0 to 4294967295, got string "384"$/);
+  fails(() => new Index({ dim: 384n }), INVALID, /got bigint 384n$/);
+  fails(() => new Index({ dim: 2, m: Symbol('m') }), INVALID, /^m must be an integer .*, got symbol Symbol\(m\)$/);
+  fails(() => new Index({ dim: 2, metric: Symbol('l2') }), INVALID, /got symbol Symbol\(l2\)$/);
+  fails(() => new Index({ dim: 2, seed: Symbol('s') }), INVALID, /^seed must be/);
+  fails(() => new Index({ dim: 2, compactThreshold: 1n }), INVALID, /got bigint 1n$/);
+  fails(() => new Index('dim 2'), INVALID, /^the options must be an object such as \{ dim: 384 \}, got string "dim 2"$/);
+  fails(() => new Index([2]), INVALID, /got an array of length 1$/);
+  fails(() => ix.search(q, '3'), INVALID, /^k must be .*, got string "3"$/);
+  fails(() => ix.search(q, 3n), INVALID, /got bigint 3n$/);
+  fails(() => ix.search(q, 1, { ef: '5' }), INVALID, /^ef must be .*, got string "5"$/);
+  fails(() => ix.get(1n), INVALID, /^id must be .*, got bigint 1n$/);
+  fails(() => ix.delete(Symbol('id')), INVALID, /got symbol Symbol\(id\)$/);
+  fails(() => ix.delete('0'), INVALID, /got string "0"$/);
+  await failure(() => ix.exportChunks('4').next(), INVALID, /^chunk size must be a positive integer, got string "4"$/);
+  await failure(() => ix.exportChunks(2n).next(), INVALID, /got bigint 2n$/);
+  // Bytes that are no bytes, and chunks that are not iterable.
+  fails(() => Index.fromBytes(5), INVALID, /got number 5$/);
+  fails(() => Index.fromBytes(null), INVALID, /got null$/);
+  for (const [c, re] of [[null, /got null$/], [undefined, /got undefined$/], [5, /got number 5$/], [{}, /got an object \{\}$/],
+    [Symbol('c'), /got symbol Symbol\(c\)$/]])
+    await failure(() => Index.importChunks(c), INVALID, new RegExp(`^importChunks takes an iterable or async iterable of byte chunks, ${re.source}`));
+  await failure(() => Index.importChunks([ix.toBytes().subarray(0, 30), 5n]), INVALID, /^expected bytes .*, got bigint 5n$/);
+  assert.deepEqual(state(ix, q), before);
+  assert.equal(ix.add([9, 9]), 3, 'the next id is unchanged');
+  ix.check();
+  ix.free();
+});
