@@ -31,7 +31,7 @@ export declare const ErrorCode: Readonly<{
    * Every invalid argument is INVALID or DIM, never a TypeError; the message
    * names the JS type of what was passed (`got string "384"`, `got number 123`). */
   INVALID: 3;
-  /** a vector of the wrong dimension */
+  /** a vector of the wrong dimension: checked before anything is copied */
   DIM: 4;
   /** no live vector has that id */
   NOTFOUND: 5;
@@ -148,7 +148,8 @@ export type Bytes = ArrayBufferView | ArrayBuffer;
 /**
  * A vector: a Float32Array, or any array-like of numbers (converted to
  * float32, as Float32Array.from would; BigInt and Symbol elements, and
- * BigInt64Array / BigUint64Array, are INVALID).
+ * BigInt64Array / BigUint64Array, are INVALID). Its length must be the
+ * index's dim (else DIM, checked before anything is copied).
  */
 export type Vector = Float32Array | ArrayLike<number>;
 

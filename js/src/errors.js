@@ -62,9 +62,13 @@ export function uint(v, name) {
 /** Whether v is a typed array of bigints, which no vector can be. */
 const bigints = (v) => v instanceof BigInt64Array || v instanceof BigUint64Array;
 
-/** The length of the vector v (a typed array of numbers or an array-like); else throws INVALID. */
+/**
+ * The length of the vector v (a typed array of numbers or an array-like
+ * with a length from 0 to 2^53 - 1); else throws INVALID. Only the length
+ * is read: the caller checks it against dim before copying anything.
+ */
 export function lenOf(v) {
-  if (typeof v !== 'object' || !Number.isInteger(v?.length) || bigints(v))
+  if (typeof v !== 'object' || v === null || !Number.isSafeInteger(v.length) || v.length < 0 || bigints(v))
     throw bad('a vector must be a Float32Array or an array of numbers', v);
   return v.length;
 }

@@ -138,8 +138,21 @@ export class Index {
     return h.b;
   }
 
+  // Vectors and queries: the length is checked against dim before anything
+  // is copied or allocated, so a wrong length costs nothing (a 5e7-value
+  // array is not copied to be refused, { length: 2 ** 32 } is DIM, not
+  // NOMEM); then one TypedArray.set copies and converts the values, and what
+  // it cannot convert (a BigInt, a Symbol) is INVALID naming the element.
+
+  /** lenOf(v), if that is dim; else throws DIM in the words of C's pv_check_dim. */
+  #len(v) {
+    const n = lenOf(v), d = this.#dim;
+    if (n !== d) throw new PocketVecError(DIM, `vector has ${n} values, index expects ${d}`);
+    return n;
+  }
+
   add(vector) {
-    const p = this.#p(), n = lenOf(vector), b = this.#scratch(8 + 4 * n);
+    const p = this.#p(), n = this.#len(vector), b = this.#scratch(8 + 4 * n);
     put(vector, (b >>> 2) + 2, 'the vector');
     if (w.pvw_add(p, b + 8, n, b)) throw this.#fail();
     heap();
@@ -170,7 +183,7 @@ export class Index {
   }
 
   #search(query, k, ef, exact) {
-    const p = this.#p(), n = lenOf(query);
+    const p = this.#p(), n = this.#len(query);
     uint(k, 'k');
     uint(ef, 'ef');
     // Room for min(k, live) hits: a search never returns more.

@@ -10,8 +10,9 @@ import assert from 'node:assert/strict';
 
 import { init, Index, PocketVecError, ErrorCode } from '../index.js';
 
-await init();
+const info = await init();
 const { INVALID, DIM } = ErrorCode;
+const memory = () => info.memory.buffer.byteLength;
 
 /** The PocketVecError fn throws (or its promise rejects with), checked for code and message. */
 async function failure(fn, code, re) {
@@ -47,6 +48,28 @@ function small() {
   ix.addBatch([[0, 0], [1, 0], [0, 1]]);
   return ix;
 }
+
+// ---- 6. lengths before copies ---------------------------------------------------
+
+test('a wrong length is DIM before anything is copied or allocated', () => {
+  const ix = small(), q = [0.5, 0.5], before = state(ix, q);
+  const huge = new Float32Array(5e7), mem = memory();
+  fails(() => ix.add(huge), DIM, /^vector has 50000000 values, index expects 2$/);
+  fails(() => ix.search({ length: 4e8 }, 1), DIM, /^vector has 400000000 values, index expects 2$/);
+  fails(() => ix.searchExact({ length: 4e8 }, 1), DIM, /^vector has 400000000 values/);
+  fails(() => ix.add({ length: 2 ** 32 }), DIM, /^vector has 4294967296 values, index expects 2$/);
+  fails(() => ix.search(huge, 0), DIM);
+  // Batches: every row's length is checked before the batch is copied.
+  fails(() => ix.addBatch([[1, 1], [2, 2], huge]), DIM, /^vector 2 has 50000000 values, index expects 2$/);
+  fails(() => ix.addBatch([[1, 1], { length: 2 ** 32 }]), DIM, /^vector 1 has 4294967296 values/);
+  fails(() => ix.addBatch(new Float32Array(5e7 + 1)), DIM, /^the batch has 50000001 values, not a multiple of dim 2$/);
+  assert.equal(memory(), mem, 'memory grew');
+  // Lengths that are no lengths are INVALID.
+  for (const v of [{ length: -1 }, { length: 2 ** 53 }, { length: 1.5 }, { length: '2' }])
+    fails(() => ix.add(v), INVALID, /^a vector must be a Float32Array or an array of numbers, got an object \{length\}$/);
+  assert.deepEqual(state(ix, q), before);
+  ix.free();
+});
 
 // ---- 7. PocketVecError, never TypeError -----------------------------------------
 
