@@ -27,7 +27,8 @@ export declare const ErrorCode: Readonly<{
   ERROR: 1;
   /** an allocation failed (WebAssembly memory could not grow); nothing was changed */
   NOMEM: 2;
-  /** a bad argument: NaN/Inf, zero cosine vector, k/ef, options, wrong types.
+  /** a bad argument: NaN/Inf, zero cosine vector, k/ef, options, a bad
+   * save/load target, wrong types.
    * Every invalid argument is INVALID or DIM, never a TypeError; the message
    * names the JS type of what was passed (`got string "384"`, `got number 123`). */
   INVALID: 3;
@@ -199,6 +200,12 @@ export declare class Index {
    * the old one, so a crash never damages it); in browsers to IndexedDB under
    * a name, in chunks, crash-safe (the previous version stays current until
    * the new one is complete).
+   *
+   * The target is checked before anything is written: anything but a
+   * non-empty string (a path also without NUL, not ending in a separator and
+   * not an existing directory) is INVALID, as is a backend other than 'file'
+   * or 'indexeddb'. If the save fails later (a write, the sync, the rename),
+   * it is IO and the temporary file is removed; the old file is untouched.
    */
   save(target: string, options?: StorageOptions): Promise<void>;
   /**
@@ -209,11 +216,14 @@ export declare class Index {
   static fromBytes(bytes: Bytes): Index;
   /** An index from an (async) iterable of byte chunks, e.g. exportChunks(); INVALID if chunks is not iterable. */
   static importChunks(chunks: AsyncIterable<Bytes> | Iterable<Bytes>): Promise<Index>;
-  /** Load what save() wrote: a file path in Node, a name in IndexedDB. NOTFOUND if there is none. */
+  /**
+   * Load what save() wrote: a file path in Node, a name in IndexedDB.
+   * NOTFOUND if there is none; the target is checked as save() checks it.
+   */
   static load(target: string, options?: StorageOptions): Promise<Index>;
   /** The indexes saved in IndexedDB. */
   static list(): Promise<SavedIndex[]>;
-  /** Delete an index from IndexedDB; resolves true if there was one. */
+  /** Delete an index from IndexedDB; resolves true if there was one. INVALID unless name is a non-empty string. */
   static remove(name: string): Promise<boolean>;
 
   /** Release the index's memory. Safe to call twice; other methods throw afterwards. */

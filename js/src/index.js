@@ -6,8 +6,8 @@
 // indexes.
 import { ErrorCode, PocketVecError, bad, isFlat, lenOf, notNumbers, storageError, uint } from './errors.js';
 import { alloc, cError, cstr, f32, heap, u32, u8, w, withUtf8 } from './wasm.js';
-import { isNode, loadFile, saveFile } from './storage/file.js';
-import { listIdb, loadIdb, removeIdb, saveIdb } from './storage/idb.js';
+import { checkPath, isNode, loadFile, saveFile } from './storage/file.js';
+import { checkName, listIdb, loadIdb, removeIdb, saveIdb } from './storage/idb.js';
 
 const { INVALID, DIM, NOMEM } = ErrorCode;
 const CHUNK = 1 << 22; // 4 MiB: the chunks of exports, and the least a loading buffer grows by
@@ -318,6 +318,7 @@ export class Index {
   async save(target, options) {
     this.#p();
     const file = useFiles(options);
+    await (file ? checkPath : checkName)(target); // before anything is written
     try {
       await (file ? saveFile : saveIdb)(target, this.exportChunks());
     } catch (e) {
@@ -328,7 +329,9 @@ export class Index {
   /** Load what save() wrote (a file path in Node, a name in IndexedDB). */
   static async load(target, options) {
     if (!w) throw new PocketVecError(INVALID, 'call await init() before loading an index');
-    const file = useFiles(options), sink = new Sink();
+    const file = useFiles(options);
+    await (file ? checkPath : checkName)(target);
+    const sink = new Sink();
     try {
       await (file ? loadFile : loadIdb)(target, (c) => sink.add(asBytes(c)));
       return sink.finish();
@@ -349,6 +352,7 @@ export class Index {
 
   /** Delete an index from IndexedDB; true if there was one. */
   static async remove(name) {
+    checkName(name);
     try {
       return await removeIdb(name);
     } catch (e) {
@@ -370,7 +374,12 @@ if (typeof Symbol.dispose === 'symbol') Index.prototype[Symbol.dispose] = Index.
 
 // ---- loading bytes into WASM memory -------------------------------------------
 
-const useFiles = (o) => (o?.backend ?? (isNode() ? 'file' : 'indexeddb')) === 'file';
+/** Whether options choose the file backend (else IndexedDB); INVALID for another backend. */
+function useFiles(options) {
+  const b = options?.backend ?? (isNode() ? 'file' : 'indexeddb');
+  if (b !== 'file' && b !== 'indexeddb') throw bad("backend must be 'file' or 'indexeddb'", b);
+  return b === 'file';
+}
 
 function asBytes(v) {
   if (v instanceof Uint8Array) return v;

@@ -7,11 +7,15 @@
 // change nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { init, Index, PocketVecError, ErrorCode } from '../index.js';
+import { saveFile } from '../src/storage/file.js';
 
 const info = await init();
-const { INVALID, DIM } = ErrorCode;
+const { INVALID, DIM, IO } = ErrorCode;
 const memory = () => info.memory.buffer.byteLength;
 
 /** The PocketVecError fn throws (or its promise rejects with), checked for code and message. */
@@ -48,6 +52,98 @@ function small() {
   ix.addBatch([[0, 0], [1, 0], [0, 1]]);
   return ix;
 }
+
+async function withDir(fn) {
+  const dir = await mkdtemp(join(tmpdir(), 'pocketvec-hostile-'));
+  try {
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const temporaries = async (dir) => (await readdir(dir)).filter((f) => f.includes('.tmp-'));
+
+// ---- 4. save and load targets ----------------------------------------------------
+
+test('save(): a bad target is INVALID, naming its JS type, before anything is written', async () => {
+  await withDir(async (dir) => {
+    const ix = small();
+    await mkdir(join(dir, 'sub'));
+    await writeFile(join(dir, 'sub', 'keep'), 'x');
+    const cases = [
+      [undefined, /got undefined$/],
+      [null, /got null$/],
+      [123, /got number 123$/],
+      [{}, /got an object \{\}$/],
+      ['', /got an empty string$/],
+      ['a\0b', /got string "a\\u0000b"$/],
+      [join(dir, 'sub'), /is a directory/],
+      [join(dir, 'sub') + '/', /ends with a separator/],
+      [join(dir, 'new') + '/', /ends with a separator/],
+      ['.', /"\." is a directory/],
+      [dir, /is a directory/],
+    ];
+    const cwdBefore = await temporaries('.');
+    for (const [target, re] of cases) {
+      const e = await failure(() => ix.save(target), INVALID, re);
+      assert.match(e.message, /^the path/);
+      await failure(() => Index.load(target), INVALID, re);
+    }
+    assert.deepEqual((await readdir(dir)).sort(), ['sub']);
+    assert.deepEqual(await readdir(join(dir, 'sub')), ['keep']);
+    assert.deepEqual(await temporaries('.'), cwdBefore);
+    // IndexedDB names are checked the same way, before IndexedDB is needed.
+    for (const [name, re] of [[5, /got number 5$/], ['', /got an empty string$/], [null, /got null$/]]) {
+      await failure(() => ix.save(name, { backend: 'indexeddb' }), INVALID, re);
+      await failure(() => Index.load(name, { backend: 'indexeddb' }), INVALID, re);
+      await failure(() => Index.remove(name), INVALID, re);
+    }
+    await failure(() => ix.save(join(dir, 'x'), { backend: 'floppy' }), INVALID, /^backend must be 'file' or 'indexeddb', got string "floppy"$/);
+    assert.deepEqual((await readdir(dir)).sort(), ['sub']);
+    // And a good target still saves.
+    await ix.save(join(dir, 'ok.pvec'));
+    assert.deepEqual((await Index.load(join(dir, 'ok.pvec'))).toBytes(), ix.toBytes());
+    ix.free();
+  });
+});
+
+test('a file save removes its temporary file whatever fails: the rename, a write, the chunks', async () => {
+  await withDir(async (dir) => {
+    const ix = small(), bytes = ix.toBytes(), target = join(dir, 'late');
+    // The rename fails: the target becomes a non-empty directory while the
+    // chunks are being written (after save()'s check, as another process
+    // could do it).
+    async function* thenDir() {
+      yield bytes.subarray(0, 100);
+      await mkdir(target);
+      await writeFile(join(target, 'inside'), 'x');
+      yield bytes.subarray(100);
+    }
+    const e = await saveFile(target, thenDir()).catch((x) => x);
+    assert.match(e?.code ?? '', /^(EISDIR|ENOTEMPTY|EEXIST|EPERM)$/, `${e}`);
+    assert.deepEqual(await temporaries(dir), []);
+    assert.deepEqual(await readdir(target), ['inside']);
+    // The chunks themselves fail (as an export does when the index changes).
+    async function* broken() {
+      yield bytes.subarray(0, 10);
+      throw new PocketVecError(ErrorCode.MISUSE, 'stop');
+    }
+    await failure(() => saveFile(join(dir, 'b.pvec'), broken()), ErrorCode.MISUSE, /^stop$/);
+    // A write fails: a chunk with a length that is not bytes.
+    async function* notBytes() {
+      yield bytes.subarray(0, 10);
+      yield { length: 5 };
+    }
+    const w = await saveFile(join(dir, 'c.pvec'), notBytes()).catch((x) => x);
+    assert.equal(w?.code, 'ERR_INVALID_ARG_TYPE', `${w}`);
+    assert.deepEqual((await readdir(dir)).sort(), ['late']);
+    // Through Index.save: an IO error, and nothing left behind.
+    await failure(() => ix.save(join(dir, 'missing', 'x.pvec')), IO, /ENOENT/);
+    assert.deepEqual((await readdir(dir)).sort(), ['late']);
+    ix.free();
+  });
+});
 
 // ---- 6. lengths before copies ---------------------------------------------------
 

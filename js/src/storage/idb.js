@@ -37,7 +37,8 @@ function openDb() {
   return req(r);
 }
 
-function checkName(name) {
+/** Throws INVALID unless name is a non-empty string (what every call takes). */
+export function checkName(name) {
   if (typeof name !== 'string' || !name) throw bad('the name must be a non-empty string', name);
 }
 
