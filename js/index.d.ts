@@ -193,6 +193,16 @@ export declare class Index {
    * The bytes of toBytes() in chunks of `size` bytes (default 4 MiB), so a
    * large index moves without one copy of the whole. Throws if the index
    * changes or is freed while the chunks are being read.
+   *
+   * Memory: each chunk is read into a WebAssembly buffer, copied out into
+   * the Uint8Array it yields and the buffer freed before the yield, so a
+   * generator holds no chunk buffer between chunks, whether it is read on,
+   * dropped or forgotten. What it holds until it ends is the export's state
+   * in WebAssembly memory (a few hundred bytes: the layout and checksums).
+   * That is released when the generator finishes, throws, or is closed
+   * (`return()`, a `break` out of `for await`), and otherwise when the
+   * generator is garbage-collected (a FinalizationRegistry), so an
+   * abandoned generator leaks nothing for good.
    */
   exportChunks(size?: number): AsyncGenerator<Uint8Array, void, undefined>;
   /**

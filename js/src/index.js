@@ -99,6 +99,11 @@ const reclaim = new FinalizationRegistry((h) => {
   w.free(h.b);
 });
 
+// Ends the C export of an exportChunks() generator that was garbage-
+// collected before it finished ({ e }: the export; 0 once it has ended).
+// pv_export_end needs no index, so this is safe after the index's free().
+const ends = new FinalizationRegistry((held) => held.e && w.pvw_export_end(held.e));
+
 export class Index {
   #h; // { p: pv_index *, b: scratch buffer, n: its bytes }, shared with reclaim
   #dim;
@@ -260,23 +265,44 @@ export class Index {
     }
   }
 
-  /** The bytes of toBytes() as chunks of `size` bytes, never all at once. */
-  async *exportChunks(size = CHUNK) {
+  /**
+   * The bytes of toBytes() as chunks of `size` bytes, never all at once.
+   * Between chunks the generator holds no chunk buffer in WASM memory: each
+   * chunk is read into a buffer that is copied out and freed before the
+   * chunk is yielded. What it does hold is the C export (a few hundred
+   * bytes: the layout and checksums), which ends when the generator
+   * finishes, fails or is return()ed; a generator abandoned half-read is
+   * garbage, and `ends` then ends its export. Rejected: ending the export
+   * at each yield and beginning it again at the next chunk, since every
+   * begin computes the checksums in a pass over the whole index.
+   */
+  exportChunks(size = CHUNK) {
+    const held = { e: 0 }, it = this.#chunks(size, held);
+    ends.register(it, held, held);
+    return it;
+  }
+
+  async *#chunks(size, held) {
     if (!Number.isInteger(size) || size < 1) throw bad('chunk size must be a positive integer', size);
-    const e = this.#exportBegin(this.#p());
-    let b = 0;
+    const e = (held.e = this.#exportBegin(this.#p()));
     try {
       const n = w.pvw_export_size(e) >>> 0;
-      b = alloc(Math.min(n, size) || 1);
       for (let o = 0; o < n; o += size) {
-        const len = Math.min(size, n - o);
-        this.#p(); // the consumer may have freed the index between chunks
-        if (w.pvw_export_read(e, o, b, len)) throw this.#fail();
-        heap();
-        yield u8.slice(b, b + len);
+        const len = Math.min(size, n - o), b = alloc(len);
+        let chunk;
+        try {
+          this.#p(); // the consumer may have freed the index between chunks
+          if (w.pvw_export_read(e, o, b, len)) throw this.#fail();
+          heap();
+          chunk = u8.slice(b, b + len);
+        } finally {
+          w.free(b);
+        }
+        yield chunk;
       }
     } finally {
-      w.free(b);
+      ends.unregister(held);
+      held.e = 0;
       w.pvw_export_end(e);
     }
   }

@@ -10,12 +10,16 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 import { init, Index, PocketVecError, ErrorCode } from '../index.js';
 import { saveFile } from '../src/storage/file.js';
+import { clustered } from './helpers/data.mjs';
 
 const info = await init();
 const { INVALID, DIM, IO } = ErrorCode;
+const MiB = 2 ** 20;
 const memory = () => info.memory.buffer.byteLength;
 
 /** The PocketVecError fn throws (or its promise rejects with), checked for code and message. */
@@ -60,6 +64,17 @@ async function withDir(fn) {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A fresh copy of the package (the shipped bundle under a new query
+ * string), with its own module instance, so its own heap: what a test
+ * measures of memory growth is then not hidden by free space that other
+ * tests left behind.
+ */
+async function fresh(tag) {
+  const m = await import(`../pocketvec.js?${tag}`), mod = await m.init();
+  return { Index: m.Index, memory: () => mod.memory.buffer.byteLength };
 }
 
 const temporaries = async (dir) => (await readdir(dir)).filter((f) => f.includes('.tmp-'));
@@ -143,6 +158,63 @@ test('a file save removes its temporary file whatever fails: the rename, a write
     assert.deepEqual((await readdir(dir)).sort(), ['late']);
     ix.free();
   });
+});
+
+// ---- 5. abandoned exportChunks() generators --------------------------------------
+
+test('abandoned exportChunks() generators hold no chunk buffer: 50 read once grow memory by at most one chunk', async () => {
+  // An index of about 8 MiB: two default (4 MiB) chunks and more.
+  const { Index, memory } = await fresh('export-buffers'), dim = 256, n = 8000;
+  const ix = new Index({ dim, metric: 'l2', m: 4, efConstruction: 8 });
+  ix.addBatch(clustered(n, dim, { seed: 5 }));
+  const whole = ix.toBytes();
+  assert.ok(whole.length > 8 * MiB, `${whole.length} bytes`);
+  for (const size of [undefined, MiB, 3 * MiB + 1]) {
+    const before = memory(), chunk = size ?? 4 * MiB;
+    const kept = [];
+    for (let i = 0; i < 50; i++) {
+      const it = ix.exportChunks(size);
+      const { value } = await it.next();
+      assert.deepEqual(value, whole.subarray(0, chunk));
+      kept.push(it); // still reachable: no garbage collector helps here
+    }
+    assert.ok(memory() - before <= chunk, `size ${size}: memory grew by ${(memory() - before) / MiB} MiB`);
+    // A kept generator reads on as if nothing happened.
+    const { value } = await kept[7].next();
+    assert.deepEqual(value, whole.subarray(chunk, 2 * chunk));
+    await kept[7].return();
+  }
+  ix.free();
+});
+
+test('the export of a generator dropped half-read is ended when it is garbage-collected', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc');
+  const { Index, memory } = await fresh('export-gc');
+  const ix = new Index({ dim: 2, metric: 'l2' });
+  ix.addBatch([[0, 0], [1, 0], [0, 1]]);
+  // Each export holds a few hundred bytes until it ends: 4000 of them
+  // dropped per round would take about 1.7 MiB each round, if nothing ended
+  // them.
+  const round = async () => {
+    for (let i = 0; i < 4000; i++) await ix.exportChunks(16).next();
+  };
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  };
+  await round();
+  await settle();
+  const before = memory();
+  for (let r = 0; r < 4; r++) {
+    await round();
+    await settle();
+  }
+  assert.ok(memory() - before <= 2 * 65536, `memory grew by ${(memory() - before) / MiB} MiB over 16000 dropped exports`);
+  ix.check();
+  ix.free();
 });
 
 // ---- 6. lengths before copies ---------------------------------------------------
