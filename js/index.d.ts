@@ -27,10 +27,10 @@ export declare const ErrorCode: Readonly<{
   ERROR: 1;
   /** an allocation failed (WebAssembly memory could not grow); nothing was changed */
   NOMEM: 2;
-  /** a bad argument: NaN/Inf, zero cosine vector, k/ef, options, a bad
-   * save/load target, wrong types.
-   * Every invalid argument is INVALID or DIM, never a TypeError; the message
-   * names the JS type of what was passed (`got string "384"`, `got number 123`). */
+  /** a bad argument: NaN/Inf or a value out of range (see Vector), zero
+   * cosine vector, k/ef, options, a bad save/load target, wrong types. Every
+   * invalid argument is INVALID or DIM, never a TypeError; the message names
+   * the JS type of what was passed (`got string "384"`, `got number 123`). */
   INVALID: 3;
   /** a vector of the wrong dimension: checked before anything is copied */
   DIM: 4;
@@ -151,6 +151,13 @@ export type Bytes = ArrayBufferView | ArrayBuffer;
  * float32, as Float32Array.from would; BigInt and Symbol elements, and
  * BigInt64Array / BigUint64Array, are INVALID). Its length must be the
  * index's dim (else DIM, checked before anything is copied).
+ *
+ * Values: every element must be finite, and under 'l2' and 'dot' at most
+ * sqrt(FLT_MAX / (16 * dim)) in magnitude (FLT_MAX = 3.4028235e38: about
+ * 1.2e18 at dim 16, 1.7e17 at 768), so that no distance overflows; larger
+ * values are INVALID naming the element. 'cosine' takes any finite value
+ * (vectors are normalised in double first). The same holds for queries.
+ * Embeddings are far inside either limit.
  */
 export type Vector = Float32Array | ArrayLike<number>;
 

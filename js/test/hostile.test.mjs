@@ -301,3 +301,50 @@ test('every invalid argument is a PocketVecError whose message names its JS type
   ix.check();
   ix.free();
 });
+
+// ---- values: the range under l2 and dot -----------------------------------------
+
+/** The largest magnitude an l2 or dot index of dim takes: sqrt(FLT_MAX / (16 dim)) as a float. */
+const limit = (dim) => Math.fround(Math.sqrt(3.4028234663852886e38 / (16 * dim)));
+/** The next float32 above x > 0. */
+const nextUp = (x) => {
+  const f = new Float32Array([x]);
+  new Uint32Array(f.buffer)[0]++;
+  return f[0];
+};
+
+test('values beyond sqrt(FLT_MAX / (16 dim)) are INVALID under l2 and dot; at the limit distances stay finite', () => {
+  const d = new Index({ dim: 2, metric: 'dot' });
+  fails(() => d.add([1e20, -1e20]), INVALID, /^the vector: element 0 is too large: .* dim 2 accepts magnitudes up to about 1e18/);
+  fails(() => d.addBatch([[1, 1], [1e20, -1e20]]), INVALID, /^vector 1: element 0 is too large/);
+  fails(() => d.searchExact([1, 1e20], 1), INVALID, /^the query: element 1 is too large/);
+  assert.equal(d.size, 0);
+  d.free();
+  for (const metric of ['l2', 'dot']) {
+    for (const dim of [2, 16, 768]) {
+      const L = limit(dim), ix = new Index({ dim, metric });
+      const at = (...xs) => Float32Array.from({ length: dim }, (_, i) => xs[i % xs.length]);
+      fails(() => ix.add(at(nextUp(L))), INVALID, /too large/);
+      fails(() => ix.add(at(1, -nextUp(L))), INVALID, /element 1 is too large/);
+      const rows = [at(L), at(-L), at(L, -L), at(-L, L), at(1), at(0)];
+      ix.addBatch(rows);
+      for (const q of [at(L), at(-L), at(L, -L), at(0)]) {
+        const all = ix.searchExact(q, rows.length);
+        assert.equal(all.length, rows.length);
+        for (const h of all) assert.ok(Number.isFinite(h.distance), `${metric} dim ${dim}: distance ${h.distance}`);
+        for (let i = 1; i < all.length; i++) assert.ok(all[i - 1].distance <= all[i].distance);
+        assert.deepEqual(ix.searchExact(q, 1), all.slice(0, 1));
+        assert.deepEqual(ix.search(q, rows.length, { ef: 64 }), all);
+      }
+      ix.check();
+      ix.free();
+    }
+  }
+  // The numbers index.d.ts gives: about 1.2e18 at dim 16, 1.7e17 at 768.
+  assert.ok(Math.abs(limit(16) / 1.15e18 - 1) < 0.01 && Math.abs(limit(768) / 1.66e17 - 1) < 0.01);
+  // Cosine takes any finite value.
+  const c = new Index({ dim: 2 });
+  c.add([1e38, -3e38]);
+  assert.equal(c.size, 1);
+  c.free();
+});
