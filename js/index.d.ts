@@ -27,9 +27,12 @@ export declare const ErrorCode: Readonly<{
   ERROR: 1;
   /** an allocation failed (WebAssembly memory could not grow); nothing was changed */
   NOMEM: 2;
-  /** a bad argument: NaN/Inf, zero cosine vector, k/ef, options, wrong types */
+  /** a bad argument: NaN/Inf or a value out of range (see Vector), zero
+   * cosine vector, k/ef, options, a bad save/load target, wrong types. Every
+   * invalid argument is INVALID or DIM, never a TypeError; the message names
+   * the JS type of what was passed (`got string "384"`, `got number 123`). */
   INVALID: 3;
-  /** a vector of the wrong dimension */
+  /** a vector of the wrong dimension: checked before anything is copied */
   DIM: 4;
   /** no live vector has that id */
   NOTFOUND: 5;
@@ -143,7 +146,19 @@ export interface SavedIndex {
 /** Bytes: a Uint8Array, any other typed array or DataView, or an ArrayBuffer. */
 export type Bytes = ArrayBufferView | ArrayBuffer;
 
-/** A vector: a Float32Array, or any array-like of numbers (converted). */
+/**
+ * A vector: a Float32Array, or any array-like of numbers (converted to
+ * float32, as Float32Array.from would; BigInt and Symbol elements, and
+ * BigInt64Array / BigUint64Array, are INVALID). Its length must be the
+ * index's dim (else DIM, checked before anything is copied).
+ *
+ * Values: every element must be finite, and under 'l2' and 'dot' at most
+ * sqrt(FLT_MAX / (16 * dim)) in magnitude (FLT_MAX = 3.4028235e38: about
+ * 1.2e18 at dim 16, 1.7e17 at 768), so that no distance overflows; larger
+ * values are INVALID naming the element. 'cosine' takes any finite value
+ * (vectors are normalised in double first). The same holds for queries.
+ * Embeddings are far inside either limit.
+ */
 export type Vector = Float32Array | ArrayLike<number>;
 
 /**
@@ -185,6 +200,16 @@ export declare class Index {
    * The bytes of toBytes() in chunks of `size` bytes (default 4 MiB), so a
    * large index moves without one copy of the whole. Throws if the index
    * changes or is freed while the chunks are being read.
+   *
+   * Memory: each chunk is read into a WebAssembly buffer, copied out into
+   * the Uint8Array it yields and the buffer freed before the yield, so a
+   * generator holds no chunk buffer between chunks, whether it is read on,
+   * dropped or forgotten. What it holds until it ends is the export's state
+   * in WebAssembly memory (a few hundred bytes: the layout and checksums).
+   * That is released when the generator finishes, throws, or is closed
+   * (`return()`, a `break` out of `for await`), and otherwise when the
+   * generator is garbage-collected (a FinalizationRegistry), so an
+   * abandoned generator leaks nothing for good.
    */
   exportChunks(size?: number): AsyncGenerator<Uint8Array, void, undefined>;
   /**
@@ -192,6 +217,12 @@ export declare class Index {
    * the old one, so a crash never damages it); in browsers to IndexedDB under
    * a name, in chunks, crash-safe (the previous version stays current until
    * the new one is complete).
+   *
+   * The target is checked before anything is written: anything but a
+   * non-empty string (a path also without NUL, not ending in a separator and
+   * not an existing directory) is INVALID, as is a backend other than 'file'
+   * or 'indexeddb'. If the save fails later (a write, the sync, the rename),
+   * it is IO and the temporary file is removed; the old file is untouched.
    */
   save(target: string, options?: StorageOptions): Promise<void>;
   /**
@@ -200,13 +231,16 @@ export declare class Index {
    * PocketVecError CORRUPT, a newer format VERSION.
    */
   static fromBytes(bytes: Bytes): Index;
-  /** An index from an (async) iterable of byte chunks, e.g. exportChunks(). */
+  /** An index from an (async) iterable of byte chunks, e.g. exportChunks(); INVALID if chunks is not iterable. */
   static importChunks(chunks: AsyncIterable<Bytes> | Iterable<Bytes>): Promise<Index>;
-  /** Load what save() wrote: a file path in Node, a name in IndexedDB. NOTFOUND if there is none. */
+  /**
+   * Load what save() wrote: a file path in Node, a name in IndexedDB.
+   * NOTFOUND if there is none; the target is checked as save() checks it.
+   */
   static load(target: string, options?: StorageOptions): Promise<Index>;
   /** The indexes saved in IndexedDB. */
   static list(): Promise<SavedIndex[]>;
-  /** Delete an index from IndexedDB; resolves true if there was one. */
+  /** Delete an index from IndexedDB; resolves true if there was one. INVALID unless name is a non-empty string. */
   static remove(name: string): Promise<boolean>;
 
   /** Release the index's memory. Safe to call twice; other methods throw afterwards. */

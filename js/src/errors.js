@@ -21,8 +21,36 @@ export class PocketVecError extends Error {
   }
 }
 
-/** An INVALID error: what the argument must be, then what it was. */
-export const bad = (what, v) => new PocketVecError(ErrorCode.INVALID, `${what}, got ${String(v)}`);
+/**
+ * What v is, for a message: its JS type, then briefly its value, so that
+ * the string "384" and the number 384 read differently: `number 123`,
+ * `string "384"`, `an empty string`, `bigint 5n`, `symbol Symbol(x)`,
+ * `undefined`, `null`, `an array of length 3`, `a Float64Array of length
+ * 5`, `an ArrayBuffer of 8 bytes`, `an object {a, b}`, `a Map`. Never
+ * throws, whatever v is (a Proxy, an object without a prototype).
+ */
+export function describe(v) {
+  const t = typeof v;
+  if (t === 'string') return v ? `string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)}` : 'an empty string';
+  if (t === 'bigint') return `bigint ${v}n`;
+  if (t === 'symbol' || t === 'number' || t === 'boolean') return `${t} ${String(v)}`;
+  if (v == null) return String(v);
+  try {
+    if (t === 'function') return `function ${v.name || '(anonymous)'}`;
+    const tag = Object.prototype.toString.call(v).slice(8, -1), a = /^[AEIOU]/i.test(tag) ? 'an' : 'a';
+    if (Array.isArray(v)) return `an array of length ${v.length}`;
+    if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return `${a} ${tag} of length ${v.length}`;
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return `${a} ${tag} of ${v.byteLength} bytes`;
+    if (tag !== 'Object') return `${a} ${tag}`;
+    const keys = Object.keys(v);
+    return `an object {${keys.slice(0, 4).join(', ')}${keys.length > 4 ? ', ...' : ''}}`;
+  } catch {
+    return `a ${t}`;
+  }
+}
+
+/** An INVALID error: what the argument must be, then what it was (describe). */
+export const bad = (what, v) => new PocketVecError(ErrorCode.INVALID, `${what}, got ${describe(v)}`);
 
 /** v if it is an integer that fits a uint32; else throws INVALID naming it. */
 export function uint(v, name) {
@@ -31,11 +59,40 @@ export function uint(v, name) {
   return v;
 }
 
-/** The length of the vector v (a typed array or an array-like); else throws INVALID. */
+/** Whether v is a typed array of bigints, which no vector can be. */
+const bigints = (v) => v instanceof BigInt64Array || v instanceof BigUint64Array;
+
+/**
+ * The length of the vector v (a typed array of numbers or an array-like
+ * with a length from 0 to 2^53 - 1); else throws INVALID. Only the length
+ * is read: the caller checks it against dim before copying anything.
+ */
 export function lenOf(v) {
-  if (typeof v !== 'object' || !Number.isInteger(v?.length))
+  if (typeof v !== 'object' || v === null || !Number.isSafeInteger(v.length) || v.length < 0 || bigints(v))
     throw bad('a vector must be a Float32Array or an array of numbers', v);
   return v.length;
+}
+
+/** Whether v is a batch in one flat typed array of numbers (not a DataView). */
+export const isFlat = (v) => ArrayBuffer.isView(v) && !(v instanceof DataView) && !bigints(v);
+
+/**
+ * The INVALID error for a vector that TypedArray.set could not convert
+ * (err): `name: element i is bigint 1n, not a number` for the first
+ * element that is a BigInt or a Symbol (vector `row` of a flat batch of
+ * rows of `dim`, when dim is given). Called only after a failure, so the
+ * scan costs nothing on the way that works.
+ */
+export function notNumbers(v, name, err, dim = 0) {
+  let i = 0, n = v.length;
+  try {
+    while (i < n && typeof v[i] !== 'bigint' && typeof v[i] !== 'symbol') i++;
+  } catch {
+    i = n; // a getter that throws: say what it said
+  }
+  if (i === n) return new PocketVecError(ErrorCode.INVALID, `${name}: ${err?.message ?? err}`, { cause: err });
+  if (dim) [name, i] = [`vector ${Math.floor(i / dim)}`, i % dim];
+  return new PocketVecError(ErrorCode.INVALID, `${name}: element ${i} is ${describe(v[i])}, not a number`, { cause: err });
 }
 
 /**

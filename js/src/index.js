@@ -4,10 +4,10 @@
 // objects and typed arrays. Saving and loading stream bytes between the
 // index and a storage backend (src/storage/), which knows nothing of
 // indexes.
-import { ErrorCode, PocketVecError, bad, lenOf, storageError, uint } from './errors.js';
+import { ErrorCode, PocketVecError, bad, isFlat, lenOf, notNumbers, storageError, uint } from './errors.js';
 import { alloc, cError, cstr, f32, heap, u32, u8, w, withUtf8 } from './wasm.js';
-import { isNode, loadFile, saveFile } from './storage/file.js';
-import { listIdb, loadIdb, removeIdb, saveIdb } from './storage/idb.js';
+import { checkPath, isNode, loadFile, saveFile } from './storage/file.js';
+import { checkName, listIdb, loadIdb, removeIdb, saveIdb } from './storage/idb.js';
 
 const { INVALID, DIM, NOMEM } = ErrorCode;
 const CHUNK = 1 << 22; // 4 MiB: the chunks of exports, and the least a loading buffer grows by
@@ -52,6 +52,7 @@ function oneOf(what, ...names) {
  * runs even when it is missing.
  */
 function create(given) {
+  if (typeof given !== 'object' || Array.isArray(given)) throw bad('the options must be an object such as { dim: 384 }', given);
   for (const k in given)
     if (!Object.hasOwn(OPTIONS, k))
       throw new PocketVecError(INVALID, `unknown option "${k}"; the options are ${Object.keys(OPTIONS).join(', ')}`);
@@ -76,6 +77,20 @@ function create(given) {
   return p;
 }
 
+/**
+ * Copies the values of v into WASM memory at float index `at`, converted
+ * to float32, as one TypedArray.set; what cannot be converted (a BigInt or
+ * Symbol element) is INVALID naming `name` and the element (in a flat
+ * batch of rows of `dim`, the row). The caller checked the length.
+ */
+function put(v, at, name, dim) {
+  try {
+    f32.set(v, at);
+  } catch (e) {
+    throw notNumbers(v, name, e, dim);
+  }
+}
+
 const ADOPT = Symbol('adopt');
 
 // Frees what an Index that was garbage-collected without free() held.
@@ -83,6 +98,11 @@ const reclaim = new FinalizationRegistry((h) => {
   w.pv_free(h.p);
   w.free(h.b);
 });
+
+// Ends the C export of an exportChunks() generator that was garbage-
+// collected before it finished ({ e }: the export; 0 once it has ended).
+// pv_export_end needs no index, so this is safe after the index's free().
+const ends = new FinalizationRegistry((held) => held.e && w.pvw_export_end(held.e));
 
 export class Index {
   #h; // { p: pv_index *, b: scratch buffer, n: its bytes }, shared with reclaim
@@ -123,16 +143,29 @@ export class Index {
     return h.b;
   }
 
+  // Vectors and queries: the length is checked against dim before anything
+  // is copied or allocated, so a wrong length costs nothing (a 5e7-value
+  // array is not copied to be refused, { length: 2 ** 32 } is DIM, not
+  // NOMEM); then one TypedArray.set copies and converts the values, and what
+  // it cannot convert (a BigInt, a Symbol) is INVALID naming the element.
+
+  /** lenOf(v), if that is dim; else throws DIM in the words of C's pv_check_dim. */
+  #len(v) {
+    const n = lenOf(v), d = this.#dim;
+    if (n !== d) throw new PocketVecError(DIM, `vector has ${n} values, index expects ${d}`);
+    return n;
+  }
+
   add(vector) {
-    const p = this.#p(), n = lenOf(vector), b = this.#scratch(8 + 4 * n);
-    f32.set(vector, (b >>> 2) + 2);
+    const p = this.#p(), n = this.#len(vector), b = this.#scratch(8 + 4 * n);
+    put(vector, (b >>> 2) + 2, 'the vector');
     if (w.pvw_add(p, b + 8, n, b)) throw this.#fail();
     heap();
     return u32[b >>> 2];
   }
 
   addBatch(vectors) {
-    const p = this.#p(), d = this.#dim, flat = ArrayBuffer.isView(vectors);
+    const p = this.#p(), d = this.#dim, flat = isFlat(vectors);
     if (!flat && !Array.isArray(vectors))
       throw bad('addBatch takes an array of vectors or one flat Float32Array', vectors);
     const n = flat ? vectors.length / d : vectors.length;
@@ -144,8 +177,8 @@ export class Index {
     }
     const b = alloc(4 * n * (d + 1)), ids = b + 4 * n * d; // vectors, then ids
     try {
-      if (flat) f32.set(vectors, b >>> 2);
-      else for (let i = 0; i < n; i++) f32.set(vectors[i], (b >>> 2) + i * d);
+      if (flat) put(vectors, b >>> 2, 'the batch', d);
+      else for (let i = 0; i < n; i++) put(vectors[i], (b >>> 2) + i * d, `vector ${i}`);
       if (w.pvw_add_batch(p, b, d, n, ids)) throw this.#fail();
       heap();
       return u32.slice(ids >>> 2, (ids >>> 2) + n);
@@ -155,13 +188,13 @@ export class Index {
   }
 
   #search(query, k, ef, exact) {
-    const p = this.#p(), n = lenOf(query);
+    const p = this.#p(), n = this.#len(query);
     uint(k, 'k');
     uint(ef, 'ef');
     // Room for min(k, live) hits: a search never returns more.
     const room = Math.min(k, w.pv_count(p) >>> 0);
     const b = this.#scratch(8 + 4 * n + 8 * room), q = b + 8, out = q + 4 * n;
-    f32.set(query, q >>> 2);
+    put(query, q >>> 2, 'the query');
     if (w.pvw_search(p, q, n, k, ef, exact, out, b)) throw this.#fail();
     heap();
     const hits = [];
@@ -232,23 +265,44 @@ export class Index {
     }
   }
 
-  /** The bytes of toBytes() as chunks of `size` bytes, never all at once. */
-  async *exportChunks(size = CHUNK) {
+  /**
+   * The bytes of toBytes() as chunks of `size` bytes, never all at once.
+   * Between chunks the generator holds no chunk buffer in WASM memory: each
+   * chunk is read into a buffer that is copied out and freed before the
+   * chunk is yielded. What it does hold is the C export (a few hundred
+   * bytes: the layout and checksums), which ends when the generator
+   * finishes, fails or is return()ed; a generator abandoned half-read is
+   * garbage, and `ends` then ends its export. Rejected: ending the export
+   * at each yield and beginning it again at the next chunk, since every
+   * begin computes the checksums in a pass over the whole index.
+   */
+  exportChunks(size = CHUNK) {
+    const held = { e: 0 }, it = this.#chunks(size, held);
+    ends.register(it, held, held);
+    return it;
+  }
+
+  async *#chunks(size, held) {
     if (!Number.isInteger(size) || size < 1) throw bad('chunk size must be a positive integer', size);
-    const e = this.#exportBegin(this.#p());
-    let b = 0;
+    const e = (held.e = this.#exportBegin(this.#p()));
     try {
       const n = w.pvw_export_size(e) >>> 0;
-      b = alloc(Math.min(n, size) || 1);
       for (let o = 0; o < n; o += size) {
-        const len = Math.min(size, n - o);
-        this.#p(); // the consumer may have freed the index between chunks
-        if (w.pvw_export_read(e, o, b, len)) throw this.#fail();
-        heap();
-        yield u8.slice(b, b + len);
+        const len = Math.min(size, n - o), b = alloc(len);
+        let chunk;
+        try {
+          this.#p(); // the consumer may have freed the index between chunks
+          if (w.pvw_export_read(e, o, b, len)) throw this.#fail();
+          heap();
+          chunk = u8.slice(b, b + len);
+        } finally {
+          w.free(b);
+        }
+        yield chunk;
       }
     } finally {
-      w.free(b);
+      ends.unregister(held);
+      held.e = 0;
       w.pvw_export_end(e);
     }
   }
@@ -270,6 +324,8 @@ export class Index {
   /** An index from an (async) iterable of byte chunks, e.g. exportChunks(). */
   static async importChunks(chunks) {
     if (!w) throw new PocketVecError(INVALID, 'call await init() before loading an index');
+    if (typeof chunks?.[Symbol.asyncIterator] !== 'function' && typeof chunks?.[Symbol.iterator] !== 'function')
+      throw bad('importChunks takes an iterable or async iterable of byte chunks', chunks);
     const sink = new Sink();
     try {
       for await (const c of chunks) sink.add(asBytes(c));
@@ -288,6 +344,7 @@ export class Index {
   async save(target, options) {
     this.#p();
     const file = useFiles(options);
+    await (file ? checkPath : checkName)(target); // before anything is written
     try {
       await (file ? saveFile : saveIdb)(target, this.exportChunks());
     } catch (e) {
@@ -298,7 +355,9 @@ export class Index {
   /** Load what save() wrote (a file path in Node, a name in IndexedDB). */
   static async load(target, options) {
     if (!w) throw new PocketVecError(INVALID, 'call await init() before loading an index');
-    const file = useFiles(options), sink = new Sink();
+    const file = useFiles(options);
+    await (file ? checkPath : checkName)(target);
+    const sink = new Sink();
     try {
       await (file ? loadFile : loadIdb)(target, (c) => sink.add(asBytes(c)));
       return sink.finish();
@@ -319,6 +378,7 @@ export class Index {
 
   /** Delete an index from IndexedDB; true if there was one. */
   static async remove(name) {
+    checkName(name);
     try {
       return await removeIdb(name);
     } catch (e) {
@@ -340,7 +400,12 @@ if (typeof Symbol.dispose === 'symbol') Index.prototype[Symbol.dispose] = Index.
 
 // ---- loading bytes into WASM memory -------------------------------------------
 
-const useFiles = (o) => (o?.backend ?? (isNode() ? 'file' : 'indexeddb')) === 'file';
+/** Whether options choose the file backend (else IndexedDB); INVALID for another backend. */
+function useFiles(options) {
+  const b = options?.backend ?? (isNode() ? 'file' : 'indexeddb');
+  if (b !== 'file' && b !== 'indexeddb') throw bad("backend must be 'file' or 'indexeddb'", b);
+  return b === 'file';
+}
 
 function asBytes(v) {
   if (v instanceof Uint8Array) return v;

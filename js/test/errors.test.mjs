@@ -156,7 +156,7 @@ test('dim 4096 works; 0, 65537 and non-integers are rejected by name', () => {
   }
   fails(() => new Index({ dim: 0 }), INVALID, /^dim is 0; it must be between 1 and 65536$/);
   fails(() => new Index({ dim: 65537 }), INVALID, /^dim is 65537; it must be between 1 and 65536$/);
-  fails(() => new Index({ dim: 3.5 }), INVALID, /^dim must be an integer from 0 to 4294967295, got 3.5$/);
+  fails(() => new Index({ dim: 3.5 }), INVALID, /^dim must be an integer from 0 to 4294967295, got number 3.5$/);
   fails(() => new Index({}), INVALID, /^dim must be an integer/);
   fails(() => new Index(), INVALID, /^dim must be an integer/);
 });
@@ -169,8 +169,8 @@ test('options out of range: the C library names the option', () => {
   fails(() => new Index({ dim: 3, compactThreshold: 1.5 }), INVALID, /^compact_threshold must be between 0/);
   fails(() => new Index({ dim: 3, compactThreshold: NaN }), INVALID, /^compact_threshold must be between 0/);
   fails(() => new Index({ dim: 3, compactThreshold: '0.5' }), INVALID, /^compactThreshold must be a number/);
-  fails(() => new Index({ dim: 3, metric: 'euclid' }), INVALID, /^metric must be 'cosine', 'l2' or 'dot', got euclid$/);
-  fails(() => new Index({ dim: 3, quantization: 'int8' }), INVALID, /^quantization must be 'f32' or 'sq8', got int8$/);
+  fails(() => new Index({ dim: 3, metric: 'euclid' }), INVALID, /^metric must be 'cosine', 'l2' or 'dot', got string "euclid"$/);
+  fails(() => new Index({ dim: 3, quantization: 'int8' }), INVALID, /^quantization must be 'f32' or 'sq8', got string "int8"$/);
   fails(() => new Index({ dim: 3, efconstruction: 5 }), INVALID, /^unknown option "efconstruction"; the options are dim, metric/);
   fails(() => new Index({ dim: 3, seed: -1 }), INVALID, /^seed must be an integer from 0 to 2\^64 - 1/);
   fails(() => new Index({ dim: 3, seed: 2n ** 64n }), INVALID, /^seed must be/);

@@ -2,6 +2,7 @@
 // it, renames it over the target and syncs the directory, so a crash at any
 // point leaves the old file or the new one, whole. Bytes only: the Index
 // gives a save its chunks and takes a load's pieces (src/index.js).
+import { ErrorCode, PocketVecError, bad } from '../errors.js';
 
 /** Whether this is Node (which has files), rather than a browser or a worker. */
 export const isNode = () => !!globalThis.process?.versions?.node;
@@ -12,22 +13,47 @@ export const isNode = () => !!globalThis.process?.versions?.node;
  */
 export const nodeFs = () => import(/* @vite-ignore */ /* webpackIgnore: true */ 'node:fs/promises');
 
-/** Writes the byte chunks (an async iterable) to the file at path, crash-safe. */
+/**
+ * Throws INVALID unless path can name a file: a non-empty string without
+ * NUL, not ending in a separator, not an existing directory (".", "dir").
+ * save() and load() call it before anything is read or written, so a bad
+ * target costs no export and leaves no temporary file. Other failures (no
+ * such directory, no permission) are left for the open itself to report.
+ */
+export async function checkPath(path) {
+  if (typeof path !== 'string' || !path || path.includes('\0'))
+    throw bad('the path must be a non-empty string without NUL characters', path);
+  if (path.endsWith('/') || (globalThis.process?.platform === 'win32' && path.endsWith('\\')))
+    throw new PocketVecError(ErrorCode.INVALID, `the path "${path}" ends with a separator: it names a directory, not a file`);
+  const st = await nodeFs().then((fs) => fs.stat(path)).catch(() => null);
+  if (st?.isDirectory())
+    throw new PocketVecError(ErrorCode.INVALID, `the path "${path}" is a directory; give the path of a file`);
+}
+
+/**
+ * Writes the byte chunks (an async iterable) to the file at path,
+ * crash-safe. Whatever fails (a write, the sync, the close, the rename,
+ * the chunks themselves), the temporary file is removed before the error
+ * is thrown. Short writes are continued, never taken for the whole chunk.
+ */
 export async function saveFile(path, chunks) {
   const fs = await nodeFs();
   const { dirname } = await import(/* @vite-ignore */ /* webpackIgnore: true */ 'node:path');
   const tmp = `${path}.tmp-${globalThis.process.pid}-${Math.random().toString(36).slice(2)}`;
   const fh = await fs.open(tmp, 'wx');
   try {
-    for await (const c of chunks) await fh.write(c);
-    await fh.sync();
+    try {
+      for await (const c of chunks)
+        for (let o = 0; o < c.length; ) o += (await fh.write(c, o, c.length - o)).bytesWritten;
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fs.rename(tmp, path);
   } catch (e) {
-    await fh.close();
-    await fs.rm(tmp, { force: true });
+    await fs.rm(tmp, { force: true }).catch(() => {}); // the save's error says more
     throw e;
   }
-  await fh.close();
-  await fs.rename(tmp, path);
   // The rename is durable only once the directory is synced.
   const dir = await fs.open(dirname(path), 'r');
   try {

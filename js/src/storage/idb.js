@@ -37,8 +37,9 @@ function openDb() {
   return req(r);
 }
 
-function checkName(name) {
-  if (typeof name !== 'string' || !name) throw bad('the name must be a non-empty string', JSON.stringify(name) ?? name);
+/** Throws INVALID unless name is a non-empty string (what every call takes). */
+export function checkName(name) {
+  if (typeof name !== 'string' || !name) throw bad('the name must be a non-empty string', name);
 }
 
 /** Saves the byte chunks (an async iterable) under name, crash-safe. */
