@@ -62,7 +62,7 @@ extern "C" {
 
 /* Values. Every element of a vector or query must be finite, and under
  * PV_L2 and PV_DOT at most sqrt(FLT_MAX / (16 dim)) in magnitude (about
- * 1e18 at dim 16, 5e17 at 768): beyond that a sum of squares or products
+ * 1.2e18 at dim 16, 1.7e17 at 768): beyond that a sum of squares or products
  * could overflow to infinity and rank as NaN. Larger values are PV_INVALID,
  * naming the element; cosine takes any finite value (vectors are
  * normalised in double first). Embeddings are far inside either limit. */

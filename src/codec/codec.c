@@ -66,9 +66,9 @@ int pv__validate(const pv_index *idx, const float *v, int kind, size_t i) {
         char lim[8];
         power_of_ten(limit, lim);
         pv__error(idx, PV_INVALID,
-                  "%s: element %u is too large: an %s index of dim %u accepts magnitudes up to "
+                  "%s: element %u is too large: %s index of dim %u accepts magnitudes up to "
                   "about %s, beyond which distances overflow",
-                  name, d, idx->opt.metric == PV_L2 ? "l2" : "dot", idx->dim, lim);
+                  name, d, idx->opt.metric == PV_L2 ? "an l2" : "a dot", idx->dim, lim);
       }
       pv__error_at(idx, item, d);
       return PV_INVALID;
