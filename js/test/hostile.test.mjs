@@ -348,3 +348,15 @@ test('values beyond sqrt(FLT_MAX / (16 dim)) are INVALID under l2 and dot; at th
   assert.equal(c.size, 1);
   c.free();
 });
+
+test('a graph split by ties (no duplicates, no deletes) still returns k hits', () => {
+  // Found by the model tester: at m 2 and efConstruction 1, this grid data
+  // leaves layer 0 in two pieces; the walk reached 16 of 34.
+  const ix = new Index({ dim: 7, metric: 'l2', quantization: 'f32', m: 2, efConstruction: 1, efSearch: 1, seed: 404, compactThreshold: 0.9 });
+  for (const v of [[-1,1,2,0,-1,1,2],[-1,-1,-1,2,0,-1,-2],[-1,2,-1,1,0,0,2],[1,0,0,2,0,-1,-1],[-1,-1,1,1,2,0,-1],[0,1,0,-1,-2,1,0],[0,-2,1,0,-2,-2,2],[0,1,0,-2,2,1,1],[-2,-2,2,0,2,2,-2],[0,-2,1,0,-1,1,-2],[0,2,0,2,1,-1,2],[2,1,2,-1,-2,-2,1],[1,-1,1,1,-1,2,-2],[0,2,-2,1,1,1,1],[0,-1,2,1,-1,1,0],[2,-1,-2,0,1,2,1],[2,-2,-2,0,2,-2,2],[-1,0,-2,1,1,1,-2],[-2,1,-2,-1,-1,0,1],[2,2,0,1,1,2,1],[-1,2,1,-1,1,0,-1],[1,0,2,2,1,2,-2],[1,-2,1,1,-2,0,-2],[-1,2,2,-1,1,2,-1],[0,-1,1,-1,1,2,-1],[2,1,2,0,-1,-2,-2],[1,-2,-2,0,-2,1,2],[1,-2,1,2,2,-1,0],[0,-2,0,2,0,2,-2],[0,1,-2,1,-2,1,-2],[-1,0,1,-1,2,-1,-1],[1,2,-1,-1,0,2,-1],[-1,-2,2,2,-1,-1,-2],[1,-1,1,0,1,-2,0]]) ix.add(v);
+  const q = [0, -1, 2, 1, -1, 1, 0];
+  const hits = ix.search(q, 30, { ef: 33 });
+  assert.equal(hits.length, 30);
+  assert.deepEqual(hits, ix.searchExact(q, 30));
+  ix.free();
+});
