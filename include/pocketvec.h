@@ -134,7 +134,8 @@ const char *pv_version(void);
  * Chosen once (at build time for WASM, by a CPU check natively). Static. */
 const char *pv_kernels_name(void);
 
-/* Replace the default allocator (NULL restores libc's): the one of indexes
+/* Replace the default allocator (NULL, or one lacking a function, restores
+ * libc's): the one of indexes
  * whose options name none, and of pv_load. Each index keeps the allocator
  * it was created with for its whole life, so changing the default never
  * mixes allocators within one index. The struct is copied. Not thread-safe:
@@ -277,12 +278,14 @@ size_t pv_memory_usage(const pv_index *idx);
  * PV_CORRUPT with a message naming the first violation. Changes nothing. */
 int pv_check(pv_index *idx);
 
-/* Prove that every live vector can be found: on each layer, a walk from
- * the entry point along that layer's links (through deleted nodes, as
- * searches go) must reach every live node of the layer. *unreachable gets
- * the number of live vectors missed on some layer (0: proven reachable);
- * a search can never return those. PV_OK (whatever the count), PV_CORRUPT
- * as pv_check, or PV_NOMEM (it needs 5 bytes a slot for the walk). */
+/* Prove that every live vector can be found: a search walks layer 0 from
+ * the entry point or from a node of an upper layer (where its descent
+ * ends), through deleted nodes too; a live vector that no such walk
+ * reaches can never be returned by pv_search's graph walk (its brute-force
+ * fallback still finds it when the walk comes up short). *unreachable gets
+ * the number of those (0: proven reachable). PV_OK (whatever the count),
+ * PV_CORRUPT as pv_check, or PV_NOMEM (it needs 4 bytes a slot, and the
+ * search scratch's 2). */
 int pv_check_reachable(pv_index *idx, size_t *unreachable);
 
 /* ------------------------------------------------------------------------ */
@@ -349,7 +352,8 @@ void pv_export_end(pv_export *e);
 int pv_load(const void *buf, size_t len, unsigned flags, pv_index **out);
 
 /* pv_load with the allocator the index gets for its whole life (NULL: the
- * default). With PV_LOAD_TAKE, buf must come from that allocator. */
+ * default; one lacking a function is PV_INVALID). With PV_LOAD_TAKE, buf
+ * must come from that allocator. */
 int pv_load_with_allocator(const void *buf, size_t len, unsigned flags,
                            const pv_allocator *alloc, pv_index **out);
 

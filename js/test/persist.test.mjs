@@ -164,14 +164,14 @@ test('damaged bytes: CORRUPT or VERSION with a message, and nothing leaks', () =
   // A newer version, with its header checksum intact, is VERSION.
   const newer = good.slice();
   newer[8] = 3;
-  new DataView(newer.buffer).setUint32(124, pvsum(newer.subarray(0, 124)), true);
+  new DataView(newer.buffer).setUint32(124, crc32c(newer.subarray(0, 124)), true);
   fails(() => Index.fromBytes(newer), VERSION, /format version 3/);
-  // A version 1 header is checked with version 1's CRC-32C: this one, with
-  // version 2's checksum, is damage.
+  // Version 1 checks its sections and table with CRC-32C: a version 2 file
+  // relabelled version 1 (its header CRC fixed) is damage.
   const older = good.slice();
   older[8] = 1;
-  new DataView(older.buffer).setUint32(124, pvsum(older.subarray(0, 124)), true);
-  fails(() => Index.fromBytes(older), CORRUPT, /header checksum/);
+  new DataView(older.buffer).setUint32(124, crc32c(older.subarray(0, 124)), true);
+  fails(() => Index.fromBytes(older), CORRUPT, /table checksum/);
   // Failed loads free what they allocated: memory stays put over many.
   const before = new Index({ dim: 2 });
   const mem = () => before.memoryUsage;
@@ -325,7 +325,9 @@ test('checksum helpers are FORMAT.md\'s (check values), and a saved file uses ve
   ix.add([1, 2, 3]);
   const b = ix.toBytes(), dv = new DataView(b.buffer, b.byteOffset);
   assert.equal(dv.getUint32(8, true), 2);
-  assert.equal(dv.getUint32(124, true), pvsum(b.subarray(0, 124)));
+  assert.equal(dv.getUint32(124, true), crc32c(b.subarray(0, 124))); // the header: CRC-32C, always
+  const toff = Number(dv.getBigUint64(88, true)), count = dv.getUint32(96, true);
+  assert.equal(dv.getUint32(toff + 32 * count, true), pvsum(b.subarray(toff, toff + 32 * count)));
   ix.free();
 });
 

@@ -18,7 +18,9 @@ static const pv_allocator libc_allocator = {libc_malloc, libc_realloc, libc_free
 static pv_allocator default_allocator = {libc_malloc, libc_realloc, libc_free, NULL};
 
 void pv_set_allocator(const pv_allocator *a) {
-  default_allocator = a ? *a : libc_allocator;
+  /* An allocator missing a function would be called through NULL later:
+   * libc's serves instead (pocketvec.h says so). */
+  default_allocator = a && a->malloc && a->realloc && a->free ? *a : libc_allocator;
 }
 
 pv_allocator pv__default_allocator(void) { return default_allocator; }

@@ -64,6 +64,16 @@ uint32_t pv__crc_update(const pv_crc *c, uint32_t crc, const void *data, size_t 
   return crc;
 }
 
+uint32_t pv__crc32c_bitwise(const void *data, size_t n) {
+  const uint8_t *p = data;
+  uint32_t crc = 0xffffffffu;
+  while (n--) {
+    crc ^= *p++;
+    for (int k = 0; k < 8; k++) crc = (crc & 1) ? (crc >> 1) ^ 0x82F63B78u : crc >> 1;
+  }
+  return ~crc;
+}
+
 int pv__crc32c_tables(uint32_t state, const void *data, size_t n, uint32_t *out) {
   pv_crc c;
   pv_allocator a = pv__default_allocator();

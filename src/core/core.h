@@ -19,8 +19,9 @@
 #define PV_MSG_SIZE 200
 
 /* Thread-local storage wherever threads can exist. A WebAssembly module
- * built without the atomics feature has one thread and no TLS. */
-#if defined(__wasm__) && !defined(__wasm_atomics__)
+ * built without the atomics feature has one thread and no TLS; a C11
+ * toolchain without threads may lack _Thread_local. */
+#if (defined(__wasm__) && !defined(__wasm_atomics__)) || defined(__STDC_NO_THREADS__)
 #define PV_THREAD_LOCAL
 #else
 #define PV_THREAD_LOCAL _Thread_local
@@ -92,6 +93,10 @@ typedef struct pv_crc {
 int pv__crc_open(pv_crc *c, const pv_allocator *alloc, int use_hw);
 uint32_t pv__crc_update(const pv_crc *c, uint32_t state, const void *data, size_t n);
 void pv__crc_close(pv_crc *c);
+/* CRC-32C a bit at a time, no tables: the header's checksum in every
+ * format version (124 bytes), so any reader can check a header it can
+ * then call newer. */
+uint32_t pv__crc32c_bitwise(const void *data, size_t n);
 /* CRC-32C by the tables alone (for the tests; 0 and PV_NOMEM as above). */
 int pv__crc32c_tables(uint32_t state, const void *data, size_t n, uint32_t *out);
 

@@ -10,23 +10,25 @@
  * status of its own last call on each index it used, in a small table keyed
  * by the index's serial number (never reused, so a new index at a freed
  * address cannot inherit a stale message). The table holds the eight indexes
- * a thread used last; older ones read as "not an error". Slot 0 is for the
- * calls with no index (pv_new, pv_load).
+ * a thread used last (a free slot first, else the least recently used);
+ * older ones read as "not an error". Slot 0 is for the calls with no index
+ * (pv_new, pv_load).
  */
 #include <string.h>
 
 #include "index.h"
 
-#define SLOTS 8
+#define SLOTS 9 /* slot 0, and eight indexes */
 
 typedef struct err_slot {
   uint64_t serial; /* 0: free (slot 0: the no-index calls) */
+  uint64_t used;   /* when it was last written: the oldest goes first */
   pv_error_info info;
   char msg[PV_MSG_SIZE];
 } err_slot;
 
 static PV_THREAD_LOCAL err_slot slot[SLOTS];
-static PV_THREAD_LOCAL unsigned hand; /* the next slot to reuse, 1 .. SLOTS-1 */
+static PV_THREAD_LOCAL uint64_t clock_now;
 
 static uint64_t serial_next = 1;
 
@@ -53,24 +55,29 @@ const char *pv_errstr(int code) {
   }
 }
 
-/* The slot of idx for writing: found, or a new one (evicting round-robin). */
-static err_slot *slot_for_write(const pv_index *idx) {
-  if (!idx) return &slot[0];
-  uint64_t serial = idx->serial;
+/* The slot of idx: found, or (for writing) a free one, else the least
+ * recently written. */
+static err_slot *find(uint64_t serial) {
   for (unsigned i = 1; i < SLOTS; i++)
     if (slot[i].serial == serial) return &slot[i];
-  if (hand < 1 || hand >= SLOTS) hand = 1;
-  err_slot *e = &slot[hand];
-  hand = hand + 1 < SLOTS ? hand + 1 : 1;
-  e->serial = serial;
+  return NULL;
+}
+
+static err_slot *slot_for_write(const pv_index *idx) {
+  if (!idx) return &slot[0];
+  err_slot *e = find(idx->serial);
+  if (!e) {
+    e = &slot[1];
+    for (unsigned i = 1; i < SLOTS && e->serial; i++)
+      if (!slot[i].serial || slot[i].used < e->used) e = &slot[i];
+    e->serial = idx->serial;
+  }
+  e->used = ++clock_now;
   return e;
 }
 
 static const err_slot *slot_for_read(const pv_index *idx) {
-  if (!idx) return &slot[0];
-  for (unsigned i = 1; i < SLOTS; i++)
-    if (slot[i].serial == idx->serial) return &slot[i];
-  return NULL;
+  return idx ? find(idx->serial) : &slot[0];
 }
 
 int pv__error(const pv_index *idx, int code, const char *fmt, ...) {
@@ -105,8 +112,8 @@ void pv__error_at(const pv_index *idx, int64_t item, int64_t element) {
 void pv__error_need(const pv_index *idx, uint64_t need) { slot_for_write(idx)->info.need = need; }
 
 void pv__error_forget(const pv_index *idx) {
-  for (unsigned i = 1; i < SLOTS; i++)
-    if (slot[i].serial == idx->serial) slot[i].serial = 0;
+  err_slot *e = find(idx->serial);
+  if (e) e->serial = 0;
 }
 
 const char *pv_errmsg(const pv_index *idx) {

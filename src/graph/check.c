@@ -62,38 +62,31 @@ static int check_structure(pv_index *idx, pv_ctx *c) {
   return PV_OK;
 }
 
-/* Reachability: on every layer l, a breadth-first walk from the entry point
- * along layer-l links (through tombstones too: searches walk through them)
- * must reach every live node whose level is at least l. A search can only
- * return what its walk reaches, so a live node left out is a vector no
- * search will ever find, even though every link is valid. Counts the live
- * nodes missed on some layer. queue has room for n words, then n bytes. */
+/* Reachability: a search's walk of layer 0 starts where its descent
+ * through the upper layers ends, which is the entry point or some node
+ * above layer 0. So a live node that no layer-0 walk from any of those can
+ * reach (through tombstones too: searches walk through them) is a vector
+ * no search will ever find, even though every link is valid. One
+ * breadth-first walk from all of those starts at once counts them. queue
+ * has room for n words. */
 static size_t count_unreachable(pv_index *idx, pv_ctx *c, uint32_t *queue) {
-  uint32_t n = idx->st.n;
-  uint8_t *missed = (uint8_t *)(queue + n);
-  size_t missing = 0;
-  for (uint32_t s = 0; s < n; s++) missed[s] = 0;
-  for (int l = idx->g.max_level; l >= 0; l--) {
-    uint32_t head = 0, tail = 0;
-    pv__visit_reset(c);
-    pv__visit(c, idx->g.entry);
-    queue[tail++] = idx->g.entry;
-    while (head < tail) {
-      const uint32_t *ln = pv__links(idx, queue[head++], l);
-      for (uint32_t i = 1; i <= ln[0]; i++)
-        if (!pv__visit(c, ln[i])) queue[tail++] = ln[i];
-    }
-    for (uint32_t s = 0; s < n; s++) {
-      if (pv__level(idx, s) < l || !pv__is_live(idx, s) || c->visit[s] == c->epoch) continue;
-      missing += !missed[s];
-      missed[s] = 1;
-    }
+  uint32_t n = idx->st.n, head = 0, tail = 0;
+  pv__visit_reset(c);
+  for (uint32_t s = 0; s < n; s++)
+    if ((s == idx->g.entry || pv__level(idx, s) > 0) && !pv__visit(c, s)) queue[tail++] = s;
+  while (head < tail) {
+    const uint32_t *ln = pv__links(idx, queue[head++], 0);
+    for (uint32_t i = 1; i <= ln[0]; i++)
+      if (!pv__visit(c, ln[i])) queue[tail++] = ln[i];
   }
+  size_t missing = 0;
+  for (uint32_t s = 0; s < n; s++)
+    missing += pv__is_live(idx, s) && c->visit[s] != c->epoch;
   return missing;
 }
 
 int pv__check_structure(pv_index *idx) {
-  pv_ctx *c = pv__ctx_acquire(idx, 0);
+  pv_ctx *c = pv__ctx_acquire(idx, 0, idx->st.n);
   if (!c) return pv__error(idx, PV_NOMEM, "out of memory checking the index");
   int rc = check_structure(idx, c);
   pv__ctx_release(idx, c);
@@ -111,8 +104,8 @@ int pv_check_reachable(pv_index *idx, size_t *unreachable) {
   *unreachable = 0;
   int rc = pv__check_structure(idx);
   if (rc || idx->st.n == 0) return rc ? rc : pv__error(idx, PV_OK, NULL);
-  size_t bytes = (sizeof(uint32_t) + 1) * (size_t)idx->st.n;
-  pv_ctx *c = pv__ctx_acquire(idx, 0);
+  size_t bytes = sizeof(uint32_t) * (size_t)idx->st.n;
+  pv_ctx *c = pv__ctx_acquire(idx, 0, idx->st.n);
   uint32_t *queue = pv__malloc(idx, bytes);
   if (c && queue) *unreachable = count_unreachable(idx, c, queue);
   pv__free(idx, queue, bytes);

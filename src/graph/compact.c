@@ -87,7 +87,7 @@ int pv__compact(pv_index *idx) {
   uint32_t *remap = pv__malloc(idx, sizeof(uint32_t) * n);
   pv_pair *cand = pv__malloc(idx, sizeof(pv_pair) * lim);
   uint32_t *queue = pv__malloc(idx, sizeof(uint32_t) * lim);
-  pv_ctx *c = pv__ctx_acquire(idx, 0);
+  pv_ctx *c = pv__ctx_acquire(idx, 0, idx->st.n);
   /* Repair writes links anywhere, and slots slide down: a loaded index read
    * in place gets its own copy first. Copying changes no content, so it may
    * happen before we know whether the rest succeeds. */

@@ -24,6 +24,11 @@
 #error "the file format code writes arrays as they are in memory: it needs a little-endian host"
 #endif
 
+/* "\x89PVEC\r\n\x1a": catches text-mode transfers. */
+static const uint8_t PV_MAGIC[8] = {0x89, 'P', 'V', 'E', 'C', '\r', '\n', 0x1a};
+/* Return PV_CORRUPT with a message for the no-index status (loads). */
+#define PV_CORRUPT_(...) return pv__error(NULL, PV_CORRUPT, __VA_ARGS__)
+
 #define PV_HEADER_SIZE 128u
 #define PV_ENTRY_SIZE 32u
 #define PV_ALIGN 64u

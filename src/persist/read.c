@@ -10,9 +10,7 @@
 #include "index.h"
 #include "persist/format.h"
 
-static const uint8_t MAGIC[8] = {0x89, 'P', 'V', 'E', 'C', '\r', '\n', 0x1a};
-
-#define CORRUPT(...) return pv__error(NULL, PV_CORRUPT, __VA_ARGS__)
+#define CORRUPT PV_CORRUPT_
 
 static int all_zero(const uint8_t *p, uint64_t n) {
   for (uint64_t i = 0; i < n; i++)
@@ -30,14 +28,14 @@ int pv__checker_open(pv_checker *c, uint32_t version, const pv_allocator *alloc)
 void pv__checker_close(pv_checker *c) { pv__crc_close(&c->crc); }
 
 /* The header fields a reader may want before trusting anything (b holds at
- * least PV_HEADER_SIZE bytes; c is open for its version field). */
-static void decode_header(const uint8_t *b, const pv_checker *c, pv_header *h) {
+ * least PV_HEADER_SIZE bytes). */
+static void decode_header(const uint8_t *b, pv_header *h) {
   memset(h, 0, sizeof *h);
   h->version = pv__get32(b + 8);
   h->file_size = pv__get64(b + 16);
   uint32_t hsize = pv__get32(b + 12);
   h->header_ok = hsize == PV_HEADER_SIZE &&
-                 pv__checksum(c, b, PV_HEADER_SIZE - 4) == pv__get32(b + PV_HEADER_SIZE - 4);
+                 pv__crc32c_bitwise(b, PV_HEADER_SIZE - 4) == pv__get32(b + PV_HEADER_SIZE - 4);
   pv_options *o = &h->options;
   *o = pv_options_default();
   o->dim = pv__get32(b + 24);
@@ -56,7 +54,7 @@ static void decode_header(const uint8_t *b, const pv_checker *c, pv_header *h) {
 }
 
 static int check_magic(const uint8_t *b, size_t len) {
-  if (len < 8 || memcmp(b, MAGIC, 8) != 0)
+  if (len < 8 || memcmp(b, PV_MAGIC, 8) != 0)
     CORRUPT("not a pocketvec index: the first bytes are not the pocketvec magic number");
   if (len < PV_HEADER_SIZE)
     CORRUPT("the data is truncated: %zu bytes, shorter than the %u-byte header", len,
@@ -68,12 +66,7 @@ int pv_read_header(const void *buf, size_t len, pv_header *out) {
   if (!buf || !out) return pv__error(NULL, PV_INVALID, "buf and out must not be NULL");
   int rc = check_magic(buf, len);
   if (rc) return rc;
-  pv_checker c;
-  pv_allocator a = pv__default_allocator();
-  if (pv__checker_open(&c, pv__get32((const uint8_t *)buf + 8), &a) != PV_OK)
-    return pv__error(NULL, PV_NOMEM, "out of memory for the checksum tables");
-  decode_header(buf, &c, out);
-  pv__checker_close(&c);
+  decode_header(buf, out);
   return pv__error(NULL, PV_OK, NULL);
 }
 
@@ -115,17 +108,19 @@ int pv_read_sections(const void *buf, size_t len, pv_section_info *out, size_t c
 }
 
 /* The header: checksum first, then the version, the size and the counts. */
-static int parse_header(const uint8_t *b, size_t len, const pv_checker *c, pv_layout *L) {
+static int parse_header(const uint8_t *b, size_t len, pv_layout *L) {
   int rc = check_magic(b, len);
   if (rc) return rc;
   /* Bytes 0..15 (magic, version, header size) keep their meaning in every
-   * version, and a header always ends with its checksum: so the checksum is
-   * checked first, and a version number is believed only once it matches
-   * (a flipped bit in it is damage, not a newer version). */
+   * version, and a header always ends with its CRC-32C (in every version,
+   * whatever checksum the rest uses): so the checksum is checked first, and
+   * a version number is believed only once it matches (a flipped bit in it
+   * is damage, not a newer version; and a reader older than the file says
+   * "upgrade", not "damaged"). */
   uint32_t version = pv__get32(b + 8), hsize = pv__get32(b + 12);
   if (hsize < PV_HEADER_SIZE || hsize % 4 || hsize > len)
     CORRUPT("the header size field says %u bytes, which cannot be right", hsize);
-  if (pv__checksum(c, b, hsize - 4) != pv__get32(b + hsize - 4))
+  if (pv__crc32c_bitwise(b, hsize - 4) != pv__get32(b + hsize - 4))
     CORRUPT("the header checksum does not match: the header is damaged");
   if (version > PV_FORMAT_VERSION)
     return pv__error(NULL, PV_VERSION, "the index was written in format version %u; this "
@@ -141,7 +136,7 @@ static int parse_header(const uint8_t *b, size_t len, const pv_checker *c, pv_la
             L->file_size > len ? "truncated" : "followed by extra bytes",
             (size_t)(L->file_size > SIZE_MAX ? SIZE_MAX : L->file_size), len);
   pv_header h;
-  decode_header(b, c, &h);
+  decode_header(b, &h);
   L->opt = h.options;
   if (pv__get32(b + 28) > PV_DOT) CORRUPT("the header holds an unknown metric %u", pv__get32(b + 28));
   if (!pv__codec_of((pv_storage)pv__get32(b + 32)))
@@ -315,18 +310,18 @@ int pv_load_with_allocator(const void *buf, size_t len, unsigned flags,
   *out = NULL;
   if (!buf) return pv__error(NULL, PV_INVALID, "the buffer is NULL");
   if (flags > PV_LOAD_TAKE) return pv__error(NULL, PV_INVALID, "flags %u are unknown", flags);
+  if (alloc && (!alloc->malloc || !alloc->realloc || !alloc->free))
+    return pv__error(NULL, PV_INVALID, "the allocator lacks malloc, realloc or free");
   pv_allocator a = alloc ? *alloc : pv__default_allocator();
-  int rc = check_magic(buf, len);
-  if (rc) return rc;
-  /* The checksum follows from the version field, which it covers: a
-   * damaged version gives the wrong checksum, and so is damage too. */
-  pv_checker c;
-  if (pv__checker_open(&c, pv__get32((const uint8_t *)buf + 8), &a) != PV_OK)
-    return pv__error(NULL, PV_NOMEM, "out of memory for the checksum tables");
   pv_layout L;
   memset(&L, 0, sizeof L);
-  rc = parse_header(buf, len, &c, &L);
-  if (!rc) rc = parse_table(buf, len, &c, &L);
+  int rc = parse_header(buf, len, &L);
+  if (rc) return rc;
+  /* The rest's checksum follows from the version, now believed. */
+  pv_checker c;
+  if (pv__checker_open(&c, L.version, &a) != PV_OK)
+    return pv__error(NULL, PV_NOMEM, "out of memory for the checksum tables");
+  rc = parse_table(buf, len, &c, &L);
   pv__checker_close(&c);
   if (rc) return rc;
   pv_index *idx = NULL;
@@ -338,7 +333,7 @@ int pv_load_with_allocator(const void *buf, size_t len, unsigned flags,
     if (idx->st.nborrow) {
       idx->st.taken = (void *)(uintptr_t)buf;
       idx->st.taken_size = len;
-      idx->mem += len;
+      __atomic_fetch_add(&idx->mem, len, __ATOMIC_RELAXED);
     } else {
       idx->alloc.free(idx->alloc.ctx, (void *)(uintptr_t)buf);
     }

@@ -10,7 +10,7 @@
 #include "index.h"
 #include "persist/format.h"
 
-#define CORRUPT(...) return pv__error(NULL, PV_CORRUPT, __VA_ARGS__)
+#define CORRUPT PV_CORRUPT_
 
 static uint32_t nblocks(const pv_index *idx) {
   return (uint32_t)(((uint64_t)idx->st.n + (1u << idx->st.bshift) - 1) >> idx->st.bshift);

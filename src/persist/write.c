@@ -10,8 +10,6 @@
 #include "index.h"
 #include "persist/format.h"
 
-static const uint8_t MAGIC[8] = {0x89, 'P', 'V', 'E', 'C', '\r', '\n', 0x1a};
-
 static uint64_t align_up(uint64_t x) { return (x + PV_ALIGN - 1) & ~(uint64_t)(PV_ALIGN - 1); }
 
 static int present(const pv_secdef *d, const pv_index *idx) {
@@ -68,7 +66,7 @@ static void pad_to(pv_walker *w, uint64_t off) {
 
 static void header_bytes(const pv_index *idx, const pv_layout *L, uint8_t *h) {
   memset(h, 0, PV_HEADER_SIZE);
-  memcpy(h, MAGIC, 8);
+  memcpy(h, PV_MAGIC, 8);
   pv__put32(h + 8, L->version);
   pv__put32(h + 12, PV_HEADER_SIZE);
   pv__put64(h + 16, L->file_size);
@@ -90,7 +88,7 @@ static void header_bytes(const pv_index *idx, const pv_layout *L, uint8_t *h) {
   pv__put64(h + 80, idx->g.rng);
   pv__put64(h + 88, L->table_off);
   pv__put32(h + 96, L->count);
-  pv__put32(h + 124, pv__sum_of(idx->kern, h, 124));
+  pv__put32(h + 124, pv__crc32c_bitwise(h, 124));
 }
 
 /* Walk the whole file: header, sections with their padding, table. With

@@ -65,12 +65,12 @@ int pv__ctx_reserve(pv_index *idx, pv_ctx *c, uint32_t ef, uint32_t slots) {
   return PV_OK;
 }
 
-pv_ctx *pv__ctx_acquire(pv_index *idx, uint32_t ef) {
+pv_ctx *pv__ctx_acquire(pv_index *idx, uint32_t ef, uint32_t slots) {
   pv_ctx *c = NULL;
   for (int i = 0; i < PV_POOL_SIZE && !c; i++)
     c = __atomic_exchange_n(&idx->pool[i], NULL, __ATOMIC_ACQUIRE);
   if (!c && !(c = ctx_new(idx))) return NULL;
-  if (pv__ctx_reserve(idx, c, ef, idx->st.n) != PV_OK) {
+  if (pv__ctx_reserve(idx, c, ef, slots) != PV_OK) {
     pv__ctx_release(idx, c);
     return NULL;
   }

@@ -35,9 +35,11 @@ typedef struct pv_ctx {
   uint32_t *plan;     /* an insert's planned links: m per layer */
 } pv_ctx;
 
-/* A context sized for beam width ef and the slots in use. NULL on PV_NOMEM
- * (the caller sets the message). Safe to call from concurrent readers. */
-pv_ctx *pv__ctx_acquire(pv_index *idx, uint32_t ef);
+/* A context sized for beam width ef and visit marks for `slots` slots (the
+ * slots in use for a walk of the graph; 0 for brute force, which visits
+ * nothing). NULL on PV_NOMEM (the caller sets the message). Safe to call
+ * from concurrent readers. */
+pv_ctx *pv__ctx_acquire(pv_index *idx, uint32_t ef, uint32_t slots);
 /* Make c hold a beam of ef and visit marks for `slots` slots. PV_OK/PV_NOMEM
  * (c unchanged apart from more room). */
 int pv__ctx_reserve(pv_index *idx, pv_ctx *c, uint32_t ef, uint32_t slots);

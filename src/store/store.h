@@ -9,10 +9,10 @@
  * Two kinds of per-slot storage:
  *   - columns: one array per item (struct of arrays, so a search touches
  *     only what it needs), listed once in the column registry (columns.c)
- *     with their element size and whether compaction moves them (the
- *     section registry, persist/sections.c, names the ones saved raw). Growth, shrinking, compaction and
- *     persistence walk the registry; a new per-document item is one line
- *     there.
+ *     with their element size and whether compaction moves them. Growth,
+ *     shrinking and compaction walk the registry: a new per-slot item is
+ *     one line there, and one in the section registry (persist/sections.c)
+ *     if it is saved raw.
  *   - blocks: the two big items, the vector's code and the layer-0 link
  *     list, live in blocks of 2^bshift slots. Growing allocates new blocks
  *     and never copies old ones. A single array per item would need a
