@@ -112,7 +112,7 @@ int pv_new(const pv_options *opts, pv_index **out) {
 void pv_free(pv_index *idx) {
   if (!idx) return;
   pv__error_forget(idx);
-  pv__graph_free_upper(idx, 0);
+  pv__graph_free_upper(idx, 0, idx->st.n);
   pv__ctx_free_all(idx);
   pv__store_free(idx);
   pv_allocator a = idx->alloc;
@@ -145,17 +145,6 @@ int pv_check_dim(pv_index *idx, size_t len) {
 
 int pv_add(pv_index *idx, const float *v, uint32_t *id_out) {
   return pv_add_batch(idx, v, 1, id_out);
-}
-
-/* Free the upper lists of slots [first, first + n) that a failed batch
- * allocated. */
-static void drop_upper(pv_index *idx, uint32_t first, size_t n) {
-  uint32_t **up = pv__upper(idx);
-  for (size_t j = 0; j < n; j++) {
-    uint32_t s = first + (uint32_t)j;
-    pv__free(idx, up[s], pv__upper_bytes(idx, pv__level(idx, s)));
-    up[s] = NULL;
-  }
 }
 
 int pv_add_batch(pv_index *idx, const float *v, size_t n, uint32_t *ids_out) {
@@ -196,7 +185,7 @@ int pv_add_batch(pv_index *idx, const float *v, size_t n, uint32_t *ids_out) {
     if (lv > 0) {
       up[s] = pv__malloc(idx, pv__upper_bytes(idx, lv));
       if (!up[s]) {
-        drop_upper(idx, first, i);
+        pv__graph_free_upper(idx, first, first + (uint32_t)i);
         pv__ctx_release(idx, c);
         return pv__error(idx, PV_NOMEM, "out of memory adding %zu vectors to an index of %u", n,
                          first);

@@ -59,7 +59,8 @@ uint32_t pv__select(const pv_index *idx, const pv_ref *node, const pv_pair *cand
                     uint32_t max, uint32_t *out);
 /* Bytes of the upper lists of a node on `level`. */
 size_t pv__upper_bytes(const pv_index *idx, int level);
-/* Free the upper lists of slots [from, n) of the store (pv_free, failed loads). */
-void pv__graph_free_upper(pv_index *idx, uint32_t from);
+/* Free the upper lists of slots [from, to) and set them NULL (pv_free, a
+ * batch that failed to allocate them all). */
+void pv__graph_free_upper(pv_index *idx, uint32_t from, uint32_t to);
 
 #endif /* PV_GRAPH_H */

@@ -30,10 +30,10 @@ size_t pv__upper_bytes(const pv_index *idx, int level) {
   return sizeof(uint32_t) * (size_t)level * (1 + idx->g.m);
 }
 
-void pv__graph_free_upper(pv_index *idx, uint32_t from) {
+void pv__graph_free_upper(pv_index *idx, uint32_t from, uint32_t to) {
   uint32_t **up = pv__upper(idx);
   if (!up) return;
-  for (uint32_t s = from; s < idx->st.n; s++) {
+  for (uint32_t s = from; s < to; s++) {
     pv__free(idx, up[s], pv__upper_bytes(idx, pv__level(idx, s)));
     up[s] = NULL;
   }
