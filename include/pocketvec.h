@@ -289,6 +289,111 @@ int pv_check(pv_index *idx);
 int pv_check_reachable(pv_index *idx, size_t *unreachable);
 
 /* ------------------------------------------------------------------------ */
+/* Documents: keys and attributes                                           */
+/* ------------------------------------------------------------------------ */
+/* A document is a vector with, optionally, a key of the user's (any UTF-8
+ * string of 1 to PV_MAX_KEY_BYTES bytes, unique among live documents) and
+ * attributes (a JSON object: strings, numbers, booleans, null, arrays and
+ * nested objects, at most PV_MAX_ATTR_BYTES once encoded). A document still
+ * has an id; a vector added with pv_add is a document without a key or
+ * attributes. Keys and attributes are saved and loaded with the index and
+ * follow their document through compaction. */
+
+#define PV_MAX_KEY_BYTES 1024u
+#define PV_MAX_ATTR_BYTES 65536u
+
+/* One document to upsert; the caller owns every pointer, all are copied. */
+typedef struct pv_doc {
+  const char *key;         /* key_len bytes of UTF-8, or NULL: no key */
+  size_t key_len;
+  const float *vector;     /* dim floats; required */
+  const char *attributes;  /* attributes_len bytes of JSON text (an object or
+                              null), or NULL: none */
+  size_t attributes_len;
+} pv_doc;
+
+/* Add a document, or replace the live document with the same key. A
+ * replaced document's id is deleted (it leaves results at once) and the new
+ * vector gets a new id, written to *id_out (may be NULL): ids are never
+ * reused. Errors: as pv_add, and PV_INVALID for a key that is empty, too
+ * long or not UTF-8, and for attributes that are not a JSON object (the
+ * message gives the byte offset, also in pv_errinfo's offset) or too large.
+ * On error nothing changes. */
+int pv_upsert(pv_index *idx, const pv_doc *doc, uint32_t *id_out);
+
+/* Upsert n documents, all or nothing: every one is validated and all
+ * memory reserved before the first changes, and an error names the
+ * document by key (or by position when it has none; pv_errinfo's item is
+ * its position). When a key appears more than once in the batch the last
+ * one wins, and every position of that key gets its id in ids_out (room
+ * for n, may be NULL). n = 0 is a successful no-op. */
+int pv_upsert_batch(pv_index *idx, const pv_doc *docs, size_t n, uint32_t *ids_out);
+
+/* The id of the live document with this key into *id_out. PV_NOTFOUND
+ * when none has it; PV_INVALID for a key that could never be one. */
+int pv_lookup(pv_index *idx, const char *key, size_t key_len, uint32_t *id_out);
+
+/* Delete the live document with this key (pv_delete of its id). */
+int pv_delete_key(pv_index *idx, const char *key, size_t key_len);
+
+/* The key of a live id: *key (index owns; valid until the next write to the
+ * index) and *key_len; *key is NULL and *key_len 0 for a document without
+ * a key. PV_NOTFOUND for an unknown or deleted id. */
+int pv_get_key(pv_index *idx, uint32_t id, const char **key, size_t *key_len);
+
+/* The attributes of a live id as compact JSON text into buf (caller owns,
+ * cap bytes, not NUL-terminated); *len_out gets the length ("{}" for a
+ * document without attributes). PV_RANGE when cap is too small (the length
+ * needed is in *len_out and pv_errinfo's need); PV_NOTFOUND as pv_get_key. */
+int pv_get_attributes(pv_index *idx, uint32_t id, char *buf, size_t cap, size_t *len_out);
+
+/* Replace the attributes of a live id (PV_ATTR_REPLACE), or merge into them
+ * (PV_ATTR_MERGE: as JavaScript's { ...old, ...json }, top level only),
+ * without touching its vector: the id stays. json as in pv_doc (NULL or
+ * "null": none). Errors as pv_upsert's, and PV_NOTFOUND. */
+#define PV_ATTR_REPLACE 0u
+#define PV_ATTR_MERGE 1u
+int pv_set_attributes(pv_index *idx, uint32_t id, const char *json, size_t len, unsigned flags);
+
+/* The attribute paths live documents use, with their types, as JSON text
+ * into buf as pv_get_attributes: [{"path":"author.name","types":["string"],
+ * "count":12},...], sorted by path; arrays count as "array" and their
+ * elements' types are listed too. */
+int pv_fields(pv_index *idx, char *buf, size_t cap, size_t *len_out);
+
+/* ------------------------------------------------------------------------ */
+/* Filters                                                                  */
+/* ------------------------------------------------------------------------ */
+/* A filter selects documents by their attributes, in the language of
+ * docs/FILTER.md: tags contains "work" and created >= 1704067200. */
+
+typedef struct pv_filter pv_filter;
+
+/* Compile len bytes of filter text. On success *out owns a new filter (free
+ * it with pv_filter_free); it may be used with any index, from any number
+ * of threads at once. A syntax error is PV_INVALID with a message giving
+ * the position and a hint ("unexpected \"=\" at 12: did you mean \"==\"?"),
+ * and pv_errinfo's offset. The status is set on idx, which may be NULL
+ * (then pv_errmsg(NULL)); memory comes from idx's allocator (NULL: the
+ * default one), and the filter may outlive idx. */
+int pv_filter_compile(pv_index *idx, const char *text, size_t len, pv_filter **out);
+
+/* Free a compiled filter. NULL is a no-op. */
+void pv_filter_free(pv_filter *f);
+
+/* pv_search and pv_search_exact over the live documents that match f only
+ * (f NULL: all). Writes min(k, matching live documents) hits. */
+int pv_search_filter(pv_index *idx, const float *q, size_t k, size_t ef, const pv_filter *f,
+                     pv_hit *out, size_t *n_out);
+int pv_search_exact_filter(pv_index *idx, const float *q, size_t k, size_t ef,
+                           const pv_filter *f, pv_hit *out, size_t *n_out);
+
+/* Count the live documents matching f (NULL: all) into *count, and write
+ * the first cap of their ids, ascending, to out (caller owns; may be NULL
+ * when cap is 0). */
+int pv_find(pv_index *idx, const pv_filter *f, uint32_t *out, size_t cap, size_t *count);
+
+/* ------------------------------------------------------------------------ */
 /* Persistence                                                              */
 /* ------------------------------------------------------------------------ */
 /* The format (docs/FORMAT.md) is little-endian and fixed-width, so the same

@@ -46,6 +46,8 @@ int pv__error(const pv_index *idx, int code, const char *fmt, ...);
 /* Attach a detail to the status just set for idx (see pv_errinfo): which
  * item of a batch and which element of it; -1 where it does not apply. */
 void pv__error_at(const pv_index *idx, int64_t item, int64_t element);
+/* The byte offset in a parsed text (filters, JSON) of the status just set. */
+void pv__error_offset(const pv_index *idx, int64_t offset);
 /* The same for the needed size of a PV_RANGE. */
 void pv__error_need(const pv_index *idx, uint64_t need);
 /* Forget the calling thread's status of idx (pv_free). */

@@ -109,6 +109,10 @@ void pv__error_at(const pv_index *idx, int64_t item, int64_t element) {
   e->info.element = element;
 }
 
+void pv__error_offset(const pv_index *idx, int64_t offset) {
+  slot_for_write(idx)->info.offset = offset;
+}
+
 void pv__error_need(const pv_index *idx, uint64_t need) { slot_for_write(idx)->info.need = need; }
 
 void pv__error_forget(const pv_index *idx) {
