@@ -48,9 +48,10 @@ endif
 ARCH := $(shell $(CC) -dumpmachine)
 # The library, by module (docs/ARCHITECTURE.md); kernels/ holds one file
 # per instruction set, added below for the machines that have it.
-LIB_SRC = src/api.c $(wildcard src/core/*.c) src/kernels/scalar.c $(wildcard src/store/*.c) \
+LIB_SRC = src/api.c src/api_doc.c $(wildcard src/core/*.c) src/kernels/scalar.c $(wildcard src/store/*.c) \
           $(wildcard src/codec/*.c) $(wildcard src/graph/*.c) $(wildcard src/query/*.c) \
-          $(wildcard src/persist/*.c)
+          $(wildcard src/persist/*.c) \
+          $(wildcard src/doc/*.c) $(wildcard src/attr/*.c) $(wildcard src/filter/*.c)
 ifneq ($(findstring x86_64,$(ARCH))$(findstring i686,$(ARCH)),)
   LIB_SRC += src/kernels/avx2.c
 endif

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "index.h"
+#include "query/plan.h"
 
 const char *pv_version(void) { return PV_VERSION_STRING; }
 const char *pv_kernels_name(void) { return pv_kernels_best()->name; }
@@ -113,6 +114,7 @@ void pv_free(pv_index *idx) {
   if (!idx) return;
   pv__error_forget(idx);
   pv__graph_free_upper(idx, 0, idx->st.n);
+  pv__docs_free(idx);
   pv__ctx_free_all(idx);
   pv__store_free(idx);
   pv_allocator a = idx->alloc;
@@ -127,12 +129,12 @@ void pv_get_options(const pv_index *idx, pv_options *out) {
 /* Writes                                                                   */
 /* ======================================================================== */
 
-static uint32_t live_slot(const pv_index *idx, uint32_t id) {
+uint32_t pv__live_slot(const pv_index *idx, uint32_t id) {
   uint32_t s = pv__slot_of(idx, id);
   return s != PV_NONE && pv__is_live(idx, s) ? s : PV_NONE;
 }
 
-static int not_found(pv_index *idx, uint32_t id) {
+int pv__not_found(pv_index *idx, uint32_t id) {
   return pv__error(idx, PV_NOTFOUND, id < idx->next_id ? "id %u was deleted" : "id %u does not exist",
                    id);
 }
@@ -154,6 +156,16 @@ int pv_add_batch(pv_index *idx, const float *v, size_t n, uint32_t *ids_out) {
     int rc = pv__validate(idx, v + i * idx->dim, n == 1 ? PV_V_ONE : PV_V_BATCH, i);
     if (rc) return rc;
   }
+  pv_vecs src = {v, NULL, NULL};
+  return pv__add(idx, &src, n, ids_out);
+}
+
+static const float *vec_at(const pv_vecs *src, size_t i, uint32_t dim) {
+  if (src->docs) return src->docs[src->pick ? src->pick[i] : i].vector;
+  return src->base + i * dim;
+}
+
+int pv__add(pv_index *idx, const pv_vecs *src, size_t n, uint32_t *ids_out) {
   if ((uint64_t)idx->next_id + n >= PV_NONE)
     return pv__error(idx, PV_FULL, "the index has issued %u ids and cannot issue %zu more",
                      idx->next_id, n);
@@ -199,8 +211,9 @@ int pv_add_batch(pv_index *idx, const float *v, size_t n, uint32_t *ids_out) {
     uint32_t s = first + (uint32_t)i;
     ids[s] = idx->next_id;
     pv__flags(idx)[s] = 0;
+    ((pv_rec **)idx->st.col[PV_COL_DOC].base)[s] = NULL;
     memset(pv__links(idx, s, 0), 0, sizeof(uint32_t) * idx->st.lwords);
-    pv__encode_slot(idx, s, v + i * idx->dim, c->qf);
+    pv__encode_slot(idx, s, vec_at(src, i, idx->dim), c->qf);
     idx->st.n = s + 1;
     pv__insert_plan(idx, c, s);
     pv__insert_commit(idx, c, s);
@@ -214,18 +227,29 @@ int pv_add_batch(pv_index *idx, const float *v, size_t n, uint32_t *ids_out) {
   return pv__error(idx, PV_OK, NULL);
 }
 
-int pv_delete(pv_index *idx, uint32_t id) {
-  uint32_t s = live_slot(idx, id);
-  if (s == PV_NONE) return not_found(idx, id);
+void pv__kill(pv_index *idx, uint32_t s) {
+  pv_rec *r = pv__rec_of(idx, s);
+  if (r && r->key_len) pv__key_remove(idx, r, pv__id(idx, s));
+  pv__rec_set(idx, s, NULL);
   pv__flags(idx)[s] |= PV_SLOT_DELETED;
   idx->live--;
   idx->changes++;
+}
+
+void pv__maybe_compact(pv_index *idx) {
   float t = idx->opt.compact_threshold;
   if (t > 0.0f && (double)(idx->st.n - idx->live) > (double)t * idx->st.n) {
     /* Best effort: a failed compaction leaves the index as it was, and the
-     * delete itself has succeeded. */
+     * write that triggered it has succeeded. */
     pv__compact(idx);
   }
+}
+
+int pv_delete(pv_index *idx, uint32_t id) {
+  uint32_t s = pv__live_slot(idx, id);
+  if (s == PV_NONE) return pv__not_found(idx, id);
+  pv__kill(idx, s);
+  pv__maybe_compact(idx);
   return pv__error(idx, PV_OK, NULL);
 }
 
@@ -240,12 +264,12 @@ int pv_compact(pv_index *idx) {
 /* ======================================================================== */
 
 int pv_contains(const pv_index *idx, uint32_t id) {
-  return idx && live_slot(idx, id) != PV_NONE;
+  return idx && pv__live_slot(idx, id) != PV_NONE;
 }
 
 int pv_get(pv_index *idx, uint32_t id, float *out) {
-  uint32_t s = live_slot(idx, id);
-  if (s == PV_NONE) return not_found(idx, id);
+  uint32_t s = pv__live_slot(idx, id);
+  if (s == PV_NONE) return pv__not_found(idx, id);
   pv__decode_slot(idx, s, out);
   return pv__error(idx, PV_OK, NULL);
 }
@@ -263,67 +287,11 @@ size_t pv_list_ids(const pv_index *idx, uint32_t *out, size_t cap) {
   return j;
 }
 
-/* Shared argument checks of both searches. Returns PV_OK and sets *done when
- * the answer is already known to be empty. */
-static int search_args(pv_index *idx, const float *q, size_t k, size_t ef, pv_hit *out,
-                       size_t *n_out, int *done) {
-  *done = 0;
-  if (!n_out) return pv__error(idx, PV_INVALID, "n_out is NULL");
-  *n_out = 0;
-  if (ef > PV_MAX_EF)
-    return pv__error(idx, PV_INVALID, "ef is %zu; it must be at most %u", ef, PV_MAX_EF);
-  if (!q) return pv__error(idx, PV_INVALID, "the query pointer is NULL");
-  int rc = pv__validate(idx, q, PV_V_QUERY, 0);
-  if (rc) return rc;
-  if (k == 0 || idx->live == 0) {
-    *done = 1;
-    return pv__error(idx, PV_OK, NULL);
-  }
-  if (!out) return pv__error(idx, PV_INVALID, "out is NULL but k is %zu", k);
-  return PV_OK;
-}
-
-/* Graph search, or brute force when `exact` or when the beam would cover
- * the index anyway (then brute force is cheaper and exact, and k >= count
- * returns every live vector even where the graph is not connected). */
-static int search(pv_index *idx, const float *q, size_t k, size_t ef, pv_hit *out, size_t *n_out,
-                  int exact) {
-  int done;
-  int rc = search_args(idx, q, k, ef, out, n_out, &done);
-  if (rc || done) return rc;
-  if (ef == 0) ef = idx->opt.ef_search;
-  if (ef < k) ef = k;
-  if (ef >= idx->live) exact = 1;
-  pv_ctx *c = pv__ctx_acquire(idx, exact ? 0 : (uint32_t)ef, exact ? 0 : idx->st.n);
-  if (!c) return pv__error(idx, PV_NOMEM, "out of memory growing search buffers for ef %zu", ef);
-  pv_ref r = pv__prepare(idx, q, c->qf, c->qcode, c->qparam);
-  size_t got = 0;
-  if (!exact) {
-    /* k <= ef < live here, so the results fit the context's scratch. */
-    got = pv__graph_search(idx, c, &r, k, (uint32_t)ef, NULL, c->sel);
-    for (size_t i = 0; i < got; i++) {
-      out[i].id = pv__id(idx, c->sel[i].s);
-      out[i].distance = c->sel[i].d;
-    }
-    *n_out = got;
-  }
-  /* A beam that ran dry before k (k < live here) reached fewer than k
-   * live nodes: some are unreachable from where the walk started (exact
-   * duplicates and ties can do that; see pv_check_reachable), or
-   * tombstones crowded the candidate heap. Brute force then answers, so a
-   * search returns min(k, live) hits on any data. On ordinary data it does
-   * not run (the callgrind gate's workload never triggers it). */
-  if (exact || got < k) rc = pv__exact(idx, c, &r, k, NULL, out, n_out);
-  pv__ctx_release(idx, c);
-  if (rc) return pv__error(idx, PV_NOMEM, "out of memory searching for %zu results", k);
-  return pv__error(idx, PV_OK, NULL);
-}
-
 int pv_search(pv_index *idx, const float *q, size_t k, size_t ef, pv_hit *out, size_t *n_out) {
-  return search(idx, q, k, ef, out, n_out, 0);
+  return pv__search(idx, q, k, ef, NULL, 0, out, n_out);
 }
 
 int pv_search_exact(pv_index *idx, const float *q, size_t k, size_t ef, pv_hit *out,
                     size_t *n_out) {
-  return search(idx, q, k, ef, out, n_out, 1);
+  return pv__search(idx, q, k, ef, NULL, 1, out, n_out);
 }

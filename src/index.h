@@ -14,6 +14,7 @@
 #include "codec/codec.h"
 #include "core/core.h"
 #include "core/heap.h"
+#include "doc/doc.h"
 #include "graph/graph.h"
 #include "kernels/kernels.h"
 #include "query/context.h"
@@ -32,6 +33,7 @@ struct pv_index {
 
   pv_store st;         /* slots, columns, blocks */
   pv_graph g;          /* entry point, levels, link sizes */
+  pv_docs docs;        /* keys and attribute records (doc/doc.h) */
   uint32_t live;       /* live slots (st.n counts tombstones too) */
   uint32_t next_id;
   uint64_t changes;    /* counts writes, so an export can tell */
@@ -111,6 +113,26 @@ static inline void pv__prefetch(const pv_index *idx, uint32_t s) {
 int pv__check_options(const pv_options *o);
 /* pv_new with an explicit allocator (pv_load's path). */
 int pv__new(const pv_options *opts, const pv_allocator *alloc, pv_index **out);
+/* Where pv__add takes vector i from: base + i * dim, or the vector of
+ * docs[pick[i]] (docs[i] when pick is NULL). */
+typedef struct pv_vecs {
+  const float *base;
+  const pv_doc *docs;
+  const uint32_t *pick;
+} pv_vecs;
+/* Insert n validated vectors as new slots with new ids (written to
+ * ids_out, may be NULL) and no documents. All or nothing: PV_OK, or
+ * PV_NOMEM/PV_FULL (status set) with nothing added. */
+int pv__add(pv_index *idx, const pv_vecs *src, size_t n, uint32_t *ids_out);
+/* Delete live slot s: its key and record go at once, the slot stays as a
+ * tombstone. Cannot fail. */
+void pv__kill(pv_index *idx, uint32_t s);
+/* Compact when tombstones pass the index's threshold (best effort). */
+void pv__maybe_compact(pv_index *idx);
+/* The slot of a live id, or PV_NONE. */
+uint32_t pv__live_slot(const pv_index *idx, uint32_t id);
+/* Set PV_NOTFOUND for id ("was deleted" or "does not exist"). */
+int pv__not_found(pv_index *idx, uint32_t id);
 /* Remove all tombstones (graph/compact.c). PV_OK or PV_NOMEM (unchanged). */
 int pv__compact(pv_index *idx);
 /* pv_check without reachability (graph/check.c): what the loader requires

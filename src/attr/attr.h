@@ -91,7 +91,7 @@ void pv__attr_root(const uint8_t *a, size_t n, pv_aval *out);
 int pv__attr_member(const pv_aval *o, const char *name, size_t len, pv_aval *out);
 /* Iterate an array's elements or an object's members: start with
  * *cursor = c->p; each call returns 1 and the next value (and, for an
- * object, its name in *name/*name_len; NULL allowed), or 0 at the end. */
+ * object, its name in *name and *name_len; NULL allowed), or 0 at the end. */
 int pv__attr_next(const pv_aval *c, const uint8_t **cursor, const char **name, size_t *name_len,
                   pv_aval *out);
 /* Bytes of the encoded value starting at p (valid encoding). */

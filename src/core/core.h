@@ -58,6 +58,7 @@ uint64_t pv__next_serial(void);
 /* A small vsnprintf for messages: %s %d %u %zu %%. Keeps libc's printf (and
  * its float formatting) out of the WebAssembly build. */
 void pv__vfmt(char *buf, size_t size, const char *fmt, va_list ap);
+void pv__fmt(char *buf, size_t size, const char *fmt, ...);
 
 /* ---- (distance, slot) pairs --------------------------------------------------- */
 /* Heaps and sorts order by distance, then slot; slot order is id order, so

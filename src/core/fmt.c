@@ -62,3 +62,10 @@ void pv__vfmt(char *buf, size_t size, const char *fmt, va_list ap) {
   }
   o.buf[o.len] = '\0';
 }
+
+void pv__fmt(char *buf, size_t size, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  pv__vfmt(buf, size, fmt, ap);
+  va_end(ap);
+}

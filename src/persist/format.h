@@ -44,6 +44,7 @@ enum {
   PV_SEC_IDS = 5,
   PV_SEC_LEVELS = 6,
   PV_SEC_DELETED = 7, /* the slots of tombstones */
+  PV_SEC_DOCS = 8,    /* keys and attributes (doc/doc.h): only when some slot has them */
   PV_SEC_KINDS        /* one past the largest kind this version knows */
 };
 
@@ -99,6 +100,8 @@ typedef struct pv_secdef {
    * must be checked here. PV_OK or PV_CORRUPT/PV_NOMEM with the message set
    * for NULL. NULL for a raw column and for the block items. */
   int (*load)(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64_t len);
+  /* 1 if a file may lack the section (present() says when it is written). */
+  int may_be_absent;
 } pv_secdef;
 extern const pv_secdef pv_sections[];
 extern const uint32_t pv_nsections;

@@ -215,7 +215,7 @@ static int parse_table(const uint8_t *b, size_t len, const pv_checker *c, pv_lay
   for (uint32_t i = 0; i < pv_nsections; i++) {
     const pv_secdef *d = &pv_sections[i];
     if (d->kind == PV_SEC_PARAMS && !codec->param_bytes) continue;
-    if (!L->sec[d->kind].kind) CORRUPT("the %s section is missing", d->name);
+    if (!L->sec[d->kind].kind && !d->may_be_absent) CORRUPT("the %s section is missing", d->name);
   }
   return PV_OK;
 }

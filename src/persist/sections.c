@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "index.h"
+#include "attr/attr.h"
 #include "persist/format.h"
 
 #define CORRUPT PV_CORRUPT_
@@ -104,15 +105,67 @@ static int deleted_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uin
   return PV_OK;
 }
 
+/* ---- documents: per slot its key's and its attributes' lengths (u32
+ * each), then every slot's key and attribute bytes, slot after slot ---- */
+static int docs_present(const pv_index *idx) { return idx->docs.nrec != 0; }
+static uint64_t docs_len(const pv_index *idx) {
+  return (uint64_t)idx->st.n * 8 + idx->docs.data_bytes;
+}
+static void docs_walk(pv_walker *w, const pv_index *idx) {
+  uint8_t buf[8 * 64];
+  size_t m = 0;
+  for (uint32_t s = 0; s < idx->st.n && !w->stopped; s++) {
+    const pv_rec *r = pv__rec_of(idx, s);
+    pv__put32(buf + 8 * m, r ? r->key_len : 0);
+    pv__put32(buf + 8 * m + 4, r ? r->attr_len : 0);
+    if (++m == 64 || s + 1 == idx->st.n) {
+      pv__emit(w, buf, 8 * m, PV_SEC_DOCS);
+      m = 0;
+    }
+  }
+  for (uint32_t s = 0; s < idx->st.n && !w->stopped; s++) {
+    const pv_rec *r = pv__rec_of(idx, s);
+    if (r) pv__emit(w, r->data, (size_t)r->key_len + r->attr_len, PV_SEC_DOCS);
+  }
+}
+static int docs_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64_t len) {
+  (void)L;
+  uint32_t n = idx->st.n;
+  if (len < (uint64_t)n * 8)
+    CORRUPT("the documents section has %zu bytes; the lengths of %u slots need %zu", (size_t)len,
+            n, (size_t)n * 8);
+  const uint8_t *data = p + (size_t)n * 8;
+  uint64_t at = 0, room = len - (uint64_t)n * 8;
+  for (uint32_t s = 0; s < n; s++) {
+    uint32_t kl = pv__get32(p + 8 * s), al = pv__get32(p + 8 * s + 4);
+    if (!kl && !al) continue;
+    if (!pv__is_live(idx, s)) CORRUPT("deleted slot %u has a key or attributes", s);
+    if (kl > PV_MAX_KEY_BYTES || al > PV_MAX_ATTR_BYTES || kl + al > room - at)
+      CORRUPT("slot %u's key or attributes are longer than allowed or than the section", s);
+    const uint8_t *k = data + at, *a = k + kl;
+    if (!pv__utf8_valid((const char *)k, kl)) CORRUPT("slot %u's key is not valid UTF-8", s);
+    int rc = pv__attr_check(a, al);
+    if (rc) return rc;
+    pv_rec *r = pv__rec_new(idx, (const char *)k, kl, a, al);
+    if (!r) return pv__error(NULL, PV_NOMEM, "out of memory loading the documents of %u slots", n);
+    pv__rec_set(idx, s, r);
+    at += kl + al;
+  }
+  if (at != room)
+    CORRUPT("the documents section has %zu bytes after the documents", (size_t)(room - at));
+  return pv__keys_rebuild(idx);
+}
+
 /* ---- the registry, in file order ------------------------------------------- */
 const pv_secdef pv_sections[] = {
-    {PV_SEC_CODES, "vectors", -1, always, codes_len, codes_walk, NULL},
-    {PV_SEC_LINKS0, "layer-0 links", -1, always, links0_len, links0_walk, NULL},
-    {PV_SEC_UPPER, "upper links", -1, always, upper_len, upper_walk, upper_load},
-    {PV_SEC_PARAMS, "codec parameters", PV_COL_PARAM, NULL, NULL, NULL, NULL},
-    {PV_SEC_IDS, "ids", PV_COL_ID, NULL, NULL, NULL, NULL},
-    {PV_SEC_LEVELS, "levels", PV_COL_LEVEL, NULL, NULL, NULL, NULL},
-    {PV_SEC_DELETED, "deleted", -1, always, deleted_len, deleted_walk, deleted_load},
+    {PV_SEC_CODES, "vectors", -1, always, codes_len, codes_walk, NULL, 0},
+    {PV_SEC_LINKS0, "layer-0 links", -1, always, links0_len, links0_walk, NULL, 0},
+    {PV_SEC_UPPER, "upper links", -1, always, upper_len, upper_walk, upper_load, 0},
+    {PV_SEC_PARAMS, "codec parameters", PV_COL_PARAM, NULL, NULL, NULL, NULL, 0},
+    {PV_SEC_IDS, "ids", PV_COL_ID, NULL, NULL, NULL, NULL, 0},
+    {PV_SEC_LEVELS, "levels", PV_COL_LEVEL, NULL, NULL, NULL, NULL, 0},
+    {PV_SEC_DELETED, "deleted", -1, always, deleted_len, deleted_walk, deleted_load, 0},
+    {PV_SEC_DOCS, "documents", -1, docs_present, docs_len, docs_walk, docs_load, 1},
 };
 const uint32_t pv_nsections = sizeof pv_sections / sizeof pv_sections[0];
 

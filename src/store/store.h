@@ -34,6 +34,7 @@ enum {
   PV_COL_FLAGS, /* u8: PV_SLOT_DELETED */
   PV_COL_UPPER, /* uint32_t *: the upper-layer link lists, or NULL */
   PV_COL_PARAM, /* the codec's per-vector parameters (none for F32) */
+  PV_COL_DOC,   /* pv_rec *: the document's key and attributes, or NULL (doc/doc.h) */
   PV_COL_COUNT
 };
 

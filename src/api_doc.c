@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The public entry points of documents and filters (pocketvec.h: keys,
+ * attributes, upsert, filtered search, pv_find), with the discipline of
+ * api.c: validate, reserve, then mutate with nothing left to fail.
+ */
+#include <string.h>
+
+#include "attr/attr.h"
+#include "filter/filter.h"
+#include "index.h"
+#include "query/plan.h"
+
+/* A short name for document i of a batch in messages: its key, quoted and
+ * cut to 40 bytes (at a UTF-8 boundary), or its position. */
+static void doc_name(const pv_doc *d, size_t i, size_t n, char *buf, size_t cap) {
+  if (d->key && d->key_len && pv__utf8_valid(d->key, d->key_len)) {
+    size_t len = d->key_len;
+    int cut = len > 40;
+    if (cut) {
+      len = 40;
+      while (len && ((uint8_t)d->key[len] & 0xC0) == 0x80) len--;
+    }
+    char k[48];
+    memcpy(k, d->key, len);
+    k[len] = '\0';
+    pv__fmt(buf, cap, "document \"%s%s\"", k, cut ? "..." : "");
+  } else if (n == 1) {
+    pv__fmt(buf, cap, "the document");
+  } else {
+    pv__fmt(buf, cap, "document %zu", i);
+  }
+}
+
+/* Validate docs[i] and build its record (NULL when it has neither key nor
+ * attributes) into *rec. */
+static int prepare(pv_index *idx, const pv_doc *d, size_t i, size_t n, pv_buf *buf, pv_rec **rec) {
+  char name[80], what[120];
+  *rec = NULL;
+  doc_name(d, i, n, name, sizeof name);
+  if (!d->vector) {
+    pv__error(idx, PV_INVALID, "%s has no vector", name);
+    pv__error_at(idx, (int64_t)i, -1);
+    return PV_INVALID;
+  }
+  int rc = pv__validate(idx, d->vector, PV_V_ONE, 0);
+  if (rc) {
+    /* pv__validate says "the vector: element 3 is NaN"; say whose. */
+    char msg[PV_MSG_SIZE];
+    pv_error_info info;
+    pv_errinfo(idx, &info);
+    pv__fmt(msg, sizeof msg, "%s", pv_errmsg(idx));
+    pv__error(idx, rc, "%s: %s", name, msg);
+    pv__error_at(idx, (int64_t)i, info.element);
+    return rc;
+  }
+  if (d->key) {
+    pv__fmt(what, sizeof what, "the key of %s", name);
+    rc = pv__key_check(idx, d->key, d->key_len, what);
+    if (rc) {
+      pv__error_at(idx, (int64_t)i, -1);
+      return rc;
+    }
+  }
+  buf->len = 0;
+  if (d->attributes) {
+    pv__fmt(what, sizeof what, "the attributes of %s", name);
+    rc = pv__attr_parse(idx, d->attributes, d->attributes_len, what, buf);
+    if (rc) {
+      pv_error_info info;
+      pv_errinfo(idx, &info);
+      pv__error_at(idx, (int64_t)i, -1);
+      pv__error_offset(idx, info.offset);
+      return rc;
+    }
+  }
+  size_t klen = d->key ? d->key_len : 0;
+  if (!klen && !buf->len) return PV_OK;
+  *rec = pv__rec_new(idx, d->key, klen, buf->p, buf->len);
+  if (!*rec) return pv__error(idx, PV_NOMEM, "out of memory storing %s", name);
+  return PV_OK;
+}
+
+/* Scratch of a batch: records, the winner of each position (the last one
+ * with its key), the positions inserted. One allocation. */
+typedef struct batch {
+  pv_rec **rec;
+  uint32_t *next; /* position of the next document with the same key, or PV_NONE */
+  uint32_t *pick; /* positions inserted, in order */
+  uint32_t *ids;  /* id of each inserted document */
+  uint32_t *tab;  /* [tcap] positions by key hash, PV_NONE: empty */
+  uint32_t tcap, npick;
+  size_t bytes;
+} batch;
+
+static void batch_free(pv_index *idx, batch *b, size_t n) {
+  if (!b->rec) return;
+  for (size_t i = 0; i < n; i++) pv__rec_free(idx, b->rec[i]);
+  pv__free(idx, b->rec, b->bytes);
+  b->rec = NULL;
+}
+
+int pv_upsert(pv_index *idx, const pv_doc *doc, uint32_t *id_out) {
+  return pv_upsert_batch(idx, doc, 1, id_out);
+}
+
+int pv_upsert_batch(pv_index *idx, const pv_doc *docs, size_t n, uint32_t *ids_out) {
+  if (n == 0) return pv__error(idx, PV_OK, NULL);
+  if (!docs) return pv__error(idx, PV_INVALID, "the documents pointer is NULL");
+  if (n >= UINT32_MAX / 4)
+    return pv__error(idx, PV_FULL, "a batch of %zu documents is too large", n);
+  batch b;
+  memset(&b, 0, sizeof b);
+  b.tcap = 16;
+  while (b.tcap < 2 * n) b.tcap *= 2;
+  b.bytes = n * (sizeof(pv_rec *) + 3 * sizeof(uint32_t)) + b.tcap * sizeof(uint32_t);
+  b.rec = pv__malloc(idx, b.bytes);
+  if (!b.rec) return pv__error(idx, PV_NOMEM, "out of memory upserting %zu documents", n);
+  memset(b.rec, 0, n * sizeof(pv_rec *));
+  b.next = (uint32_t *)(b.rec + n);
+  b.pick = b.next + n;
+  b.ids = b.pick + n;
+  b.tab = b.ids + n;
+  for (uint32_t i = 0; i < b.tcap; i++) b.tab[i] = PV_NONE;
+
+  pv_buf buf = {0};
+  int rc = PV_OK;
+  for (size_t i = 0; i < n && !rc; i++) rc = prepare(idx, &docs[i], i, n, &buf, &b.rec[i]);
+  pv__buf_free(idx, &buf);
+  if (rc) {
+    batch_free(idx, &b, n);
+    return rc;
+  }
+
+  /* The last document of each key wins; the earlier ones are dropped (and
+   * report the winner's id). */
+  for (uint32_t i = 0; i < n; i++) {
+    b.next[i] = PV_NONE;
+    const pv_rec *r = b.rec[i];
+    if (!r || !r->key_len) continue;
+    uint32_t mask = b.tcap - 1, j = r->hash & mask;
+    for (; b.tab[j] != PV_NONE; j = (j + 1) & mask) {
+      const pv_rec *o = b.rec[b.tab[j]];
+      if (o->hash == r->hash && o->key_len == r->key_len &&
+          !memcmp(pv__rec_key(o), pv__rec_key(r), r->key_len))
+        break;
+    }
+    if (b.tab[j] != PV_NONE) b.next[b.tab[j]] = i;
+    b.tab[j] = i;
+  }
+  for (uint32_t i = 0; i < n; i++)
+    if (b.next[i] == PV_NONE) b.pick[b.npick++] = i;
+
+  if (pv__key_reserve(idx, b.npick) != PV_OK) {
+    batch_free(idx, &b, n);
+    return pv__error(idx, PV_NOMEM, "out of memory upserting %zu documents", n);
+  }
+  pv_vecs src = {NULL, docs, b.pick};
+  rc = pv__add(idx, &src, b.npick, b.ids);
+  if (rc) {
+    batch_free(idx, &b, n);
+    return rc;
+  }
+
+  /* Nothing below can fail. */
+  uint32_t first = idx->st.n - b.npick;
+  for (uint32_t j = 0; j < b.npick; j++) {
+    uint32_t i = b.pick[j];
+    pv_rec *r = b.rec[i];
+    b.rec[i] = NULL;
+    if (!r) continue;
+    if (r->key_len) {
+      uint32_t old = pv__key_find(idx, pv__rec_key(r), r->key_len, r->hash);
+      if (old != PV_NONE) pv__kill(idx, pv__slot_of(idx, old));
+      pv__key_put(idx, r, b.ids[j]);
+    }
+    pv__rec_set(idx, first + j, r);
+  }
+  if (ids_out) {
+    /* Back to front, so a dropped position finds its winner's id set. */
+    uint32_t j = b.npick;
+    for (size_t i = n; i-- > 0;)
+      ids_out[i] = b.next[i] == PV_NONE ? b.ids[--j] : ids_out[b.next[i]];
+  }
+  batch_free(idx, &b, n);
+  idx->changes++;
+  pv__maybe_compact(idx);
+  return pv__error(idx, PV_OK, NULL);
+}
+
+int pv_lookup(pv_index *idx, const char *key, size_t key_len, uint32_t *id_out) {
+  int rc = pv__key_check(idx, key, key_len, "the key");
+  if (rc) return rc;
+  uint32_t id = pv__key_find(idx, key, key_len, pv__key_hash(key, key_len));
+  if (id == PV_NONE) return pv__error(idx, PV_NOTFOUND, "no document has this key");
+  if (id_out) *id_out = id;
+  return pv__error(idx, PV_OK, NULL);
+}
+
+int pv_delete_key(pv_index *idx, const char *key, size_t key_len) {
+  uint32_t id;
+  int rc = pv_lookup(idx, key, key_len, &id);
+  if (rc) return rc;
+  return pv_delete(idx, id);
+}
+
+int pv_get_key(pv_index *idx, uint32_t id, const char **key, size_t *key_len) {
+  uint32_t s = pv__live_slot(idx, id);
+  if (s == PV_NONE) return pv__not_found(idx, id);
+  const pv_rec *r = pv__rec_of(idx, s);
+  int has = r && r->key_len;
+  if (key) *key = has ? pv__rec_key(r) : NULL;
+  if (key_len) *key_len = has ? r->key_len : 0;
+  return pv__error(idx, PV_OK, NULL);
+}
+
+int pv_get_attributes(pv_index *idx, uint32_t id, char *buf, size_t cap, size_t *len_out) {
+  uint32_t s = pv__live_slot(idx, id);
+  if (s == PV_NONE) return pv__not_found(idx, id);
+  if (!len_out) return pv__error(idx, PV_INVALID, "len_out is NULL");
+  const pv_rec *r = pv__rec_of(idx, s);
+  pv__attr_print(r ? pv__rec_attr(r) : NULL, r ? r->attr_len : 0, buf, buf ? cap : 0, len_out);
+  if (*len_out > cap || !buf) {
+    pv__error(idx, PV_RANGE, "the attributes of id %u need %zu bytes; the buffer has %zu", id,
+              *len_out, cap);
+    pv__error_need(idx, *len_out);
+    return PV_RANGE;
+  }
+  return pv__error(idx, PV_OK, NULL);
+}
+
+int pv_set_attributes(pv_index *idx, uint32_t id, const char *json, size_t len, unsigned flags) {
+  uint32_t s = pv__live_slot(idx, id);
+  if (s == PV_NONE) return pv__not_found(idx, id);
+  if (flags > PV_ATTR_MERGE)
+    return pv__error(idx, PV_INVALID, "flags %u are unknown; use PV_ATTR_REPLACE or PV_ATTR_MERGE",
+                     flags);
+  pv_buf a = {0}, m = {0};
+  int rc = json ? pv__attr_parse(idx, json, len, "the attributes", &a) : PV_OK;
+  const pv_rec *old = pv__rec_of(idx, s);
+  const pv_buf *use = &a;
+  if (!rc && flags == PV_ATTR_MERGE && old && old->attr_len) {
+    rc = pv__attr_merge(idx, pv__rec_attr(old), old->attr_len, a.p, a.len, &m);
+    use = &m;
+  }
+  pv_rec *r = NULL;
+  if (!rc) {
+    size_t klen = old ? old->key_len : 0;
+    if (klen || use->len) {
+      r = pv__rec_new(idx, klen ? pv__rec_key(old) : NULL, klen, use->p, use->len);
+      if (!r) rc = pv__error(idx, PV_NOMEM, "out of memory setting the attributes of id %u", id);
+    }
+  }
+  pv__buf_free(idx, &a);
+  pv__buf_free(idx, &m);
+  if (rc) return rc;
+  /* The key map holds the id, which stays: only the record changes. */
+  pv__rec_set(idx, s, r);
+  idx->changes++;
+  return pv__error(idx, PV_OK, NULL);
+}
+
+/* ---- filtered reads ------------------------------------------------------ */
+
+int pv_search_filter(pv_index *idx, const float *q, size_t k, size_t ef, const pv_filter *f,
+                     pv_hit *out, size_t *n_out) {
+  return pv__search(idx, q, k, ef, f, 0, out, n_out);
+}
+
+int pv_search_exact_filter(pv_index *idx, const float *q, size_t k, size_t ef,
+                           const pv_filter *f, pv_hit *out, size_t *n_out) {
+  return pv__search(idx, q, k, ef, f, 1, out, n_out);
+}
+
+int pv_find(pv_index *idx, const pv_filter *f, uint32_t *out, size_t cap, size_t *count) {
+  if (!count) return pv__error(idx, PV_INVALID, "count is NULL");
+  if (cap && !out) return pv__error(idx, PV_INVALID, "out is NULL but cap is %zu", cap);
+  size_t j = 0;
+  for (uint32_t s = 0; s < idx->st.n; s++) {
+    if (!pv__is_live(idx, s) || !pv__matches(idx, f, s)) continue;
+    if (j < cap) out[j] = pv__id(idx, s);
+    j++;
+  }
+  *count = j;
+  return pv__error(idx, PV_OK, NULL);
+}
