@@ -50,7 +50,7 @@ ARCH := $(shell $(CC) -dumpmachine)
 # per instruction set, added below for the machines that have it.
 LIB_SRC = src/api.c $(wildcard src/core/*.c) src/kernels/scalar.c $(wildcard src/store/*.c) \
           $(wildcard src/codec/*.c) $(wildcard src/graph/*.c) $(wildcard src/query/*.c) \
-          $(wildcard src/persist/*.c)
+          $(wildcard src/persist/*.c) $(wildcard src/attr/*.c) $(wildcard src/filter/*.c)
 ifneq ($(findstring x86_64,$(ARCH))$(findstring i686,$(ARCH)),)
   LIB_SRC += src/kernels/avx2.c
 endif
