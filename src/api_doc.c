@@ -200,7 +200,7 @@ int pv_lookup(pv_index *idx, const char *key, size_t key_len, uint32_t *id_out) 
 }
 
 int pv_delete_key(pv_index *idx, const char *key, size_t key_len) {
-  uint32_t id;
+  uint32_t id = PV_NONE;
   int rc = pv_lookup(idx, key, key_len, &id);
   if (rc) return rc;
   return pv_delete(idx, id);

@@ -293,7 +293,7 @@ static int lex(fp *p) {
         break;
       }
       if (is_ident_start(c) || c == '`') {
-        size_t i = at, len, end;
+        size_t i = at, len = 0, end = 0;
         for (;;) {
           if (segment(p, i, NULL, &len, &end)) return PV_INVALID;
           if (end >= p->len || p->s[end] != '.') break;
@@ -346,7 +346,7 @@ static uint32_t add_node(fp *p, uint8_t kind, uint8_t op, uint32_t a, uint32_t b
 /* The path of the current token (T_PATH, or a keyword in backticks) as
  * segments. */
 static void add_path(fp *p) {
-  size_t i = p->t.at, n, end;
+  size_t i = p->t.at, n = 0, end = 0;
   for (;;) {
     char *dst = p->chr ? p->chr + p->nchr : NULL;
     segment(p, i, dst, &n, &end); /* checked by the lexer */

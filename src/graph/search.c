@@ -158,7 +158,7 @@ size_t pv__graph_search_bits(const pv_index *idx, pv_ctx *c, const pv_ref *q, si
   if (idx->g.entry == PV_NONE) return 0;
   pv_pair ep = pv__descend(idx, q, 0);
   pv_pair *W = c->W, *C = c->C;
-  uint32_t nw = 0, nc = 0, ccap = c->heap_cap, max = 2 * idx->g.m0;
+  uint32_t nw = 0, nc = 0, ccap = c->heap_cap, max = idx->g.m0;
   pv__visit_reset(c);
   pv__visit(c, ep.s);
   cand_push(C, &nc, ccap, ep, NULL);
@@ -169,16 +169,22 @@ size_t pv__graph_search_bits(const pv_index *idx, pv_ctx *c, const pv_ref *q, si
     pv_pair cur = pv__minheap_pop(C, &nc);
     if (nw == ef && pv__less(W[0], cur)) break;
     const uint32_t *ln = pv__links(idx, cur.s, 0);
-    uint32_t nt = 0;
-    for (uint32_t i = 1; i <= ln[0] && nt < max; i++) {
+    uint32_t nt = 0, nmatch = 0, nmiss = 0, miss[2 * PV_MAX_M];
+    for (uint32_t i = 1; i <= ln[0]; i++) {
       uint32_t t = ln[i];
-      if (pv__visit(c, t)) continue;
-      if (bit_ok(idx, bits, verify, t)) {
-        todo[nt++] = t;
-        pv__prefetch(idx, t);
+      if (!bit_ok(idx, bits, verify, t)) {
+        if (!pv__visit(c, t)) miss[nmiss++] = t;
         continue;
       }
-      const uint32_t *l2 = pv__links(idx, t, 0);
+      nmatch++;
+      if (pv__visit(c, t)) continue;
+      todo[nt++] = t;
+      pv__prefetch(idx, t);
+    }
+    /* Where enough neighbours match, the matching graph is connected as it
+     * is; the second hop is for where the filter cut the links. */
+    for (uint32_t i = 0; i < nmiss && 2 * nmatch < idx->g.m && nt < max; i++) {
+      const uint32_t *l2 = pv__links(idx, miss[i], 0);
       for (uint32_t j = 1; j <= l2[0] && nt < max; j++) {
         uint32_t u = l2[j];
         /* Marked only when taken: another path may still bring u in

@@ -40,6 +40,11 @@ int pv__exact_bits(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const ui
   }
   const uint32_t *ids = idx->st.col[PV_COL_ID].base;
   uint32_t have = 0, kk = (uint32_t)k, n = idx->st.n, s = 0;
+  /* Candidates lie anywhere in memory: they are scored in batches, their
+   * codes prefetched first and scored with the codec's batched distance,
+   * so the fetches overlap (as in the beam search). */
+  uint32_t batch[32], nb = 0;
+  float dist[32];
   for (size_t w = 0; w < words && kk && s < n; w++) {
     for (uint64_t b = bits[w]; b; b &= b - 1) {
       uint32_t id = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(b));
@@ -56,9 +61,21 @@ int pv__exact_bits(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const ui
       s = lo;
       if (s >= n) break;
       if (ids[s] != id || !pv__is_live(idx, s) || (verify && !verify->fn(verify, s))) continue;
-      pv_pair x = {pv__dist(idx, q, s), s};
-      pv__topk_offer(h, &have, kk, x);
+      pv__prefetch(idx, s);
+      batch[nb++] = s;
+      if (nb < 32) continue;
+      idx->codec->dist_many(idx, q, batch, nb, dist);
+      for (uint32_t i = 0; i < nb; i++) {
+        pv_pair x = {dist[i], batch[i]};
+        pv__topk_offer(h, &have, kk, x);
+      }
+      nb = 0;
     }
+  }
+  idx->codec->dist_many(idx, q, batch, nb, dist);
+  for (uint32_t i = 0; i < nb; i++) {
+    pv_pair x = {dist[i], batch[i]};
+    pv__topk_offer(h, &have, kk, x);
   }
   pv__maxheap_sort(h, have);
   for (uint32_t i = 0; i < have; i++) {

@@ -70,8 +70,16 @@ static int search_indexed(pv_index *idx, pv_ctx *c, const pv_ref *r, size_t k, s
   if (cand < 0) return 0;
   const pv_accept *verify = exact ? NULL : &fa->base;
   *rc = PV_OK;
-  if ((uint64_t)cand > (uint64_t)ef * PV_BRUTE_PER_EF) {
-    size_t got = pv__graph_search_bits(idx, c, r, k, (uint32_t)ef, c->bits, verify, c->sel);
+  /* Below 10 % of the documents, the walk's beam widens in proportion (up
+   * to 4x): the matching nodes near the query are fewer and farther apart,
+   * and a beam of ef of them ends the walk before the best are found. */
+  double sel = (double)cand / (double)(idx->live ? idx->live : 1);
+  size_t efw = ef;
+  if (sel < 0.1) efw = sel * 40 < 1 ? ef * 4 : (size_t)((double)ef * 0.1 / sel);
+  if (efw > PV_MAX_EF) efw = PV_MAX_EF;
+  if ((uint64_t)cand > (uint64_t)efw * PV_BRUTE_PER_EF &&
+      pv__ctx_reserve(idx, c, (uint32_t)efw, idx->st.n) == PV_OK) {
+    size_t got = pv__graph_search_bits(idx, c, r, k, (uint32_t)efw, c->bits, verify, c->sel);
     size_t ok = 0;
     for (size_t i = 0; i < got; i++) {
       if (!verify && !pv__matches(idx, f, c->sel[i].s)) continue;
