@@ -281,6 +281,7 @@ typedef struct cli_json {
   const char *s;
   size_t len, pos;  /* pos: the next byte to read */
   int failed;
+  int range;        /* the error is a number beyond the range of a double */
   size_t err_at;
   char err[240];
 } cli_json;

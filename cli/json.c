@@ -240,10 +240,11 @@ int cli_json_number(cli_json *j, double *out) {
     size_t left = j->len - start;
     if ((left >= 3 && (!strncmp(w, "NaN", 3) || !strncmp(w, "nan", 3))) ||
         (left >= 4 && (!strncmp(w, "-NaN", 4) || !strncmp(w, "-nan", 4))))
-      return cli_json_fail(j, start, "NaN is not a number JSON can hold, nor a vector");
+      return cli_json_fail(j, start, "NaN is not a JSON number (JSON has no NaN or Infinity)");
     if ((left >= 3 && !strncmp(w, "Inf", 3)) || (left >= 4 && !strncmp(w, "-Inf", 4)) ||
         (left >= 3 && !strncmp(w, "inf", 3)) || (left >= 4 && !strncmp(w, "-inf", 4)))
-      return cli_json_fail(j, start, "Infinity is not a number JSON can hold, nor a vector");
+      return cli_json_fail(j, start, "Infinity is not a JSON number (JSON has no NaN or "
+                                     "Infinity)");
     return cli_json_fail(j, p < j->len ? p : start, "expected a number, found %s",
                          shown(j, p, b));
   }
@@ -282,9 +283,11 @@ int cli_json_number(cli_json *j, double *out) {
   double v = strtod(copy, NULL);
   int range = errno == ERANGE && isinf(v);
   if (copy != small) free(copy);
-  if (range)
+  if (range) {
+    j->range = 1;
     return cli_json_fail(j, start, "%.*s%s is too large for any number (beyond 1.8e308)", n > 24 ? 24 : (int)n,
                          s + start, n > 24 ? "..." : "");
+  }
   *out = v; /* an underflow is the nearest value, 0 or a subnormal: fine */
   return 0;
 }

@@ -195,19 +195,25 @@ static int parse_vector(cli_json *j, cli_jdoc *d) {
     int numeric = c == '-' || (c >= '0' && c <= '9') || c == 'N' || c == 'I' || c == 'i' ||
                   (c == 'n' && next == 'a');
     if (!numeric) {
+      if (c == ']' && d->dim > 0)
+        return cli_json_fail(j, at, "a trailing comma before ']' is not JSON");
       const char *what = c == '"' ? "a string" : c == '[' ? "an array" : c == '{' ? "an object"
                          : c == 'n' ? "null" : c == 't' || c == 'f' ? "a boolean"
-                         : c == ',' || c == ']' ? "a missing value" : c < 0 ? "the end of the line"
-                         : "something else";
+                         : c == ',' ? "','" : c < 0 ? "the end of the line" : "something else";
       return cli_json_fail(j, at, "expected a number in \"vector\", found %s", what);
     }
     double v;
-    if (cli_json_number(j, &v)) {
+    int bad = cli_json_number(j, &v);
+    if (bad && !j->range) {
       /* Say where: the scanner's message does not know it is in a vector. */
       char msg[sizeof j->err];
       snprintf(msg, sizeof msg, "%s", j->err);
       j->failed = 0;
-      return cli_json_fail(j, j->err_at, "in \"vector\": %s", msg);
+      return cli_json_fail(j, j->err_at, "element %zu of \"vector\": %s", d->dim, msg);
+    }
+    if (bad) { /* beyond a double is beyond a float: said below */
+      j->failed = j->range = 0;
+      v = HUGE_VAL;
     }
     float f = (float)v;
     if (!isfinite(f))
