@@ -200,16 +200,16 @@ static int build_docs(build_args *a, cli_format fmt) {
   uint64_t bytes = 0;
   size_t mem = pv_memory_usage(idx), n = pv_count(idx);
   if (cli_output_commit(&out, idx, &bytes) != CLI_OK) goto done;
-  printf("%s: %s documents of %u dims (%s with a key, %s with attributes) in %.2f s "
+  printf("%s: %s document%s of %u dims (%s with a key, %s with attributes) in %.2f s "
          "(%s documents/s); %s in memory, %s on disk\n",
-         a->output, cli_group(g1, n), a->opt.dim, cli_group(g2, st.keyed),
+         a->output, cli_group(g1, n), n == 1 ? "" : "s", a->opt.dim, cli_group(g2, st.keyed),
          cli_group(g3, st.with_attrs), secs,
          cli_group(g4, (uint64_t)((double)n / (secs > 0 ? secs : 1e-9) + 0.5)),
          cli_bytes(g5, (double)mem), cli_bytes(g6, (double)bytes));
   if (s.superseded)
-    printf("%s: %s documents were replaced by a later one with the same key (the last one "
-           "wins)\n",
-           a->input, cli_group(g1, s.superseded));
+    printf("%s: %s %s replaced by a later one with the same key (the last one wins)\n",
+           a->input, cli_group(g1, s.superseded),
+           s.superseded == 1 ? "document was" : "documents were");
   rc = CLI_OK;
 done:
   cli_output_abort(&out);

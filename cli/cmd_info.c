@@ -316,7 +316,7 @@ int cmd_info(int argc, char **argv) {
     settings(o.dim, (uint32_t)o.metric, (uint32_t)o.storage, o.m, o.ef_construction,
              o.ef_search, o.seed, o.compact_threshold);
     counts(live, pv_deleted_count(idx), h.next_id);
-    if (documents(idx) != CLI_OK || fields(idx) != CLI_OK) {
+    if (documents(idx) != CLI_OK) {
       pv_free(idx);
       free(secs);
       return CLI_FAILED;
@@ -328,6 +328,11 @@ int cmd_info(int argc, char **argv) {
           cli_group(b, (uint64_t)((double)mem / (double)live + 0.5)));
     else
       row("bytes per vector", "- (no live vectors)");
+    if (fields(idx) != CLI_OK) {
+      pv_free(idx);
+      free(secs);
+      return CLI_FAILED;
+    }
     sections(src, no_sections, secs, nsec);
     row("status", "ok: all checksums match and the graph is valid");
     pv_free(idx);

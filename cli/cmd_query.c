@@ -364,6 +364,7 @@ int cmd_query(int argc, char **argv) {
       uint64_t e = a.ef ? a.ef : o.ef_search;
       snprintf(ef, sizeof ef, "ef %llu", (unsigned long long)(e < a.k ? a.k : e));
     }
+    if (filter) strcat(ef, ", filtered");
     if (nthreads > 1) {
       char q[32];
       snprintf(thr, sizeof thr, "; %zu threads: %s queries/s", nthreads,

@@ -109,15 +109,15 @@ int cmd_upsert(int argc, char **argv) {
   if (cli_docs_upsert(&s, idx, (size_t)a.batch, "upserting", &st) != CLI_OK) goto done;
   uint64_t bytes = 0;
   if (cli_output_commit(&out, idx, &bytes) != CLI_OK) goto done;
-  printf("%s: %s documents upserted (%s replaced, %s added); %s live documents (%s before); "
+  printf("%s: %s document%s upserted (%s replaced, %s added); %s live documents (%s before); "
          "%s on disk\n",
-         a.index, cli_group(g1, st.upserted), cli_group(g2, st.replaced),
+         a.index, cli_group(g1, st.upserted), st.upserted == 1 ? "" : "s", cli_group(g2, st.replaced),
          cli_group(g3, st.upserted - st.replaced), cli_group(g4, pv_count(idx)),
          cli_group(g5, before), cli_bytes(g6, (double)bytes));
   if (s.superseded)
-    printf("%s: %s documents were replaced by a later one with the same key (the last one "
-           "wins)\n",
-           a.input, cli_group(g1, s.superseded));
+    printf("%s: %s %s replaced by a later one with the same key (the last one wins)\n",
+           a.input, cli_group(g1, s.superseded),
+           s.superseded == 1 ? "document was" : "documents were");
   rc = CLI_OK;
 done:
   cli_output_abort(&out);
