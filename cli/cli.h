@@ -430,7 +430,7 @@ typedef struct cli_docsrc {
 /* Open the documents at path (format fmt: jsonl for documents, any other
  * for vectors, then attrs may name their attributes). dim: the dimension
  * the vectors must have, 0 to take the first one's; dim_from says where
- * it comes from for messages ("--dim", "the index"). CLI_OK, CLI_USAGE or
+ * it comes from for messages ("--dim says", "the index has"). CLI_OK, CLI_USAGE or
  * CLI_FAILED, reported; on failure nothing stays open. */
 int cli_docsrc_open(cli_docsrc *s, const char *cmd, const char *path, cli_format fmt,
                     const char *attrs, uint32_t dim, const char *dim_from);

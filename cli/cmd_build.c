@@ -165,7 +165,8 @@ static int build_docs(build_args *a, cli_format fmt) {
   cli_output out;
   if (cli_output_begin(&out, a->output) != CLI_OK) return CLI_FAILED;
   cli_docsrc s;
-  int rc = cli_docsrc_open(&s, "build", a->input, fmt, a->attributes, (uint32_t)a->dim, "--dim");
+  int rc = cli_docsrc_open(&s, "build", a->input, fmt, a->attributes, (uint32_t)a->dim,
+                           "--dim says");
   if (rc != CLI_OK) {
     cli_output_abort(&out);
     return rc;

@@ -90,7 +90,7 @@ int cmd_upsert(int argc, char **argv) {
   pv_options o;
   pv_get_options(idx, &o);
   cli_docsrc s;
-  rc = cli_docsrc_open(&s, "upsert", a.input, fmt, a.attributes, o.dim, "the index");
+  rc = cli_docsrc_open(&s, "upsert", a.input, fmt, a.attributes, o.dim, "the index has");
   if (rc != CLI_OK) {
     cli_output_abort(&out);
     pv_free(idx);

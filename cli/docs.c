@@ -203,7 +203,7 @@ static int first_pass(cli_docsrc *s, uint32_t dim, const char *dim_from) {
                           "\"vector\" has %zu values; the first document's (line %llu) has %u",
                           s->jd.dim, (unsigned long long)first_line, dim);
         else
-          cli_jsonl_error(&s->jl, s->jd.vec_at, "\"vector\" has %zu values; %s has %u",
+          cli_jsonl_error(&s->jl, s->jd.vec_at, "\"vector\" has %zu values; %s %u",
                           s->jd.dim, dim_from, dim);
         goto done;
       }
@@ -266,7 +266,7 @@ int cli_docsrc_open(cli_docsrc *s, const char *cmd, const char *path, cli_format
     if (rc != CLI_OK) goto fail;
     rc = CLI_FAILED;
     if (dim && s->vf.dim != dim) {
-      cli_error("%s: the vectors have %u values; %s has %u", path, s->vf.dim, dim_from, dim);
+      cli_error("%s: the vectors have %u values; %s %u", path, s->vf.dim, dim_from, dim);
       goto fail;
     }
     s->dim = s->vf.dim;

@@ -594,7 +594,7 @@ bad_line "two vectors" 'e.jsonl:1:15: a second "vector" member' '{"vector":[1],"
 bad_line "the wrong dimension" 'e.jsonl:3:11: "vector" has 3 values; the first document.s \(line 1\) has 2' \
   '{"vector":[1,2]}' '' '{"vector":[1,2,3]}'
 printf '{"vector":[1,2]}\n' >e.jsonl
-expect "--dim disagrees" 1 'e.jsonl:1:11: "vector" has 2 values; --dim has 3' "$BIN" build e.jsonl -o e.pvec --dim 3
+expect "--dim disagrees" 1 'e.jsonl:1:11: "vector" has 2 values; --dim says 3' "$BIN" build e.jsonl -o e.pvec --dim 3
 bad_line "a key that is a number" 'e.jsonl:1:8: "key" must be a string' '{"key":5,"vector":[1]}'
 bad_line "an empty key: the library's reason" 'e.jsonl:1:8: .*empty' '{"key":"","vector":[1]}'
 printf '{"key":"ab\377","vector":[1]}\n' >e.jsonl
@@ -662,6 +662,9 @@ check "nothing written for bad --attributes" test ! -e v2.pvec
 printf '{"key":"v0","genre":"new"}\n{"key":"v9"}\n' >at3.jsonl
 expect "upsert .npy --attributes" 0 "2 documents upserted \(1 replaced, 1 added\); 6 live documents \(5 before\)" \
   "$BIN" upsert v.pvec v2.npy --attributes at3.jsonl
+./gen npy v5.npy 2 5
+expect "upsert vectors of another dimension" 1 "v5.npy: the vectors have 5 values; the index has 4" \
+  "$BIN" upsert v.pvec v5.npy
 expect "upsert --attributes: the new attributes" 0 '^\{"key":"v0","id":5,"attributes":\{"genre":"new"\}\}$' "$BIN" get v.pvec v0
 
 echo "# documents: text from a file cannot drive the terminal"
