@@ -513,6 +513,22 @@ expect "query .jsonl of two dimensions: the line" 1 'q2.jsonl:2:11: "vector" has
 expect "query .jsonl of another dimension than the index" 1 "vector has 2 values, index expects 3" \
   "$BIN" query d.pvec nonl.jsonl
 
+# 300 documents in three groups; each queries the index for its group.
+awk 'BEGIN { srand(7); for (i = 0; i < 300; i++) { printf "{\"key\":\"k%d\",\"vector\":[", i
+  for (d = 0; d < 8; d++) printf "%s%.5f", d ? "," : "", rand() - 0.5
+  printf "],\"attributes\":{\"g\":\"g%d\",\"i\":%d}}\n", i % 3, i } }' >many.jsonl
+"$BIN" build many.jsonl -o many.pvec >/dev/null
+"$BIN" query many.pvec many.jsonl --k 7 --filter 'g == "g1"' >t1.out 2>/dev/null
+expect "query --filter --threads 4" 0 "300 queries, k 7, ef 64, filtered: .*4 threads" \
+  "$BIN" query many.pvec many.jsonl --k 7 --filter 'g == "g1"' --threads 4
+check "query --filter --threads 4: the same bytes as one thread" cmp t1.out out
+check "query --filter: 7 hits per query, every one of group g1" \
+  awk -F'\t' '{ n = split($2, h, " "); if (n != 7) exit 1
+    for (j = 1; j <= n; j++) { split(h[j], p, ":"); k = substr(p[3], 3) + 0; if (k % 3 != 1) exit 1 } }' out
+expect "query --filter matching 2 documents, k 5: 2 hits each" 0 "" \
+  "$BIN" query many.pvec many.jsonl --k 5 --filter 'i in [17, 40]'
+check "2 hits each, k17 and k40" bash -c 'test "$(cut -f2 out | tr " " "\n" | cut -d: -f3 | sort -u | tr "\n" " ")" = "\"k17\" \"k40\" "'
+
 echo "# documents: upsert and delete change the file in place, atomically"
 cp d.pvec d0.pvec
 chmod 640 d.pvec
