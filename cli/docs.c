@@ -185,8 +185,8 @@ static int first_pass(cli_docsrc *s, uint32_t dim, const char *dim_from) {
     cli_progress("checking", (size_t)s->jl.pos, (size_t)s->jl.size);
     if (!s->jsonl && no >= s->vf.count) {
       cli_progress_done();
-      cli_error("%s:%llu: one line more than the %llu vectors of %s; line n holds the "
-                "attributes of vector n - 1 (blank lines are skipped)",
+      cli_error("%s:%llu: one line more than the %llu vectors of %s; it needs a line of "
+                "attributes per vector, in order (blank lines are skipped)",
                 s->jl.path, (unsigned long long)s->jl.line, (unsigned long long)s->vf.count,
                 s->path);
       goto done;
@@ -225,9 +225,9 @@ static int first_pass(cli_docsrc *s, uint32_t dim, const char *dim_from) {
     s->dim = dim;
     s->count = s->jl.docs;
   } else if (s->jl.docs != s->vf.count) {
-    cli_error("%s: %llu lines of attributes for the %llu vectors of %s; line n holds the "
-              "attributes of vector n - 1 (blank lines are skipped: write {} for a vector "
-              "without attributes)",
+    cli_error("%s: %llu lines of attributes for the %llu vectors of %s; it needs a line per "
+              "vector, in order (blank lines are skipped: write {} for a vector without "
+              "attributes)",
               s->jl.path, (unsigned long long)s->jl.docs, (unsigned long long)s->vf.count,
               s->path);
     goto done;
@@ -406,6 +406,13 @@ static int read_batch(cli_docsrc *s, batch *b, cli_upsert_stats *st) {
     if (r < 0) return CLI_FAILED;
     if (r == 0) break;
     uint64_t no = s->next++;
+    if (no >= s->count) {
+      /* Lines the first pass never checked (nor saw their keys). */
+      cli_error("%s: more documents than when it was checked (%llu): did the file change "
+                "while being read?",
+                s->jsonl ? s->path : s->jl.path, (unsigned long long)s->count);
+      return CLI_FAILED;
+    }
     cli_jdoc *d = &s->jd;
     if (d->has_key && keyset_last(s->keys, d->key, d->key_len) != no) continue;
     size_t i = b->n;
