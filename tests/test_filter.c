@@ -323,15 +323,15 @@ void test_filter_errors(void) {
 
 static const char *const DOCS[] = {
     /* 0 */
-    "{\"n\":5,\"f\":2.5,\"neg\":-3,\"z\":0,\"mz\":-0,\"big\":1e300,\"s\":\"hello\",\"e\":\"\","
+    ("{\"n\":5,\"f\":2.5,\"neg\":-3,\"z\":0,\"mz\":-0,\"big\":1e300,\"s\":\"hello\",\"e\":\"\","
     "\"u\":\"\xc3\xa9\",\"b\":true,\"bf\":false,\"nl\":null,"
     "\"t\":[\"work\",\"home\",3,true,null,{\"x\":1},[1]],\"empty\":[],"
-    "\"o\":{\"p\":{\"q\":1,\"s\":\"x\"},\"a\":[1,2]},\"eo\":{}}",
+    "\"o\":{\"p\":{\"q\":1,\"s\":\"x\"},\"a\":[1,2]},\"eo\":{}}"),
     /* 1: no attributes */
     "{}",
     /* 2: names needing backticks, Unicode */
-    "{\"\xc3\xa9\":{\"a b\":{\"`\":1}},\"name\":\"Zo\xc3\xab\",\"and\":1,\"\":2,\"k.d\":3,"
-    "\"emoji\":\"a\xf0\x9f\x98\x80z\"}",
+    ("{\"\xc3\xa9\":{\"a b\":{\"`\":1}},\"name\":\"Zo\xc3\xab\",\"and\":1,\"\":2,\"k.d\":3,"
+     "\"emoji\":\"a\xf0\x9f\x98\x80z\"}"),
     /* 3: a null on the path, big integers */
     "{\"a\":null,\"i\":9007199254740993,\"t\":[\"a\",\"a\"]}",
 };
