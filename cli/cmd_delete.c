@@ -17,6 +17,7 @@
 
 #include "cli.h"
 
+/* qsort's order of ids. */
 static int cmp_u32(const void *a, const void *b) {
   uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
   return x < y ? -1 : x > y;

@@ -54,6 +54,8 @@ static uint64_t key_hash(const char *k, size_t n) {
   return h;
 }
 
+/* The slot of key k (hash h): its entry, or the empty slot where it
+ * would go. The table is never full (keyset_put grows it first). */
 static key_entry *key_slot(cli_keyset *ks, const char *k, size_t n, uint64_t h) {
   size_t mask = ks->cap - 1;
   for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
@@ -63,6 +65,8 @@ static key_entry *key_slot(cli_keyset *ks, const char *k, size_t n, uint64_t h) 
   }
 }
 
+/* Double the table (1,024 slots at first). 0, or -1 out of memory with
+ * the table as it was. */
 static int keyset_grow(cli_keyset *ks) {
   size_t cap = ks->cap ? 2 * ks->cap : 1024;
   key_entry *old = ks->e, *e = malloc(cap * sizeof *e);
@@ -108,6 +112,7 @@ static uint64_t keyset_last(cli_keyset *ks, const char *k, size_t n) {
   return key_slot(ks, k, n, key_hash(k, n))->last;
 }
 
+/* Free ks and its keys; NULL is a no-op. */
 static void keyset_free(cli_keyset *ks) {
   if (!ks) return;
   free(ks->e);
@@ -314,6 +319,7 @@ typedef struct batch {
   size_t text_len, text_cap;
 } batch;
 
+/* Free a batch's arrays; safe on a zeroed or freed batch. */
 static void batch_free(batch *b) {
   free(b->docs);
   free(b->vecs);
@@ -325,6 +331,7 @@ static void batch_free(batch *b) {
   memset(b, 0, sizeof *b);
 }
 
+/* Room for cap documents of dim values. CLI_OK, or CLI_FAILED reported. */
 static int batch_init(batch *b, size_t cap, uint32_t dim) {
   memset(b, 0, sizeof *b);
   b->cap = cap;
@@ -340,6 +347,8 @@ static int batch_init(batch *b, size_t cap, uint32_t dim) {
   return CLI_FAILED;
 }
 
+/* Append n bytes to the batch's text; *off gets where they start. CLI_OK,
+ * or CLI_FAILED reported. */
 static int text_put(batch *b, const char *p, size_t n, size_t *off) {
   if (b->text_len + n > b->text_cap) {
     size_t cap = b->text_cap ? b->text_cap : 65536;

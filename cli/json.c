@@ -294,6 +294,8 @@ int cli_json_number(cli_json *j, double *out) {
 
 static int skip(cli_json *j, int depth);
 
+/* Check and skip the array or object opening at j->pos (its brackets
+ * close), depth levels down already. */
 static int skip_container(cli_json *j, int depth, char close) {
   size_t open = j->pos++;
   if (depth >= JSON_MAX_DEPTH)
@@ -324,6 +326,7 @@ static int skip_container(cli_json *j, int depth, char close) {
   }
 }
 
+/* The literal w (true, false, null) at j->pos. */
 static int word(cli_json *j, const char *w) {
   size_t n = strlen(w);
   if (j->len - j->pos >= n && memcmp(j->s + j->pos, w, n) == 0) {
@@ -334,6 +337,7 @@ static int word(cli_json *j, const char *w) {
   return cli_json_fail(j, j->pos, "expected a JSON value, found %s", shown(j, j->pos, b));
 }
 
+/* Check and skip the value at j->pos, depth levels down. */
 static int skip(cli_json *j, int depth) {
   int c = cli_json_peek(j);
   switch (c) {
