@@ -41,6 +41,10 @@ int cmd_build(int argc, char **argv);    /* cmd_build.c */
 int cmd_query(int argc, char **argv);    /* cmd_query.c */
 int cmd_info(int argc, char **argv);     /* cmd_info.c */
 int cmd_verify(int argc, char **argv);   /* cmd_verify.c */
+int cmd_upsert(int argc, char **argv);   /* cmd_upsert.c */
+int cmd_delete(int argc, char **argv);   /* cmd_delete.c */
+int cmd_get(int argc, char **argv);      /* cmd_get.c */
+int cmd_find(int argc, char **argv);     /* cmd_find.c: find and count */
 
 /* The table lives in main.c; subcommands use it to print their own usage. */
 const cli_command *cli_find_command(const char *name);
@@ -151,16 +155,17 @@ typedef enum cli_format {
   CLI_FORMAT_AUTO = 0, /* from the file name's extension */
   CLI_FORMAT_FVECS,    /* per vector: int32 dim, then dim float32 (little-endian) */
   CLI_FORMAT_NPY,      /* NumPy .npy, float32 '<f4', C order, shape (n, d) */
-  CLI_FORMAT_RAW       /* float32 back to back, no header; the dim comes from --dim */
+  CLI_FORMAT_RAW,      /* float32 back to back, no header; the dim comes from --dim */
+  CLI_FORMAT_JSONL     /* JSON Lines, a "vector" member per line (.jsonl, .ndjson) */
 } cli_format;
 
-/* Parse a --format value (fvecs, npy, raw). On a bad value prints a usage
- * error of cmd and returns CLI_USAGE; else CLI_OK. */
+/* Parse a --format value (fvecs, npy, raw, jsonl). On a bad value prints a
+ * usage error of cmd and returns CLI_USAGE; else CLI_OK. */
 int cli_parse_format(const char *cmd, const char *text, cli_format *out);
 
 /* The format of path: fmt itself unless it is CLI_FORMAT_AUTO, else from the
- * extension (.fvecs; .npy; .f32, .bin, .raw). CLI_USAGE (reported as a usage
- * error of cmd) when the extension says nothing. */
+ * extension (.fvecs; .npy; .f32, .bin, .raw; .jsonl, .ndjson). CLI_USAGE
+ * (reported as a usage error of cmd) when the extension says nothing. */
 int cli_resolve_format(const char *cmd, const char *path, cli_format fmt, cli_format *out);
 
 const char *cli_format_name(cli_format fmt);
@@ -178,11 +183,15 @@ typedef struct cli_vecfile {
   uint64_t size;         /* bytes in the file */
   unsigned char *rec;    /* fvecs: raw records of one batch */
   size_t rec_cap;
+  struct cli_jsonl *jl;  /* jsonl: the lines */
+  struct cli_jdoc *jd;   /* jsonl: the line being read */
 } cli_vecfile;
 
 /* Open path as a vector file of format fmt (CLI_FORMAT_AUTO: from the
  * extension) and check its header and size before a single vector is read:
  * a truncated or inconsistent file fails here, not after an hour of work.
+ * A JSON Lines file is read once whole for that (every line parsed, every
+ * "vector" of the first one's dimension), then again by the reads.
  * dim: the --dim the user gave, 0 if none; required for raw files, and for
  * the others it must agree with the file. Returns CLI_OK, CLI_USAGE (format
  * unknown, raw without --dim) or CLI_FAILED (not a regular file, cannot
@@ -252,5 +261,229 @@ int cli_output_commit(cli_output *o, pv_index *idx, uint64_t *bytes);
 
 /* Remove the temporary file and release o. Safe after commit. */
 void cli_output_abort(cli_output *o);
+
+/* Open path, an index file to change in place (upsert, delete): the output
+ * is begun over it first (cli_output_begin: so an unwritable directory
+ * fails before the work), then the index loaded. A symbolic link is
+ * followed: the file it names is replaced, the link kept. The new file
+ * keeps the old one's permission bits (and owner, where allowed). CLI_OK
+ * with *idx loaded and *out begun, or CLI_FAILED reported (nothing open). */
+int cli_rewrite_begin(const char *path, pv_index **idx, cli_output *out);
+
+/* ------------------------------------------------------------------------ */
+/* JSON (json.c)                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* A strict JSON scanner over len bytes of text, in place. Functions return
+ * 0, or -1 after recording the first error: its message in err and the
+ * byte offset at fault in err_at. */
+typedef struct cli_json {
+  const char *s;
+  size_t len, pos;  /* pos: the next byte to read */
+  int failed;
+  int range;        /* the error is a number beyond the range of a double */
+  size_t err_at;
+  char err[240];
+} cli_json;
+
+void cli_json_init(cli_json *j, const char *text, size_t len);
+/* Record an error at byte `at` (only the first one is kept). Returns -1. */
+int cli_json_fail(cli_json *j, size_t at, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Skip whitespace. */
+void cli_json_ws(cli_json *j);
+/* The next byte after whitespace, not consumed; -1 at the end. */
+int cli_json_peek(cli_json *j);
+/* Consume the byte c after whitespace; context is said in the error
+ * ("after a member name"; may be NULL). */
+int cli_json_expect(cli_json *j, char c, const char *context);
+/* A string, decoded to UTF-8 into *buf (malloc'd, grown as needed, *cap
+ * bytes, NUL-terminated; *len without the NUL). buf NULL: only checked.
+ * Raw bytes must be valid UTF-8, escapes complete, surrogates paired. */
+int cli_json_string(cli_json *j, char **buf, size_t *cap, size_t *len);
+/* A number (JSON's grammar exactly: no NaN, Infinity, hex or leading +)
+ * into *out (may be NULL), as the nearest double; one beyond the range of a
+ * double is an error. */
+int cli_json_number(cli_json *j, double *out);
+/* Check and skip any value (nesting at most 512 deep). */
+int cli_json_skip(cli_json *j);
+/* Only whitespace remains. */
+int cli_json_end(cli_json *j);
+
+/* The length of the valid UTF-8 sequence at p (n bytes), or 0 when the
+ * bytes there are not one (overlong, surrogate, past U+10FFFF, cut short). */
+size_t cli_utf8_seq(const unsigned char *p, size_t n);
+
+/* Write s (n bytes) to f as a JSON string. Besides what JSON requires, DEL
+ * and the C1 controls are escaped (so that text from a file cannot drive a
+ * terminal), bytes that are not UTF-8 become \ufffd, and with space_free
+ * spaces become \u0020 (a value that never splits a space-separated list). */
+void cli_json_put_string(FILE *f, const char *s, size_t n, int space_free);
+/* Copy compact JSON text (the library's) to f, escaping inside its strings
+ * as cli_json_put_string does. */
+void cli_json_put_text(FILE *f, const char *json, size_t n, int space_free);
+
+/* ------------------------------------------------------------------------ */
+/* JSON Lines (jsonl.c)                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* The longest line read: a longer one is an error, not an allocation. */
+#define CLI_JSONL_MAX_LINE ((size_t)16 << 20)
+
+/* A JSON Lines file open for reading, front to back. Blank lines are
+ * skipped, a CR before the newline dropped, a BOM at the start ignored. */
+typedef struct cli_jsonl {
+  const char *path;  /* as given; the caller owns it */
+  uint64_t size;     /* bytes in the file when opened */
+  uint64_t pos;      /* bytes consumed so far */
+  uint64_t line;     /* the number of the last line read, from 1 */
+  uint64_t docs;     /* non-blank lines returned so far */
+  /* ---- */
+  FILE *f;
+  size_t col0;       /* bytes of the line before the text returned (a BOM) */
+  char *buf;         /* the line */
+  size_t cap, len;
+  char *chunk;       /* bytes read from the file, not yet split into lines */
+  size_t chunk_len, chunk_pos;
+  int eof;
+} cli_jsonl;
+
+/* Open path (a regular file: cli_open_regular). CLI_OK or CLI_FAILED
+ * reported. */
+int cli_jsonl_open(cli_jsonl *r, const char *path);
+/* The next non-blank line: 1 with *line (NUL-terminated, writable, valid
+ * until the next call) and *len; 0 at the end; -1 after reporting a read
+ * error or a line longer than CLI_JSONL_MAX_LINE. */
+int cli_jsonl_next(cli_jsonl *r, char **line, size_t *len);
+/* Back to the first line. CLI_OK or CLI_FAILED reported. */
+int cli_jsonl_rewind(cli_jsonl *r);
+void cli_jsonl_close(cli_jsonl *r);
+/* "pocketvec: PATH:LINE:COL: message" for byte `at` of the current line. */
+void cli_jsonl_error(const cli_jsonl *r, size_t at, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* How a line is read. */
+enum {
+  CLI_LINE_DOC,   /* a document: "key" (string or null), "vector" (required),
+                     "attributes" (object or null); other members ignored */
+  CLI_LINE_ATTRS, /* the attributes of a vector (an object, or null); a "key"
+                     member is the document's key, not an attribute */
+  CLI_LINE_QUERY  /* a query: "vector" only; the rest ignored */
+};
+
+/* One line read as a document. Offsets (the *_at) are in the line, for
+ * messages; the pointers are valid until the next parse or free. */
+typedef struct cli_jdoc {
+  int has_key;
+  char *key;               /* decoded, key_len bytes (NUL-terminated) */
+  size_t key_len, key_at;
+  int has_vector;
+  float *vec;              /* dim values */
+  size_t dim, vec_at;
+  const char *attr;        /* the attributes' JSON text in the line, or NULL */
+  size_t attr_len, attr_at;
+  /* ---- */
+  size_t key_cap, vec_cap;
+  char *name;              /* the member name being read */
+  size_t name_cap, name_len;
+} cli_jdoc;
+
+/* Parse a line of r (as cli_jsonl_next returned it) in a mode above into d
+ * (zeroed before first use; reused line after line). The attributes are
+ * only checked to be JSON here; the library judges them. CLI_OK, or
+ * CLI_FAILED after reporting "PATH:LINE:COL: what is wrong". In
+ * CLI_LINE_ATTRS mode the "key" member is blanked out of the line. */
+int cli_jdoc_parse(cli_jdoc *d, cli_jsonl *r, char *line, size_t len, int mode);
+void cli_jdoc_free(cli_jdoc *d);
+
+/* ------------------------------------------------------------------------ */
+/* Documents from files (docs.c)                                            */
+/* ------------------------------------------------------------------------ */
+
+/* The documents of a JSON Lines file, or of a vector file with, optionally,
+ * a JSON Lines file of their attributes (--attributes). Opening reads the
+ * whole input once to check it (every line, key and attributes value, the
+ * dimension, and which documents a later one with the same key replaces),
+ * so that a bad line fails in seconds, before any index is built. The
+ * fields above the line are for reading. */
+typedef struct cli_docsrc {
+  const char *path;        /* documents or vectors */
+  const char *attrs_path;  /* or NULL */
+  uint32_t dim;
+  uint64_t count;          /* documents in the input */
+  uint64_t superseded;     /* ... replaced by a later one of the input with its key */
+  uint64_t next;           /* the number (from 0) of the next document read */
+  /* ---- */
+  int jsonl;               /* documents are the lines of path */
+  cli_jsonl jl;            /* the documents, or the attributes */
+  cli_vecfile vf;          /* the vectors, unless jsonl */
+  cli_jdoc jd;
+  struct cli_keyset *keys; /* key -> the number of its last document */
+} cli_docsrc;
+
+/* Open the documents at path (format fmt: jsonl for documents, any other
+ * for vectors, then attrs may name their attributes). dim: the dimension
+ * the vectors must have, 0 to take the first one's; dim_from says where
+ * it comes from for messages ("--dim says", "the index has"). CLI_OK, CLI_USAGE or
+ * CLI_FAILED, reported; on failure nothing stays open. */
+int cli_docsrc_open(cli_docsrc *s, const char *cmd, const char *path, cli_format fmt,
+                    const char *attrs, uint32_t dim, const char *dim_from);
+void cli_docsrc_close(cli_docsrc *s);
+
+/* What an upsert of a source did. */
+typedef struct cli_upsert_stats {
+  uint64_t upserted;   /* documents given to the index */
+  uint64_t replaced;   /* ... of which replaced a live one with the same key */
+  uint64_t keyed;      /* ... with a key */
+  uint64_t with_attrs; /* ... with attributes other than {} or null */
+} cli_upsert_stats;
+
+/* Upsert every document of s into idx, batch documents at a time
+ * (pv_upsert_batch), skipping those a later one replaces, with a progress
+ * line labelled label. CLI_OK, or CLI_FAILED with the document at fault
+ * reported by its place in the input (line and column, or vector number);
+ * then idx holds some of the documents and must not be saved. */
+int cli_docs_upsert(cli_docsrc *s, pv_index *idx, size_t batch, const char *label,
+                    cli_upsert_stats *st);
+
+/* ------------------------------------------------------------------------ */
+/* Documents out (docout.c)                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Compile text (NUL-terminated; NULL: no filter, *out NULL) as a filter
+ * for idx. On a syntax error prints the library's message, then the text
+ * with a caret under the byte pv_errinfo's offset names, and returns
+ * CLI_FAILED. */
+int cli_filter_compile(pv_index *idx, const char *flag, const char *text, pv_filter **out);
+
+/* The attributes of id as JSON into *buf (grown as needed; *cap bytes) and
+ * *len. CLI_OK, or CLI_FAILED reported. */
+int cli_attributes(pv_index *idx, uint32_t id, char **buf, size_t *cap, size_t *len);
+
+/* Reusable buffers for cli_print_doc. Zero it before use; free with
+ * cli_docbuf_free. */
+typedef struct cli_docbuf {
+  char *attr;
+  size_t attr_cap;
+  float *vec;
+} cli_docbuf;
+void cli_docbuf_free(cli_docbuf *b);
+
+/* Print live document id as one line of JSON on stdout:
+ *   {"key":"doc-1","id":3,"attributes":{...}}           ("key":null if none)
+ * and with_vector, "vector":[...] at the end: the line is a document
+ * 'build' and 'upsert' read back. CLI_OK or CLI_FAILED reported. */
+int cli_print_doc(pv_index *idx, uint32_t id, int with_vector, cli_docbuf *b);
+
+/* s (n bytes: a key) quoted for a message into buf (cap bytes, at least
+ * 32): "like this", controls and bytes that are not UTF-8 escaped, cut
+ * short with ... past what fits. Returns buf. */
+char *cli_quote(char *buf, size_t cap, const char *s, size_t n);
 
 #endif /* PV_CLI_H */

@@ -1,5 +1,5 @@
 /*
- * pocketvec build: an index file from a file of vectors.
+ * pocketvec build: an index file from a file of vectors, or of documents.
  *
  * The input is streamed: one batch of vectors is read, added with
  * pv_add_batch, and the buffer reused, so memory is the index plus one
@@ -11,6 +11,11 @@
  *
  * Ids are the vectors' numbers in the file, 0 .. n-1: the library issues
  * ids in insertion order from 0, and this command checks that it did.
+ *
+ * Documents (a .jsonl file, or vectors with --attributes) go through
+ * docs.c instead: checked whole first, then upserted in batches. Their ids
+ * are their numbers in the input too, counting only the documents kept (a
+ * document replaced by a later one with the same key is skipped).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -25,7 +30,7 @@
 #define BUILD_DEFAULT_BATCH 1000
 
 typedef struct build_args {
-  const char *input, *output;
+  const char *input, *output, *attributes;
   cli_format format;
   uint64_t dim, batch;
   pv_options opt;
@@ -58,6 +63,10 @@ static int parse_args(int argc, char **argv, build_args *a) {
     if (FLAG("-o") || (m == 0 && FLAG("--output"))) {
       if (m < 0) return CLI_USAGE;
       a->output = v;
+    } else if (FLAG("--attributes")) {
+      if (m < 0) return CLI_USAGE;
+      if (!*v) return cli_usage_error("build", "the --attributes file name is empty");
+      a->attributes = v;
     } else if (FLAG("--format")) {
       if (m < 0 || cli_parse_format("build", v, &a->format)) return CLI_USAGE;
     } else if (FLAG("--dim")) {
@@ -149,12 +158,77 @@ static int same_file(const char *a, const char *b) {
          sa.st_ino == sb.st_ino;
 }
 
+/* Build from documents: a .jsonl file, or vectors with --attributes. The
+ * output is begun first, as for vectors; the input is then checked whole
+ * (cli_docsrc_open) before the index is even created. */
+static int build_docs(build_args *a, cli_format fmt) {
+  cli_output out;
+  if (cli_output_begin(&out, a->output) != CLI_OK) return CLI_FAILED;
+  cli_docsrc s;
+  int rc = cli_docsrc_open(&s, "build", a->input, fmt, a->attributes, (uint32_t)a->dim,
+                           "--dim says");
+  if (rc != CLI_OK) {
+    cli_output_abort(&out);
+    return rc;
+  }
+  pv_index *idx = NULL;
+  char g1[32], g2[32], g3[32], g4[32], g5[32], g6[32];
+  rc = CLI_FAILED;
+  uint64_t kept = s.count - s.superseded;
+  if (s.count == 0) {
+    cli_error("%s: the file holds no documents (blank lines are skipped); there is nothing "
+              "to build",
+              a->input);
+    goto done;
+  }
+  if (kept > UINT32_MAX - 1) {
+    cli_error("%s: %s documents is more than one index can hold (%s); split the file",
+              a->input, cli_group(g1, kept), cli_group(g2, UINT32_MAX - 1));
+    goto done;
+  }
+  a->opt.dim = s.dim;
+  a->opt.capacity = (uint32_t)kept;
+  int prc = pv_new(&a->opt, &idx);
+  if (prc != PV_OK) {
+    cli_pv_error("pv_new", NULL, prc);
+    goto done;
+  }
+  cli_upsert_stats st;
+  double t0 = cli_now();
+  if (cli_docs_upsert(&s, idx, (size_t)a->batch, "building", &st) != CLI_OK) goto done;
+  double secs = cli_now() - t0;
+  cli_docsrc_close(&s);
+  uint64_t bytes = 0;
+  size_t mem = pv_memory_usage(idx), n = pv_count(idx);
+  if (cli_output_commit(&out, idx, &bytes) != CLI_OK) goto done;
+  printf("%s: %s document%s of %u dims (%s with a key, %s with attributes) in %.2f s "
+         "(%s documents/s); %s in memory, %s on disk\n",
+         a->output, cli_group(g1, n), n == 1 ? "" : "s", a->opt.dim, cli_group(g2, st.keyed),
+         cli_group(g3, st.with_attrs), secs,
+         cli_group(g4, (uint64_t)((double)n / (secs > 0 ? secs : 1e-9) + 0.5)),
+         cli_bytes(g5, (double)mem), cli_bytes(g6, (double)bytes));
+  if (s.superseded)
+    printf("%s: %s %s replaced by a later one with the same key (the last one wins)\n",
+           a->input, cli_group(g1, s.superseded),
+           s.superseded == 1 ? "document was" : "documents were");
+  rc = CLI_OK;
+done:
+  cli_output_abort(&out);
+  cli_docsrc_close(&s);
+  pv_free(idx);
+  return rc;
+}
+
 int cmd_build(int argc, char **argv) {
   build_args a;
   int rc = parse_args(argc, argv, &a);
   if (rc != CLI_OK) return rc;
   if (same_file(a.input, a.output))
     return cli_usage_error("build", "the output '%s' is the input file; choose another name",
+                           a.output);
+  if (a.attributes && same_file(a.attributes, a.output))
+    return cli_usage_error("build", "the output '%s' is the --attributes file; choose another "
+                                    "name",
                            a.output);
 
   /* Usage errors first (the format from the name, raw needs --dim), then
@@ -165,6 +239,11 @@ int cmd_build(int argc, char **argv) {
   if (fmt == CLI_FORMAT_RAW && a.dim == 0)
     return cli_usage_error("build", "'%s' is raw float32, which has no header: give its --dim",
                            a.input);
+  if (fmt == CLI_FORMAT_JSONL && a.attributes)
+    return cli_usage_error("build", "--attributes is for a file of vectors; each line of '%s' "
+                                    "carries its own \"attributes\"",
+                           a.input);
+  if (fmt == CLI_FORMAT_JSONL || a.attributes) return build_docs(&a, fmt);
   cli_output out;
   if (cli_output_begin(&out, a.output) != CLI_OK) return CLI_FAILED;
   cli_vecfile vf;

@@ -10,6 +10,10 @@
  * name, whether a reader must know it, where it lies and whether its
  * checksum matches, so a damaged file shows which part is damaged. The CLI
  * knows nothing of the format itself; the verdict is always the library's.
+ *
+ * For a good file it also says what the documents hold: how many have a
+ * key and how many attributes, and the attribute paths in use with their
+ * types (pv_fields, whose JSON answer is parsed here only to lay it out).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -80,6 +84,163 @@ static void version_row(uint32_t version) {
         PV_FORMAT_VERSION);
   else
     row("format version", "%u", version);
+}
+
+/* How many live documents have a key, and how many attributes. */
+static int documents(pv_index *idx) {
+  size_t n = pv_count(idx), keyed = 0, with_attrs = 0;
+  uint32_t *ids = malloc((n ? n : 1) * sizeof *ids);
+  if (!ids) {
+    cli_error("out of memory listing %zu documents", n);
+    return CLI_FAILED;
+  }
+  n = pv_list_ids(idx, ids, n);
+  for (size_t i = 0; i < n; i++) {
+    const char *key;
+    size_t len;
+    char two[2];
+    if (pv_get_key(idx, ids[i], &key, &len) == PV_OK && key) keyed++;
+    /* "{}" fits in two bytes; any attributes need more (PV_RANGE). */
+    int rc = pv_get_attributes(idx, ids[i], two, sizeof two, &len);
+    if (rc == PV_RANGE || (rc == PV_OK && len > 2)) with_attrs++;
+  }
+  free(ids);
+  char a[32], b[32], c[32];
+  row("documents", "%s live: %s with a key, %s with attributes", cli_group(a, n),
+      cli_group(b, keyed), cli_group(c, with_attrs));
+  return CLI_OK;
+}
+
+/* Columns a UTF-8 string takes (one per character). */
+static size_t columns(const char *s, size_t n) {
+  size_t c = 0;
+  for (size_t i = 0; i < n; i++) c += ((unsigned char)s[i] & 0xC0) != 0x80;
+  return c;
+}
+
+/* 1 if s can be printed as it is: UTF-8 without any control character. */
+static int plain(const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s;
+  for (size_t i = 0; i < n;) {
+    size_t k = cli_utf8_seq(p + i, n - i);
+    if (!k || p[i] < 0x20 || p[i] == 0x7f || (k == 2 && p[i] == 0xC2 && p[i + 1] < 0xA0))
+      return 0;
+    i += k;
+  }
+  return n > 0;
+}
+
+/* One entry of pv_fields' answer, as parsed. */
+typedef struct field_row {
+  char *path;
+  size_t path_len;
+  char types[96];
+  double count;
+} field_row;
+
+/* Parse {"path":...,"types":[...],"count":N} at j into r. */
+static int parse_field(cli_json *j, field_row *r) {
+  char *buf = NULL;
+  size_t cap = 0, len;
+  if (cli_json_expect(j, '{', NULL)) return -1;
+  r->types[0] = '\0';
+  r->count = 0;
+  for (;;) {
+    if (cli_json_string(j, &buf, &cap, &len) || cli_json_expect(j, ':', NULL)) break;
+    if (len == 4 && memcmp(buf, "path", 4) == 0) {
+      free(r->path);
+      r->path = NULL;
+      size_t pcap = 0;
+      if (cli_json_string(j, &r->path, &pcap, &r->path_len)) break;
+    } else if (len == 5 && memcmp(buf, "types", 5) == 0) {
+      if (cli_json_expect(j, '[', NULL)) break;
+      size_t o = 0;
+      while (cli_json_peek(j) == '"') {
+        if (cli_json_string(j, &buf, &cap, &len)) break;
+        int w = snprintf(r->types + o, sizeof r->types - o, "%s%.*s", o ? ", " : "", (int)len,
+                         buf);
+        if (w > 0) o = o + (size_t)w < sizeof r->types ? o + (size_t)w : sizeof r->types - 1;
+        if (cli_json_peek(j) == ',') j->pos++;
+      }
+      if (cli_json_expect(j, ']', NULL)) break;
+    } else if (len == 5 && memcmp(buf, "count", 5) == 0) {
+      if (cli_json_number(j, &r->count)) break;
+    } else if (cli_json_skip(j)) {
+      break;
+    }
+    if (cli_json_peek(j) == ',') {
+      j->pos++;
+      continue;
+    }
+    cli_json_expect(j, '}', NULL);
+    break;
+  }
+  free(buf);
+  return j->failed ? -1 : 0;
+}
+
+/* The attribute paths in use (pv_fields), one row each. */
+static int fields(pv_index *idx) {
+  size_t cap = 4096, len = 0;
+  char *buf = NULL;
+  int rc;
+  for (;;) {
+    char *p = realloc(buf, cap);
+    if (!p) {
+      free(buf);
+      cli_error("out of memory listing the attribute fields");
+      return CLI_FAILED;
+    }
+    buf = p;
+    rc = pv_fields(idx, buf, cap, &len);
+    if (rc != PV_RANGE || len <= cap) break;
+    cap = len;
+  }
+  if (rc != PV_OK) {
+    free(buf);
+    return cli_pv_error("pv_fields", idx, rc);
+  }
+  /* Two passes over the answer: the first finds the widest path. */
+  field_row r;
+  memset(&r, 0, sizeof r);
+  size_t n = 0, width = 4;
+  for (int pass = 0; pass < 2; pass++) {
+    cli_json j;
+    cli_json_init(&j, buf, len);
+    n = 0;
+    if (cli_json_expect(&j, '[', NULL)) break;
+    if (pass == 1 && cli_json_peek(&j) != ']') {
+      row("fields", "attribute paths of live documents:");
+      printf("  %-*s  %-24s %12s\n", (int)width, "path", "types", "documents");
+    }
+    while (!j.failed && cli_json_peek(&j) == '{') {
+      if (parse_field(&j, &r)) break;
+      n++;
+      char q[128];
+      const char *shown = plain(r.path, r.path_len) ? r.path
+                                                     : cli_quote(q, sizeof q, r.path, r.path_len);
+      size_t w = columns(shown, strlen(shown));
+      if (pass == 0 && w > width) width = w < 48 ? w : 48;
+      if (pass == 1) {
+        char g[32];
+        printf("  %s%*s  %-24s %12s\n", shown, (int)(w < width ? width - w : 0), "", r.types,
+               cli_group(g, (uint64_t)r.count));
+      }
+      if (cli_json_peek(&j) == ',') j.pos++;
+    }
+    if (!j.failed) cli_json_expect(&j, ']', NULL);
+    if (j.failed) {
+      free(r.path);
+      free(buf);
+      cli_error("pv_fields: cannot read its answer at byte %zu: %s; please report this",
+                j.err_at, j.err);
+      return CLI_FAILED;
+    }
+  }
+  if (n == 0) row("fields", "none (no live document has attributes)");
+  free(r.path);
+  free(buf);
+  return CLI_OK;
 }
 
 /* The section table, as pv_read_sections describes it. secs holds n
@@ -155,6 +316,11 @@ int cmd_info(int argc, char **argv) {
     settings(o.dim, (uint32_t)o.metric, (uint32_t)o.storage, o.m, o.ef_construction,
              o.ef_search, o.seed, o.compact_threshold);
     counts(live, pv_deleted_count(idx), h.next_id);
+    if (documents(idx) != CLI_OK) {
+      pv_free(idx);
+      free(secs);
+      return CLI_FAILED;
+    }
     row("memory when loaded", "%s (%s bytes)", cli_bytes(a, (double)mem), cli_group(b, mem));
     if (live)
       row("bytes per vector", "%s on disk, %s in memory",
@@ -162,6 +328,11 @@ int cmd_info(int argc, char **argv) {
           cli_group(b, (uint64_t)((double)mem / (double)live + 0.5)));
     else
       row("bytes per vector", "- (no live vectors)");
+    if (fields(idx) != CLI_OK) {
+      pv_free(idx);
+      free(secs);
+      return CLI_FAILED;
+    }
     sections(src, no_sections, secs, nsec);
     row("status", "ok: all checksums match and the graph is valid");
     pv_free(idx);

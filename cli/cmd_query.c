@@ -16,6 +16,11 @@
  * per batch rather than kept in a pool: a batch is hundreds of searches, so
  * starting them costs little, and there is nothing to hand over or wake.
  * With one thread the same code runs with no thread started.
+ *
+ * --filter restricts every search to the documents that match (compiled
+ * once; a compiled filter may be used from any number of threads). Hits
+ * are printed with their keys, when they have one, and with --attributes
+ * their attributes: looked up by the printing thread, after the searches.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -36,10 +41,10 @@
 #define QUERY_HITS_BUDGET ((size_t)16 << 20)
 
 typedef struct query_args {
-  const char *index, *queries;
+  const char *index, *queries, *filter;
   cli_format format;
   uint64_t dim, k, ef, threads;
-  int exact, json;
+  int exact, json, attributes;
 } query_args;
 
 static int parse_args(int argc, char **argv, query_args *a) {
@@ -61,6 +66,11 @@ static int parse_args(int argc, char **argv, query_args *a) {
       if (m < 0 || cli_parse_format("query", v, &a->format)) return CLI_USAGE;
     } else if (FLAG("--dim")) {
       if (m < 0 || cli_parse_u64("query", "--dim", v, 1, PV_MAX_DIM, &a->dim)) return CLI_USAGE;
+    } else if (FLAG("--filter")) {
+      if (m < 0) return CLI_USAGE;
+      a->filter = v;
+    } else if (strcmp(argv[i], "--attributes") == 0) {
+      a->attributes = 1;
     } else if (strcmp(argv[i], "--exact") == 0) {
       a->exact = 1;
     } else if (strcmp(argv[i], "--json") == 0) {
@@ -85,19 +95,58 @@ static int parse_args(int argc, char **argv, query_args *a) {
   return CLI_OK;
 }
 
-static void print_hits(uint64_t q, const pv_hit *hits, size_t n, int json) {
-  if (json) {
-    putchar('[');
-    for (size_t h = 0; h < n; h++)
-      printf("%s{\"id\":%u,\"distance\":%.9g}", h ? "," : "", hits[h].id,
-             (double)hits[h].distance);
-    fputs("]\n", stdout);
-  } else {
-    printf("%llu\t", (unsigned long long)q);
-    for (size_t h = 0; h < n; h++)
+/* What printing a hit needs besides the hit: the index (its keys and
+ * attributes) and a buffer for the attributes. */
+typedef struct hit_printer {
+  pv_index *idx;
+  int attributes;
+  char *attr;
+  size_t attr_cap;
+} hit_printer;
+
+/* Print the hits of query q. A hit of a document without a key is
+ * ID:DISTANCE, as before documents existed; a key follows as :"KEY" and
+ * attributes as :{...}, in JSON with spaces escaped, so that hits stay
+ * separated by single spaces. CLI_OK, or CLI_FAILED reported. */
+static int print_hits(uint64_t q, const pv_hit *hits, size_t n, int json, hit_printer *p) {
+  if (!json) printf("%llu\t", (unsigned long long)q);
+  else putchar('[');
+  for (size_t h = 0; h < n; h++) {
+    const char *key = NULL;
+    size_t key_len = 0, attr_len = 0;
+    /* Every hit is live: these fail only if the library is broken. */
+    int rc = pv_get_key(p->idx, hits[h].id, &key, &key_len);
+    if (rc != PV_OK) return cli_pv_error("pv_get_key", p->idx, rc);
+    if (p->attributes &&
+        cli_attributes(p->idx, hits[h].id, &p->attr, &p->attr_cap, &attr_len) != CLI_OK)
+      return CLI_FAILED;
+    if (json) {
+      printf("%s{\"id\":%u,", h ? "," : "", hits[h].id);
+      if (key) {
+        fputs("\"key\":", stdout);
+        cli_json_put_string(stdout, key, key_len, 0);
+        putchar(',');
+      }
+      printf("\"distance\":%.9g", (double)hits[h].distance);
+      if (p->attributes) {
+        fputs(",\"attributes\":", stdout);
+        cli_json_put_text(stdout, p->attr, attr_len, 0);
+      }
+      putchar('}');
+    } else {
       printf("%s%u:%.9g", h ? " " : "", hits[h].id, (double)hits[h].distance);
-    putchar('\n');
+      if (key) {
+        putchar(':');
+        cli_json_put_string(stdout, key, key_len, 1);
+      }
+      if (p->attributes) {
+        putchar(':');
+        cli_json_put_text(stdout, p->attr, attr_len, 1);
+      }
+    }
   }
+  fputs(json ? "]\n" : "\n", stdout);
+  return CLI_OK;
 }
 
 /* "41 us" below a millisecond, else as cli_duration. */
@@ -122,6 +171,7 @@ typedef struct query_share {
   uint32_t dim;
   size_t k, ef;
   int exact;
+  const pv_filter *filter; /* or NULL */
   size_t first, end;
   pv_hit *hits;       /* k per query */
   size_t *nhits;      /* per query */
@@ -141,8 +191,13 @@ static void *run_share(void *arg) {
     const float *q = w->batch + i * w->dim;
     pv_hit *h = w->hits + i * w->k;
     double t0 = cli_now();
-    int prc = w->exact ? pv_search_exact(w->idx, q, w->k, 0, h, &w->nhits[i])
-                       : pv_search(w->idx, q, w->k, w->ef, h, &w->nhits[i]);
+    int prc;
+    if (w->filter)
+      prc = w->exact ? pv_search_exact_filter(w->idx, q, w->k, 0, w->filter, h, &w->nhits[i])
+                     : pv_search_filter(w->idx, q, w->k, w->ef, w->filter, h, &w->nhits[i]);
+    else
+      prc = w->exact ? pv_search_exact(w->idx, q, w->k, 0, h, &w->nhits[i])
+                     : pv_search(w->idx, q, w->k, w->ef, h, &w->nhits[i]);
     w->secs[i] = cli_now() - t0;
     if (prc != PV_OK) {
       /* The status is per thread: it must be read here, not after the join. */
@@ -228,6 +283,12 @@ int cmd_query(int argc, char **argv) {
     return CLI_FAILED;
   pv_index *idx;
   if (cli_load_index(a.index, &idx, NULL) != CLI_OK) return CLI_FAILED;
+  pv_filter *filter = NULL;
+  if (cli_filter_compile(idx, "--filter", a.filter, &filter) != CLI_OK) {
+    pv_free(idx);
+    return CLI_FAILED;
+  }
+  hit_printer hp = {idx, a.attributes, NULL, 0};
   pv_options o;
   pv_get_options(idx, &o);
   /* Raw queries without --dim have the index's dimension. */
@@ -270,11 +331,13 @@ int cmd_query(int argc, char **argv) {
     if (got == 0) break;
     for (size_t t = 0; t < nthreads; t++)
       shares[t] = (query_share){.idx = idx, .batch = batch, .dim = vf.dim, .k = k,
-                                .ef = (size_t)a.ef, .exact = a.exact, .hits = hits,
+                                .ef = (size_t)a.ef, .exact = a.exact, .filter = filter,
+                                .hits = hits,
                                 .nhits = nhits, .secs = secs + nsecs};
     const query_share *bad = search_batch(shares, nthreads, got);
     size_t done_here = bad ? bad->failed : got;
-    for (size_t i = 0; i < done_here; i++) print_hits(base + i, hits + i * k, nhits[i], a.json);
+    for (size_t i = 0; i < done_here; i++)
+      if (print_hits(base + i, hits + i * k, nhits[i], a.json, &hp) != CLI_OK) goto done;
     nsecs += done_here;
     if (bad) {
       report_query_error(a.queries, bad, batch + bad->failed * vf.dim, vf.dim, o.metric,
@@ -301,6 +364,7 @@ int cmd_query(int argc, char **argv) {
       uint64_t e = a.ef ? a.ef : o.ef_search;
       snprintf(ef, sizeof ef, "ef %llu", (unsigned long long)(e < a.k ? a.k : e));
     }
+    if (filter) strcat(ef, ", filtered");
     if (nthreads > 1) {
       char q[32];
       snprintf(thr, sizeof thr, "; %zu threads: %s queries/s", nthreads,
@@ -313,6 +377,8 @@ int cmd_query(int argc, char **argv) {
   }
 done:
   cli_vecfile_close(&vf);
+  pv_filter_free(filter);
+  free(hp.attr);
   pv_free(idx);
   free(batch);
   free(hits);

@@ -37,24 +37,42 @@ static const cli_command commands[] = {
      "flags.",
      cmd_demo},
     {"build",
-     "INPUT -o OUT.pvec [--format fvecs|npy|raw] [--dim D]\n"
-     "       [--metric cosine|l2|dot] [--storage f32|sq8] [--m M]\n"
+     "INPUT -o OUT.pvec [--attributes ATTRS.jsonl] [--format fvecs|npy|raw|jsonl]\n"
+     "       [--dim D] [--metric cosine|l2|dot] [--storage f32|sq8] [--m M]\n"
      "       [--ef-construction N] [--ef-search N] [--seed S] [--batch N]",
-     "build an index file from .fvecs, .npy or raw float32 vectors",
-     "Reads the vectors of INPUT and writes an index of them to OUT.pvec. The\n"
-     "ids are the vectors' numbers in INPUT: 0 for the first, n-1 for the last\n"
-     "(the library issues ids in insertion order). The file loads in the JS\n"
-     "package (Index.fromBytes) as well as here.\n"
+     "build an index file from vectors, or from documents (.jsonl)",
+     "Reads the vectors or documents of INPUT and writes an index of them to\n"
+     "OUT.pvec. The ids are the vectors' numbers in INPUT: 0 for the first,\n"
+     "n-1 for the last (the library issues ids in insertion order; documents\n"
+     "that a later one with the same key replaces are not counted). The file\n"
+     "loads in the JS package (Index.fromBytes) as well as here.\n"
      "\n"
      "Input formats, chosen by INPUT's extension unless --format says:\n"
      "  .fvecs           per vector an int32 dim, then dim float32 (little-endian)\n"
      "  .npy             NumPy float32 ('<f4'), C order, shape (n, d)\n"
      "  .f32 .bin .raw   float32 back to back, no header: needs --dim\n"
+     "  .jsonl .ndjson   documents, one JSON object per line:\n"
+     "                     {\"key\":\"doc-1\",\"vector\":[0.1,0.2],\"attributes\":{\"tag\":\"a\"}}\n"
+     "                   \"vector\" is required (numbers; the first line's length is\n"
+     "                   the dim), \"key\" (a string, unique) and \"attributes\" (an\n"
+     "                   object) are optional (null: none), other members are\n"
+     "                   ignored. Blank lines are skipped, CRLF is fine. A key\n"
+     "                   that comes again replaces the earlier document: the\n"
+     "                   last one wins\n"
+     "\n"
+     "Documents are checked whole before the index is built: a bad line fails\n"
+     "at once, named with its line and byte column ('docs.jsonl:17:33:\n"
+     "expected a number in \"vector\"'), and nothing is written.\n"
      "\n"
      "  -o, --output OUT      the index file to write (required); checked before\n"
      "                        INPUT is read: not a directory, nor a FIFO or device,\n"
      "                        in a directory that exists and is writable\n"
-     "  --format F            fvecs, npy or raw (default: from the extension)\n"
+     "  --attributes ATTRS    with vectors (.npy, .fvecs, raw): a JSON Lines file\n"
+     "                        of their attributes, a line per vector in order\n"
+     "                        (line 1: vector 0), each an object ({} for none); a\n"
+     "                        \"key\" member in it is that document's key, not an\n"
+     "                        attribute\n"
+     "  --format F            fvecs, npy, raw or jsonl (default: from the extension)\n"
      "  --dim D               values per vector (raw input; a check for others)\n"
      "  --metric M            cosine (default), l2 (squared) or dot\n"
      "  --storage S           f32 (default, exact) or sq8 (1 byte per value)\n"
@@ -63,7 +81,8 @@ static const cli_command commands[] = {
      "  --ef-search N         default ef of searches, saved in the file (default 64)\n"
      "  --seed S              seed of the level generator (default: a fixed one):\n"
      "                        same seed and input give the same file\n"
-     "  --batch N             vectors read and added at a time (default 1,000)\n"
+     "  --batch N             vectors (documents) read and added at a time\n"
+     "                        (default 1,000)\n"
      "\n"
      "The input is read in batches, so memory is the index plus one batch.\n"
      "Vectors are numbered from 0 in messages, as ids are: a NaN is reported\n"
@@ -78,24 +97,33 @@ static const cli_command commands[] = {
      "bad flags.",
      cmd_build},
     {"query",
-     "INDEX.pvec QUERIES [--k K] [--ef EF] [--exact] [--json]\n"
-     "       [--threads N] [--format fvecs|npy|raw] [--dim D]",
+     "INDEX.pvec QUERIES [--k K] [--ef EF] [--exact] [--filter F] [--attributes]\n"
+     "       [--json] [--threads N] [--format fvecs|npy|raw|jsonl] [--dim D]",
      "the k nearest neighbours of each vector in a file",
      "Loads INDEX.pvec and, for each vector of QUERIES (any format 'build'\n"
-     "reads; raw queries default to the index's dim), prints one line:\n"
+     "reads, .jsonl included: the \"vector\" of each line; raw queries default\n"
+     "to the index's dim), prints one line:\n"
      "\n"
-     "  QUERY<TAB>ID:DISTANCE ID:DISTANCE ...\n"
+     "  QUERY<TAB>HIT HIT ...      HIT: ID:DISTANCE[:\"KEY\"][:{ATTRIBUTES}]\n"
      "\n"
      "queries numbered from 0, nearest first, distances as the index's metric\n"
      "defines them (cosine: 1 - cos; l2: squared; dot: minus the product).\n"
-     "With --json each line is a JSON array instead:\n"
-     "  [{\"id\":3,\"distance\":0.12},...]\n"
-     "The query count and latency (mean, p50, p99) go to stderr.\n"
+     "A document's key follows as a JSON string, and with --attributes its\n"
+     "attributes as JSON; spaces in them are written \\u0020, so hits never\n"
+     "contain one. With --json each line is a JSON array instead:\n"
+     "  [{\"id\":3,\"key\":\"doc-1\",\"distance\":0.12,\"attributes\":{...}},...]\n"
+     "(\"key\" only for documents that have one). The query count and latency\n"
+     "(mean, p50, p99) go to stderr.\n"
      "\n"
      "  --k K       neighbours per query, 1 .. 100,000 (default 10)\n"
      "  --ef EF     candidates searched, 1 .. 65,536 (default: the index's\n"
      "              ef_search); more is slower and finds more true neighbours\n"
      "  --exact     compare with every vector (brute force): the true k nearest\n"
+     "  --filter F  only documents that match the filter F (docs/FILTER.md),\n"
+     "              e.g. 'tag == \"news\" and year >= 2020'; a query then gets\n"
+     "              fewer than K hits only when fewer documents match. A\n"
+     "              syntax error is shown with a caret under its place\n"
+     "  --attributes  print each hit's attributes\n"
      "  --json      one JSON array per query\n"
      "  --threads N search with N threads at once, 1 .. 256 (default 1): the\n"
      "              queries are split among them, all searching the one loaded\n"
@@ -112,7 +140,9 @@ static const cli_command commands[] = {
      "Prints the format version, the settings the index was built with (dim,\n"
      "metric, storage, m, ef_construction, ef_search, seed, compact\n"
      "threshold), the counts (live and deleted vectors, slots, next id), the\n"
-     "memory it takes when loaded (loaded as 'query' and the JS package load\n"
+     "documents (how many have a key, how many attributes), the attribute\n"
+     "paths live documents use with their types and how many documents\n"
+     "have each, the memory it takes when loaded (loaded as 'query' and the JS package load\n"
      "it: the file's bytes kept for the vectors, plus the link arrays), the\n"
      "file size and bytes per vector, and whether every checksum matches.\n"
      "Then the section table: per section its kind (a number), name,\n"
@@ -136,6 +166,85 @@ static const cli_command commands[] = {
      "Exit status: 0 if every file is intact, 1 if any is not, 2 on bad\n"
      "arguments.",
      cmd_verify},
+    {"get", "INDEX.pvec KEY... [--id N]... [--vector]",
+     "print documents by key or id: key, id, attributes (and vector)",
+     "Prints each document asked for as one line of JSON, in the order asked:\n"
+     "\n"
+     "  {\"key\":\"doc-1\",\"id\":3,\"attributes\":{\"tag\":\"a\"}}\n"
+     "\n"
+     "(\"key\":null for a document without one, \"attributes\":{} for none).\n"
+     "With --vector the vector follows as \"vector\":[...] (under cosine the\n"
+     "stored, unit-length one), so the line is a document 'build' and\n"
+     "'upsert' read back. Keys and attribute strings are printed as JSON\n"
+     "escapes where they hold control characters.\n"
+     "\n"
+     "  --id N      a document by its id (repeatable; with keys or without)\n"
+     "  --vector    print the vector too\n"
+     "  --          what follows is a key even if it starts with '-'\n"
+     "\n"
+     "Exit status: 0 if every document was found, 1 if one was not (the\n"
+     "others are still printed) or the file cannot be read, 2 on bad flags.",
+     cmd_get},
+    {"find", "INDEX.pvec [FILTER] [--limit N] [--count] [--vector]",
+     "list (or count) the documents that match a filter",
+     "Prints every live document that matches FILTER (docs/FILTER.md; none\n"
+     "or '' matches all), in id order, one line of JSON each as 'get' prints\n"
+     "it; then on stderr how many matched. With --vector the lines are\n"
+     "documents 'build' reads back: an export.\n"
+     "\n"
+     "  --limit N   print at most N of them (the count still counts all)\n"
+     "  --count     print only the number of matching documents\n"
+     "  --vector    print each document's vector too\n"
+     "\n"
+     "A filter syntax error is shown with a caret under its place. Exit\n"
+     "status: 0 on success, 1 on a bad filter or an unreadable file, 2 on bad\n"
+     "flags.",
+     cmd_find},
+    {"count", "INDEX.pvec [FILTER]", "print how many documents match a filter",
+     "Prints the number of live documents that match FILTER (docs/FILTER.md;\n"
+     "none or '' counts all): 'find --count'.\n"
+     "\n"
+     "Exit status: 0 on success, 1 on a bad filter or an unreadable file, 2 on\n"
+     "bad flags.",
+     cmd_find},
+    {"upsert", "INDEX.pvec DOCS.jsonl [--attributes ATTRS.jsonl] [--format F] [--batch N]",
+     "add documents to an index file, replacing those with the same keys",
+     "Reads documents as 'build' does (a .jsonl file; or vectors with\n"
+     "--attributes) and upserts them into INDEX.pvec: a document whose key a\n"
+     "live document has replaces it (the old id is deleted; the new document\n"
+     "gets a new id: ids are never reused), any other is added. The vectors\n"
+     "must have the index's dimension.\n"
+     "\n"
+     "The file changes as a whole or not at all: the input is checked whole\n"
+     "first, then the new index is written to a temporary file next to\n"
+     "INDEX.pvec, flushed and renamed over it, keeping its permissions (a\n"
+     "symbolic link is followed, not replaced). On any error, or Ctrl-C, the\n"
+     "file stays byte for byte as it was. Two upserts of one file at once\n"
+     "are not merged: the last to finish wins.\n"
+     "\n"
+     "  --attributes ATTRS    as for build: a line of attributes (and \"key\") per\n"
+     "                        vector, in order\n"
+     "  --format F            fvecs, npy, raw or jsonl (default: from the extension)\n"
+     "  --batch N             documents upserted at a time (default 1,000)\n"
+     "\n"
+     "Exit status: 0 on success, 1 on a bad input or a failed write, 2 on bad\n"
+     "flags.",
+     cmd_upsert},
+    {"delete", "INDEX.pvec KEY... [--id N]... [--ignore-missing]",
+     "delete documents from an index file by key or id",
+     "Deletes the documents with these keys (and ids) from INDEX.pvec, in\n"
+     "place and atomically, as 'upsert' changes a file. Every key is looked\n"
+     "up first: a key no document has is an error and nothing is deleted,\n"
+     "unless --ignore-missing (then it is reported and the others deleted).\n"
+     "When nothing is left to delete the file is not rewritten.\n"
+     "\n"
+     "  --id N            a document by its id (repeatable)\n"
+     "  --ignore-missing  report keys and ids not found, delete the others\n"
+     "  --                what follows is a key even if it starts with '-'\n"
+     "\n"
+     "Exit status: 0 on success, 1 if a key is missing (without\n"
+     "--ignore-missing) or invalid, or the write fails, 2 on bad flags.",
+     cmd_delete},
     {"version", "", "print the library version and the distance kernels in use",
      "Prints the pocketvec library version and which distance kernels this\n"
      "machine uses (avx2, simd128 or scalar).",

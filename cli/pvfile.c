@@ -14,6 +14,7 @@
  *     is the file's size plus the link arrays, as with mmap.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 #define _FILE_OFFSET_BITS 64
 
 #include <errno.h>
@@ -397,4 +398,48 @@ fail:
                            : "choose another place and build again");
   cli_output_abort(o);
   return CLI_FAILED;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Changing a file in place                                                 */
+/* ------------------------------------------------------------------------ */
+
+int cli_rewrite_begin(const char *path, pv_index **idx, cli_output *out) {
+  *idx = NULL;
+  out->fd = -1;
+  out->tmp = out->path = NULL;
+  /* Renaming over a symbolic link would replace the link by a regular file
+   * and leave the index it named as it was: write next to that index. */
+  struct stat st;
+  char *real = lstat(path, &st) == 0 && S_ISLNK(st.st_mode) ? realpath(path, NULL) : NULL;
+  const char *target = real ? real : path; /* a dangling link: load says so below */
+  if (stat(target, &st) != 0 || !S_ISREG(st.st_mode)) {
+    /* The loader's message says what it is (missing, a FIFO...). */
+    int rc = cli_load_index(path, idx, NULL);
+    if (rc == CLI_OK) { /* it became a regular file meanwhile: be safe, stop */
+      pv_free(*idx);
+      *idx = NULL;
+      cli_error("%s changed while being opened; run again", path);
+    }
+    free(real);
+    return CLI_FAILED;
+  }
+  int rc = CLI_FAILED;
+  if (cli_output_begin(out, target) != CLI_OK) goto done;
+  /* The new file replaces the old one: it keeps its owner where the caller
+   * may give it (else it is the caller's, as a copy would be), then its
+   * permission bits (a private index stays private; after the owner, which
+   * may clear set-id bits). */
+  if (fchown(out->fd, st.st_uid, st.st_gid) != 0) {
+    /* not allowed: keep the caller's */
+  }
+  (void)fchmod(out->fd, st.st_mode & 07777);
+  if (cli_load_index(path, idx, NULL) != CLI_OK) {
+    cli_output_abort(out);
+    goto done;
+  }
+  rc = CLI_OK;
+done:
+  free(real);
+  return rc;
 }

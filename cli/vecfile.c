@@ -1,7 +1,7 @@
 /*
  * Vector files: the readers behind `build` and `query`.
  *
- * Three formats, all float32 little-endian:
+ * Three binary formats, all float32 little-endian, and one of text:
  *   .fvecs  per vector an int32 dim, then dim floats (the TEXMEX/ANN format);
  *           every record must have the same dim.
  *   .npy    NumPy's format: magic, version, a Python dict literal naming the
@@ -10,6 +10,8 @@
  *           refused with what to do about it, and a shape no file can hold
  *           (n * d * 4 bytes past off_t, or past 64 bits) as impossible.
  *   raw     floats back to back; the dim comes from --dim.
+ *   .jsonl  JSON Lines, one object with a "vector" array per line (jsonl.c
+ *           reads them; the vectors are the numbers as the nearest float32).
  *
  * A file is checked whole before the first vector is read (header, dtype,
  * and that its size is exactly what the header implies), so a truncated file
@@ -54,6 +56,7 @@ const char *cli_format_name(cli_format fmt) {
     case CLI_FORMAT_FVECS: return "fvecs";
     case CLI_FORMAT_NPY: return "npy";
     case CLI_FORMAT_RAW: return "raw";
+    case CLI_FORMAT_JSONL: return "jsonl";
     default: return "auto";
   }
 }
@@ -62,7 +65,8 @@ int cli_parse_format(const char *cmd, const char *text, cli_format *out) {
   if (strcmp(text, "fvecs") == 0) *out = CLI_FORMAT_FVECS;
   else if (strcmp(text, "npy") == 0) *out = CLI_FORMAT_NPY;
   else if (strcmp(text, "raw") == 0) *out = CLI_FORMAT_RAW;
-  else return cli_usage_error(cmd, "--format expects fvecs, npy or raw, got '%s'", text);
+  else if (strcmp(text, "jsonl") == 0) *out = CLI_FORMAT_JSONL;
+  else return cli_usage_error(cmd, "--format expects fvecs, npy, raw or jsonl, got '%s'", text);
   return CLI_OK;
 }
 
@@ -87,10 +91,12 @@ int cli_resolve_format(const char *cmd, const char *path, cli_format fmt, cli_fo
   else if (has_ext(path, ".npy")) *out = CLI_FORMAT_NPY;
   else if (has_ext(path, ".f32") || has_ext(path, ".bin") || has_ext(path, ".raw"))
     *out = CLI_FORMAT_RAW;
+  else if (has_ext(path, ".jsonl") || has_ext(path, ".ndjson"))
+    *out = CLI_FORMAT_JSONL;
   else
     return cli_usage_error(cmd,
                            "cannot tell the format of '%s' from its name (.fvecs, .npy, "
-                           ".f32/.bin/.raw); say it with --format fvecs|npy|raw",
+                           ".f32/.bin/.raw, .jsonl); say it with --format fvecs|npy|raw|jsonl",
                            path);
   return CLI_OK;
 }
@@ -508,6 +514,79 @@ static int raw_open(cli_vecfile *vf) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* JSON Lines: a "vector" member per line                                   */
+/* ------------------------------------------------------------------------ */
+
+/* A JSON Lines file has no header to check, so it is read whole once: every
+ * line parsed, and every vector of the first one's dimension (or dim's, when
+ * given), so that a bad line fails before any work, as a truncated .npy
+ * does. Then it is rewound for the reads. */
+static int jsonl_open(cli_vecfile *vf, uint32_t dim) {
+  vf->dim = dim;
+  vf->jl = calloc(1, sizeof *vf->jl);
+  vf->jd = calloc(1, sizeof *vf->jd);
+  if (!vf->jl || !vf->jd) {
+    cli_error("out of memory opening %s", vf->path);
+    return CLI_FAILED;
+  }
+  if (cli_jsonl_open(vf->jl, vf->path) != CLI_OK) {
+    free(vf->jl);
+    vf->jl = NULL;
+    return CLI_FAILED;
+  }
+  vf->size = vf->jl->size;
+  uint64_t first_line = 0;
+  char *line;
+  size_t len;
+  int rc;
+  while ((rc = cli_jsonl_next(vf->jl, &line, &len)) > 0) {
+    cli_progress("reading", (size_t)vf->jl->pos, (size_t)vf->jl->size);
+    if (cli_jdoc_parse(vf->jd, vf->jl, line, len, CLI_LINE_QUERY) != CLI_OK) return CLI_FAILED;
+    if (!vf->dim) {
+      vf->dim = (uint32_t)vf->jd->dim;
+      first_line = vf->jl->line;
+    } else if (vf->jd->dim != vf->dim) {
+      cli_progress_done();
+      if (first_line)
+        cli_jsonl_error(vf->jl, vf->jd->vec_at, "\"vector\" has %zu values; the first line's "
+                        "(line %llu) has %u",
+                        vf->jd->dim, (unsigned long long)first_line, vf->dim);
+      else
+        cli_jsonl_error(vf->jl, vf->jd->vec_at, "\"vector\" has %zu values; --dim says %u",
+                        vf->jd->dim, dim);
+      return CLI_FAILED;
+    }
+  }
+  cli_progress_done();
+  if (rc < 0) return CLI_FAILED;
+  vf->count = vf->jl->docs;
+  if (vf->count == 0) {
+    cli_error("%s: the file holds no lines (blank lines are skipped): no vectors", vf->path);
+    return CLI_FAILED;
+  }
+  return cli_jsonl_rewind(vf->jl);
+}
+
+static int jsonl_read(cli_vecfile *vf, float *out, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    char *line;
+    size_t len;
+    int rc = cli_jsonl_next(vf->jl, &line, &len);
+    if (rc < 0) return CLI_FAILED;
+    if (rc == 0) return -1; /* fewer lines than counted: the file changed */
+    if (cli_jdoc_parse(vf->jd, vf->jl, line, len, CLI_LINE_QUERY) != CLI_OK) return CLI_FAILED;
+    if (vf->jd->dim != vf->dim) {
+      cli_jsonl_error(vf->jl, vf->jd->vec_at, "\"vector\" has %zu values, not %u (did the "
+                      "file change while being read?)",
+                      vf->jd->dim, vf->dim);
+      return CLI_FAILED;
+    }
+    memcpy(out + i * vf->dim, vf->jd->vec, sizeof(float) * vf->dim);
+  }
+  return CLI_OK;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Open, read, close                                                        */
 /* ------------------------------------------------------------------------ */
 
@@ -521,6 +600,11 @@ int cli_vecfile_open(cli_vecfile *vf, const char *cmd, const char *path, cli_for
     return cli_usage_error(cmd, "'%s' is raw float32, which has no header: give its --dim",
                            path);
 
+  if (vf->format == CLI_FORMAT_JSONL) {
+    rc = jsonl_open(vf, dim);
+    if (rc != CLI_OK) cli_vecfile_close(vf);
+    return rc;
+  }
   int fd = cli_open_regular(path, "save the vectors to a file first", &vf->size);
   if (fd < 0) return CLI_FAILED;
   vf->f = fdopen(fd, "rb");
@@ -552,14 +636,16 @@ int cli_vecfile_read(cli_vecfile *vf, float *out, size_t max, size_t *got) {
   int rc;
   if (vf->format == CLI_FORMAT_FVECS)
     rc = fvecs_read(vf, out, n);
+  else if (vf->format == CLI_FORMAT_JSONL)
+    rc = jsonl_read(vf, out, n);
   else
     rc = fread(out, 4 * (size_t)vf->dim, n, vf->f) == n ? CLI_OK : -1;
   if (rc < 0) {
     /* The size was checked at open: the file changed, or the disk failed. */
     cli_error("%s: cannot read vectors %llu .. %llu: %s", vf->path,
               (unsigned long long)vf->next, (unsigned long long)(vf->next + n - 1),
-              ferror(vf->f) ? strerror(errno)
-                            : "the file ended early (did it change while being read?)");
+              vf->f && ferror(vf->f) ? strerror(errno)
+                                     : "the file ended early (did it change while being read?)");
     return CLI_FAILED;
   }
   if (rc != CLI_OK) return rc;
@@ -571,6 +657,12 @@ int cli_vecfile_read(cli_vecfile *vf, float *out, size_t max, size_t *got) {
 void cli_vecfile_close(cli_vecfile *vf) {
   if (vf->f) fclose(vf->f);
   free(vf->rec);
+  if (vf->jl) cli_jsonl_close(vf->jl);
+  if (vf->jd) cli_jdoc_free(vf->jd);
+  free(vf->jl);
+  free(vf->jd);
+  vf->jl = NULL;
+  vf->jd = NULL;
   vf->f = NULL;
   vf->rec = NULL;
   vf->rec_cap = 0;
