@@ -229,6 +229,7 @@ static int same_name(const uint8_t *a, const uint8_t *b) {
   return na == nb && memcmp(a, b, na) == 0;
 }
 
+/* The end of the member (name and value) at p of a valid encoding. */
 static const uint8_t *skip_member(const uint8_t *p) {
   const uint8_t *q = p;
   uint32_t nl = pv__varint_get(&q);
@@ -307,6 +308,7 @@ static int varint_read(const uint8_t **p, const uint8_t *end, uint32_t *v) {
   return 0;
 }
 
+/* PV_CORRUPT for NULL: "attributes: <what> at byte <p - a>". */
 static int corrupt(const uint8_t *a, const uint8_t *p, const char *what) {
   pv__error(NULL, PV_CORRUPT, "attributes: %s at byte %zu", what, (size_t)(p - a));
   return PV_CORRUPT;
@@ -428,6 +430,7 @@ static uint32_t *find_slot(uint32_t *t, uint32_t mask, const uint8_t *base, cons
   return &t[h];
 }
 
+/* Append n bytes at p to out: PV_OK or PV_NOMEM (out unchanged). */
 static int append(pv_index *idx, pv_buf *out, const void *p, size_t n) {
   if (n == 0) return PV_OK; /* out->p and p may be NULL */
   if (pv__buf_reserve(idx, out, n)) return PV_NOMEM;
@@ -436,6 +439,8 @@ static int append(pv_index *idx, pv_buf *out, const void *p, size_t n) {
   return PV_OK;
 }
 
+/* Scratch memory from idx's allocator (NULL: the default), counted in
+ * idx's usage while it lives; freed with tmp_free and the same n. */
 static void *tmp_alloc(pv_index *idx, size_t n) {
   if (idx) return pv__malloc(idx, n);
   pv_allocator a = pv__default_allocator();
