@@ -139,7 +139,8 @@ void pv__attr_root(const uint8_t *a, size_t n, pv_aval *out) {
 int pv__attr_next(const pv_aval *c, const uint8_t **cursor, const char **name, size_t *name_len,
                   pv_aval *out) {
   const uint8_t *p = *cursor;
-  if ((c->type != PV_A_ARR && c->type != PV_A_OBJ) || p >= c->p + c->len) return 0;
+  /* len first: the empty root's p may be NULL, and NULL + 0 is undefined. */
+  if ((c->type != PV_A_ARR && c->type != PV_A_OBJ) || !c->len || p >= c->p + c->len) return 0;
   const char *nm = NULL;
   size_t nl = 0;
   if (c->type == PV_A_OBJ) {
@@ -156,7 +157,7 @@ int pv__attr_next(const pv_aval *c, const uint8_t **cursor, const char **name, s
 /* Contract in attr.h. A linear scan: objects are small, and a filter
  * resolves a path once per document. */
 int pv__attr_member(const pv_aval *o, const char *name, size_t len, pv_aval *out) {
-  if (o->type != PV_A_OBJ) return 0;
+  if (o->type != PV_A_OBJ || !o->len) return 0;
   const uint8_t *p = o->p, *end = o->p + o->len;
   while (p < end) {
     uint32_t nl = pv__varint_get(&p);
@@ -176,6 +177,7 @@ int pv__attr_member(const pv_aval *o, const char *name, size_t len, pv_aval *out
 
 /* Contract in encoding.h. */
 size_t pv__utf8_prefix(const char *str, size_t n) {
+  if (n == 0) return 0; /* str may be NULL */
   const uint8_t *s = (const uint8_t *)str, *end = s + n;
   while (s < end) {
     uint8_t c = *s;
@@ -227,6 +229,7 @@ static int same_name(const uint8_t *a, const uint8_t *b) {
   return na == nb && memcmp(a, b, na) == 0;
 }
 
+/* The end of the member (name and value) at p of a valid encoding. */
 static const uint8_t *skip_member(const uint8_t *p) {
   const uint8_t *q = p;
   uint32_t nl = pv__varint_get(&q);
@@ -305,6 +308,7 @@ static int varint_read(const uint8_t **p, const uint8_t *end, uint32_t *v) {
   return 0;
 }
 
+/* PV_CORRUPT for NULL: "attributes: <what> at byte <p - a>". */
 static int corrupt(const uint8_t *a, const uint8_t *p, const char *what) {
   pv__error(NULL, PV_CORRUPT, "attributes: %s at byte %zu", what, (size_t)(p - a));
   return PV_CORRUPT;
@@ -426,6 +430,7 @@ static uint32_t *find_slot(uint32_t *t, uint32_t mask, const uint8_t *base, cons
   return &t[h];
 }
 
+/* Append n bytes at p to out: PV_OK or PV_NOMEM (out unchanged). */
 static int append(pv_index *idx, pv_buf *out, const void *p, size_t n) {
   if (n == 0) return PV_OK; /* out->p and p may be NULL */
   if (pv__buf_reserve(idx, out, n)) return PV_NOMEM;
@@ -434,6 +439,8 @@ static int append(pv_index *idx, pv_buf *out, const void *p, size_t n) {
   return PV_OK;
 }
 
+/* Scratch memory from idx's allocator (NULL: the default), counted in
+ * idx's usage while it lives; freed with tmp_free and the same n. */
 static void *tmp_alloc(pv_index *idx, size_t n) {
   if (idx) return pv__malloc(idx, n);
   pv_allocator a = pv__default_allocator();

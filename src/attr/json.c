@@ -46,10 +46,12 @@ static int expected(jp *j, size_t at, const char *x, const char *hint) {
   return at < j->len ? fail(j, at, msg, hint) : fail(j, at, "unexpected end of text", msg);
 }
 
+/* PV_NOMEM with "<what>: out of memory". */
 static int nomem(jp *j) {
   return pv__error(j->idx, PV_NOMEM, "%s: out of memory", j->what);
 }
 
+/* PV_INVALID: the encoding passed PV_MAX_ATTR_BYTES at j->i. */
 static int too_large(jp *j) {
   return fail(j, j->i, "too large", "more than 65536 bytes once encoded");
 }
@@ -60,10 +62,12 @@ static int too_large(jp *j) {
     if (rc_) return rc_;     \
   } while (0)
 
+/* Room for extra more bytes in the output: PV_OK or PV_NOMEM (status set). */
 static int grow(jp *j, size_t extra) {
   return pv__buf_reserve(j->idx, j->out, extra) ? nomem(j) : PV_OK;
 }
 
+/* Append n bytes: PV_OK, PV_NOMEM, or PV_INVALID past the size limit. */
 static int put(jp *j, const void *p, size_t n) {
   if (grow(j, n)) return PV_NOMEM;
   memcpy(j->out->p + j->out->len, p, n);
@@ -73,15 +77,18 @@ static int put(jp *j, const void *p, size_t n) {
 
 static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
+/* Step over JSON's white space (space, tab, line feed, carriage return). */
 static void skip_ws(jp *j) {
   while (j->i < j->len && is_ws(j->s[j->i])) j->i++;
 }
 
+/* Whether the text at at starts with word. */
 static int starts(const jp *j, size_t at, const char *word) {
   size_t n = strlen(word);
   return j->len - at >= n && memcmp(j->s + at, word, n) == 0;
 }
 
+/* The value of a hex digit, or -1. */
 static int hex(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -101,6 +108,8 @@ static long hex4(const char *s, size_t len, size_t at) {
   return v;
 }
 
+/* Code point cp (not a surrogate, <= U+10FFFF) as UTF-8 at p; returns
+ * its length. */
 static size_t utf8_put(uint8_t *p, uint32_t cp) {
   size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
   for (size_t k = n - 1; k > 0; k--, cp >>= 6) p[k] = (uint8_t)(0x80 | (cp & 0x3f));
@@ -216,6 +225,7 @@ static int not_a_value(jp *j) {
   return expected(j, at, "a value", hint);
 }
 
+/* The number at j->i: appends its tag and 8 bytes, steps past it. */
 static int number(jp *j) {
   size_t end;
   double x;
@@ -288,6 +298,8 @@ typedef struct jframe {
   uint8_t type;
 } jframe;
 
+/* The whole text: an object or null, then only white space. A state
+ * machine (value, member, after a value, close) over an explicit stack. */
 static int parse(jp *j) {
   jframe st[PV_ATTR_DEPTH];
   int depth = 0;
@@ -425,6 +437,7 @@ typedef struct jw {
   size_t cap, len; /* len: what the whole text needs so far */
 } jw;
 
+/* Write n bytes where they fit, and count them all. */
 static void w_put(jw *w, const void *p, size_t n) {
   if (w->len < w->cap) memcpy(w->buf + w->len, p, n < w->cap - w->len ? n : w->cap - w->len);
   w->len += n;

@@ -43,6 +43,7 @@ typedef struct bn {
   uint32_t w[BN_WORDS];
 } bn;
 
+/* a = v. */
 static void bn_set(bn *a, uint64_t v) {
   a->n = 0;
   while (v) {
@@ -87,12 +88,14 @@ static void bn_shl(bn *a, uint32_t k) {
   while (a->n && !a->w[a->n - 1]) a->n--;
 }
 
+/* a = a / 2. */
 static void bn_shr1(bn *a) {
   for (uint32_t i = 0; i < a->n; i++)
     a->w[i] = (a->w[i] >> 1) | (i + 1 < a->n ? a->w[i + 1] << 31 : 0);
   while (a->n && !a->w[a->n - 1]) a->n--;
 }
 
+/* -1, 0 or 1 as a <, == or > b. */
 static int bn_cmp(const bn *a, const bn *b) {
   if (a->n != b->n) return a->n < b->n ? -1 : 1;
   for (uint32_t i = a->n; i-- > 0;)
@@ -111,6 +114,7 @@ static void bn_sub(bn *a, const bn *b) {
   while (a->n && !a->w[a->n - 1]) a->n--;
 }
 
+/* The number of bits of v (0 for 0). */
 static uint32_t bits64(uint64_t v) {
   uint32_t n = 0;
   while (v) {
@@ -120,6 +124,7 @@ static uint32_t bits64(uint64_t v) {
   return n;
 }
 
+/* The number of bits of a. */
 static uint32_t bn_bits(const bn *a) {
   return a->n ? (a->n - 1) * 32 + bits64(a->w[a->n - 1]) : 0;
 }
@@ -145,6 +150,7 @@ static uint64_t bn_divq(bn *r, const bn *d) {
 /* Decimal to double                                                        */
 /* ------------------------------------------------------------------------ */
 
+/* The double with these bits, and back. */
 static double bits_to_double(uint64_t b) {
   double x;
   memcpy(&x, &b, sizeof x);

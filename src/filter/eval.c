@@ -105,6 +105,8 @@ static int strcmp_n(const pv_aval *a, const pv_aval *b) {
   return a->len < b->len ? -1 : a->len > b->len;
 }
 
+/* v op l (PV_OP_*): false across types (booleans are one type for !=),
+ * order only between two numbers or two strings. */
 static int compare(uint8_t op, const pv_aval *v, const pv_flit *l) {
   if (op == PV_OP_EQ) return equal(v, l);
   if (op == PV_OP_NE) {

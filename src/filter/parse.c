@@ -60,6 +60,7 @@ typedef struct fp {
   size_t nchr;
 } fp;
 
+/* pv__vfmt with its arguments inline. */
 static void fmt(char *buf, size_t size, const char *f, ...) {
   va_list ap;
   va_start(ap, f);
@@ -108,6 +109,8 @@ static const char *text_of(const fp *p, const tok *t, char *buf) {
   return buf;
 }
 
+/* The characters of names outside backticks (FILTER.md's ident-start and
+ * ident-char). */
 static int is_ident_start(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$';
 }
@@ -156,6 +159,7 @@ static int segment(fp *p, size_t at, char *dst, size_t *n, size_t *end) {
   }
 }
 
+/* The keyword token that the n bytes at s spell in any case, or -1. */
 static int keyword(const char *s, size_t n) {
   for (int k = 0; k < (int)(sizeof KEYWORDS / sizeof *KEYWORDS); k++) {
     const char *w = KEYWORDS[k];
@@ -310,6 +314,7 @@ static void add_path(fp *p) {
   }
 }
 
+/* Whether a token kind is a literal. */
 static int is_literal(int kind) {
   return kind == T_NUM || kind == T_STR || kind == T_TRUE || kind == T_FALSE || kind == T_NULL;
 }
