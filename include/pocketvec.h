@@ -357,7 +357,9 @@ int pv_set_attributes(pv_index *idx, uint32_t id, const char *json, size_t len, 
 
 /* The attribute paths live documents use, with their types, as JSON text
  * into buf as pv_get_attributes: [{"path":"author.name","types":["string"],
- * "count":12},...], sorted by path; arrays count as "array" and their
+ * "count":12},...], sorted by path, written as a filter names it (docs/FILTER.md:
+ * a member whose name is no plain name, `a.b` say, in backticks); arrays
+ * count as "array" and their
  * elements' types are listed too. */
 int pv_fields(pv_index *idx, char *buf, size_t cap, size_t *len_out);
 

@@ -157,6 +157,7 @@
   X(docs_filtered_model)                \
   X(docs_sections)                      \
   X(docs_fault)                         \
+  X(docs_fields)                        \
   /* test_compat.c */                   \
   X(compat_v1_header)                   \
   X(compat_v1_load)                     \

@@ -594,3 +594,29 @@ void test_docs_fault(void) {
   }
   CHECK_MSG(n < 20000 && nomems > 20, "fault loop: %ld runs, %ld NOMEM seen", n, nomems);
 }
+
+void test_docs_fields(void) {
+  pv_index *idx = mk(PV_L2, PV_F32);
+  REQUIRE(idx);
+  float v[DIM] = {1};
+  REQUIRE_OK(up(idx, "1", v, "{\"a.b\":\"s\",\"and\":1,\"x\":[1,\"t\"]}", NULL));
+  REQUIRE_OK(up(idx, "2", v, "{\"a\":{\"b\":1},\"x\":{\"y`z\":null}}", NULL));
+  char buf[512];
+  size_t len;
+  REQUIRE_OK(pv_fields(idx, buf, sizeof buf - 1, &len));
+  buf[len] = '\0';
+  /* one member named a.b and the path a -> b are two fields, each named as
+   * a filter names it */
+  CHECK_STR_HAS(buf, "{\"path\":\"`a.b`\",\"types\":[\"string\"],\"count\":1}");
+  CHECK_STR_HAS(buf, "{\"path\":\"a.b\",\"types\":[\"number\"],\"count\":1}");
+  CHECK_STR_HAS(buf, "{\"path\":\"`and`\",\"types\":[\"number\"],\"count\":1}");
+  CHECK_STR_HAS(buf, "{\"path\":\"x\",\"types\":[\"number\",\"string\",\"array\",\"object\"],\"count\":2}");
+  CHECK_STR_HAS(buf, "{\"path\":\"x.`y``z`\",\"types\":[\"null\"],\"count\":1}");
+  pv_filter *f = compile("`a.b` == \"s\" and not exists(a.b)");
+  size_t n;
+  CHECK_OK(pv_find(idx, f, NULL, 0, &n));
+  CHECK_EQ_INT(n, 1);
+  pv_filter_free(f);
+  CHECK_RC(pv_fields(idx, buf, 4, &len), PV_RANGE);
+  pv_free(idx);
+}

@@ -105,6 +105,33 @@ static void note(walk *w, uint32_t s, unsigned bits) {
   w->tab[j] = (uint32_t)w->nf;
 }
 
+/* Append a member name to the path as the filter language writes it
+ * (docs/FILTER.md): as is when it is a plain name and no keyword, else in
+ * backticks with every backtick doubled, so a listed path can be pasted
+ * into a filter and `a.b` (one member) differs from a.b (two). */
+static int put_segment(walk *w, const char *name, size_t n, int first) {
+  static const char *const kw[] = {"and", "or", "not", "in", "contains", "exists", "true", "false",
+                                   "null"};
+  int plain = n > 0;
+  for (size_t i = 0; i < n && plain; i++) {
+    char c = name[i];
+    int alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$';
+    int rest = (c >= '0' && c <= '9') || c == '-';
+    plain = alpha || (rest && (i > 0 || !first));
+  }
+  for (size_t k = 0; plain && k < sizeof kw / sizeof *kw; k++) {
+    size_t j = 0;
+    while (j < n && kw[k][j] && (name[j] | 0x20) == kw[k][j]) j++;
+    if (j == n && !kw[k][j]) plain = 0;
+  }
+  if (plain) return buf_put(w, &w->path, name, n);
+  if (!buf_put(w, &w->path, "`", 1)) return 0;
+  for (size_t i = 0; i < n; i++)
+    if (!buf_put(w, &w->path, &name[i], 1) || (name[i] == '`' && !buf_put(w, &w->path, "`", 1)))
+      return 0;
+  return buf_put(w, &w->path, "`", 1);
+}
+
 /* The members of object o under the current path. The encoding limits
  * depth, so the recursion is bounded. */
 static void walk_object(walk *w, uint32_t s, const pv_aval *o) {
@@ -114,7 +141,7 @@ static void walk_object(walk *w, uint32_t s, const pv_aval *o) {
   pv_aval v;
   while (!w->nomem && pv__attr_next(o, &cur, &name, &nlen, &v)) {
     size_t keep = w->path.len;
-    if ((keep && !buf_put(w, &w->path, ".", 1)) || !buf_put(w, &w->path, name, nlen)) return;
+    if ((keep && !buf_put(w, &w->path, ".", 1)) || !put_segment(w, name, nlen, keep == 0)) return;
     unsigned bits = type_bit(v.type);
     if (v.type == PV_A_ARR) {
       const uint8_t *ac = v.p;
