@@ -57,13 +57,13 @@ export function docName(key, i, n) {
   return n === 1 ? 'the document' : `document ${i}`;
 }
 
-const IDENT = /^[A-Za-z_$][\w$]*$/;
+const JS_NAME = /^[A-Za-z_$][\w$]*$/;
 
 /** A JS-looking path for messages: tags[2], author.name, ["odd name"]. */
 function pathOf(parts) {
   let s = '';
   for (const p of parts)
-    s += typeof p === 'number' ? `[${p}]` : IDENT.test(p) ? (s ? `.${p}` : p) : `[${JSON.stringify(p)}]`;
+    s += typeof p === 'number' ? `[${p}]` : JS_NAME.test(p) ? (s ? `.${p}` : p) : `[${JSON.stringify(p)}]`;
   return s.length > 100 ? `${s.slice(0, 100)}...` : s;
 }
 

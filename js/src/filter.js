@@ -16,120 +16,141 @@
 import { LONE } from './docs.js';
 import { ErrorCode, PocketVecError, bad, describe } from './errors.js';
 
-const { INVALID } = ErrorCode;
-
 const COMPARE = { $eq: '==', $ne: '!=', $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' };
 const OPERATORS = [...Object.keys(COMPARE), '$in', '$nin', '$contains', '$exists', '$and', '$or', '$not'];
-const LOGICAL = ['$and', '$or', '$not'];
 
-const fail = (msg) => new PocketVecError(INVALID, `filter: ${msg}`);
+const filterError = (msg) => new PocketVecError(ErrorCode.INVALID, `filter: ${msg}`);
 
 function unknown(op) {
-  return fail(`unknown operator ${JSON.stringify(op)}; the operators are ${OPERATORS.join(' ')}`);
+  return filterError(`unknown operator ${JSON.stringify(op)}; the operators are ${OPERATORS.join(' ')}`);
 }
 
-// A name the language reads as is: an identifier that is not a word of
-// the language; any other is quoted.
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const WORDS = new Set(['and', 'or', 'not', 'in', 'contains', 'exists', 'true', 'false', 'null']);
+// A name the language reads bare: letters, digits, _, $ and -, not first a
+// digit or -, and not one of its words (in any case: they are
+// case-insensitive). Any other name goes in backticks, `` for a backtick.
+const BARE_NAME = /^[A-Za-z_$][\w$-]*$/;
+const WORDS = /^(?:and|or|not|in|contains|exists|true|false|null)$/i;
 
 /** A field of the object form, "author.name", as a path of the language. */
-function path(field) {
-  if (!field) throw fail('a field name is empty');
+function pathText(field) {
   return field.split('.').map((seg) => {
-    if (!seg) throw fail(`the field ${JSON.stringify(field)} has an empty part`);
-    return IDENT.test(seg) && !WORDS.has(seg) ? seg : JSON.stringify(seg);
+    if (!seg) throw filterError(`the field name ${JSON.stringify(field)} has an empty part`);
+    if (LONE.test(seg)) throw filterError(`the field name ${JSON.stringify(field)} is not valid Unicode (a lone surrogate)`);
+    return BARE_NAME.test(seg) && !WORDS.test(seg) ? seg : `\`${seg.replaceAll('`', '``')}\``;
   }).join('.');
 }
 
-/** A literal: a string, a finite number, a boolean or null. */
-function literal(v, where) {
-  if (v === null || typeof v === 'boolean') return String(v);
+/** A literal: a string, a finite number, a boolean or null; only the first two where order matters. */
+function literal(v, where, ordered = false) {
   if (typeof v === 'string') {
-    if (LONE.test(v)) throw fail(`${where} is not valid Unicode: a lone surrogate at index ${v.search(LONE)}`);
+    if (LONE.test(v)) throw filterError(`${where} is not valid Unicode: a lone surrogate at index ${v.search(LONE)}`);
     return JSON.stringify(v);
   }
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  throw fail(`${where} must be a string, a finite number, a boolean or null, got ${describe(v)}`);
+  if (!ordered && (v === null || typeof v === 'boolean')) return String(v);
+  throw filterError(`${where} must be ${ordered ? 'a string or a finite number' : 'a string, a finite number, a boolean or null'}, got ${describe(v)}`);
 }
+
+// Expressions are built with their precedence, so parentheses go only
+// where they are needed: the language nests at most 64 levels, and each
+// "(" and "not" counts one.
+const OR = 0, AND = 1, ATOM = 2;
+const expr = (t, lv) => ({ t, lv });
+const wrap = (e, lv) => (e.lv < lv ? `(${e.t})` : e.t);
+
+function and(parts) {
+  return parts.length === 1 ? parts[0] : expr(parts.map((e) => wrap(e, AND)).join(' and '), AND);
+}
+
+function or(parts) {
+  return parts.length === 1 ? parts[0] : expr(parts.map((e) => e.t).join(' or '), OR);
+}
+
+const not = (e) => expr(`not ${wrap(e, ATOM)}`, ATOM);
 
 const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Several conditions that must all hold, as one expression. */
-function all(parts) {
-  return parts.length === 1 ? parts[0] : parts.map((p) => `(${p})`).join(' and ');
-}
-
-/** The text of a filter object. */
+/** The expression of a filter object; null for {}, which tests nothing. */
 function clause(obj, where) {
-  if (!isObject(obj)) throw fail(`${where} must be an object, got ${describe(obj)}`);
+  if (!isObject(obj)) throw filterError(`${where} must be an object, got ${describe(obj)}`);
   const parts = [];
   for (const key of Object.keys(obj)) {
     const v = obj[key];
     if (v === undefined) continue; // as JSON and spreads leave it out
     if (key === '$and' || key === '$or') {
-      if (!Array.isArray(v) || v.length === 0) throw fail(`${key} takes a non-empty array of filters, got ${describe(v)}`);
+      if (!Array.isArray(v) || v.length === 0) throw filterError(`${key} takes a non-empty array of filters, got ${describe(v)}`);
       const subs = v.map((s, i) => nonEmpty(s, `${key}[${i}]`));
-      parts.push(subs.length === 1 ? subs[0] : subs.map((s) => `(${s})`).join(key === '$and' ? ' and ' : ' or '));
+      parts.push(key === '$and' ? and(subs) : or(subs));
     } else if (key === '$not') {
-      parts.push(`not (${nonEmpty(v, '$not')})`);
+      parts.push(not(nonEmpty(v, '$not')));
     } else if (key.startsWith('$')) {
-      throw OPERATORS.includes(key) ? fail(`${key} applies to a field, as { field: { ${key}: ... } }`) : unknown(key);
+      throw OPERATORS.includes(key) ? filterError(`${key} applies to a field, as { field: { ${key}: ... } }`) : unknown(key);
     } else {
-      parts.push(field(path(key), v, key));
+      parts.push(condition(pathText(key), v, key));
     }
   }
-  // {} selects every document: there is nothing for it to test.
-  return parts.length ? all(parts) : '';
+  return parts.length ? and(parts) : null;
 }
 
-/** The text of a filter object inside $and, $or or $not, where {} would be ambiguous. */
+/** The expression of a filter object inside $and, $or or $not, where {} would be ambiguous. */
 function nonEmpty(obj, where) {
-  const text = clause(obj, where);
-  if (!text) throw fail(`${where} is an empty filter`);
-  return text;
+  const e = clause(obj, where);
+  if (!e) throw filterError(`${where} is an empty filter`);
+  return e;
 }
 
-/** The text of the condition v on one field (p: its path in the language). */
-function field(p, v, name) {
+/** The expression of the condition v on one field (p: its path in the language). */
+function condition(p, v, name) {
+  const field = JSON.stringify(name);
   if (!isObject(v)) {
-    if (Array.isArray(v)) throw fail(`the value of ${JSON.stringify(name)} is an array; use { $in: [...] } or { $contains: ... }`);
-    return `${p} == ${literal(v, `the value of ${JSON.stringify(name)}`)}`;
+    if (Array.isArray(v)) throw filterError(`the value of ${field} is an array; use { $in: [...] } or { $contains: ... }`);
+    return expr(`${p} == ${literal(v, `the value of ${field}`)}`, ATOM);
   }
   const ops = Object.keys(v).filter((op) => v[op] !== undefined);
-  if (!ops.length) throw fail(`the condition on ${JSON.stringify(name)} is empty`);
-  return all(ops.map((op) => {
-    const x = v[op], where = `${op} of ${JSON.stringify(name)}`;
-    if (Object.hasOwn(COMPARE, op)) return `${p} ${COMPARE[op]} ${literal(x, where)}`;
+  if (!ops.length) throw filterError(`the condition on ${field} is empty`);
+  return and(ops.map((op) => {
+    const x = v[op], where = `${op} of ${field}`;
     switch (op) {
+      case '$ne':
+        // The language refuses "!= null", which would never match; what
+        // MongoDB means by it is this.
+        if (x === null) return and([expr(`exists(${p})`, ATOM), not(expr(`${p} == null`, ATOM))]);
+      // fall through
+      case '$eq':
+        return expr(`${p} ${COMPARE[op]} ${literal(x, where)}`, ATOM);
+      case '$gt':
+      case '$gte':
+      case '$lt':
+      case '$lte':
+        return expr(`${p} ${COMPARE[op]} ${literal(x, where, true)}`, ATOM);
       case '$in':
       case '$nin':
-        if (!Array.isArray(x)) throw fail(`${where} takes an array, got ${describe(x)}`);
-        return `${p} ${op === '$in' ? 'in' : 'not in'} [${x.map((e, i) => literal(e, `${where}[${i}]`)).join(', ')}]`;
+        if (!Array.isArray(x)) throw filterError(`${where} takes an array, got ${describe(x)}`);
+        return expr(`${p} ${op === '$in' ? 'in' : 'not in'} [${x.map((e, i) => literal(e, `${where}[${i}]`)).join(', ')}]`, ATOM);
       case '$contains':
-        return `${p} contains ${literal(x, where)}`;
+        return expr(`${p} contains ${literal(x, where)}`, ATOM);
       case '$exists':
-        if (typeof x !== 'boolean') throw fail(`${where} takes true or false, got ${describe(x)}`);
-        return x ? `exists(${p})` : `not exists(${p})`;
+        if (typeof x !== 'boolean') throw filterError(`${where} takes true or false, got ${describe(x)}`);
+        return x ? expr(`exists(${p})`, ATOM) : not(expr(`exists(${p})`, ATOM));
       case '$not':
-        return `not (${field(p, x, name)})`;
+        return not(condition(p, x, name));
       default:
         if (!op.startsWith('$'))
-          throw fail(`the value of ${JSON.stringify(name)} is an object without operators; ` +
+          throw filterError(`the value of ${field} is an object without operators; ` +
             `for a nested field use a dotted name such as "${name}.${op}"`);
-        throw LOGICAL.includes(op) ? fail(`${op} combines filters: use it outside the field, as { ${op}: ... }`) : unknown(op);
+        throw OPERATORS.includes(op) ? filterError(`${op} combines filters: use it outside the field, as { ${op}: [...] }`) : unknown(op);
     }
   }));
 }
 
 /**
  * The text of a filter: a string as it is (C compiles it), an object
- * translated; null or undefined: null (no filter). Anything else, or an
- * object with an unknown operator, is INVALID.
+ * translated ('' for {}); null or undefined: null (no filter). Anything
+ * else, or an object with an unknown operator, is INVALID.
  */
 export function filterText(filter) {
   if (filter === undefined || filter === null) return null;
   if (typeof filter === 'string') return filter;
   if (!isObject(filter)) throw bad('a filter must be a string or an object such as { tags: { $contains: "work" } }', filter);
-  return clause(filter, 'the filter');
+  return clause(filter, 'the filter')?.t ?? '';
 }

@@ -9,7 +9,7 @@
 import { LONE, attributesJson, checkKey, docName, possibleKey } from './docs.js';
 import { ErrorCode, PocketVecError, bad, isFlat, lenOf, notNumbers, storageError, uint } from './errors.js';
 import { filterText } from './filter.js';
-import { alloc, cError, cstr, f32, heap, text, u32, u8, utf8Bytes, w, withUtf8 } from './wasm.js';
+import { alloc, cError, cstr, f32, heap, u32, u8, utf8At, utf8Bytes, w, withUtf8 } from './wasm.js';
 import { checkPath, isNode, loadFile, saveFile } from './storage/file.js';
 import { checkName, listIdb, loadIdb, removeIdb, saveIdb } from './storage/idb.js';
 
@@ -380,7 +380,7 @@ export class Index {
     if (w.pv_get_key(p, id, b, b + 4)) throw this.#fail();
     heap();
     const [k, n] = [u32[b >>> 2], u32[(b >>> 2) + 1]];
-    if (k) o.key = text(k, n);
+    if (k) o.key = utf8At(k, n);
     if (distance !== undefined) o.distance = distance;
     if (attributes) o.attributes = this.#attributes(p, id);
     return o;
@@ -400,7 +400,7 @@ export class Index {
       const b = this.#scratch(4 + cap), rc = call(b + 4, cap, b);
       heap();
       const len = u32[b >>> 2];
-      if (!rc) return text(b + 4, len);
+      if (!rc) return utf8At(b + 4, len);
       if (rc !== RANGE || len <= cap) throw this.#fail();
       cap = len;
     }
@@ -460,7 +460,7 @@ export class Index {
       heap();
       if (typeof filter === 'string') {
         // C counts bytes of UTF-8; a JS string is indexed by UTF-16 units.
-        if (off >= 0 && off <= bytes.length) e.offset = text(b + 4, off).length;
+        if (off >= 0 && off <= bytes.length) e.offset = utf8At(b + 4, off).length;
       } else {
         e.message += ` (the filter object reads: ${src})`;
       }

@@ -73,7 +73,7 @@ const utf8 = new TextDecoder('utf-8'), toUtf8 = new TextEncoder();
 export const utf8Bytes = (s) => toUtf8.encode(s);
 
 /** The len bytes of UTF-8 at p as a string (call heap() first). */
-export const text = (p, len) => utf8.decode(u8.subarray(p, p + len));
+export const utf8At = (p, len) => utf8.decode(u8.subarray(p, p + len));
 
 /** The NUL-terminated UTF-8 string at p; bytes that are not UTF-8 become U+FFFD. */
 export function cstr(p) {
