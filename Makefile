@@ -51,7 +51,7 @@ ARCH := $(shell $(CC) -dumpmachine)
 LIB_SRC = src/api.c src/api_doc.c $(wildcard src/core/*.c) src/kernels/scalar.c $(wildcard src/store/*.c) \
           $(wildcard src/codec/*.c) $(wildcard src/graph/*.c) $(wildcard src/query/*.c) \
           $(wildcard src/persist/*.c) \
-          $(wildcard src/doc/*.c) $(wildcard src/attr/*.c) $(wildcard src/filter/*.c)
+          $(wildcard src/doc/*.c) $(wildcard src/fidx/*.c) $(wildcard src/attr/*.c) $(wildcard src/filter/*.c)
 ifneq ($(findstring x86_64,$(ARCH))$(findstring i686,$(ARCH)),)
   LIB_SRC += src/kernels/avx2.c
 endif

@@ -115,6 +115,7 @@ void pv_free(pv_index *idx) {
   pv__error_forget(idx);
   pv__graph_free_upper(idx, 0, idx->st.n);
   pv__docs_free(idx);
+  pv__fidx_free(idx);
   pv__ctx_free_all(idx);
   pv__store_free(idx);
   pv_allocator a = idx->alloc;

@@ -123,6 +123,7 @@ int pv_upsert_batch(pv_index *idx, const pv_doc *docs, size_t n, uint32_t *ids_o
   b.tab = b.ids + n;
   for (uint32_t i = 0; i < b.tcap; i++) b.tab[i] = PV_NONE;
 
+  pv__fidx_refresh(idx);
   pv_buf buf = {0};
   int rc = PV_OK;
   for (size_t i = 0; i < n && !rc; i++) rc = prepare(idx, &docs[i], i, n, &buf, &b.rec[i]);
@@ -175,6 +176,7 @@ int pv_upsert_batch(pv_index *idx, const pv_doc *docs, size_t n, uint32_t *ids_o
       pv__key_put(idx, r, b.ids[j]);
     }
     pv__rec_set(idx, first + j, r);
+    if (r->attr_len) pv__fidx_add(idx, b.ids[j], pv__rec_attr(r), r->attr_len);
   }
   if (ids_out) {
     /* Back to front, so a dropped position finds its winner's id set. */
@@ -255,6 +257,9 @@ int pv_set_attributes(pv_index *idx, uint32_t id, const char *json, size_t len, 
   pv__buf_free(idx, &m);
   if (rc) return rc;
   /* The key map holds the id, which stays: only the record changes. */
+  pv__fidx_refresh(idx);
+  if (old && old->attr_len) pv__fidx_remove(idx, id, pv__rec_attr(old), old->attr_len);
+  if (r && r->attr_len) pv__fidx_add(idx, id, pv__rec_attr(r), r->attr_len);
   pv__rec_set(idx, s, r);
   idx->changes++;
   return pv__error(idx, PV_OK, NULL);

@@ -15,6 +15,7 @@
 #include "core/core.h"
 #include "core/heap.h"
 #include "doc/doc.h"
+#include "fidx/fidx.h"
 #include "graph/graph.h"
 #include "kernels/kernels.h"
 #include "query/context.h"
@@ -34,6 +35,7 @@ struct pv_index {
   pv_store st;         /* slots, columns, blocks */
   pv_graph g;          /* entry point, levels, link sizes */
   pv_docs docs;        /* keys and attribute records (doc/doc.h) */
+  pv_fidx fidx;        /* field indexes over the attributes (fidx/fidx.h) */
   uint32_t live;       /* live slots (st.n counts tombstones too) */
   uint32_t next_id;
   uint64_t changes;    /* counts writes, so an export can tell */
@@ -143,5 +145,10 @@ int pv__check_structure(pv_index *idx);
  * scratch when k fits it, else allocates k pairs: PV_OK/PV_NOMEM. */
 int pv__exact(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const pv_accept *acc,
               pv_hit *out, size_t *n_out);
+
+/* pv__exact over the live slots whose id's bit is set in bits (words
+ * words) and that verify (when not NULL) accepts. */
+int pv__exact_bits(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const uint64_t *bits,
+                   size_t words, const pv_accept *verify, pv_hit *out, size_t *n_out);
 
 #endif /* PV_INDEX_H */

@@ -166,5 +166,6 @@ int pv__compact(pv_index *idx) {
   pv__free(idx, queue, sizeof(uint32_t) * lim);
   pv__store_shrink(idx, j);
   pv__ctx_shrink_all(idx, j);
+  pv__fidx_sweep(idx); /* the field indexes still list the ids just removed */
   return PV_OK;
 }

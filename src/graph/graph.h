@@ -44,6 +44,13 @@ int pv__random_level(const pv_index *idx, uint64_t *rng);
  * Allocates nothing. Returns the number written. */
 size_t pv__graph_search(const pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k,
                         uint32_t ef, const pv_accept *acc, pv_pair *out);
+/* The k nearest live slots to q whose id's bit is set in bits (and that
+ * verify, when not NULL, accepts), by a two-hop filtered walk of layer 0
+ * (search.c says why); k <= ef <= the context's room. Allocates nothing.
+ * Returns the number written to out, ascending. */
+size_t pv__graph_search_bits(const pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k,
+                             uint32_t ef, const uint64_t *bits, const pv_accept *verify,
+                             pv_pair *out);
 /* Plan the links of slot s (stored, level set, links empty): search every
  * layer it joins and select its neighbours into c->plan (per layer, a count
  * then m slots). Reads the graph only, so plans could be made in parallel;

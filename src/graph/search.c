@@ -135,3 +135,78 @@ size_t pv__graph_search(const pv_index *idx, pv_ctx *c, const pv_ref *q, size_t 
   for (size_t i = 0; i < n; i++) out[i] = c->W[i];
   return n;
 }
+
+/* The layer-0 beam search of a filtered query, after ACORN-1 (Patel et
+ * al., 2024): only nodes whose bit is set (and that are live, and that
+ * `verify` accepts when given) are scored and kept, and the walk reaches
+ * them through the others: a neighbour that fails the filter is not
+ * scored, but its own neighbours are looked at (two hops). At low
+ * selectivity the matching nodes alone form a sparse, badly connected
+ * graph; the second hop restores the connections the filter removed, while
+ * distances (the cost) are computed for matching nodes only. At most
+ * `2 m0` nodes are gathered per expansion, as the first hop would give in
+ * an unfiltered walk. */
+static inline int bit_ok(const pv_index *idx, const uint64_t *bits, const pv_accept *verify,
+                         uint32_t s) {
+  uint32_t id = pv__id(idx, s);
+  return (bits[id >> 6] >> (id & 63) & 1) && pv__is_live(idx, s) && (!verify || verify->fn(verify, s));
+}
+
+size_t pv__graph_search_bits(const pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k,
+                             uint32_t ef, const uint64_t *bits, const pv_accept *verify,
+                             pv_pair *out) {
+  if (idx->g.entry == PV_NONE) return 0;
+  pv_pair ep = pv__descend(idx, q, 0);
+  pv_pair *W = c->W, *C = c->C;
+  uint32_t nw = 0, nc = 0, ccap = c->heap_cap, max = 2 * idx->g.m0;
+  pv__visit_reset(c);
+  pv__visit(c, ep.s);
+  cand_push(C, &nc, ccap, ep, NULL);
+  if (bit_ok(idx, bits, verify, ep.s)) pv__maxheap_push(W, &nw, ep);
+  uint32_t todo[4 * PV_MAX_M];
+  float dist[4 * PV_MAX_M];
+  while (nc) {
+    pv_pair cur = pv__minheap_pop(C, &nc);
+    if (nw == ef && pv__less(W[0], cur)) break;
+    const uint32_t *ln = pv__links(idx, cur.s, 0);
+    uint32_t nt = 0;
+    for (uint32_t i = 1; i <= ln[0] && nt < max; i++) {
+      uint32_t t = ln[i];
+      if (pv__visit(c, t)) continue;
+      if (bit_ok(idx, bits, verify, t)) {
+        todo[nt++] = t;
+        pv__prefetch(idx, t);
+        continue;
+      }
+      const uint32_t *l2 = pv__links(idx, t, 0);
+      for (uint32_t j = 1; j <= l2[0] && nt < max; j++) {
+        uint32_t u = l2[j];
+        /* Marked only when taken: another path may still bring u in
+         * while it is unscored, and then it must not look visited. */
+        uint32_t id = pv__id(idx, u);
+        if (!(bits[id >> 6] >> (id & 63) & 1)) continue;
+        if (pv__visit(c, u)) continue;
+        if (!bit_ok(idx, bits, verify, u)) continue;
+        todo[nt++] = u;
+        pv__prefetch(idx, u);
+      }
+    }
+    idx->codec->dist_many(idx, q, todo, nt, dist);
+    for (uint32_t i = 0; i < nt; i++) {
+      pv_pair x = {dist[i], todo[i]};
+      if (nw < ef || pv__less(x, W[0])) {
+        cand_push(C, &nc, ccap, x, nw == ef ? &W[0] : NULL);
+        if (nw < ef) {
+          pv__maxheap_push(W, &nw, x);
+        } else {
+          W[0] = x;
+          pv__maxheap_sift_down(W, nw, 0);
+        }
+      }
+    }
+  }
+  pv__maxheap_sort(W, nw);
+  size_t n = nw < k ? nw : k;
+  for (size_t i = 0; i < n; i++) out[i] = W[i];
+  return n;
+}

@@ -153,6 +153,10 @@ static int docs_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64
   }
   if (at != room)
     CORRUPT("the documents section has %zu bytes after the documents", (size_t)(room - at));
+  /* The field indexes are derived: rebuilt here, not saved. A failure to
+   * build them leaves them stale, which costs speed, not the load. */
+  idx->fidx.stale = 1;
+  pv__fidx_refresh(idx);
   return pv__keys_rebuild(idx);
 }
 

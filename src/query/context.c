@@ -17,6 +17,7 @@ static void ctx_free(pv_index *idx, pv_ctx *c) {
   pv__free(idx, c->qcode, idx->st.vbytes);
   if (c->qparam) pv__free(idx, c->qparam, idx->codec->param_bytes);
   pv__free(idx, c->plan, sizeof(uint32_t) * plan_words(idx));
+  pv__free(idx, c->bits, sizeof(uint64_t) * c->bits_cap);
   pv__free(idx, c, sizeof *c);
 }
 
@@ -106,4 +107,14 @@ void pv__ctx_shrink_all(pv_index *idx, uint32_t slots) {
       c->vcap = slots;
     }
   }
+}
+
+int pv__ctx_bits(pv_index *idx, pv_ctx *c, size_t words) {
+  if (words <= c->bits_cap) return PV_OK;
+  uint64_t *b = pv__malloc(idx, sizeof(uint64_t) * words);
+  if (!b) return PV_NOMEM;
+  pv__free(idx, c->bits, sizeof(uint64_t) * c->bits_cap);
+  c->bits = b;
+  c->bits_cap = words;
+  return PV_OK;
 }

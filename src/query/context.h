@@ -33,6 +33,8 @@ typedef struct pv_ctx {
   void *qcode;        /* the codec's code of a prepared query */
   void *qparam;       /* and its parameters */
   uint32_t *plan;     /* an insert's planned links: m per layer */
+  uint64_t *bits;     /* a filtered search's bitmaps over ids */
+  size_t bits_cap;    /* their words */
 } pv_ctx;
 
 /* A context sized for beam width ef and visit marks for `slots` slots (the
@@ -43,6 +45,8 @@ pv_ctx *pv__ctx_acquire(pv_index *idx, uint32_t ef, uint32_t slots);
 /* Make c hold a beam of ef and visit marks for `slots` slots. PV_OK/PV_NOMEM
  * (c unchanged apart from more room). */
 int pv__ctx_reserve(pv_index *idx, pv_ctx *c, uint32_t ef, uint32_t slots);
+/* Make c hold `words` words of bitmaps. PV_OK/PV_NOMEM. */
+int pv__ctx_bits(pv_index *idx, pv_ctx *c, size_t words);
 /* Give c back to the pool (or free it if the pool is full). NULL: no-op. */
 void pv__ctx_release(pv_index *idx, pv_ctx *c);
 /* Free every pooled context (pv_free), or shrink their visit marks to

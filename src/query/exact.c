@@ -29,3 +29,43 @@ int pv__exact(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const pv_acce
   if (own) pv__free(idx, own, sizeof(pv_pair) * k);
   return PV_OK;
 }
+
+int pv__exact_bits(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const uint64_t *bits,
+                   size_t words, const pv_accept *verify, pv_hit *out, size_t *n_out) {
+  if (k > idx->live) k = idx->live;
+  pv_pair *h = c->sel, *own = NULL;
+  if (k > c->heap_cap) {
+    own = h = pv__malloc(idx, sizeof(pv_pair) * k);
+    if (!h) return PV_NOMEM;
+  }
+  const uint32_t *ids = idx->st.col[PV_COL_ID].base;
+  uint32_t have = 0, kk = (uint32_t)k, n = idx->st.n, s = 0;
+  for (size_t w = 0; w < words && kk && s < n; w++) {
+    for (uint64_t b = bits[w]; b; b &= b - 1) {
+      uint32_t id = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(b));
+      /* Ids ascend with slots: gallop from the last slot found, so a sparse
+       * set costs O(log) per id and a dense one O(1). */
+      uint32_t step = 1, lo = s;
+      while (lo + step < n && ids[lo + step] < id) lo += step, step *= 2;
+      uint32_t hi = lo + step < n ? lo + step : n;
+      while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (ids[mid] < id) lo = mid + 1;
+        else hi = mid;
+      }
+      s = lo;
+      if (s >= n) break;
+      if (ids[s] != id || !pv__is_live(idx, s) || (verify && !verify->fn(verify, s))) continue;
+      pv_pair x = {pv__dist(idx, q, s), s};
+      pv__topk_offer(h, &have, kk, x);
+    }
+  }
+  pv__maxheap_sort(h, have);
+  for (uint32_t i = 0; i < have; i++) {
+    out[i].id = pv__id(idx, h[i].s);
+    out[i].distance = h[i].d;
+  }
+  *n_out = have;
+  if (own) pv__free(idx, own, sizeof(pv_pair) * k);
+  return PV_OK;
+}

@@ -7,6 +7,7 @@
 #include "attr/attr.h"
 #include "filter/filter.h"
 #include "index.h"
+#include "fidx/fidx.h"
 
 int pv__matches(const pv_index *idx, const pv_filter *f, uint32_t s) {
   if (!f) return 1;
@@ -45,9 +46,57 @@ static int search_args(pv_index *idx, const float *q, size_t k, size_t ef, pv_hi
   return PV_OK;
 }
 
+/* Below this many candidates, scoring them all beats walking the graph
+ * (bench/filter.c measures where the two cross). */
+#ifndef PV_BRUTE_PER_EF
+#define PV_BRUTE_PER_EF 40
+#endif
+
+/* The filtered search with the field indexes: the filter becomes a bitmap
+ * of candidate ids (a superset of the matches when *exact is 0); few
+ * candidates are scored one by one, more are searched by the two-hop walk.
+ * Every hit is checked against the filter itself at the end (string
+ * equality is indexed by hash), and a walk that comes up short or returns
+ * a hit the filter refuses falls back to scoring the candidates. Returns 1
+ * when it answered (rc set), 0 when the indexes cannot answer. */
+static int search_indexed(pv_index *idx, pv_ctx *c, const pv_ref *r, size_t k, size_t ef,
+                          const pv_filter *f, const filter_accept *fa, pv_hit *out,
+                          size_t *n_out, int *rc) {
+  size_t words = ((size_t)idx->next_id + 63) / 64;
+  uint32_t depth = pv__fidx_depth(f);
+  if (!words || pv__ctx_bits(idx, c, words * (depth + 1)) != PV_OK) return 0;
+  int exact = 1;
+  int64_t cand = pv__fidx_bitmap(idx, f, c->bits, c->bits + words, words, &exact);
+  if (cand < 0) return 0;
+  const pv_accept *verify = exact ? NULL : &fa->base;
+  *rc = PV_OK;
+  if ((uint64_t)cand > (uint64_t)ef * PV_BRUTE_PER_EF) {
+    size_t got = pv__graph_search_bits(idx, c, r, k, (uint32_t)ef, c->bits, verify, c->sel);
+    size_t ok = 0;
+    for (size_t i = 0; i < got; i++) {
+      if (!verify && !pv__matches(idx, f, c->sel[i].s)) continue;
+      out[ok].id = pv__id(idx, c->sel[i].s);
+      out[ok++].distance = c->sel[i].d;
+    }
+    *n_out = ok;
+    if (ok == got && got == k) return 1;
+    if (ok < got) verify = &fa->base; /* a hash collision: check every candidate */
+  }
+  *rc = pv__exact_bits(idx, c, r, k, c->bits, words, verify, out, n_out);
+  if (!*rc && !verify) {
+    /* Scored by the bitmap alone: make sure of the hits. */
+    size_t ok = 0;
+    for (size_t i = 0; i < *n_out; i++) ok += pv__matches(idx, f, pv__slot_of(idx, out[i].id));
+    if (ok < *n_out) *rc = pv__exact_bits(idx, c, r, k, c->bits, words, &fa->base, out, n_out);
+  }
+  return 1;
+}
+
 /* Graph search, or brute force when `exact` or when the beam would cover
  * the index anyway (then brute force is cheaper and exact, and k >= count
- * returns every live vector even where the graph is not connected). */
+ * returns every live vector even where the graph is not connected). A
+ * filter goes to search_indexed, except for pv_search_exact: the ground
+ * truth reads every document and trusts no index. */
 int pv__search(pv_index *idx, const float *q, size_t k, size_t ef, const pv_filter *f, int exact,
                pv_hit *out, size_t *n_out) {
   int done;
@@ -62,6 +111,11 @@ int pv__search(pv_index *idx, const float *q, size_t k, size_t ef, const pv_filt
   pv_ctx *c = pv__ctx_acquire(idx, exact ? 0 : (uint32_t)ef, exact ? 0 : idx->st.n);
   if (!c) return pv__error(idx, PV_NOMEM, "out of memory growing search buffers for ef %zu", ef);
   pv_ref r = pv__prepare(idx, q, c->qf, c->qcode, c->qparam);
+  if (f && !exact && search_indexed(idx, c, &r, k, ef, f, &fa, out, n_out, &rc)) {
+    pv__ctx_release(idx, c);
+    if (rc) return pv__error(idx, PV_NOMEM, "out of memory searching for %zu results", k);
+    return pv__error(idx, PV_OK, NULL);
+  }
   size_t got = 0;
   if (!exact) {
     /* k <= ef < live here, so the results fit the context's scratch. */
