@@ -100,4 +100,23 @@ size_t pv__attr_size(const uint8_t *p);
 /* 1 if s (n bytes) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int pv__utf8_valid(const char *s, size_t n);
 
+/* ---- numbers (num.c), shared with the filter language ------------------ */
+enum { PV_NUM_OK = 0, PV_NUM_DIGIT, PV_NUM_ZERO, PV_NUM_RANGE };
+/* Read the JSON number at the start of s (at most len bytes):
+ * -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, the longest prefix that
+ * is one. PV_NUM_OK: *out is the nearest double (round half to even;
+ * underflow gives a zero of the sign) and *end the bytes used. Else *end
+ * is where it fails: PV_NUM_DIGIT, a digit was expected there (also when s
+ * starts with neither '-' nor a digit); PV_NUM_ZERO, a digit after a
+ * leading 0; PV_NUM_RANGE (*end 0), beyond the largest double. Allocates
+ * nothing; uses about 2 KB of stack for long or extreme numbers. */
+int pv__num_parse(const char *s, size_t len, size_t *end, double *out);
+/* Write finite x as JSON text at buf (room for PV_NUM_CHARS bytes, no NUL)
+ * and return its length: integers up to 2^53 in full ("-0" for negative
+ * zero), else the first of 15, 16 or 17 significant digits that reads back
+ * to x, positional from 1e-6 up to 1e21 and with an exponent beyond, as
+ * JavaScript writes numbers ("0.1", "1.5e+300", "1e-7"). */
+#define PV_NUM_CHARS 32
+size_t pv__num_format(double x, char *buf);
+
 #endif /* PV_ATTR_H */

@@ -29,6 +29,13 @@ enum {
 };
 enum { PV_OP_EQ, PV_OP_NE, PV_OP_LT, PV_OP_LE, PV_OP_GT, PV_OP_GE };
 
+/* Nesting limit of the language: "(" and "not" count a level each (a
+ * deeper filter is PV_INVALID), so the parser's and the evaluator's
+ * recursion stay shallow on WebAssembly's 64 KB stack. Chains of "and"
+ * and "or" do not nest: they compile to trees leaning right (a and b and
+ * c is AND(a, AND(b, c))), which walkers follow down b in a loop. */
+#define PV_FILTER_DEPTH 64
+
 /* A path segment: an object member name. */
 typedef struct pv_fseg {
   const char *name;
