@@ -462,7 +462,7 @@ export class Index {
         // C counts bytes of UTF-8; a JS string is indexed by UTF-16 units.
         if (off >= 0 && off <= bytes.length) e.offset = utf8At(b + 4, off).length;
       } else {
-        e.message += ` (the filter object reads: ${src})`;
+        e.message += ` (the filter object reads: ${src.length > 200 ? `${src.slice(0, 200)}...` : src})`;
       }
       throw e;
     }
