@@ -160,7 +160,18 @@
   X(recall_determinism)                 \
   /* test_threads.c */                  \
   X(threads_concurrent_searches)        \
-  X(threads_status_per_thread)
+  X(threads_status_per_thread)          \
+  /* test_attr.c */                     \
+  X(attr_roundtrip)                     \
+  X(attr_number_parse)                  \
+  X(attr_number_random)                 \
+  X(attr_errors)                        \
+  X(attr_limits)                        \
+  X(attr_utf8)                          \
+  X(attr_access)                        \
+  X(attr_merge)                         \
+  X(attr_check)                         \
+  X(attr_fault)
 
 #define TU_DECLARE(name) void test_##name(void);
 PV_TEST_LIST(TU_DECLARE)

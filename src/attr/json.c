@@ -89,12 +89,12 @@ static int hex(char c) {
   return -1;
 }
 
-/* The 4 hex digits at s[at..at+4) as a code unit, or -1. */
-static long hex4(const jp *j, size_t at) {
-  if (j->len - at < 4) return -1;
+/* The 4 hex digits at s[at..at+4) (len bytes in all) as a number, or -1. */
+static long hex4(const char *s, size_t len, size_t at) {
+  if (at > len || len - at < 4) return -1;
   long v = 0;
   for (int k = 0; k < 4; k++) {
-    int h = hex(j->s[at + k]);
+    int h = hex(s[at + k]);
     if (h < 0) return -1;
     v = v * 16 + h;
   }
@@ -124,6 +124,36 @@ static size_t utf8_put(uint8_t *p, uint32_t cp) {
   return 4;
 }
 
+/* Contract in encoding.h. */
+int pv__json_escape(const char *s, size_t len, size_t at, uint8_t out[4], size_t *n, size_t *end) {
+  static const char FROM[] = "\"\\/bfnrt", TO[] = "\"\\/\b\f\n\r\t";
+  char c = at + 1 < len ? s[at + 1] : 0;
+  *n = 1;
+  *end = at + 2;
+  if (c == 'u') {
+    long cp = hex4(s, len, at + 2);
+    if (cp < 0) return PV_ESC_HEX;
+    *end = at + 6;
+    if (cp >= 0xdc00 && cp <= 0xdfff) return PV_ESC_SURROGATE;
+    if (cp >= 0xd800 && cp <= 0xdbff) {
+      size_t i = at + 6;
+      long lo = len - i >= 2 && s[i] == '\\' && s[i + 1] == 'u' ? hex4(s, len, i + 2) : -1;
+      if (lo < 0xdc00 || lo > 0xdfff) return PV_ESC_SURROGATE;
+      cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+      *end = at + 12;
+    }
+    *n = utf8_put(out, (uint32_t)cp);
+    return 0;
+  }
+  for (int k = 0; c && FROM[k]; k++) {
+    if (FROM[k] == c) {
+      out[0] = (uint8_t)TO[k];
+      return 0;
+    }
+  }
+  return PV_ESC_BAD;
+}
+
 /* The string whose opening quote is at j->i: appends its length varint and
  * its bytes, escapes resolved, and steps past the closing quote. The
  * varint takes 3 bytes until the length is known, then shrinks: no string
@@ -134,17 +164,26 @@ static int string(jp *j) {
   j->out->len += 3;
   size_t i = open + 1;
   for (;;) {
-    size_t r = i;
-    while (r < j->len && j->s[r] != '"' && j->s[r] != '\\' && (uint8_t)j->s[r] >= 0x20) r++;
+    /* A run of plain bytes, at most 4 KB so a huge string meets the size
+     * limit without being copied whole first; cut on a character
+     * boundary (a run ends at an ASCII byte or the end of the text). */
+    size_t r = i, lim = j->len - i > 4096 ? i + 4096 : j->len;
+    while (r < lim && j->s[r] != '"' && j->s[r] != '\\' && (uint8_t)j->s[r] >= 0x20) r++;
+    if (r == lim && r < j->len) {
+      size_t b = r;
+      while (b > i && ((uint8_t)j->s[b] & 0xc0) == 0x80) b--;
+      if (b > i) r = b;
+    }
     if (r > i) {
-      /* A run ends at an ASCII byte or the end, never inside a character. */
       size_t ok = pv__utf8_prefix(j->s + i, r - i);
       if (ok < r - i) return fail(j, i + ok, "invalid UTF-8", NULL);
       j->i = r;
       TRY(put(j, j->s + i, r - i));
     }
     if (r >= j->len) return fail(j, open, "unterminated string", NULL);
+    i = r;
     char c = j->s[r];
+    if (c != '"' && c != '\\' && (uint8_t)c >= 0x20) continue; /* a run cut at 4 KB */
     if (c == '"') {
       i = r + 1;
       break;
@@ -153,36 +192,14 @@ static int string(jp *j) {
       return fail(j, r, "control character in a string", "escape it, as \\n or \\u0001");
     if (r + 1 >= j->len) return fail(j, open, "unterminated string", NULL);
     uint8_t buf[4];
-    size_t n = 1;
-    i = r + 2;
-    switch (j->s[r + 1]) {
-      case '"': buf[0] = '"'; break;
-      case '\\': buf[0] = '\\'; break;
-      case '/': buf[0] = '/'; break;
-      case 'b': buf[0] = '\b'; break;
-      case 'f': buf[0] = '\f'; break;
-      case 'n': buf[0] = '\n'; break;
-      case 'r': buf[0] = '\r'; break;
-      case 't': buf[0] = '\t'; break;
-      case 'u': {
-        long cp = hex4(j, r + 2);
-        if (cp < 0) return fail(j, r, "invalid \\u escape", "it takes 4 hex digits");
-        i = r + 6;
-        if (cp >= 0xdc00 && cp <= 0xdfff)
-          return fail(j, r, "lone surrogate \\u escape", "a low surrogate must follow a high one");
-        if (cp >= 0xd800 && cp <= 0xdbff) {
-          long lo = j->len - i >= 2 && j->s[i] == '\\' && j->s[i + 1] == 'u' ? hex4(j, i + 2) : -1;
-          if (lo < 0xdc00 || lo > 0xdfff)
-            return fail(j, r, "lone surrogate \\u escape",
-                        "a high surrogate must be followed by a low one");
-          cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-          i += 6;
-        }
-        n = utf8_put(buf, (uint32_t)cp);
-        break;
-      }
-      default:
+    size_t n;
+    switch (pv__json_escape(j->s, j->len, r, buf, &n, &i)) {
+      case PV_ESC_BAD:
         return fail(j, r, "invalid escape", "use \\\" \\\\ \\/ \\b \\f \\n \\r \\t or \\uXXXX");
+      case PV_ESC_HEX:
+        return fail(j, r, "invalid \\u escape", "it takes 4 hex digits");
+      case PV_ESC_SURROGATE:
+        return fail(j, r, "lone surrogate \\u escape", "write a pair, or the character itself");
     }
     j->i = r;
     TRY(put(j, buf, n));
