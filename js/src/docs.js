@@ -62,9 +62,11 @@ const JS_NAME = /^[A-Za-z_$][\w$]*$/;
 /** A JS-looking path for messages: tags[2], author.name, ["odd name"]. */
 function pathOf(parts) {
   let s = '';
-  for (const p of parts)
+  for (const p of parts) {
+    if (s.length > 80) return `${s}...`;
     s += typeof p === 'number' ? `[${p}]` : JS_NAME.test(p) ? (s ? `.${p}` : p) : `[${JSON.stringify(p)}]`;
-  return s.length > 100 ? `${s.slice(0, 100)}...` : s;
+  }
+  return s;
 }
 
 /**
@@ -105,7 +107,11 @@ export function attributesJson(attrs, what) {
         break;
       case 'object':
         if (v === null) break;
-        if (!isPlain(v) && !Array.isArray(v)) throw fail(`is ${describe(v)}, which JSON cannot carry${hint(v)}`);
+        if (!isPlain(v) && !Array.isArray(v)) {
+          // describe() says "an object {x}" of a class instance: name the class.
+          const c = Object.prototype.toString.call(v) === '[object Object]' && v.constructor?.name;
+          throw fail(`is ${c ? `an instance of ${c}` : describe(v)}, which JSON cannot carry${hint(v)}`);
+        }
         if (stack.includes(v)) throw fail('refers back to an enclosing object (a cycle)');
         if (stack.length >= MAX_DEPTH) throw fail(`is nested more than ${MAX_DEPTH} levels deep`);
         stack.push(v);
