@@ -279,7 +279,13 @@ export interface SetAttributesOptions {
 export interface FieldInfo {
   /** dotted: 'author.name' */
   path: string;
-  /** the JSON types its values have: 'string', 'number', 'boolean', 'null', 'array', 'object'; an array's elements' types are listed too */
+  /**
+   * The JSON types its values have, in this order: 'null', 'boolean',
+   * 'number', 'string', 'array', 'object'. For an array, the types of its
+   * scalar elements are listed too: ['string', 'array'] for tags: ['a'].
+   * Members of objects are fields of their own ('author.name'); members of
+   * objects inside arrays are not listed (filters do not reach into arrays).
+   */
   types: string[];
   /** how many live documents have it */
   count: number;
