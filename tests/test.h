@@ -171,7 +171,14 @@
   X(attr_access)                        \
   X(attr_merge)                         \
   X(attr_check)                         \
-  X(attr_fault)
+  X(attr_fault)                         \
+  /* test_filter.c */                   \
+  X(filter_parse)                       \
+  X(filter_errors)                      \
+  X(filter_eval)                        \
+  X(filter_contains_random)             \
+  X(filter_limits)                      \
+  X(filter_memory)
 
 #define TU_DECLARE(name) void test_##name(void);
 PV_TEST_LIST(TU_DECLARE)

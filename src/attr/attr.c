@@ -427,6 +427,7 @@ static uint32_t *find_slot(uint32_t *t, uint32_t mask, const uint8_t *base, cons
 }
 
 static int append(pv_index *idx, pv_buf *out, const void *p, size_t n) {
+  if (n == 0) return PV_OK; /* out->p and p may be NULL */
   if (pv__buf_reserve(idx, out, n)) return PV_NOMEM;
   memcpy(out->p + out->len, p, n);
   out->len += n;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What attr.c and json.c share about the encoding beyond attr.h: varints,
- * buffer growth, closing a container, the duplicate-name search. Private to
- * src/attr/.
+ * buffer growth, closing a container, the duplicate-name search, UTF-8 and
+ * escapes. Private to src/attr/ and src/filter/ (whose lexer reads strings
+ * as JSON does).
  */
 #ifndef PV_ATTR_ENCODING_H
 #define PV_ATTR_ENCODING_H
@@ -54,5 +55,14 @@ int64_t pv__attr_first_dup(const uint8_t *m, uint32_t count);
 /* The length of the longest prefix of s (n bytes) that is valid UTF-8
  * (pv__utf8_valid's rules): where the first bad byte sequence starts. */
 size_t pv__utf8_prefix(const char *s, size_t n);
+
+/* Decode the JSON escape sequence whose backslash is s[at] (s holds len
+ * bytes): its UTF-8 bytes into out, their number into *n, the offset past
+ * it into *end. The escape of a high surrogate takes the low one that
+ * must follow it. 0, or why not: */
+enum { PV_ESC_BAD = 1, /* not an escape JSON knows (or the text ends) */
+       PV_ESC_HEX,     /* "u" without 4 hex digits */
+       PV_ESC_SURROGATE /* a lone surrogate */ };
+int pv__json_escape(const char *s, size_t len, size_t at, uint8_t out[4], size_t *n, size_t *end);
 
 #endif /* PV_ATTR_ENCODING_H */
