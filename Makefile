@@ -6,6 +6,7 @@
 #   make test SANITIZE=address,undefined   the same under ASan + UBSan (build-san/)
 #   make test SANITIZE=thread              the same under TSan (build-tsan/)
 #   make bench           native benchmark -> bench/results/native.json
+#   make bench-filter    filtered search by selectivity -> bench/results/filter.json
 #   make bench-check     the callgrind regression gate (bench/baseline.json)
 #   make bench-peers-smoke  the peer benchmark's harness on a small set; the
 #                        benchmark itself: cd bench && npm run bench
@@ -65,7 +66,7 @@ TEST_OBJ   = $(TEST_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ    = $(CLI_SRC:%.c=$(BUILD)/%.o)
 HEADERS    = include/pocketvec.h $(wildcard src/*.h src/*/*.h) $(wildcard common/*.h) $(wildcard tests/*.h)
 
-.PHONY: all lib cli run test test-cli bench bench-check bench-baseline bench-peers-deps bench-peers-smoke check clean
+.PHONY: all lib cli run test test-cli bench bench-filter bench-check bench-baseline bench-peers-deps bench-peers-smoke check clean
 all: lib cli
 lib: $(BUILD)/libpocketvec.a
 cli: $(BUILD)/pocketvec
@@ -104,6 +105,15 @@ $(BUILD)/bench_native: bench/bench_native.c $(COMMON_SRC) $(LIB_SRC) $(HEADERS)
 	@$(MAKE) --no-print-directory OPT=-O3 BUILD=build-bench lib
 	$(CC) $(WARN) -O3 -g -Iinclude -Isrc -Icommon bench/bench_native.c $(COMMON_SRC) \
 	  build-bench/libpocketvec.a $(LDLIBS) -o $@
+
+# The selectivity benchmark of filtered search (bench/bench_filter.c).
+$(BUILD)/bench_filter: bench/bench_filter.c $(COMMON_SRC) $(LIB_SRC) $(HEADERS)
+	@$(MAKE) --no-print-directory OPT=-O3 BUILD=build-bench lib
+	$(CC) $(WARN) -O3 -g -Iinclude -Icommon bench/bench_filter.c $(COMMON_SRC) \
+	  build-bench/libpocketvec.a $(LDLIBS) -o $@
+
+bench-filter: $(BUILD)/bench_filter
+	$(BUILD)/bench_filter
 
 # One contestant of the peer benchmark (bench/peers/run.mjs, npm run bench).
 $(BUILD)/peer_native: bench/peer_native.c common/stats.c $(LIB_SRC) $(HEADERS)

@@ -4,8 +4,9 @@
  * into an index's settings and then a sequence of calls (adds and batches
  * of ordinary, duplicate and extreme vectors, deletes, searches, exact
  * searches, gets, compactions, save-and-load round trips, invalid
- * arguments), run against a model of what the index must hold: the live
- * ids and the next id.
+ * arguments, upserts by key, attribute edits and filtered searches), run
+ * against a model of what the index must hold: the live ids, the next id,
+ * the documents' keys and one attribute.
  *
  * The target aborts (a finding) when, beyond what ASan and UBSan catch:
  *   - a call returns a status its contract does not allow, or a failure
@@ -55,7 +56,29 @@ static uint8_t byte(input *in) {
 typedef struct {
   uint8_t live[MAX_IDS];
   uint32_t next_id, count;
+  int8_t c[MAX_IDS];   /* attribute c of a document, -1: none */
+  int key_id[8];       /* id of key "k0".."k7", -1: none */
 } model;
+
+/* The filters of the document steps, and what they mean for attribute c
+ * (-1: the document has no attributes). */
+static const char *const FILTERS[] = {"c == 2", "c < 2", "not (c < 2)", "t contains \"x\"",
+                                      "exists(t) and c != 1", "c in [0, 3] or c == 1"};
+static int filter_holds(int f, int c) {
+  switch (f) {
+    case 0: return c == 2;
+    case 1: return c >= 0 && c < 2;
+    case 2: return !(c >= 0 && c < 2);
+    case 3: return c >= 0 && c % 2 == 0;
+    case 4: return c >= 0 && c != 1;
+    default: return c == 0 || c == 3 || c == 1;
+  }
+}
+/* Attributes with c = v: even ones carry the tag "x". */
+static int attrs_json(int v, char *buf, size_t cap) {
+  return snprintf(buf, cap, "{\"c\":%d,\"t\":[%s\"y\"],\"o\":{\"n\":null}}", v,
+                  v % 2 == 0 ? "\"x\"," : "");
+}
 
 /* One element: mostly small integers (so duplicates are common), some
  * fractions, and now and then an extreme or invalid value. */
@@ -146,6 +169,8 @@ static void run(input *in) {
   if (pv_new(&o, &idx) != PV_OK) FINDING("pv_new: %s", pv_errmsg(NULL));
   model mo;
   memset(&mo, 0, sizeof mo);
+  memset(mo.c, -1, sizeof mo.c);
+  for (int i = 0; i < 8; i++) mo.key_id[i] = -1;
   uint32_t dim = o.dim;
   float v[MAX_DIM * 16], q[MAX_DIM];
   pv_hit hits[MAX_K], more[MAX_K];
@@ -153,7 +178,7 @@ static void run(input *in) {
 
   for (int step = 0; step < 200 && in->n; step++) {
     uint8_t op = byte(in);
-    switch (op % 9) {
+    switch (op % 12) {
       case 0:
       case 1: { /* add one, or a batch of up to 16 (all or nothing) */
         size_t cnt = op % 9 == 0 ? 1 : 1 + (byte(in) & 15);
@@ -187,6 +212,8 @@ static void run(input *in) {
         if (!was && rc != PV_NOTFOUND) FINDING("delete of dead %u: %d", id, rc);
         if (!was) need_msg(idx, "pv_delete");
         if (was) mo.live[id] = 0, mo.count--;
+        for (int kk = 0; was && kk < 8; kk++)
+          if (mo.key_id[kk] == (int)id) mo.key_id[kk] = -1; /* its key is free again */
         agree(idx, &mo, "delete");
         break;
       }
@@ -241,6 +268,84 @@ static void run(input *in) {
         pv_free(idx);
         idx = y; /* go on with the loaded copy */
         free(s.buf);
+        break;
+      }
+      case 9: { /* upsert by key: a replaced document's id dies, a new one is issued */
+        if (mo.next_id + 1 > MAX_IDS) break;
+        uint8_t b = byte(in);
+        int key = b & 7, cval = (b >> 3) & 3, with = !(b & 0x20);
+        char name[4] = {'k', (char)('0' + key), 0, 0}, json[96];
+        int jl = attrs_json(cval, json, sizeof json);
+        vec(in, v, dim);
+        pv_doc d = {name, 2, v, with ? json : NULL, with ? (size_t)jl : 0};
+        uint32_t id;
+        int rc = pv_upsert(idx, &d, &id);
+        if (rc == PV_INVALID) {
+          need_msg(idx, "pv_upsert");
+          break;
+        }
+        if (rc != PV_OK) FINDING("pv_upsert: %d %s", rc, pv_errmsg(idx));
+        if (id != mo.next_id) FINDING("upsert: id %u, expected %u", id, mo.next_id);
+        if (mo.key_id[key] >= 0) mo.live[mo.key_id[key]] = 0, mo.count--;
+        mo.key_id[key] = (int)id;
+        mo.live[id] = 1;
+        mo.c[id] = (int8_t)(with ? cval : -1);
+        mo.next_id++;
+        mo.count++;
+        agree(idx, &mo, "upsert");
+        break;
+      }
+      case 10: { /* filtered searches: min(k, matches) hits, all matching */
+        vec(in, q, dim);
+        uint8_t b = byte(in);
+        int fi = b % 6;
+        size_t k = byte(in) % (MAX_K + 1), ef = byte(in);
+        pv_filter *f;
+        if (pv_filter_compile(idx, FILTERS[fi], strlen(FILTERS[fi]), &f) != PV_OK)
+          FINDING("compile %s: %s", FILTERS[fi], pv_errmsg(idx));
+        uint32_t match = 0;
+        for (uint32_t id = 0; id < mo.next_id; id++) match += mo.live[id] && filter_holds(fi, mo.c[id]);
+        size_t cnt;
+        if (pv_find(idx, f, NULL, 0, &cnt) != PV_OK || cnt != match)
+          FINDING("%s: pv_find %zu, the model %u", FILTERS[fi], cnt, match);
+        for (int exact = 0; exact < 2; exact++) {
+          int rc = exact ? pv_search_exact_filter(idx, q, k, ef, f, hits, &n)
+                         : pv_search_filter(idx, q, k, ef, f, hits, &n);
+          if (rc == PV_INVALID) {
+            need_msg(idx, "pv_search_filter");
+            break;
+          }
+          if (rc != PV_OK) FINDING("pv_search_filter: %d %s", rc, pv_errmsg(idx));
+          size_t want = k < match ? k : match;
+          if (n != want) FINDING("%s: %zu hits, want %zu (exact %d)", FILTERS[fi], n, want, exact);
+          for (size_t i = 0; i < n; i++)
+            if (hits[i].id >= MAX_IDS || !mo.live[hits[i].id] ||
+                !filter_holds(fi, mo.c[hits[i].id]))
+              FINDING("%s: hit %u does not match (exact %d)", FILTERS[fi], hits[i].id, exact);
+        }
+        pv_filter_free(f);
+        break;
+      }
+      case 11: { /* attributes replaced or merged; a key deleted */
+        uint8_t b = byte(in);
+        uint32_t id = byte(in) % (mo.next_id + 2);
+        int live = id < MAX_IDS && mo.live[id];
+        if (b & 1) {
+          int key = (b >> 1) & 7;
+          char name[3] = {'k', (char)('0' + key), 0};
+          int rc = pv_delete_key(idx, name, 2);
+          int had = mo.key_id[key] >= 0;
+          if (had != (rc == PV_OK)) FINDING("delete_key %s: %d, model %d", name, rc, had);
+          if (had) mo.live[mo.key_id[key]] = 0, mo.count--, mo.key_id[key] = -1;
+        } else {
+          char json[96];
+          int cval = (b >> 1) & 3, jl = attrs_json(cval, json, sizeof json);
+          unsigned flags = (b >> 3) & 1 ? PV_ATTR_MERGE : PV_ATTR_REPLACE;
+          int rc = pv_set_attributes(idx, id, json, (size_t)jl, flags);
+          if (live != (rc == PV_OK)) FINDING("set_attributes %u: %d, live %d", id, rc, live);
+          if (live) mo.c[id] = (int8_t)cval;
+        }
+        agree(idx, &mo, "attributes");
         break;
       }
       default: { /* invalid arguments change nothing */

@@ -22,17 +22,20 @@ typedef struct shape {
   const char *name;
   uint32_t dim, m, n, ndel;
   int compact;
+  int docs; /* upsert documents with keys and attributes instead of plain adds */
 } shape;
 
 static const shape SHAPES[] = {
-    {"tombstones", 8, 2, 50, 12, 0},
-    {"tombstones-m4", 6, 4, 60, 20, 0},
-    {"compacted", 8, 3, 40, 10, 1},
-    {"all-deleted", 4, 2, 12, 12, 0},
-    {"empty", 8, 4, 0, 0, 0},
-    {"one", 8, 4, 1, 0, 0},
-    {"dim1", 1, 2, 30, 5, 0},
-    {"dim17", 17, 3, 24, 4, 0},
+    {"tombstones", 8, 2, 50, 12, 0, 0},
+    {"tombstones-m4", 6, 4, 60, 20, 0, 0},
+    {"compacted", 8, 3, 40, 10, 1, 0},
+    {"all-deleted", 4, 2, 12, 12, 0, 0},
+    {"empty", 8, 4, 0, 0, 0, 0},
+    {"one", 8, 4, 1, 0, 0, 0},
+    {"dim1", 1, 2, 30, 5, 0, 0},
+    {"dim17", 17, 3, 24, 4, 0, 0},
+    {"docs", 8, 3, 30, 6, 0, 1},
+    {"docs-compacted", 5, 2, 40, 15, 1, 1},
 };
 
 static uint64_t rnd(uint64_t *s) {
@@ -75,7 +78,19 @@ int main(int argc, char **argv) {
         for (uint32_t k = 0; k < sh->n; k++) {
           for (uint32_t d = 0; d < sh->dim; d++)
             v[d] = (float)((double)(rnd(&s) >> 11) / 9007199254740992.0 * 2.0 - 1.0);
-          rc = pv_add(idx, v, NULL);
+          if (sh->docs) {
+            /* Keys of every shape (some absent), attributes of every type. */
+            char key[32], attrs[160];
+            snprintf(key, sizeof key, k % 5 ? "doc-%u" : "\xc3\xa9t\xc3\xa9-%u", k);
+            snprintf(attrs, sizeof attrs,
+                     "{\"n\":%u,\"s\":\"v%u\",\"b\":%s,\"z\":null,\"a\":[1,\"x\",[2]],"
+                     "\"o\":{\"p\":{\"q\":-%u.5e-3}}}",
+                     k, k % 4, k % 2 ? "true" : "false", k);
+            pv_doc d = {k % 7 ? key : NULL, strlen(key), v, k % 3 ? attrs : NULL, strlen(attrs)};
+            rc = pv_upsert(idx, &d, NULL);
+          } else {
+            rc = pv_add(idx, v, NULL);
+          }
           if (rc) return fail("pv_add", rc, pv_errmsg(idx));
         }
         free(v);

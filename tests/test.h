@@ -149,6 +149,14 @@
   X(persist_table_offset_wraps)         \
   X(persist_optional_sections)          \
   X(persist_unreachable_counted)        \
+  /* test_docs.c */                     \
+  X(docs_keys_basics)                   \
+  X(docs_bad_input)                     \
+  X(docs_batch_last_wins)               \
+  X(docs_set_attributes)                \
+  X(docs_filtered_model)                \
+  X(docs_sections)                      \
+  X(docs_fault)                         \
   /* test_compat.c */                   \
   X(compat_v1_header)                   \
   X(compat_v1_load)                     \
