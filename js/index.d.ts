@@ -243,7 +243,9 @@ export type FilterObject = {
  * `tags contains "work" and created >= 1704067200` (compiled by the
  * library; a syntax error is INVALID with its position in the message and,
  * as an index into the string, in the error's `offset`), or the object form
- * (FilterObject). null, undefined, '' and {} select every document. An
+ * (FilterObject). null, undefined, '' and {} select every document. The
+ * text may be at most 64 KiB (UTF-8) and nest 64 levels ("(" and "not"
+ * count one each): an object with a long $in list can reach the first. An
  * index keeps the last few filters it compiled, so repeating one is cheap.
  */
 export type Filter = string | FilterObject;

@@ -206,7 +206,7 @@ export class Index {
   #search(query, k, options, exact) {
     const p = this.#p(), n = this.#len(query);
     uint(k, 'k');
-    const { ef = 0, filter, attributes = false } = checkOptions(options, ['ef', 'filter', 'attributes'], 'search');
+    const { ef = 0, filter, attributes = false } = checkOptions(options, ['ef', 'filter', 'attributes'], exact ? 'searchExact' : 'search');
     uint(ef, 'ef');
     if (typeof attributes !== 'boolean') throw bad('attributes must be true or false', attributes);
     const f = this.#filter(filter);
@@ -655,7 +655,7 @@ if (typeof Symbol.dispose === 'symbol') Index.prototype[Symbol.dispose] = Index.
  */
 function checkOptions(options, names, call) {
   if (options == null) return {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
+  if (typeof options !== 'object' || Array.isArray(options))
     throw bad(`the options of ${call} must be an object`, options);
   for (const k of Object.keys(options))
     if (!names.includes(k))

@@ -288,8 +288,8 @@ test('search and searchExact: keys on keyed hits, attributes when asked; plain v
     assert.deepEqual(full[1], { id: plainId, distance: 1, attributes: {} });
     assert.deepEqual(Object.keys(full[0]), ['id', 'key', 'distance', 'attributes']);
     fails(() => call({ attributes: 'yes' }), INVALID, /^attributes must be true or false, got string "yes"$/);
-    fails(() => call({ filters: 'x == 1' }), INVALID, /^unknown option "filters" of search; the options are ef, filter, attributes$/);
-    fails(() => call(5), INVALID, /^the options of search must be an object, got number 5$/);
+    fails(() => call({ filters: 'x == 1' }), INVALID, new RegExp(`^unknown option "filters" of ${exact ? 'searchExact' : 'search'}; the options are ef, filter, attributes$`));
+    fails(() => call(5), INVALID, /^the options of search(Exact)? must be an object, got number 5$/);
   }
   assert.deepEqual(ix.search([1, 0, 0], 4, null), ix.search([1, 0, 0], 4));
   ix.free();
