@@ -214,8 +214,8 @@ export interface FieldFilter {
   $contains?: FilterValue;
   /** whether the field is present (with any value, null included) */
   $exists?: boolean;
-  /** none of these conditions all hold: { $not: { $gt: 5 } }; a bare value means $eq */
-  $not?: FieldFilter | FilterValue;
+  /** not all of these conditions hold: { $not: { $gt: 5 } } (operators only, as in MongoDB) */
+  $not?: FieldFilter;
 }
 
 /**
@@ -225,10 +225,12 @@ export interface FieldFilter {
  *
  * Each member is a field (a dotted name reaches into nested objects:
  * 'author.name') with a value (meaning $eq) or a FieldFilter; several
- * members must all hold. $and and $or take non-empty arrays of filters,
- * $not one filter. {} selects every document. It is translated into the
- * text form, which selects the same documents; an unknown `$` operator is
- * INVALID, naming it.
+ * members must all hold. $and and $or take non-empty arrays of filters
+ * (an element {} is true), $not one non-empty filter. {} selects every
+ * document. It is translated into the text form as docs/FILTER.md writes
+ * the translation, so it selects the same documents; an unknown `$`
+ * operator is INVALID, naming it, and so is a value of another kind than
+ * these (undefined included: a condition is never silently dropped).
  */
 export type FilterObject = {
   $and?: FilterObject[];
