@@ -12,7 +12,8 @@
 #                        benchmark itself: cd bench && npm run bench
 #   make check           every test: C (gcc, sanitizers, clang), WASM and JS
 #   make wasm            dist/pocketvec.wasm and the JS package (wasm/wasm.mk)
-#   make fuzz-run        the loader under libFuzzer for FUZZ_SECONDS (fuzz/fuzz.mk)
+#   make fuzz-run        the loader, the API, attributes and filters under
+#                        libFuzzer (fuzz/fuzz.mk)
 
 CC       ?= cc
 OPT      ?= -O2
@@ -154,7 +155,8 @@ bench-baseline: $(BUILD)/bench_check
 # then under TSan (tests/test_threads.c and query --threads search one
 # index from several threads), everything again built by clang, the WASM
 # build and the JS package (in Node, in headless Chromium, and through
-# Vite), then the loader fuzzed for FUZZ_SECONDS (60) under ASan + UBSan.
+# Vite), then the loader fuzzed for FUZZ_SECONDS (60) under ASan + UBSan,
+# and the API, attributes and filters for shorter times.
 check:
 	bash scripts/install-deps.sh
 	$(MAKE) --no-print-directory test test-cli

@@ -1,19 +1,26 @@
 # pocketvec: the libFuzzer targets: the loader and section-table reader
-# (fuzz_load.c) and the API as call sequences against a model
-# (fuzz_ops.c). Included from the top Makefile (`include fuzz/fuzz.mk`),
+# (fuzz_load.c), the API as call sequences against a model (fuzz_ops.c),
+# attributes as JSON, as untrusted encodings and as numbers (fuzz_attr.c),
+# and the filter compiler and evaluator (fuzz_filter.c). Included from the top Makefile (`include fuzz/fuzz.mk`),
 # whose LIB_SRC, WARN, HEADERS, BUILD, CC and LDLIBS it uses;
 # `make -f Makefile -f fuzz/fuzz.mk fuzz-run` works too.
 #
-#   make fuzz            build-fuzz/fuzz_load and build-fuzz/fuzz_ops
-#                        (clang-14, libFuzzer + ASan + UBSan) and the seed
-#                        corpus of real saved indexes, generated into
-#                        build-fuzz/corpus (nothing committed)
+#   make fuzz            build-fuzz/fuzz_load, fuzz_ops, fuzz_attr and
+#                        fuzz_filter (clang-14, libFuzzer + ASan + UBSan)
+#                        and the seed corpus of real saved indexes,
+#                        generated into build-fuzz/corpus (nothing
+#                        committed); attr and filter start from the small
+#                        text corpora in fuzz/corpus/ with the keyword
+#                        dictionaries fuzz/*.dict
 #   make fuzz-run        the loader for FUZZ_SECONDS (default 60) from the
 #                        seed corpus, then the call sequences for
-#                        FUZZ_OPS_SECONDS (default 30); fails if a fuzzer
+#                        FUZZ_OPS_SECONDS (default 30), then attributes
+#                        and filters for FUZZ_ATTR_SECONDS and
+#                        FUZZ_FILTER_SECONDS (default 20 each); fails if a fuzzer
 #                        finds a crash, a leak or a broken invariant (the
 #                        input is saved under build-fuzz/artifacts/: replay
-#                        it with `build-fuzz/fuzz_load FILE` or fuzz_ops)
+#                        it with `build-fuzz/fuzz_load FILE`, or the
+#                        target that found it)
 #
 # libFuzzer's runtime comes with Debian's libclang-rt-14-dev (a Recommends
 # of clang-14, so not installed with --no-install-recommends): listed in
@@ -27,6 +34,8 @@ FUZZ_CC      ?= clang-14
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_OPS_SECONDS ?= 30
+FUZZ_ATTR_SECONDS ?= 20
+FUZZ_FILTER_SECONDS ?= 20
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # The library is instrumented for coverage (fuzzer-no-link); only the
 # target links libFuzzer's main.
@@ -35,7 +44,8 @@ FUZZ_LIB_OBJ  = $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 
 .PHONY: fuzz fuzz-run fuzz-corpus clean-fuzz
 
-fuzz: $(FUZZ_BUILD)/fuzz_load $(FUZZ_BUILD)/fuzz_ops fuzz-corpus
+fuzz: $(FUZZ_BUILD)/fuzz_load $(FUZZ_BUILD)/fuzz_ops $(FUZZ_BUILD)/fuzz_attr $(FUZZ_BUILD)/fuzz_filter \
+      fuzz-corpus
 
 $(FUZZ_BUILD)/src/%.o: src/%.c $(HEADERS) fuzz/fuzz.mk
 	@mkdir -p $(dir $@)
@@ -52,6 +62,15 @@ $(FUZZ_BUILD)/fuzz_load: fuzz/fuzz_load.c $(FUZZ_LIB_OBJ) $(HEADERS) fuzz/fuzz.m
 # The API as a whole: bytes decoded into call sequences against a model.
 $(FUZZ_BUILD)/fuzz_ops: fuzz/fuzz_ops.c $(FUZZ_LIB_OBJ) $(HEADERS) fuzz/fuzz.mk
 	$(FUZZ_CC) $(WARN) -O1 -g -Iinclude $(FUZZ_SAN) -fsanitize=fuzzer fuzz/fuzz_ops.c \
+	  $(FUZZ_LIB_OBJ) $(LDLIBS) -o $@
+
+# Attributes and filters: the targets use the internal headers (-Isrc).
+$(FUZZ_BUILD)/fuzz_attr: fuzz/fuzz_attr.c $(FUZZ_LIB_OBJ) $(HEADERS) fuzz/fuzz.mk
+	$(FUZZ_CC) $(WARN) -O1 -g -Iinclude -Isrc $(FUZZ_SAN) -fsanitize=fuzzer fuzz/fuzz_attr.c \
+	  $(FUZZ_LIB_OBJ) $(LDLIBS) -o $@
+
+$(FUZZ_BUILD)/fuzz_filter: fuzz/fuzz_filter.c $(FUZZ_LIB_OBJ) $(HEADERS) fuzz/fuzz.mk
+	$(FUZZ_CC) $(WARN) -O1 -g -Iinclude -Isrc $(FUZZ_SAN) -fsanitize=fuzzer fuzz/fuzz_filter.c \
 	  $(FUZZ_LIB_OBJ) $(LDLIBS) -o $@
 
 # The corpus generator is an ordinary program on the ordinary library.
@@ -77,6 +96,13 @@ fuzz-run: fuzz
 	$(FUZZ_BUILD)/fuzz_ops -max_total_time=$(FUZZ_OPS_SECONDS) -timeout=20 -rss_limit_mb=2048 \
 	  -max_len=4096 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ \
 	  $(FUZZ_BUILD)/ops-work
+	@mkdir -p $(FUZZ_BUILD)/attr-work $(FUZZ_BUILD)/filter-work
+	$(FUZZ_BUILD)/fuzz_attr -max_total_time=$(FUZZ_ATTR_SECONDS) -timeout=20 -rss_limit_mb=2048 \
+	  -max_len=8192 -dict=fuzz/attr.dict -print_final_stats=1 \
+	  -artifact_prefix=$(FUZZ_BUILD)/artifacts/ $(FUZZ_BUILD)/attr-work fuzz/corpus/attr
+	$(FUZZ_BUILD)/fuzz_filter -max_total_time=$(FUZZ_FILTER_SECONDS) -timeout=20 -rss_limit_mb=2048 \
+	  -max_len=4096 -dict=fuzz/filter.dict -print_final_stats=1 \
+	  -artifact_prefix=$(FUZZ_BUILD)/artifacts/ $(FUZZ_BUILD)/filter-work fuzz/corpus/filter
 
 clean-fuzz:
 	rm -rf $(FUZZ_BUILD)

@@ -139,7 +139,8 @@ void pv__attr_root(const uint8_t *a, size_t n, pv_aval *out) {
 int pv__attr_next(const pv_aval *c, const uint8_t **cursor, const char **name, size_t *name_len,
                   pv_aval *out) {
   const uint8_t *p = *cursor;
-  if ((c->type != PV_A_ARR && c->type != PV_A_OBJ) || p >= c->p + c->len) return 0;
+  /* len first: the empty root's p may be NULL, and NULL + 0 is undefined. */
+  if ((c->type != PV_A_ARR && c->type != PV_A_OBJ) || !c->len || p >= c->p + c->len) return 0;
   const char *nm = NULL;
   size_t nl = 0;
   if (c->type == PV_A_OBJ) {
@@ -156,7 +157,7 @@ int pv__attr_next(const pv_aval *c, const uint8_t **cursor, const char **name, s
 /* Contract in attr.h. A linear scan: objects are small, and a filter
  * resolves a path once per document. */
 int pv__attr_member(const pv_aval *o, const char *name, size_t len, pv_aval *out) {
-  if (o->type != PV_A_OBJ) return 0;
+  if (o->type != PV_A_OBJ || !o->len) return 0;
   const uint8_t *p = o->p, *end = o->p + o->len;
   while (p < end) {
     uint32_t nl = pv__varint_get(&p);
@@ -176,6 +177,7 @@ int pv__attr_member(const pv_aval *o, const char *name, size_t len, pv_aval *out
 
 /* Contract in encoding.h. */
 size_t pv__utf8_prefix(const char *str, size_t n) {
+  if (n == 0) return 0; /* str may be NULL */
   const uint8_t *s = (const uint8_t *)str, *end = s + n;
   while (s < end) {
     uint8_t c = *s;

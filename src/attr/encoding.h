@@ -56,13 +56,16 @@ int64_t pv__attr_first_dup(const uint8_t *m, uint32_t count);
  * (pv__utf8_valid's rules): where the first bad byte sequence starts. */
 size_t pv__utf8_prefix(const char *s, size_t n);
 
-/* Decode the JSON escape sequence whose backslash is s[at] (s holds len
- * bytes): its UTF-8 bytes into out, their number into *n, the offset past
- * it into *end. The escape of a high surrogate takes the low one that
- * must follow it. 0, or why not: */
-enum { PV_ESC_BAD = 1, /* not an escape JSON knows (or the text ends) */
-       PV_ESC_HEX,     /* "u" without 4 hex digits */
-       PV_ESC_SURROGATE /* a lone surrogate */ };
-int pv__json_escape(const char *s, size_t len, size_t at, uint8_t out[4], size_t *n, size_t *end);
+/* Decode the quoted string whose opening quote (" or ') is s[at], s
+ * holding len bytes: JSON's rules (escapes resolved, a surrogate pair
+ * joined, no control characters, valid UTF-8), and in a single-quoted
+ * string \' too. The bytes go to dst (NULL: only measure), their number
+ * to *n, and *end is past the closing quote. PV_OK, or what is wrong with
+ * *end where (at the opening quote when it is never closed): */
+enum { PV_STR_UNCLOSED = 1, PV_STR_CONTROL, PV_STR_ESCAPE, PV_STR_HEX, PV_STR_SURROGATE,
+       PV_STR_UTF8 };
+int pv__str_decode(const char *s, size_t len, size_t at, char *dst, size_t *n, size_t *end);
+/* The message of a PV_STR_* error, and its hint into *hint (or NULL). */
+const char *pv__str_error(int kind, const char **hint);
 
 #endif /* PV_ATTR_ENCODING_H */

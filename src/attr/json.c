@@ -102,115 +102,97 @@ static long hex4(const char *s, size_t len, size_t at) {
 }
 
 static size_t utf8_put(uint8_t *p, uint32_t cp) {
-  if (cp < 0x80) {
-    p[0] = (uint8_t)cp;
-    return 1;
+  size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+  for (size_t k = n - 1; k > 0; k--, cp >>= 6) p[k] = (uint8_t)(0x80 | (cp & 0x3f));
+  p[0] = (uint8_t)(n == 1 ? cp : (0xf00u >> n) | cp); /* 0xc0, 0xe0 or 0xf0 and the top bits */
+  return n;
+}
+
+/* Contract in encoding.h. One decoder for the JSON parser and the filter
+ * lexer: run through twice, to measure and then to write, rather than
+ * growing a buffer as it goes. */
+int pv__str_decode(const char *s, size_t len, size_t at, char *dst, size_t *n, size_t *end) {
+  static const char FROM[] = "\"\\/bfnrt", TO[] = "\"\\/\b\f\n\r\t";
+  char q = s[at];
+  size_t i = at + 1, o = 0;
+  for (;;) {
+    size_t r = i;
+    while (r < len && s[r] != q && s[r] != '\\' && (uint8_t)s[r] >= 0x20) r++;
+    /* A run ends at an ASCII byte or the end, never inside a character. */
+    size_t ok = pv__utf8_prefix(s + i, r - i);
+    *end = i + ok;
+    if (ok < r - i) return PV_STR_UTF8;
+    if (dst) memcpy(dst + o, s + i, r - i);
+    o += r - i;
+    *end = r;
+    if (r >= len || (s[r] == '\\' && r + 1 >= len)) { /* the text ends */
+      *end = at;
+      return PV_STR_UNCLOSED;
+    }
+    if (s[r] == q) break;
+    if (s[r] != '\\') return PV_STR_CONTROL;
+    char c = s[r + 1];
+    uint8_t b[4];
+    size_t bn = 1;
+    i = r + 2;
+    if (c == 'u') {
+      long cp = hex4(s, len, r + 2), lo = -1;
+      if (cp < 0) return PV_STR_HEX;
+      i = r + 6;
+      if (cp >= 0xd800 && cp <= 0xdbff && len - i >= 2 && s[i] == '\\' && s[i + 1] == 'u')
+        lo = hex4(s, len, i + 2);
+      if (cp >= 0xd800 && cp <= 0xdfff) {
+        if (lo < 0xdc00 || lo > 0xdfff) return PV_STR_SURROGATE;
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+        i += 6;
+      }
+      bn = utf8_put(b, (uint32_t)cp);
+    } else if (c == '\'' && q == '\'') {
+      b[0] = '\'';
+    } else {
+      const char *f = memchr(FROM, c, sizeof FROM - 1);
+      if (!f || !c) return PV_STR_ESCAPE;
+      b[0] = (uint8_t)TO[f - FROM];
+    }
+    if (dst) memcpy(dst + o, b, bn);
+    o += bn;
   }
-  if (cp < 0x800) {
-    p[0] = (uint8_t)(0xc0 | cp >> 6);
-    p[1] = (uint8_t)(0x80 | (cp & 0x3f));
-    return 2;
-  }
-  if (cp < 0x10000) {
-    p[0] = (uint8_t)(0xe0 | cp >> 12);
-    p[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-    p[2] = (uint8_t)(0x80 | (cp & 0x3f));
-    return 3;
-  }
-  p[0] = (uint8_t)(0xf0 | cp >> 18);
-  p[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
-  p[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-  p[3] = (uint8_t)(0x80 | (cp & 0x3f));
-  return 4;
+  *n = o;
+  *end = *end + 1;
+  return PV_OK;
 }
 
 /* Contract in encoding.h. */
-int pv__json_escape(const char *s, size_t len, size_t at, uint8_t out[4], size_t *n, size_t *end) {
-  static const char FROM[] = "\"\\/bfnrt", TO[] = "\"\\/\b\f\n\r\t";
-  char c = at + 1 < len ? s[at + 1] : 0;
-  *n = 1;
-  *end = at + 2;
-  if (c == 'u') {
-    long cp = hex4(s, len, at + 2);
-    if (cp < 0) return PV_ESC_HEX;
-    *end = at + 6;
-    if (cp >= 0xdc00 && cp <= 0xdfff) return PV_ESC_SURROGATE;
-    if (cp >= 0xd800 && cp <= 0xdbff) {
-      size_t i = at + 6;
-      long lo = len - i >= 2 && s[i] == '\\' && s[i + 1] == 'u' ? hex4(s, len, i + 2) : -1;
-      if (lo < 0xdc00 || lo > 0xdfff) return PV_ESC_SURROGATE;
-      cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-      *end = at + 12;
-    }
-    *n = utf8_put(out, (uint32_t)cp);
-    return 0;
-  }
-  for (int k = 0; c && FROM[k]; k++) {
-    if (FROM[k] == c) {
-      out[0] = (uint8_t)TO[k];
-      return 0;
-    }
-  }
-  return PV_ESC_BAD;
+const char *pv__str_error(int kind, const char **hint) {
+  static const char *const MSG[][2] = {
+      {"unterminated string", NULL},
+      {"control character in a string", "escape it, as \\n or \\u0001"},
+      {"invalid escape", "use \\\" \\\\ \\/ \\b \\f \\n \\r \\t or \\uXXXX"},
+      {"invalid \\u escape", "it takes 4 hex digits"},
+      {"lone surrogate \\u escape", "write a pair, or the character itself"},
+      {"invalid UTF-8", NULL},
+  };
+  *hint = MSG[kind - 1][1];
+  return MSG[kind - 1][0];
 }
 
 /* The string whose opening quote is at j->i: appends its length varint and
- * its bytes, escapes resolved, and steps past the closing quote. The
- * varint takes 3 bytes until the length is known, then shrinks: no string
- * of an encoding within the limit needs more. */
+ * its bytes, and steps past the closing quote. */
 static int string(jp *j) {
-  size_t open = j->i, at = j->out->len;
-  if (grow(j, 3)) return PV_NOMEM;
-  j->out->len += 3;
-  size_t i = open + 1;
-  for (;;) {
-    /* A run of plain bytes, at most 4 KB so a huge string meets the size
-     * limit without being copied whole first; cut on a character
-     * boundary (a run ends at an ASCII byte or the end of the text). */
-    size_t r = i, lim = j->len - i > 4096 ? i + 4096 : j->len;
-    while (r < lim && j->s[r] != '"' && j->s[r] != '\\' && (uint8_t)j->s[r] >= 0x20) r++;
-    if (r == lim && r < j->len) {
-      size_t b = r;
-      while (b > i && ((uint8_t)j->s[b] & 0xc0) == 0x80) b--;
-      if (b > i) r = b;
-    }
-    if (r > i) {
-      size_t ok = pv__utf8_prefix(j->s + i, r - i);
-      if (ok < r - i) return fail(j, i + ok, "invalid UTF-8", NULL);
-      j->i = r;
-      TRY(put(j, j->s + i, r - i));
-    }
-    if (r >= j->len) return fail(j, open, "unterminated string", NULL);
-    i = r;
-    char c = j->s[r];
-    if (c != '"' && c != '\\' && (uint8_t)c >= 0x20) continue; /* a run cut at 4 KB */
-    if (c == '"') {
-      i = r + 1;
-      break;
-    }
-    if (c != '\\')
-      return fail(j, r, "control character in a string", "escape it, as \\n or \\u0001");
-    if (r + 1 >= j->len) return fail(j, open, "unterminated string", NULL);
-    uint8_t buf[4];
-    size_t n;
-    switch (pv__json_escape(j->s, j->len, r, buf, &n, &i)) {
-      case PV_ESC_BAD:
-        return fail(j, r, "invalid escape", "use \\\" \\\\ \\/ \\b \\f \\n \\r \\t or \\uXXXX");
-      case PV_ESC_HEX:
-        return fail(j, r, "invalid \\u escape", "it takes 4 hex digits");
-      case PV_ESC_SURROGATE:
-        return fail(j, r, "lone surrogate \\u escape", "write a pair, or the character itself");
-    }
-    j->i = r;
-    TRY(put(j, buf, n));
+  size_t n, end;
+  int k = pv__str_decode(j->s, j->len, j->i, NULL, &n, &end);
+  if (k) {
+    const char *hint, *m = pv__str_error(k, &hint);
+    return fail(j, end, m, hint);
   }
-  j->i = i;
-  size_t n = j->out->len - at - 3, vs = pv__varint_size((uint32_t)n);
-  uint8_t *p = j->out->p + at;
-  memmove(p + vs, p + 3, n);
-  pv__varint_put(p, (uint32_t)n);
-  j->out->len -= 3 - vs;
-  return PV_OK;
+  if (n > PV_MAX_ATTR_BYTES) return too_large(j);
+  TRY(grow(j, 5 + n));
+  uint8_t *p = j->out->p + j->out->len;
+  size_t vs = pv__varint_put(p, (uint32_t)n);
+  pv__str_decode(j->s, j->len, j->i, (char *)p + vs, &n, &end);
+  j->out->len += vs + n;
+  j->i = end;
+  return j->out->len - j->base > PV_MAX_ATTR_BYTES ? too_large(j) : PV_OK;
 }
 
 /* Why a value cannot start at j->i: "expected a value", with a hint for

@@ -55,40 +55,25 @@ static int contains_bytes(const uint8_t *y, size_t n, const uint8_t *x, size_t m
   size_t p1, p2, s1 = max_suffix(x, m, 0, &p1), s2 = max_suffix(x, m, 1, &p2);
   /* The critical factorisation x = x[0..l) x[l..m). */
   size_t l = s1 > s2 ? s1 : s2, per = s1 > s2 ? p1 : p2;
-  if (memcmp(x, x + per, l) == 0) {
-    /* x has period per: after a match of the right part, a shift by per
-     * keeps memory of what is already known to match. */
-    size_t j = 0, mem = 0;
-    while (j <= n - m) {
-      size_t i = l > mem ? l : mem;
-      while (i < m && x[i] == y[i + j]) i++;
-      if (i < m) {
-        j += i - l + 1;
-        mem = 0;
-        continue;
-      }
-      i = l;
-      while (i > mem && x[i - 1] == y[i - 1 + j]) i--;
-      if (i <= mem) return 1;
-      j += per;
-      mem = m - per;
+  /* When x has period per, a shift by per after a match of the right part
+   * keeps in mem how much of the left part is known to match; otherwise
+   * the shift is past the larger part, and nothing is remembered. */
+  int periodic = memcmp(x, x + per, l) == 0;
+  if (!periodic) per = (l > m - l ? l : m - l) + 1;
+  size_t j = 0, mem = 0;
+  while (j <= n - m) {
+    size_t i = l > mem ? l : mem;
+    while (i < m && x[i] == y[i + j]) i++;
+    if (i < m) {
+      j += i - l + 1;
+      mem = 0;
+      continue;
     }
-  } else {
-    /* No useful period: shift by more than the larger part. */
-    per = (l > m - l ? l : m - l) + 1;
-    size_t j = 0;
-    while (j <= n - m) {
-      size_t i = l;
-      while (i < m && x[i] == y[i + j]) i++;
-      if (i < m) {
-        j += i - l + 1;
-        continue;
-      }
-      i = l;
-      while (i > 0 && x[i - 1] == y[i - 1 + j]) i--;
-      if (i == 0) return 1;
-      j += per;
-    }
+    i = l;
+    while (i > mem && x[i - 1] == y[i - 1 + j]) i--;
+    if (i <= mem) return 1;
+    j += per;
+    mem = periodic ? m - per : 0;
   }
   return 0;
 }

@@ -60,47 +60,43 @@ typedef struct fp {
   size_t nchr;
 } fp;
 
-/* Set PV_INVALID: "<problem> at <at>[: <hint, formatted>]". */
-static int fail(fp *p, size_t at, const char *problem, const char *hint, ...) {
-  char h[128] = "";
-  if (hint) {
-    va_list ap;
-    va_start(ap, hint);
-    pv__vfmt(h, sizeof h, hint, ap);
-    va_end(ap);
-  }
-  pv__error(p->idx, PV_INVALID, "%s at %zu%s%s", problem, at, hint ? ": " : "", h);
+static void fmt(char *buf, size_t size, const char *f, ...) {
+  va_list ap;
+  va_start(ap, f);
+  pv__vfmt(buf, size, f, ap);
+  va_end(ap);
+}
+
+/* Set PV_INVALID: "<problem> at <at>[: <hint>]", where the hint may hold
+ * arg (as %s, at most twice). */
+static int fail(fp *p, size_t at, const char *problem, const char *hint, const char *arg) {
+  char h[160] = "";
+  if (hint) fmt(h, sizeof h, hint, arg, arg);
+  pv__error(p->idx, PV_INVALID, hint ? "%s at %zu: %s" : "%s at %zu", problem, at, h);
   pv__error_offset(p->idx, (int64_t)at);
   return PV_INVALID;
 }
 
-/* "unexpected <the current token>" into buf (room for 64 bytes): its text
- * cut to 24 bytes on a character boundary, control bytes shown as '?'. */
-static const char *unexpected(const fp *p, char *buf) {
-  if (p->t.kind == T_END) return "unexpected end of filter";
-  size_t n = p->t.end - p->t.at, k = n > 24 ? 24 : n, o = 0;
-  const uint8_t *s = (const uint8_t *)p->s + p->t.at;
-  while (k < n && k && (s[k] & 0xc0) == 0x80) k--;
-  memcpy(buf, "unexpected \"", 12);
-  o = 12;
-  for (size_t i = 0; i < k; i++) buf[o++] = s[i] < 0x20 ? '?' : (char)s[i];
-  if (k < n) {
-    memcpy(buf + o, "...", 3);
-    o += 3;
+/* -1, after an error about the current token: "unexpected <its text, cut
+ * to 24 bytes on a character boundary> at <pos>[: <hint>]". */
+static int64_t fail_token(fp *p, const char *hint, const char *arg) {
+  char buf[48] = "unexpected end of filter";
+  if (p->t.kind != T_END) {
+    size_t n = p->t.end - p->t.at, k = n > 24 ? 24 : n, o = 12;
+    const uint8_t *s = (const uint8_t *)p->s + p->t.at;
+    while (k < n && k && (s[k] & 0xc0) == 0x80) k--;
+    memcpy(buf, "unexpected \"", 12);
+    for (size_t i = 0; i < k; i++) buf[o++] = s[i] < 0x20 ? '?' : (char)s[i];
+    if (k < n) {
+      memcpy(buf + o, "...", 3);
+      o += 3;
+    }
+    buf[o++] = '"';
+    buf[o] = '\0';
   }
-  buf[o++] = '"';
-  buf[o] = '\0';
-  return buf;
+  fail(p, p->t.at, buf, hint, arg);
+  return -1;
 }
-
-/* Return -1 after an error about the current token: "unexpected <token>
- * at <pos>: <hint>". */
-#define FAIL_TOKEN(p, ...)                                          \
-  do {                                                              \
-    char tb_[64];                                                   \
-    fail((p), (p)->t.at, unexpected((p), tb_), __VA_ARGS__);        \
-    return -1;                                                      \
-  } while (0)
 
 /* The text of token t for a message: at most 40 bytes, on a character
  * boundary. */
@@ -117,47 +113,14 @@ static int is_ident_start(char c) {
 }
 static int is_ident(char c) { return is_ident_start(c) || (c >= '0' && c <= '9') || c == '-'; }
 
-/* The string literal whose quote (" or ') is at at: its decoded bytes into
- * dst (NULL: only measure) and their number into *n; *end past the closing
- * quote. JSON's escapes, and \' too. PV_OK or PV_INVALID. */
+/* The string literal whose quote (" or ') is at at: its bytes into dst
+ * (NULL: only measure) and their number into *n; *end past the closing
+ * quote. PV_OK or PV_INVALID. */
 static int string_lit(fp *p, size_t at, char *dst, size_t *n, size_t *end) {
-  char q = p->s[at];
-  size_t i = at + 1, o = 0;
-  for (;;) {
-    size_t r = i;
-    while (r < p->len && p->s[r] != q && p->s[r] != '\\' && (uint8_t)p->s[r] >= 0x20) r++;
-    size_t ok = pv__utf8_prefix(p->s + i, r - i);
-    if (ok < r - i) return fail(p, i + ok, "invalid UTF-8", NULL);
-    if (dst) memcpy(dst + o, p->s + i, r - i);
-    o += r - i;
-    if (r >= p->len) return fail(p, at, "unterminated string", "add the closing %s", q == '"' ? "\"" : "'");
-    if (p->s[r] == q) {
-      *n = o;
-      *end = r + 1;
-      return PV_OK;
-    }
-    if (p->s[r] != '\\')
-      return fail(p, r, "control character in a string", "escape it, as \\n or \\u0001");
-    uint8_t b[4];
-    size_t bn;
-    if (q == '\'' && r + 1 < p->len && p->s[r + 1] == '\'') {
-      b[0] = '\'';
-      bn = 1;
-      i = r + 2;
-    } else {
-      switch (pv__json_escape(p->s, p->len, r, b, &bn, &i)) {
-        case PV_ESC_BAD:
-          if (r + 1 >= p->len) return fail(p, at, "unterminated string", NULL);
-          return fail(p, r, "invalid escape", "use \\\" \\' \\\\ \\/ \\b \\f \\n \\r \\t or \\uXXXX");
-        case PV_ESC_HEX:
-          return fail(p, r, "invalid \\u escape", "it takes 4 hex digits");
-        case PV_ESC_SURROGATE:
-          return fail(p, r, "lone surrogate \\u escape", "write a pair, or the character itself");
-      }
-    }
-    if (dst) memcpy(dst + o, b, bn);
-    o += bn;
-  }
+  int k = pv__str_decode(p->s, p->len, at, dst, n, end);
+  if (!k) return PV_OK;
+  const char *hint, *m = pv__str_error(k, &hint);
+  return fail(p, *end, m, hint, NULL);
 }
 
 /* The path segment starting at at (letters, digits, _, $ and -, though a
@@ -177,8 +140,8 @@ static int segment(fp *p, size_t at, char *dst, size_t *n, size_t *end) {
     size_t r = i;
     while (r < p->len && p->s[r] != '`') r++;
     size_t ok = pv__utf8_prefix(p->s + i, r - i);
-    if (ok < r - i) return fail(p, i + ok, "invalid UTF-8", NULL);
-    if (r >= p->len) return fail(p, at, "unterminated name", "add the closing backtick");
+    if (ok < r - i) return fail(p, i + ok, "invalid UTF-8", NULL, NULL);
+    if (r >= p->len) return fail(p, at, "unterminated name", "add the closing backtick", NULL);
     if (dst) memcpy(dst + o, p->s + i, r - i);
     o += r - i;
     if (r + 1 < p->len && p->s[r + 1] == '`') { /* `` is a backtick */
@@ -204,6 +167,23 @@ static int keyword(const char *s, size_t n) {
   return -1;
 }
 
+/* Punctuation and operators, each longer spelling before its prefixes;
+ * a hint marks a mistake (the spelling of another language). */
+typedef struct symbol {
+  char text[4];
+  uint8_t kind, op;
+  const char *hint;
+} symbol;
+static const symbol SYMBOLS[] = {
+    {"(", T_LPAREN, 0, NULL},  {")", T_RPAREN, 0, NULL},     {"[", T_LBRACK, 0, NULL},
+    {"]", T_RBRACK, 0, NULL},  {",", T_COMMA, 0, NULL},      {"===", T_OP, 0, "=="},
+    {"==", T_OP, PV_OP_EQ, NULL}, {"=<", T_OP, 0, "<="},      {"=>", T_OP, 0, ">="},
+    {"=", T_OP, 0, "=="},      {"!=", T_OP, PV_OP_NE, NULL}, {"!", T_NOT, 0, NULL},
+    {"<>", T_OP, 0, "!="},     {"<=", T_OP, PV_OP_LE, NULL}, {"<", T_OP, PV_OP_LT, NULL},
+    {">=", T_OP, PV_OP_GE, NULL}, {">", T_OP, PV_OP_GT, NULL}, {"&&", T_AND, 0, NULL},
+    {"&", T_AND, 0, "and"},    {"||", T_OR, 0, NULL},        {"|", T_OR, 0, "or"},
+};
+
 /* The next token into p->t. PV_OK or PV_INVALID (lexical errors, with
  * hints for the operators of other languages). */
 static int lex(fp *p) {
@@ -223,47 +203,19 @@ static int lex(fp *p) {
   char c = s[0], c1 = left > 1 ? s[1] : 0;
   size_t n = 1;
   switch (c) {
-    case '(': t->kind = T_LPAREN; break;
-    case ')': t->kind = T_RPAREN; break;
-    case '[': t->kind = T_LBRACK; break;
-    case ']': t->kind = T_RBRACK; break;
-    case ',': t->kind = T_COMMA; break;
-    case '=':
-      if (c1 == '=' && !(left > 2 && s[2] == '=')) {
-        t->kind = T_OP;
-        t->op = PV_OP_EQ;
-        n = 2;
+    case '(': case ')': case '[': case ']': case ',': case '=': case '!': case '<': case '>':
+    case '&': case '|':
+      /* The first spelling in SYMBOLS that the text starts with, the
+       * longest first; those of other languages come with a hint. */
+      for (const symbol *y = SYMBOLS;; y++) {
+        n = strlen(y->text);
+        if (n > left || memcmp(s, y->text, n) != 0) continue;
+        t->kind = y->kind;
+        t->op = y->op;
+        t->end = at + n;
+        if (y->hint) return (int)fail_token(p, "did you mean \"%s\"?", y->hint);
         break;
       }
-      if (c1 == '=') return fail(p, at, "unexpected \"===\"", "did you mean \"==\"?");
-      if (c1 == '<') return fail(p, at, "unexpected \"=<\"", "did you mean \"<=\"?");
-      if (c1 == '>') return fail(p, at, "unexpected \"=>\"", "did you mean \">=\"?");
-      return fail(p, at, "unexpected \"=\"", "did you mean \"==\"?");
-    case '!':
-      t->kind = c1 == '=' ? T_OP : T_NOT;
-      t->op = PV_OP_NE;
-      n = c1 == '=' ? 2 : 1;
-      break;
-    case '<':
-      if (c1 == '>') return fail(p, at, "unexpected \"<>\"", "did you mean \"!=\"?");
-      t->kind = T_OP;
-      t->op = c1 == '=' ? PV_OP_LE : PV_OP_LT;
-      n = c1 == '=' ? 2 : 1;
-      break;
-    case '>':
-      t->kind = T_OP;
-      t->op = c1 == '=' ? PV_OP_GE : PV_OP_GT;
-      n = c1 == '=' ? 2 : 1;
-      break;
-    case '&':
-      if (c1 != '&') return fail(p, at, "unexpected \"&\"", "did you mean \"and\"?");
-      t->kind = T_AND;
-      n = 2;
-      break;
-    case '|':
-      if (c1 != '|') return fail(p, at, "unexpected \"|\"", "did you mean \"or\"?");
-      t->kind = T_OR;
-      n = 2;
       break;
     case '"':
     case '\'': {
@@ -274,19 +226,19 @@ static int lex(fp *p) {
       break;
     }
     case '+':
-      return fail(p, at, "unexpected \"+\"", "numbers take no plus sign");
+      return fail(p, at, "unexpected \"+\"", "numbers take no plus sign", NULL);
     case '.':
       return fail(p, at, "unexpected \".\"",
                   c1 >= '0' && c1 <= '9' ? "numbers start with a digit: 0.5"
-                                         : "a path starts with a name: a.b");
+                                         : "a path starts with a name: a.b", NULL);
     default:
       if (c == '-' || (c >= '0' && c <= '9')) {
         size_t end;
         switch (pv__num_parse(s, left, &end, &t->num)) {
-          case PV_NUM_DIGIT: return fail(p, at + end, "expected a digit", NULL);
-          case PV_NUM_ZERO: return fail(p, at + end, "digit after a leading 0", "write 7, not 07");
+          case PV_NUM_DIGIT: return fail(p, at + end, "expected a digit", NULL, NULL);
+          case PV_NUM_ZERO: return fail(p, at + end, "digit after a leading 0", "write 7, not 07", NULL);
           case PV_NUM_RANGE:
-            return fail(p, at, "number out of range", "beyond 1.7976931348623157e308");
+            return fail(p, at, "number out of range", "beyond 1.7976931348623157e308", NULL);
         }
         t->kind = T_NUM;
         n = end;
@@ -299,7 +251,7 @@ static int lex(fp *p) {
           if (end >= p->len || p->s[end] != '.') break;
           i = end + 1;
           if (i >= p->len || !(is_ident(p->s[i]) || p->s[i] == '`'))
-            return fail(p, i, "expected a name after \".\"", "quote other names in backticks: a.`my name`");
+            return fail(p, i, "expected a name after \".\"", "quote other names in backticks: a.`my name`", NULL);
         }
         int kw = i == at && c != '`' ? keyword(s, end - at) : -1;
         t->kind = kw >= 0 ? kw : T_PATH;
@@ -308,15 +260,15 @@ static int lex(fp *p) {
       }
       if ((uint8_t)c >= 0x80) {
         size_t k = (uint8_t)c >= 0xf0 ? 4 : (uint8_t)c >= 0xe0 ? 3 : 2;
-        if (k > left || pv__utf8_prefix(s, k) != k) return fail(p, at, "invalid UTF-8", NULL);
+        if (k > left || pv__utf8_prefix(s, k) != k) return fail(p, at, "invalid UTF-8", NULL, NULL);
         t->kind = T_PATH;
         t->end = at + k;
-        FAIL_TOKEN(p, "names with other characters take backticks: `my name`");
+        return fail_token(p, "names with other characters take backticks: `my name`", NULL);
       }
-      if ((uint8_t)c < 0x20 || c == 0x7f) return fail(p, at, "unexpected control character", NULL);
+      if ((uint8_t)c < 0x20 || c == 0x7f) return fail(p, at, "unexpected control character", NULL, NULL);
       t->kind = T_PATH;
       t->end = at + 1;
-      FAIL_TOKEN(p, NULL);
+      return fail_token(p, NULL, NULL);
   }
   t->end = at + n;
   p->i = at + n;
@@ -400,22 +352,30 @@ static void add_literal(fp *p) {
  * error. */
 static int64_t parse_or(fp *p);
 
-static const char *const VALUE = "a string in quotes, a number, true, false or null";
+#define VALUE_TEXT "a string in quotes, a number, true, false or null"
+static const char *const VALUE = VALUE_TEXT;
+
+/* v in decimal, in buf (room for 24). */
+static const char *num(size_t v, char *buf) {
+  fmt(buf, 24, "%zu", v);
+  return buf;
+}
 
 /* A list of literals: "[" [lit {"," lit}] "]"; the current token is "[". */
 static int list(fp *p, const char *op) {
   size_t open = p->t.at;
+  char nb[24];
   if (p->t.kind != T_LBRACK)
-    FAIL_TOKEN(p, "\"%s\" takes a list: x %s [1, 2]", op, op);
+    return fail_token(p, "\"%s\" takes a list: x %s [1, 2]", op);
   TRY(lex(p));
   if (p->t.kind == T_RBRACK) return lex(p);
   for (;;) {
-    if (!is_literal(p->t.kind)) FAIL_TOKEN(p, "expected a value in the list (%s)", VALUE);
+    if (!is_literal(p->t.kind)) return fail_token(p, "expected a value in the list (%s)", VALUE);
     add_literal(p);
     TRY(lex(p));
     if (p->t.kind == T_RBRACK) return lex(p);
-    if (p->t.kind == T_END) FAIL_TOKEN(p, "missing \"]\" for the \"[\" at %zu", open);
-    if (p->t.kind != T_COMMA) FAIL_TOKEN(p, "expected \",\" or \"]\"");
+    if (p->t.kind == T_END) return fail_token(p, "missing \"]\" for the \"[\" at %s", num(open, nb));
+    if (p->t.kind != T_COMMA) return fail_token(p, "expected \",\" or \"]\"", NULL);
     TRY(lex(p));
   }
 }
@@ -435,17 +395,17 @@ static int64_t condition(fp *p) {
       op = p->t.op;
       TRY(lex(p));
       if (!is_literal(p->t.kind))
-        FAIL_TOKEN(p, "expected a value after \"%s\" (%s)", OPS[op], VALUE);
+        return fail_token(p, "expected a value after \"%s\" (" VALUE_TEXT ")", OPS[op]);
       int scalar = p->t.kind == T_TRUE || p->t.kind == T_FALSE || p->t.kind == T_NULL;
       if (scalar && op != PV_OP_EQ && op != PV_OP_NE) {
         p->t = opt;
-        FAIL_TOKEN(p, "true, false and null compare only with == and !=");
+        return fail_token(p, "true, false and null compare only with == and !=", NULL);
       }
       if (p->t.kind == T_NULL && op == PV_OP_NE) {
         char name[48];
         text_of(p, &path, name);
         p->t = opt;
-        FAIL_TOKEN(p, "\"!= null\" never matches: write exists(%s) and not %s == null", name, name);
+        return fail_token(p, "\"!= null\" never matches: write exists(%s) and not %s == null", name);
       }
       add_literal(p);
       TRY(lex(p));
@@ -459,7 +419,7 @@ static int64_t condition(fp *p) {
     case T_NOT:
       kind = PV_F_NIN;
       TRY(lex(p));
-      if (p->t.kind != T_IN) FAIL_TOKEN(p, "expected \"in\" after \"not\" (x not in [1, 2])");
+      if (p->t.kind != T_IN) return fail_token(p, "expected \"in\" after \"not\" (x not in [1, 2])", NULL);
       TRY(lex(p));
       TRY(list(p, "not in"));
       break;
@@ -467,15 +427,14 @@ static int64_t condition(fp *p) {
       kind = PV_F_CONTAINS;
       TRY(lex(p));
       if (p->t.kind == T_LBRACK)
-        FAIL_TOKEN(p, "\"contains\" takes one value; for any of several, join conditions with \"or\"");
-      if (!is_literal(p->t.kind)) FAIL_TOKEN(p, "expected a value after \"contains\" (%s)", VALUE);
+        return fail_token(p, "\"contains\" takes one value; for any of several, join conditions with \"or\"", NULL);
+      if (!is_literal(p->t.kind)) return fail_token(p, "expected a value after \"contains\" (%s)", VALUE);
       add_literal(p);
       TRY(lex(p));
       break;
     default: {
       char name[48];
-      FAIL_TOKEN(p, "expected an operator after %s: == != < <= > >= in, not in or contains",
-                 text_of(p, &path, name));
+      return fail_token(p, "expected an operator after %s: == != < <= > >= in, not in or contains", text_of(p, &path, name));
     }
   }
   return add_node(p, kind, op, 0, 0, seg0, nseg, lit0, p->nlit - lit0);
@@ -486,50 +445,50 @@ static int64_t primary(fp *p) {
   switch (p->t.kind) {
     case T_LPAREN: {
       size_t open = p->t.at;
+      char nb[24];
       if (++p->depth > PV_FILTER_DEPTH) {
-        fail(p, open, "nested deeper than 64 levels", NULL);
+        fail(p, open, "nested deeper than 64 levels", NULL, NULL);
         return -1;
       }
       TRY(lex(p));
       int64_t r = parse_or(p);
       if (r < 0) return -1;
-      if (p->t.kind == T_END) FAIL_TOKEN(p, "missing \")\" for the \"(\" at %zu", open);
-      if (p->t.kind != T_RPAREN) FAIL_TOKEN(p, "expected \"and\", \"or\" or \")\"");
+      if (p->t.kind == T_END) return fail_token(p, "missing \")\" for the \"(\" at %s", num(open, nb));
+      if (p->t.kind != T_RPAREN) return fail_token(p, "expected \"and\", \"or\" or \")\"", NULL);
       p->depth--;
       TRY(lex(p));
       return r;
     }
     case T_EXISTS: {
       TRY(lex(p));
-      if (p->t.kind != T_LPAREN) FAIL_TOKEN(p, "expected \"(\": exists(field)");
+      if (p->t.kind != T_LPAREN) return fail_token(p, "expected \"(\": exists(field)", NULL);
       TRY(lex(p));
-      if (p->t.kind != T_PATH) FAIL_TOKEN(p, "expected a field name: exists(field)");
+      if (p->t.kind != T_PATH) return fail_token(p, "expected a field name: exists(field)", NULL);
       uint32_t seg0 = p->nseg;
       add_path(p);
       TRY(lex(p));
-      if (p->t.kind != T_RPAREN) FAIL_TOKEN(p, "expected \")\": exists(field)");
+      if (p->t.kind != T_RPAREN) return fail_token(p, "expected \")\": exists(field)", NULL);
       TRY(lex(p));
       return add_node(p, PV_F_EXISTS, 0, 0, 0, seg0, p->nseg - seg0, 0, 0);
     }
     case T_PATH:
       return condition(p);
     case T_STR:
-      FAIL_TOKEN(p, "expected a condition; field names take backticks, not quotes: `name` == 1");
+      return fail_token(p, "expected a condition; field names take backticks, not quotes: `name` == 1", NULL);
     case T_NUM:
     case T_TRUE:
     case T_FALSE:
     case T_NULL:
-      FAIL_TOKEN(p, "expected a condition; the field comes first: x == 1");
+      return fail_token(p, "expected a condition; the field comes first: x == 1", NULL);
     case T_AND:
     case T_OR:
     case T_IN:
     case T_CONTAINS: {
       char name[48];
-      FAIL_TOKEN(p, "expected a condition; a field with this name takes backticks: `%s`",
-                 text_of(p, &p->t, name));
+      return fail_token(p, "expected a condition; a field with this name takes backticks: `%s`", text_of(p, &p->t, name));
     }
     default:
-      FAIL_TOKEN(p, "expected a condition");
+      return fail_token(p, "expected a condition", NULL);
   }
 }
 
@@ -538,7 +497,7 @@ static int64_t unary(fp *p) {
   if (p->t.kind != T_NOT) return primary(p);
   size_t at = p->t.at;
   if (++p->depth > PV_FILTER_DEPTH) {
-    fail(p, at, "nested deeper than 64 levels", NULL);
+    fail(p, at, "nested deeper than 64 levels", NULL, NULL);
     return -1;
   }
   TRY(lex(p));
@@ -583,8 +542,8 @@ static int64_t parse(fp *p) {
   if (p->t.kind == T_END) return add_node(p, PV_F_TRUE, 0, 0, 0, 0, 0, 0, 0);
   int64_t r = parse_or(p);
   if (r < 0) return -1;
-  if (p->t.kind == T_RPAREN) FAIL_TOKEN(p, "no \"(\" to close");
-  if (p->t.kind != T_END) FAIL_TOKEN(p, "expected \"and\" or \"or\"");
+  if (p->t.kind == T_RPAREN) return fail_token(p, "no \"(\" to close", NULL);
+  if (p->t.kind != T_END) return fail_token(p, "expected \"and\" or \"or\"", NULL);
   return r;
 }
 
