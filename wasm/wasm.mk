@@ -43,7 +43,8 @@ WASM_LDFLAGS = $(WASM_TARGET) -mexec-model=reactor -Wl,--no-entry -Wl,--gc-secti
                -Wl,--max-memory=4294967296 -Wl,-z,stack-size=65536
 WASM_EXPORTS = malloc free pv_free pv_errmsg pv_errcode pv_count pv_deleted_count \
                pv_memory_usage pv_contains pv_delete pv_compact pv_check pv_version \
-               pv_kernels_name
+               pv_kernels_name pv_lookup pv_delete_key pv_get_key pv_get_attributes \
+               pv_set_attributes pv_fields pv_filter_compile pv_filter_free pv_find
 WASM_EXPORT_FLAGS = $(addprefix -Wl$(comma)--export=,$(WASM_EXPORTS))
 comma := ,
 

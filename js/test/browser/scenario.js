@@ -77,3 +77,53 @@ export function scenario(pv, { dim, base, queries, quantization }) {
     index.free();
   }
 }
+
+/**
+ * Documents, as a notes application would keep them: an index of `base`
+ * (rows of dim) where row i is the document "note-i" with attributes made
+ * from i, then some replaced by key, edited (merge and replace), deleted
+ * by key. Returns the index (the caller frees it). The same in Node and
+ * in a page, so the two can be compared.
+ */
+export function notesIndex(pv, { dim, base }) {
+  const index = new pv.Index({ dim, metric: 'cosine', quantization: 'sq8', seed: 7 });
+  const n = base.length / dim, authors = ['Ann', 'Bo', 'Émile'];
+  const docs = [];
+  for (let i = 0; i < n; i++)
+    docs.push({
+      key: `note-${i}`, vector: base.subarray(i * dim, (i + 1) * dim),
+      attributes: {
+        title: `Note ${i} ✎`, tags: i % 3 ? ['home'] : ['work', 'home'], created: 1704067200 + i * 3600,
+        pinned: i % 7 === 0, author: { name: authors[i % 3] },
+      },
+    });
+  index.upsertBatch(docs);
+  for (let i = 0; i < n; i += 10) index.upsert({ key: `note-${i}`, vector: docs[(i + 1) % n].vector, attributes: { title: `Note ${i}, again`, tags: ['again'] } });
+  for (let i = 1; i < n; i += 10) index.setAttributes(`note-${i}`, { pinned: true, edited: 1 }, { merge: true });
+  for (let i = 2; i < n; i += 10) index.setAttributes(`note-${i}`, { replaced: true });
+  for (let i = 3; i < n; i += 10) index.delete(`note-${i}`);
+  return index;
+}
+
+/**
+ * What the documents tests compare: lookups by key (present, replaced,
+ * deleted), filters as text and as objects (count, find, filtered search
+ * with attributes), and the fields. Plain data.
+ */
+export function notesView(index, queries, dim) {
+  const q = (i) => queries.subarray(i * dim, (i + 1) * dim);
+  const doc = (key) => {
+    const d = index.get(key);
+    return d && { ...d, vector: Array.from(d.vector) };
+  };
+  return {
+    size: index.size,
+    docs: ['note-0', 'note-1', 'note-2', 'note-3', 'note-4', 'note-42'].map(doc),
+    pinned: index.find('pinned == true').map((d) => d.key),
+    work: index.count({ tags: { $contains: 'work' } }),
+    recent: index.find({ created: { $gte: 1704067200 + 200 * 3600 }, 'author.name': 'Émile' }, { limit: 5 }),
+    hits: [0, 1, 2].map((i) => index.search(q(i), 5, { filter: 'tags contains "home" and not pinned == true', attributes: true })),
+    exact: [0, 1, 2].map((i) => index.searchExact(q(i), 5, { filter: { $or: [{ edited: 1 }, { replaced: true }] } })),
+    fields: index.fields(),
+  };
+}
