@@ -110,6 +110,19 @@ static inline void pv__prefetch(const pv_index *idx, uint32_t s) {
 #endif
 }
 
+/* The whole code of slot s and its codec parameters (a scan of scattered
+ * slots, where no hardware prefetcher guesses the next ones). */
+static inline void pv__prefetch_all(const pv_index *idx, uint32_t s) {
+#if defined(__GNUC__) || defined(__clang__)
+  const char *p = (const char *)pv__code(idx, s);
+  for (size_t o = 0; o < idx->st.vbytes; o += 64) __builtin_prefetch(p + o);
+  if (idx->codec->param_bytes) __builtin_prefetch(pv__param(idx, s));
+#else
+  (void)idx;
+  (void)s;
+#endif
+}
+
 /* ---- api.c ---------------------------------------------------------------- */
 /* Validate options as pv_new does; on failure the message is pv_errmsg(NULL). */
 int pv__check_options(const pv_options *o);

@@ -431,7 +431,9 @@ static void leaf(const bm *b, const pv_fnode *x, uint64_t *o, int *exact) {
   case PV_F_CONTAINS: {
     int c = scalar_class(&x->lit[0], &key);
     if (c >= 0) run_mark(&R[c + PV_FC_E_NUM], key, key, o, 1);
-    if (c == PV_FC_STR) { /* a substring of a string value: only its type is indexed */
+    if (c == PV_FC_STR && R[PV_FC_STR].n > R[PV_FC_STR].dead) {
+      /* A substring of a string value: only its type is indexed. (Where no
+       * document has a string there, the set is exact.) */
       run_mark(&R[PV_FC_STR], 0, UINT64_MAX, o, 1);
       *exact = 0;
     }
@@ -466,6 +468,75 @@ static void leaf(const bm *b, const pv_fnode *x, uint64_t *o, int *exact) {
     fill_all(b, o);
     *exact = 0;
   }
+}
+
+/* Entries with lo <= key <= hi (dead ones too: an upper bound). */
+static uint64_t run_count(const pv_run *r, uint64_t lo, uint64_t hi) {
+  uint32_t a = lower(r, lo), z = hi == UINT64_MAX ? r->sorted : lower(r, hi + 1);
+  uint64_t n = z > a ? z - a : 0;
+  for (uint32_t i = r->sorted; i < r->n; i++) n += r->key[i] >= lo && r->key[i] <= hi;
+  return n;
+}
+
+/* About how many documents leaf x matches, from the run sizes alone. */
+static uint64_t leaf_estimate(const pv_fidx *X, const pv_fnode *x, uint64_t all) {
+  static PV_THREAD_LOCAL uint8_t pbuf[4096];
+  uint32_t plen = leaf_path(x, pbuf, sizeof pbuf);
+  if (!plen) return all;
+  const pv_fpath *p = path_find(X, pbuf, plen);
+  if (!p) return 0;
+  const pv_run *R = p->run;
+  uint64_t key, n = 0;
+  int c;
+  switch (x->kind) {
+  case PV_F_EXISTS: return run_count(&R[PV_FC_PRESENT], 0, UINT64_MAX);
+  case PV_F_IN:
+    for (uint32_t i = 0; i < x->nlit; i++)
+      if ((c = scalar_class(&x->lit[i], &key)) >= 0) n += run_count(&R[c], key, key);
+    return n;
+  case PV_F_NIN:
+    for (c = PV_FC_NUM; c <= PV_FC_NULL; c++) n += run_count(&R[c], 0, UINT64_MAX);
+    return n;
+  case PV_F_CONTAINS:
+    if ((c = scalar_class(&x->lit[0], &key)) < 0) return 0;
+    n = run_count(&R[c + PV_FC_E_NUM], key, key);
+    return c == PV_FC_STR ? n + run_count(&R[PV_FC_STR], 0, UINT64_MAX) : n;
+  case PV_F_CMP:
+    if ((c = scalar_class(&x->lit[0], &key)) < 0) return 0;
+    if (x->op == PV_OP_EQ) return run_count(&R[c], key, key);
+    if (c != PV_FC_NUM || x->op == PV_OP_NE) return run_count(&R[c], 0, UINT64_MAX);
+    if (x->op == PV_OP_LT) return run_count(&R[c], 0, key - 1);
+    if (x->op == PV_OP_LE) return run_count(&R[c], 0, key);
+    if (x->op == PV_OP_GT) return run_count(&R[c], key + 1, UINT64_MAX);
+    return run_count(&R[c], key, UINT64_MAX);
+  default: return all;
+  }
+}
+
+static uint64_t estimate(const pv_fidx *X, const pv_filter *f, uint32_t n, uint64_t all) {
+  const pv_fnode *x = &f->node[n];
+  uint64_t a, b;
+  switch (x->kind) {
+  case PV_F_TRUE: return all;
+  case PV_F_AND:
+    a = estimate(X, f, x->a, all), b = estimate(X, f, x->b, all);
+    return a < b ? a : b;
+  case PV_F_OR:
+    a = estimate(X, f, x->a, all), b = estimate(X, f, x->b, all);
+    return a + b < all ? a + b : all;
+  case PV_F_NOT:
+    a = estimate(X, f, x->a, all);
+    return a < all ? all - a : 0;
+  default: {
+    uint64_t e = leaf_estimate(X, x, all);
+    return e < all ? e : all;
+  }
+  }
+}
+
+int64_t pv__fidx_estimate(const pv_index *idx, const pv_filter *f) {
+  if (idx->fidx.stale) return -1;
+  return (int64_t)estimate(&idx->fidx, f, f->root, idx->live);
 }
 
 static void fill(const bm *b, const pv_filter *f, uint32_t n, uint64_t *o, uint64_t *tmp,

@@ -72,6 +72,12 @@ void pv__fidx_free(pv_index *idx);
 int64_t pv__fidx_bitmap(const pv_index *idx, const pv_filter *f, uint64_t *bits, uint64_t *tmp,
                         size_t words, int *exact);
 
+/* About how many live documents f matches, from the sizes of the runs
+ * alone (no bitmap: a few binary searches a leaf), or -1 when stale. Not a
+ * bound either way: NOT subtracts an estimate, and deleted documents'
+ * entries count until compaction. */
+int64_t pv__fidx_estimate(const pv_index *idx, const pv_filter *f);
+
 /* The depth of f's tree (scratch bitmaps pv__fidx_bitmap needs). */
 uint32_t pv__fidx_depth(const pv_filter *f);
 

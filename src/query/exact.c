@@ -61,7 +61,9 @@ int pv__exact_bits(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const ui
       s = lo;
       if (s >= n) break;
       if (ids[s] != id || !pv__is_live(idx, s) || (verify && !verify->fn(verify, s))) continue;
-      pv__prefetch(idx, s);
+      /* The whole code, and the codec's parameters: nothing else brings
+       * them in ahead, as the hardware does for a sequential scan. */
+      pv__prefetch_all(idx, s);
       batch[nb++] = s;
       if (nb < 32) continue;
       idx->codec->dist_many(idx, q, batch, nb, dist);

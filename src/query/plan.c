@@ -48,6 +48,9 @@ static int search_args(pv_index *idx, const float *q, size_t k, size_t ef, pv_hi
 
 /* Below this many candidates, scoring them all beats walking the graph
  * (bench/filter.c measures where the two cross). */
+#ifndef PV_PLAIN_ABOVE
+#define PV_PLAIN_ABOVE 0.9
+#endif
 #ifndef PV_WIDEN
 #define PV_WIDEN 0.15
 #endif
@@ -65,6 +68,11 @@ static int search_args(pv_index *idx, const float *q, size_t k, size_t ef, pv_hi
 static int search_indexed(pv_index *idx, pv_ctx *c, const pv_ref *r, size_t k, size_t ef,
                           const pv_filter *f, const filter_accept *fa, pv_hit *out,
                           size_t *n_out, int *rc) {
+  /* Where nearly every document matches, building the bitmap would cost
+   * more than checking the few nodes a plain walk keeps: the walk with the
+   * evaluator as its predicate (pv__search goes on with it). */
+  int64_t est = pv__fidx_estimate(idx, f);
+  if (est < 0 || (double)est >= PV_PLAIN_ABOVE * (double)idx->live) return 0;
   size_t words = ((size_t)idx->next_id + 63) / 64;
   uint32_t depth = pv__fidx_depth(f);
   if (!words || pv__ctx_bits(idx, c, words * (depth + 1)) != PV_OK) return 0;
