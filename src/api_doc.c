@@ -280,12 +280,6 @@ int pv_search_exact_filter(pv_index *idx, const float *q, size_t k, size_t ef,
 int pv_find(pv_index *idx, const pv_filter *f, uint32_t *out, size_t cap, size_t *count) {
   if (!count) return pv__error(idx, PV_INVALID, "count is NULL");
   if (cap && !out) return pv__error(idx, PV_INVALID, "out is NULL but cap is %zu", cap);
-  size_t j = 0;
-  for (uint32_t s = 0; s < idx->st.n; s++) {
-    if (!pv__is_live(idx, s) || !pv__matches(idx, f, s)) continue;
-    if (j < cap) out[j] = pv__id(idx, s);
-    j++;
-  }
-  *count = j;
+  pv__find(idx, f, out, cap, count);
   return pv__error(idx, PV_OK, NULL);
 }

@@ -158,3 +158,50 @@ int pv__search(pv_index *idx, const float *q, size_t k, size_t ef, const pv_filt
   if (rc) return pv__error(idx, PV_NOMEM, "out of memory searching for %zu results", k);
   return pv__error(idx, PV_OK, NULL);
 }
+
+/* 1 if a leaf of f compares with a string: the field indexes key strings
+ * by a 64-bit hash, so such a bitmap is exact but for (improbable)
+ * collisions, which a count must not include. */
+static int has_string(const pv_filter *f) {
+  for (uint32_t i = 0; i < f->nnode; i++)
+    for (uint32_t j = 0; j < f->node[i].nlit; j++)
+      if (f->node[i].lit[j].type == PV_A_STR) return 1;
+  return 0;
+}
+
+int pv__find(pv_index *idx, const pv_filter *f, uint32_t *out, size_t cap, size_t *count) {
+  size_t j = 0;
+  if (f && f->node[f->root].kind == PV_F_TRUE) f = NULL;
+  /* With the field indexes: the candidates' bits, in id order (which is
+   * slot order), each checked by the evaluator unless the bitmap is exact.
+   * Without: every document read. */
+  size_t words = ((size_t)idx->next_id + 63) / 64;
+  pv_ctx *c = f && words ? pv__ctx_acquire(idx, 0, 0) : NULL;
+  int exact = 1;
+  int64_t cand = -1;
+  if (c && pv__ctx_bits(idx, c, words * (pv__fidx_depth(f) + 1)) == PV_OK)
+    cand = pv__fidx_bitmap(idx, f, c->bits, c->bits + words, words, &exact);
+  if (cand >= 0) {
+    if (exact && has_string(f)) exact = 0;
+    const uint32_t *ids = idx->st.col[PV_COL_ID].base;
+    uint32_t n = idx->st.n, s = 0;
+    for (size_t w = 0; w < words && s < n; w++)
+      for (uint64_t b = c->bits[w]; b && s < n; b &= b - 1) {
+        uint32_t id = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(b));
+        while (s < n && ids[s] < id) s++;
+        if (s == n || ids[s] != id || !pv__is_live(idx, s)) continue;
+        if (!exact && !pv__matches(idx, f, s)) continue;
+        if (j < cap) out[j] = id;
+        j++;
+      }
+  } else {
+    for (uint32_t s = 0; s < idx->st.n; s++) {
+      if (!pv__is_live(idx, s) || !pv__matches(idx, f, s)) continue;
+      if (j < cap) out[j] = pv__id(idx, s);
+      j++;
+    }
+  }
+  pv__ctx_release(idx, c);
+  *count = j;
+  return PV_OK;
+}

@@ -19,4 +19,9 @@ int pv__search(pv_index *idx, const float *q, size_t k, size_t ef, const pv_filt
 /* 1 if the document in slot s matches f (NULL matches everything). */
 int pv__matches(const pv_index *idx, const pv_filter *f, uint32_t s);
 
+/* pv_find: the live documents matching f (NULL: all), ascending ids, the
+ * first cap into out, their number into *count. Cannot fail: without
+ * memory for a bitmap it reads every document. */
+int pv__find(pv_index *idx, const pv_filter *f, uint32_t *out, size_t cap, size_t *count);
+
 #endif /* PV_PLAN_H */
