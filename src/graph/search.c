@@ -147,8 +147,8 @@ size_t pv__graph_search(const pv_index *idx, pv_ctx *c, const pv_ref *q, size_t 
  * nodes are gathered per expansion (ACORN-1 truncates to M likewise):
  * more found the same hits for up to twice the distances. */
 static inline int bit_ok(const pv_index *idx, const uint64_t *bits, const pv_accept *verify,
-                         uint32_t s) {
-  uint32_t id = pv__id(idx, s);
+                         uint32_t s, int dense) {
+  uint32_t id = dense ? s : pv__id(idx, s);
   return (bits[id >> 6] >> (id & 63) & 1) && pv__is_live(idx, s) && (!verify || verify->fn(verify, s));
 }
 
@@ -159,10 +159,14 @@ size_t pv__graph_search_bits(const pv_index *idx, pv_ctx *c, const pv_ref *q, si
   pv_pair ep = pv__descend(idx, q, 0);
   pv_pair *W = c->W, *C = c->C;
   uint32_t nw = 0, nc = 0, ccap = c->heap_cap, max = idx->g.m;
+  /* Until a compaction leaves gaps in the ids, slot s holds id s: the
+   * bitmap over ids is one over slots, and the two-hop loop, which tests
+   * up to m0 * m0 nodes an expansion, skips a load of the id column. */
+  int dense = idx->next_id == idx->st.n;
   pv__visit_reset(c);
   pv__visit(c, ep.s);
   cand_push(C, &nc, ccap, ep, NULL);
-  if (bit_ok(idx, bits, verify, ep.s)) pv__maxheap_push(W, &nw, ep);
+  if (bit_ok(idx, bits, verify, ep.s, dense)) pv__maxheap_push(W, &nw, ep);
   uint32_t todo[4 * PV_MAX_M];
   float dist[4 * PV_MAX_M];
   while (nc) {
@@ -172,7 +176,7 @@ size_t pv__graph_search_bits(const pv_index *idx, pv_ctx *c, const pv_ref *q, si
     uint32_t nt = 0, nmatch = 0, nmiss = 0, miss[2 * PV_MAX_M];
     for (uint32_t i = 1; i <= ln[0]; i++) {
       uint32_t t = ln[i];
-      if (!bit_ok(idx, bits, verify, t)) {
+      if (!bit_ok(idx, bits, verify, t, dense)) {
         if (!pv__visit(c, t)) miss[nmiss++] = t;
         continue;
       }
@@ -191,10 +195,10 @@ size_t pv__graph_search_bits(const pv_index *idx, pv_ctx *c, const pv_ref *q, si
         uint32_t u = l2[j];
         /* Marked only when taken: another path may still bring u in
          * while it is unscored, and then it must not look visited. */
-        uint32_t id = pv__id(idx, u);
+        uint32_t id = dense ? u : pv__id(idx, u);
         if (!(bits[id >> 6] >> (id & 63) & 1)) continue;
         if (pv__visit(c, u)) continue;
-        if (!bit_ok(idx, bits, verify, u)) continue;
+        if (!bit_ok(idx, bits, verify, u, dense)) continue;
         todo[nt++] = u;
         pv__prefetch(idx, u);
       }

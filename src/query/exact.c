@@ -44,21 +44,26 @@ int pv__exact_bits(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const ui
    * codes prefetched first and scored with the codec's batched distance,
    * so the fetches overlap (as in the beam search). */
   uint32_t batch[32], nb = 0;
+  int dense = idx->next_id == n;
   float dist[32];
   for (size_t w = 0; w < words && kk && s < n; w++) {
     for (uint64_t b = bits[w]; b; b &= b - 1) {
       uint32_t id = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(b));
       /* Ids ascend with slots: gallop from the last slot found, so a sparse
        * set costs O(log) per id and a dense one O(1). */
-      uint32_t step = 1, lo = s;
-      while (lo + step < n && ids[lo + step] < id) lo += step, step *= 2;
-      uint32_t hi = lo + step < n ? lo + step : n;
-      while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (ids[mid] < id) lo = mid + 1;
-        else hi = mid;
+      if (dense) {
+        s = id; /* no gaps in the ids: slot s holds id s */
+      } else {
+        uint32_t step = 1, lo = s;
+        while (lo + step < n && ids[lo + step] < id) lo += step, step *= 2;
+        uint32_t hi = lo + step < n ? lo + step : n;
+        while (lo < hi) {
+          uint32_t mid = lo + (hi - lo) / 2;
+          if (ids[mid] < id) lo = mid + 1;
+          else hi = mid;
+        }
+        s = lo;
       }
-      s = lo;
       if (s >= n) break;
       if (ids[s] != id || !pv__is_live(idx, s) || (verify && !verify->fn(verify, s))) continue;
       /* The whole code, and the codec's parameters: nothing else brings
