@@ -165,6 +165,7 @@ int pv_upsert_batch(pv_index *idx, const pv_doc *docs, size_t n, uint32_t *ids_o
 
   /* Nothing below can fail. */
   uint32_t first = idx->st.n - b.npick;
+  pv__fidx_bulk(idx, b.npick >= PV_FIDX_TAIL);
   for (uint32_t j = 0; j < b.npick; j++) {
     uint32_t i = b.pick[j];
     pv_rec *r = b.rec[i];
@@ -178,6 +179,7 @@ int pv_upsert_batch(pv_index *idx, const pv_doc *docs, size_t n, uint32_t *ids_o
     pv__rec_set(idx, first + j, r);
     if (r->attr_len) pv__fidx_add(idx, b.ids[j], pv__rec_attr(r), r->attr_len);
   }
+  pv__fidx_bulk(idx, 0);
   if (ids_out) {
     /* Back to front, so a dropped position finds its winner's id set. */
     uint32_t j = b.npick;

@@ -620,3 +620,45 @@ void test_docs_fields(void) {
   CHECK_RC(pv_fields(idx, buf, 4, &len), PV_RANGE);
   pv_free(idx);
 }
+
+/* A batch large enough that the field indexes are sorted once at its end
+ * (PV_FIDX_TAIL and more), then one replacing half of it. */
+void test_docs_bulk(void) {
+  pv_index *idx = mk(PV_L2, PV_SQ8);
+  REQUIRE(idx);
+  enum { N = 700 };
+  static float v[N][DIM];
+  static char keys[N][8], json[N][48];
+  static pv_doc d[N];
+  uint64_t s = 5;
+  tu_rand_vec(&s, &v[0][0], N * DIM);
+  for (int round = 0; round < 2; round++) {
+    int n = round ? N / 2 : N;
+    for (int i = 0; i < n; i++) {
+      snprintf(keys[i], sizeof keys[i], "k%d", i);
+      snprintf(json[i], sizeof json[i], "{\"n\":%d,\"r\":%d}", round ? N - 1 - i : i, round);
+      pv_doc x = {keys[i], strlen(keys[i]), v[i], json[i], strlen(json[i])};
+      d[i] = x;
+    }
+    REQUIRE_OK(pv_upsert_batch(idx, d, (size_t)n, NULL));
+  }
+  CHECK_EQ_INT(pv_count(idx), N);
+  /* round 0 set n = i for all; round 1 replaced k0..k349 with n = 699 - i,
+   * so every n from 350 to 699 is held twice, by k(n) and k(699 - n) */
+  const char *texts[] = {"n < 400", "n == 355", "r == 1", "n >= 350 and r == 0", "n in [0, 699]",
+                         "n < 350"};
+  const size_t want[] = {100, 2, 350, 350, 2, 0};
+  for (int t = 0; t < 6; t++) {
+    pv_filter *f = compile(texts[t]);
+    size_t count;
+    CHECK_OK(pv_find(idx, f, NULL, 0, &count));
+    CHECK_MSG(count == want[t], "%s: %zu, want %zu", texts[t], count, want[t]);
+    pv_hit h[8];
+    size_t nh;
+    CHECK_OK(pv_search_filter(idx, v[0], 8, 0, f, h, &nh));
+    CHECK_EQ_INT(nh, want[t] < 8 ? want[t] : 8);
+    pv_filter_free(f);
+  }
+  CHECK_OK(pv_check(idx));
+  pv_free(idx);
+}

@@ -50,6 +50,7 @@ typedef struct pv_fidx {
   uint32_t npath, pcap;
   uint32_t *tab, tcap; /* path index + 1 by hash; 0: empty */
   int stale;           /* an update failed: not to be used until rebuilt */
+  int bulk;            /* adding many: runs sorted once, at pv__fidx_bulk(idx, 0) */
 } pv_fidx;
 
 /* Add the entries of document id (encoded attributes a, n bytes). On
@@ -59,6 +60,10 @@ void pv__fidx_add(pv_index *idx, uint32_t id, const uint8_t *a, size_t n);
 void pv__fidx_remove(pv_index *idx, uint32_t id, const uint8_t *a, size_t n);
 /* Drop the entries of ids that are no longer live (after compaction). */
 void pv__fidx_sweep(pv_index *idx);
+/* Start (on 1) or end (on 0) adding many documents: in between the runs
+ * are not sorted, so no lookup may run (a write has the index to itself);
+ * the end sorts each run once. */
+void pv__fidx_bulk(pv_index *idx, int on);
 /* Rebuild from the live documents if stale (writes call it). */
 void pv__fidx_refresh(pv_index *idx);
 /* Free everything (pv_free). */
