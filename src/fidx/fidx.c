@@ -60,29 +60,25 @@ static void pair_swap(pv_run *r, uint32_t a, uint32_t b) {
   r->id[b] = i;
 }
 
+/* Sift entry i of the heap of n entries based at lo down to its place. */
+static void sift(pv_run *r, uint32_t lo, uint32_t i, uint32_t n) {
+  for (;;) {
+    uint32_t c = 2 * i + 1;
+    if (c >= n) return;
+    if (c + 1 < n && pair_less(r, lo + c, lo + c + 1)) c++;
+    if (!pair_less(r, lo + i, lo + c)) return;
+    pair_swap(r, lo + i, lo + c);
+    i = c;
+  }
+}
+
 /* Heapsort of entries [lo, hi): no recursion, no allocation. */
 static void sort_range(pv_run *r, uint32_t lo, uint32_t hi) {
   uint32_t n = hi - lo;
-  for (uint32_t start = n / 2; start-- > 0;) {
-    for (uint32_t i = start;;) {
-      uint32_t c = 2 * i + 1;
-      if (c >= n) break;
-      if (c + 1 < n && pair_less(r, lo + c, lo + c + 1)) c++;
-      if (!pair_less(r, lo + i, lo + c)) break;
-      pair_swap(r, lo + i, lo + c);
-      i = c;
-    }
-  }
+  for (uint32_t start = n / 2; start-- > 0;) sift(r, lo, start, n);
   for (uint32_t end = n; end-- > 1;) {
     pair_swap(r, lo, lo + end);
-    for (uint32_t i = 0;;) {
-      uint32_t c = 2 * i + 1;
-      if (c >= end) break;
-      if (c + 1 < end && pair_less(r, lo + c, lo + c + 1)) c++;
-      if (!pair_less(r, lo + i, lo + c)) break;
-      pair_swap(r, lo + i, lo + c);
-      i = c;
-    }
+    sift(r, lo, 0, end);
   }
 }
 

@@ -6,20 +6,17 @@
  */
 #include "index.h"
 
-int pv__exact(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const pv_accept *acc,
-              pv_hit *out, size_t *n_out) {
-  if (k > idx->live) k = idx->live;
-  pv_pair *h = c->sel, *own = NULL;
-  if (k > c->heap_cap) {
-    own = h = pv__malloc(idx, sizeof(pv_pair) * k);
-    if (!h) return PV_NOMEM;
-  }
-  uint32_t have = 0, kk = (uint32_t)k;
-  for (uint32_t s = 0; s < idx->st.n && kk; s++) {
-    if (!pv__is_live(idx, s) || (acc && !acc->fn(acc, s))) continue;
-    pv_pair x = {pv__dist(idx, q, s), s};
-    pv__topk_offer(h, &have, kk, x);
-  }
+/* The heap of a brute force: the context's scratch when k fits it, else k
+ * pairs of its own (*own set, to free with finish). NULL: PV_NOMEM. */
+static pv_pair *topk_heap(pv_index *idx, pv_ctx *c, size_t k, pv_pair **own) {
+  *own = NULL;
+  if (k <= c->heap_cap) return c->sel;
+  return *own = pv__malloc(idx, sizeof(pv_pair) * k);
+}
+
+/* Sort the heap into hits (slots to ids) and free what topk_heap took. */
+static int finish(pv_index *idx, pv_pair *h, uint32_t have, pv_pair *own, size_t k, pv_hit *out,
+                  size_t *n_out) {
   pv__maxheap_sort(h, have);
   for (uint32_t i = 0; i < have; i++) {
     out[i].id = pv__id(idx, h[i].s);
@@ -30,14 +27,38 @@ int pv__exact(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const pv_acce
   return PV_OK;
 }
 
+int pv__exact(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const pv_accept *acc,
+              pv_hit *out, size_t *n_out) {
+  if (k > idx->live) k = idx->live;
+  pv_pair *own, *h = topk_heap(idx, c, k, &own);
+  if (!h) return PV_NOMEM;
+  uint32_t have = 0, kk = (uint32_t)k;
+  for (uint32_t s = 0; s < idx->st.n && kk; s++) {
+    if (!pv__is_live(idx, s) || (acc && !acc->fn(acc, s))) continue;
+    pv_pair x = {pv__dist(idx, q, s), s};
+    pv__topk_offer(h, &have, kk, x);
+  }
+  return finish(idx, h, have, own, k, out, n_out);
+}
+
+/* Score a batch of slots with the codec's batched distance into the top-k
+ * heap; returns 0 (the batch is empty again). */
+static uint32_t offer_batch(const pv_index *idx, const pv_ref *q, const uint32_t *batch,
+                            uint32_t nb, pv_pair *h, uint32_t *have, uint32_t k) {
+  float dist[32];
+  idx->codec->dist_many(idx, q, batch, nb, dist);
+  for (uint32_t i = 0; i < nb; i++) {
+    pv_pair x = {dist[i], batch[i]};
+    pv__topk_offer(h, have, k, x);
+  }
+  return 0;
+}
+
 int pv__exact_bits(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const uint64_t *bits,
                    size_t words, const pv_accept *verify, pv_hit *out, size_t *n_out) {
   if (k > idx->live) k = idx->live;
-  pv_pair *h = c->sel, *own = NULL;
-  if (k > c->heap_cap) {
-    own = h = pv__malloc(idx, sizeof(pv_pair) * k);
-    if (!h) return PV_NOMEM;
-  }
+  pv_pair *own, *h = topk_heap(idx, c, k, &own);
+  if (!h) return PV_NOMEM;
   const uint32_t *ids = idx->st.col[PV_COL_ID].base;
   uint32_t have = 0, kk = (uint32_t)k, n = idx->st.n, s = 0;
   /* Candidates lie anywhere in memory: they are scored in batches, their
@@ -70,26 +91,9 @@ int pv__exact_bits(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const ui
        * them in ahead, as the hardware does for a sequential scan. */
       pv__prefetch_all(idx, s);
       batch[nb++] = s;
-      if (nb < 32) continue;
-      idx->codec->dist_many(idx, q, batch, nb, dist);
-      for (uint32_t i = 0; i < nb; i++) {
-        pv_pair x = {dist[i], batch[i]};
-        pv__topk_offer(h, &have, kk, x);
-      }
-      nb = 0;
+      if (nb == 32) nb = offer_batch(idx, q, batch, nb, h, &have, kk);
     }
   }
-  idx->codec->dist_many(idx, q, batch, nb, dist);
-  for (uint32_t i = 0; i < nb; i++) {
-    pv_pair x = {dist[i], batch[i]};
-    pv__topk_offer(h, &have, kk, x);
-  }
-  pv__maxheap_sort(h, have);
-  for (uint32_t i = 0; i < have; i++) {
-    out[i].id = pv__id(idx, h[i].s);
-    out[i].distance = h[i].d;
-  }
-  *n_out = have;
-  if (own) pv__free(idx, own, sizeof(pv_pair) * k);
-  return PV_OK;
+  offer_batch(idx, q, batch, nb, h, &have, kk);
+  return finish(idx, h, have, own, k, out, n_out);
 }
