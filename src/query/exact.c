@@ -66,7 +66,6 @@ int pv__exact_bits(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const ui
    * so the fetches overlap (as in the beam search). */
   uint32_t batch[32], nb = 0;
   int dense = idx->next_id == n;
-  float dist[32];
   for (size_t w = 0; w < words && kk && s < n; w++) {
     for (uint64_t b = bits[w]; b; b &= b - 1) {
       uint32_t id = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(b));
