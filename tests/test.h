@@ -158,6 +158,7 @@
   X(docs_sections)                      \
   X(docs_fault)                         \
   X(docs_fields)                        \
+  X(docs_encoded)                       \
   /* test_compat.c */                   \
   X(compat_v1_header)                   \
   X(compat_v1_load)                     \
