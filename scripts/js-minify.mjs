@@ -2,10 +2,11 @@
 // SPDX-License-Identifier: MIT
 // The last step of bundling js/pocketvec.js (wasm/wasm.mk): esbuild has
 // bundled and minified whitespace and syntax; here terser renames local
-// variables and parameters only, and chains the source map, so that
+// variables, parameters and private members (#scratch: terser renames
+// those whenever it renames anything), and chains the source map, so that
 //   - every top-level function and class keeps its name (Index,
-//     PocketVecError, init, withUtf8...), and so does every method and
-//     property: stack traces still say `at Index.add`;
+//     PocketVecError, init, withUtf8...), and so does every public method
+//     and property: stack traces still say `at Index.add`;
 //   - the map leads `node --enable-source-maps` and devtools back to
 //     src/*.js, with the original names of the renamed locals;
 //   - lines stay short (at most `--line` columns).

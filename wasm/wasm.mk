@@ -47,7 +47,7 @@ WASM_LDFLAGS = $(WASM_TARGET) -mexec-model=reactor -Wl,--no-entry -Wl,--gc-secti
                -Wl,--max-memory=4294967296 -Wl,-z,stack-size=65536
 WASM_EXPORTS = malloc free pv_free pv_errmsg pv_errcode pv_count pv_deleted_count \
                pv_memory_usage pv_contains pv_delete pv_compact pv_check pv_version \
-               pv_kernels_name pv_lookup pv_delete_key pv_get_key pv_get_attributes_encoded \
+               pv_kernels_name pv_lookup pv_get_key pv_get_attributes_encoded \
                pv_set_attributes pv_filter_compile pv_filter_free pv_find
 WASM_EXPORT_FLAGS = $(addprefix -Wl$(comma)--export=,$(WASM_EXPORTS))
 comma := ,
@@ -134,11 +134,13 @@ js/node_modules/.installed: js/package.json js/package-lock.json
 
 # The package ships one ESM file, js/pocketvec.js, bundled from index.js
 # and src/ (JS_SRC), readable where it matters:
-#   - names kept: every top-level function and class, every method and
-#     property keeps its name, so stack traces and the console say
-#     Index.add and PocketVecError, not h.add and F. Only local variables
-#     and parameters are renamed (scripts/js-minify.mjs, with terser:
-#     1.1 KB gzip of the 40 KB budget). esbuild's --minify-identifiers was
+#   - names kept: every top-level function and class, every public method
+#     and property keeps its name, so stack traces and the console say
+#     Index.add and PocketVecError, not h.add and F. Local variables,
+#     parameters and private members (#scratch) are renamed
+#     (scripts/js-minify.mjs, with terser: 1.1 KB gzip of the 40 KB
+#     budget); a trace's inner frames in private methods then read `at #a`,
+#     which the source map turns back into `#scratch`. esbuild's --minify-identifiers was
 #     rejected: it renames the top-level names too, and its --keep-names
 #     restores their `name` properties (0.3 KB of __name() calls) but not
 #     what a stack trace prints. js/test/bundle.test.mjs checks, through

@@ -240,11 +240,7 @@ export class Index {
 
   delete(keyOrId) {
     const p = this.#p();
-    if (typeof keyOrId === 'string') {
-      if (this.#withKey(keyOrId, (s, n) => w.pv_delete_key(p, s, n))) throw this.#keyFail(keyOrId);
-    } else if (w.pv_delete(p, uint(keyOrId, 'id'))) {
-      throw this.#fail();
-    }
+    if (w.pv_delete(p, this.#id(p, keyOrId))) throw this.#fail();
   }
 
   has(keyOrId) {
@@ -431,29 +427,19 @@ export class Index {
   #id(p, keyOrId) {
     if (typeof keyOrId !== 'string') return uint(keyOrId, 'id');
     const id = this.#lookup(p, keyOrId);
-    if (id < 0) throw this.#keyFail(keyOrId);
+    // C words NOTFOUND without the key ("no document has this key"): say which.
+    if (id < 0) throw new PocketVecError(NOTFOUND, `no document has the key ${JSON.stringify(keyOrId)}`);
     return id;
   }
 
-  /** The id of the document with this key, or -1 if there is none. */
+  /** The id of the document with this key (checked first), or -1 if there is none. */
   #lookup(p, key) {
     const b = this.#scratch(4);
-    const rc = this.#withKey(key, (s, n) => w.pv_lookup(p, s, n, b));
+    const rc = withUtf8([checkKey(key, 'the key')], (s, n) => w.pv_lookup(p, s, n, b));
     if (rc === NOTFOUND) return -1;
     if (rc) throw this.#fail();
     heap();
     return u32[b >>> 2];
-  }
-
-  /** fn(bytes, length) with the key as UTF-8 in WASM memory; the key is checked first. */
-  #withKey(key, fn) {
-    return withUtf8([checkKey(key, 'the key')], fn);
-  }
-
-  /** The error of a failed call on a key, which C words without the key: NOTFOUND says which. */
-  #keyFail(key) {
-    const e = this.#fail();
-    return e.code === NOTFOUND ? new PocketVecError(NOTFOUND, `no document has the key ${JSON.stringify(key)}`) : e;
   }
 
   /**
