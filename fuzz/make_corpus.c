@@ -86,7 +86,7 @@ int main(int argc, char **argv) {
                      "{\"n\":%u,\"s\":\"v%u\",\"b\":%s,\"z\":null,\"a\":[1,\"x\",[2]],"
                      "\"o\":{\"p\":{\"q\":-%u.5e-3}}}",
                      k, k % 4, k % 2 ? "true" : "false", k);
-            pv_doc d = {k % 7 ? key : NULL, strlen(key), v, k % 3 ? attrs : NULL, strlen(attrs)};
+            pv_doc d = {k % 7 ? key : NULL, strlen(key), v, k % 3 ? attrs : NULL, strlen(attrs), 0};
             rc = pv_upsert(idx, &d, NULL);
           } else {
             rc = pv_add(idx, v, NULL);

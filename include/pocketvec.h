@@ -302,22 +302,36 @@ int pv_check_reachable(pv_index *idx, size_t *unreachable);
 #define PV_MAX_KEY_BYTES 1024u
 #define PV_MAX_ATTR_BYTES 65536u
 
+/* Attributes cross the API as JSON text, or, with the flag PV_ATTR_ENCODED
+ * (pv_doc's flags, pv_set_attributes' flags), in the binary encoding the
+ * index stores them in (docs/FORMAT.md, "Attribute encoding"): a host that
+ * holds the values already (the JS package) writes and reads that directly,
+ * and needs no JSON text on either side. Encoded input is checked as a
+ * loaded file is (every rule of the encoding, the canonical form included:
+ * shortest varints, unique names, finite numbers, and the empty object as
+ * no bytes at all); what breaks a rule is PV_INVALID, naming it and its
+ * byte offset (also in pv_errinfo's offset). */
+#define PV_ATTR_ENCODED 2u
+
 /* One document to upsert; the caller owns every pointer, all are copied. */
 typedef struct pv_doc {
   const char *key;         /* key_len bytes of UTF-8, or NULL: no key */
   size_t key_len;
   const float *vector;     /* dim floats; required */
   const char *attributes;  /* attributes_len bytes of JSON text (an object or
-                              null), or NULL: none */
+                              null), or of the encoding with PV_ATTR_ENCODED
+                              in flags; NULL: none */
   size_t attributes_len;
+  unsigned flags;          /* 0, or PV_ATTR_ENCODED */
 } pv_doc;
 
 /* Add a document, or replace the live document with the same key. A
  * replaced document's id is deleted (it leaves results at once) and the new
  * vector gets a new id, written to *id_out (may be NULL): ids are never
  * reused. Errors: as pv_add, and PV_INVALID for a key that is empty, too
- * long or not UTF-8, and for attributes that are not a JSON object (the
- * message gives the byte offset, also in pv_errinfo's offset) or too large.
+ * long or not UTF-8, for attributes that are not a JSON object (the
+ * message gives the byte offset, also in pv_errinfo's offset) or too large,
+ * or not a valid encoding (PV_ATTR_ENCODED), and for unknown flags.
  * On error nothing changes. */
 int pv_upsert(pv_index *idx, const pv_doc *doc, uint32_t *id_out);
 
@@ -347,13 +361,22 @@ int pv_get_key(pv_index *idx, uint32_t id, const char **key, size_t *key_len);
  * needed is in *len_out and pv_errinfo's need); PV_NOTFOUND as pv_get_key. */
 int pv_get_attributes(pv_index *idx, uint32_t id, char *buf, size_t cap, size_t *len_out);
 
+/* The attributes of a live id in the encoding (PV_ATTR_ENCODED): *data
+ * (index owns; valid until the next write to the index) and *len; *len is
+ * 0 (and *data NULL) for a document without attributes, stored as no
+ * bytes. PV_NOTFOUND as pv_get_key. */
+int pv_get_attributes_encoded(pv_index *idx, uint32_t id, const void **data, size_t *len);
+
 /* Replace the attributes of a live id (PV_ATTR_REPLACE), or merge into them
  * (PV_ATTR_MERGE: as JavaScript's { ...old, ...json }, top level only),
- * without touching its vector: the id stays. json as in pv_doc (NULL or
- * "null": none). Errors as pv_upsert's, and PV_NOTFOUND. */
+ * without touching its vector: the id stays. attributes as in pv_doc:
+ * len bytes of JSON text (NULL or "null": none), or of the encoding when
+ * flags has PV_ATTR_ENCODED too (NULL or len 0: none). Errors as
+ * pv_upsert's, and PV_NOTFOUND. */
 #define PV_ATTR_REPLACE 0u
 #define PV_ATTR_MERGE 1u
-int pv_set_attributes(pv_index *idx, uint32_t id, const char *json, size_t len, unsigned flags);
+int pv_set_attributes(pv_index *idx, uint32_t id, const char *attributes, size_t len,
+                      unsigned flags);
 
 /* The attribute paths live documents use, with their types, as JSON text
  * into buf as pv_get_attributes: [{"path":"author.name","types":["string"],

@@ -11,6 +11,29 @@
 #include "index.h"
 #include "query/plan.h"
 
+/* The attributes a caller passes (len bytes at p) appended to out in the
+ * encoding: JSON text parsed, or with PV_ATTR_ENCODED in flags the
+ * encoding itself, checked as a loaded file's is and copied. `what` names
+ * them in messages. PV_OK, PV_INVALID or PV_NOMEM (status of idx).
+ *
+ * PV_OMIT_JSON (the WebAssembly build, wasm/wasm.mk) leaves the JSON text
+ * out: the JS package passes attributes encoded, and without this one
+ * reference from the entry points it shares with JS, the linker drops the
+ * JSON parser (pv_get_attributes' printer and pv_fields go with their
+ * entry points, which that build does not export). */
+static int attrs_in(pv_index *idx, const char *p, size_t len, unsigned flags, const char *what,
+                    pv_buf *out) {
+  if (flags & PV_ATTR_ENCODED) return pv__attr_take(idx, (const uint8_t *)p, len, what, out);
+#ifdef PV_OMIT_JSON
+  (void)len;
+  (void)out;
+  return pv__error(idx, PV_INVALID, "%s: this build takes attributes in the binary encoding only "
+                   "(PV_ATTR_ENCODED), not as JSON text", what);
+#else
+  return pv__attr_parse(idx, p, len, what, out);
+#endif
+}
+
 /* A short name for document i of a batch in messages: its key, quoted and
  * cut to 40 bytes (at a UTF-8 boundary), or its position. */
 static void doc_name(const pv_doc *d, size_t i, size_t n, char *buf, size_t cap) {
@@ -62,10 +85,16 @@ static int prepare(pv_index *idx, const pv_doc *d, size_t i, size_t n, pv_buf *b
       return rc;
     }
   }
+  if (d->flags & ~PV_ATTR_ENCODED) {
+    pv__error(idx, PV_INVALID, "%s has flags %u; use 0 or PV_ATTR_ENCODED", name, d->flags);
+    pv__error_at(idx, (int64_t)i, -1);
+    return PV_INVALID;
+  }
   buf->len = 0;
   if (d->attributes) {
-    pv__fmt(what, sizeof what, "the attributes of %s", name);
-    rc = pv__attr_parse(idx, d->attributes, d->attributes_len, what, buf);
+    pv__fmt(what, sizeof what, "the %sattributes of %s",
+            d->flags & PV_ATTR_ENCODED ? "encoded " : "", name);
+    rc = attrs_in(idx, d->attributes, d->attributes_len, d->flags, what, buf);
     if (rc) {
       pv_error_info info;
       pv_errinfo(idx, &info);
@@ -233,17 +262,33 @@ int pv_get_attributes(pv_index *idx, uint32_t id, char *buf, size_t cap, size_t 
   return pv__error(idx, PV_OK, NULL);
 }
 
-int pv_set_attributes(pv_index *idx, uint32_t id, const char *json, size_t len, unsigned flags) {
+int pv_get_attributes_encoded(pv_index *idx, uint32_t id, const void **data, size_t *len) {
   uint32_t s = pv__live_slot(idx, id);
   if (s == PV_NONE) return pv__not_found(idx, id);
-  if (flags > PV_ATTR_MERGE)
-    return pv__error(idx, PV_INVALID, "flags %u are unknown; use PV_ATTR_REPLACE or PV_ATTR_MERGE",
-                     flags);
+  if (!data || !len) return pv__error(idx, PV_INVALID, "data or len is NULL");
+  const pv_rec *r = pv__rec_of(idx, s);
+  int has = r && r->attr_len;
+  *data = has ? pv__rec_attr(r) : NULL;
+  *len = has ? r->attr_len : 0;
+  return pv__error(idx, PV_OK, NULL);
+}
+
+int pv_set_attributes(pv_index *idx, uint32_t id, const char *attributes, size_t len,
+                      unsigned flags) {
+  uint32_t s = pv__live_slot(idx, id);
+  if (s == PV_NONE) return pv__not_found(idx, id);
+  if (flags & ~(PV_ATTR_MERGE | PV_ATTR_ENCODED))
+    return pv__error(idx, PV_INVALID,
+                     "flags %u are unknown; use PV_ATTR_REPLACE or PV_ATTR_MERGE, "
+                     "and PV_ATTR_ENCODED for the encoding", flags);
   pv_buf a = {0}, m = {0};
-  int rc = json ? pv__attr_parse(idx, json, len, "the attributes", &a) : PV_OK;
+  int rc = attributes ? attrs_in(idx, attributes, len, flags,
+                                 flags & PV_ATTR_ENCODED ? "the encoded attributes" : "the attributes",
+                                 &a)
+                      : PV_OK;
   const pv_rec *old = pv__rec_of(idx, s);
   const pv_buf *use = &a;
-  if (!rc && flags == PV_ATTR_MERGE && old && old->attr_len) {
+  if (!rc && (flags & PV_ATTR_MERGE) && old && old->attr_len) {
     rc = pv__attr_merge(idx, pv__rec_attr(old), old->attr_len, a.p, a.len, &m);
     use = &m;
   }

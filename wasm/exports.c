@@ -22,8 +22,9 @@
  *   - JS passes strings as UTF-8 bytes and their length, never
  *     NUL-terminated, so no call scans memory JS did not write.
  * The functions that already have scalar arguments (pv_free, pv_errmsg,
- * pv_count, pv_delete, and for documents pv_lookup, pv_get_attributes,
- * pv_filter_compile, pv_find, ...: pointers are plain i32s) are exported
+ * pv_count, pv_delete, and for documents pv_lookup,
+ * pv_get_attributes_encoded, pv_filter_compile, pv_find, ...: pointers are
+ * plain i32s) are exported
  * unchanged by the linker, as are libc's malloc and free, which JS uses
  * for its buffers in WASM memory.
  *
@@ -187,19 +188,21 @@ int pvw_get(pv_index *idx, uint32_t id, float *out, size_t len) {
 
 /* ---- documents ------------------------------------------------------------ */
 
-/* JS writes pv_doc structs into WASM memory itself, as five 4-byte words
- * (key, key_len, vector, attributes, attributes_len): on wasm32 pointers
- * and size_t are 4 bytes. Should the struct ever change, the build fails
- * here rather than JS writing a layout C no longer reads. */
-_Static_assert(sizeof(pv_doc) == 20 && offsetof(pv_doc, vector) == 8 &&
-                   offsetof(pv_doc, attributes_len) == 16,
-               "js/src/docs.js packs pv_doc as five 4-byte words");
+/* JS writes pv_doc structs into WASM memory itself, as six 4-byte words
+ * (key, key_len, vector, attributes, attributes_len, flags): on wasm32
+ * pointers, size_t and unsigned are 4 bytes. Should the struct ever
+ * change, the build fails here rather than JS writing a layout C no longer
+ * reads. */
+_Static_assert(sizeof(pv_doc) == 24 && offsetof(pv_doc, vector) == 8 &&
+                   offsetof(pv_doc, attributes_len) == 16 && offsetof(pv_doc, flags) == 20,
+               "js/src/index.js packs pv_doc as six 4-byte words");
 
 /* Upsert n documents whose vectors JS checked to have len floats each (the
  * check here covers a caller that did not). All or nothing, as
  * pv_upsert_batch; n ids to ids_out. The calls on keys, attributes,
- * fields, filters and pv_find take only scalars and pointers, so they are
- * exported as they are (wasm.mk). */
+ * filters and pv_find take only scalars and pointers, so they are exported
+ * as they are (wasm.mk). Attributes cross encoded both ways
+ * (PV_ATTR_ENCODED), so the module has no JSON code (wasm.mk). */
 PVW_EXPORT(pvw_upsert_batch)
 int pvw_upsert_batch(pv_index *idx, const pv_doc *docs, size_t n, size_t len, uint32_t *ids_out) {
   int rc = pv_check_dim(idx, len);

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
-// Documents as JS hands them to C: keys as strings, attributes as JSON text.
-// C parses and checks that text itself, but JSON.stringify is lossy where a
-// user would not expect it (a Date becomes a string, NaN becomes null, a
-// function vanishes, undefined in an array becomes null, a Map becomes {})
-// and it throws TypeErrors of its own (BigInt, cycles). So attributes are
-// walked here first, and whatever JSON would change or refuse is INVALID
-// with the document and the path of the value; what passes, C takes as is.
+// Documents as JS hands them to C: keys as strings, attributes in the
+// binary encoding C stores (docs/FORMAT.md), written and read here, so the
+// module needs no JSON text (wasm/wasm.mk: PV_OMIT_JSON). Attributes are
+// JSON values: whatever JSON.stringify would change (a Date becomes a
+// string, NaN becomes null, a function vanishes, undefined in an array
+// becomes null, a Map becomes {}) or refuse (BigInt, cycles) is INVALID
+// with the document and the path of the value.
 import { ErrorCode, PocketVecError, bad, describe } from './errors.js';
+import { u8, utf8At, utf8Bytes } from './wasm.js';
 
 const { INVALID } = ErrorCode;
 
@@ -70,9 +71,11 @@ function pathOf(parts) {
 }
 
 /**
- * attrs as the JSON text C takes, or null for none (undefined or null).
- * `what` names them in messages ("the attributes of document \"a\"").
- * Throws INVALID, naming the path, for what JSON cannot carry as it is:
+ * attrs in the binary encoding C stores (docs/FORMAT.md, "Attribute
+ * encoding"; C checks it again), or null for none (undefined, null or an
+ * empty object). `what` names them in messages ("the attributes of
+ * document \"a\""). Attributes are JSON values, and what JSON would not
+ * carry as it is, is INVALID, naming the path:
  *   - functions, symbols, BigInts, NaN and infinite numbers;
  *   - undefined in an array (JSON would make it null); undefined as an
  *     object's member is left out, as JSON.stringify and spreads do;
@@ -81,33 +84,60 @@ function pathOf(parts) {
  *     toISOString() explicitly), Map, Set, typed arrays, class instances,
  *     boxed primitives;
  *   - strings that are not well-formed Unicode (lone surrogates);
- *   - cycles, more than 64 levels of nesting, and attributes certainly
- *     larger than 64 KiB once encoded (C checks the exact size).
- * Symbol-keyed properties are not data and are ignored, as JSON does.
+ *   - cycles, more than 64 levels of nesting, and more than 64 KiB once
+ *     encoded.
+ * Symbol-keyed properties are not data and are ignored, as JSON does; -0
+ * is stored as 0, as JSON writes it.
  */
-export function attributesJson(attrs, what) {
+export function encodeAttributes(attrs, what) {
   if (attrs === undefined || attrs === null) return null;
   if (!isPlain(attrs)) throw bad(`${what} must be a plain object`, attrs);
   const stack = [], parts = [];
-  // A lower bound of the encoded size: a tag byte per value, a length byte
-  // and the bytes of each string and member name.
-  let bytes = 0;
+  let out = new Uint8Array(256), n = 0;
   const fail = (why) => new PocketVecError(INVALID, `${what}: ${pathOf(parts)} ${why}`);
+  const emit = (bytes) => {
+    if (n + bytes.length > MAX_ATTR_BYTES)
+      throw new PocketVecError(INVALID, `${what} are larger than ${MAX_ATTR_BYTES} bytes once encoded`);
+    if (n + bytes.length > out.length) {
+      const o = new Uint8Array(2 * (n + bytes.length));
+      o.set(out.subarray(0, n));
+      out = o;
+    }
+    out.set(bytes, n);
+    n += bytes.length;
+  };
+  // A tag (or a string's length) goes out with its varint(s) in front of
+  // what follows; a container's two varints go in once its end is known.
+  const varints = (...vs) => {
+    const b = [];
+    for (let v of vs) {
+      for (; v > 127; v >>>= 7) b.push((v & 127) | 128);
+      b.push(v);
+    }
+    return b;
+  };
+  const str = (v) => {
+    const b = utf8Bytes(v);
+    emit(varints(b.length));
+    emit(b);
+  };
   const walk = (v) => {
-    bytes++;
     switch (typeof v) {
       case 'string':
         if (LONE.test(v)) throw fail(`is not valid Unicode: a lone surrogate at index ${v.search(LONE)}`);
-        bytes += 1 + utf8Length(v);
-        break;
+        emit([4]);
+        return str(v);
       case 'number':
         if (!Number.isFinite(v)) throw fail(`is ${describe(v)}; JSON numbers are finite`);
-        break;
+        F64[0] = v || 0;
+        emit([3]);
+        return emit(F64_BYTES);
       case 'boolean':
-        break;
-      case 'object':
-        if (v === null) break;
-        if (!isPlain(v) && !Array.isArray(v)) {
+        return emit([v ? 2 : 1]);
+      case 'object': {
+        if (v === null) return emit([0]);
+        const arr = Array.isArray(v);
+        if (!arr && !isPlain(v)) {
           // describe() says "an object {x}" of a class instance: name the class.
           const c = Object.prototype.toString.call(v) === '[object Object]' && v.constructor?.name;
           throw fail(`is ${c ? `an instance of ${c}` : describe(v)}, which JSON cannot carry${hint(v)}`);
@@ -115,33 +145,74 @@ export function attributesJson(attrs, what) {
         if (stack.includes(v)) throw fail('refers back to an enclosing object (a cycle)');
         if (stack.length >= MAX_DEPTH) throw fail(`is nested more than ${MAX_DEPTH} levels deep`);
         stack.push(v);
-        if (Array.isArray(v)) {
-          for (let i = 0; i < v.length; i++) {
-            parts.push(i);
-            if (v[i] === undefined) throw fail('is undefined (JSON would store null)');
-            walk(v[i]);
-            parts.pop();
-          }
-        } else {
-          for (const k of Object.keys(v)) {
-            if (v[k] === undefined) continue;
-            if (LONE.test(k)) throw fail(`has a member name that is not valid Unicode: ${JSON.stringify(k)}`);
-            bytes += 1 + utf8Length(k);
+        emit([arr ? 5 : 6]);
+        const from = n;
+        let count = 0;
+        for (const k of arr ? v.keys() : Object.keys(v)) {
+          const x = v[k];
+          if (x === undefined) {
+            if (!arr) continue;
             parts.push(k);
-            walk(v[k]);
-            parts.pop();
+            throw fail('is undefined (JSON would store null)');
           }
+          if (!arr) {
+            if (LONE.test(k)) throw fail(`has a member name that is not valid Unicode: ${JSON.stringify(k)}`);
+            str(k);
+          }
+          parts.push(k);
+          walk(x);
+          parts.pop();
+          count++;
         }
         stack.pop();
-        break;
+        // The empty root is stored as no bytes at all.
+        if (!stack.length && !count) return (n = 0);
+        const c = varints(count), head = varints(c.length + n - from, count), body = out.slice(from, n);
+        n = from;
+        emit(head);
+        return emit(body);
+      }
       default: // function, symbol, bigint (undefined is handled by the caller)
         throw fail(`is ${describe(v)}, which JSON cannot carry`);
     }
-    if (bytes > MAX_ATTR_BYTES)
-      throw new PocketVecError(INVALID, `${what} are larger than ${MAX_ATTR_BYTES} bytes once encoded`);
   };
   walk(attrs);
-  return JSON.stringify(attrs);
+  return n ? out.subarray(0, n) : null;
+}
+
+// A number's 8 bytes, little-endian as WebAssembly's memory (and so every
+// platform that runs it) holds them.
+const F64 = new Float64Array(1), F64_BYTES = new Uint8Array(F64.buffer);
+
+/**
+ * The len bytes of encoded attributes at p in WASM memory (call heap()
+ * first) as JS values, as JSON.parse would give them from C's JSON text.
+ */
+export function decodeAttributes(p, len) {
+  const view = new DataView(u8.buffer);
+  const varint = () => {
+    let v = 0, s = 0, b;
+    do {
+      b = u8[p++];
+      v += (b & 127) * 2 ** s;
+      s += 7;
+    } while (b & 128);
+    return v;
+  };
+  const str = (n = varint()) => utf8At((p += n) - n, n);
+  const value = () => {
+    const tag = u8[p++];
+    if (tag < 3) return tag ? tag === 2 : null;
+    if (tag === 3) return view.getFloat64((p += 8) - 8, true);
+    if (tag === 4) return str();
+    varint(); // the container's bytes: every value is read anyway
+    const items = [];
+    for (let c = varint(); c--;) items.push(tag === 5 ? value() : [str(), value()]);
+    // fromEntries defines each member, as JSON.parse does: a member named
+    // __proto__ is data, not the object's prototype.
+    return tag === 5 ? items : Object.fromEntries(items);
+  };
+  return len ? value() : {};
 }
 
 /** Whether v is an object JSON writes as its own members: made by {} or Object.create(null). */

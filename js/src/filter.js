@@ -30,12 +30,16 @@ function unknown(op) {
 const FIRST_NAME = /^[A-Za-z_$][\w$-]*$/, NEXT_NAME = /^[\w$-]+$/;
 const WORDS = /^(?:and|or|not|in|contains|exists|true|false|null)$/i;
 
+/** A member name as a segment of a path of the language, the first of its path or not: bare, or in backticks. */
+export const segmentText = (seg, first) =>
+  (first ? FIRST_NAME : NEXT_NAME).test(seg) && !WORDS.test(seg) ? seg : `\`${seg.replaceAll('`', '``')}\``;
+
 /** A field of the object form, "author.name", as a path of the language: split at each dot. */
 function pathText(field) {
   return field.split('.').map((seg, i) => {
     if (!seg) throw filterError(`the field name ${JSON.stringify(field)} has an empty part`);
     if (LONE.test(seg)) throw filterError(`the field name ${JSON.stringify(field)} is not valid Unicode (a lone surrogate)`);
-    return (i ? NEXT_NAME : FIRST_NAME).test(seg) && !WORDS.test(seg) ? seg : `\`${seg.replaceAll('`', '``')}\``;
+    return segmentText(seg, !i);
   }).join('.');
 }
 

@@ -3,17 +3,18 @@
 // TypedArray.set, never element by element; results come back as plain
 // objects and typed arrays. Saving and loading stream bytes between the
 // index and a storage backend (src/storage/), which knows nothing of
-// indexes. Documents (keys and attributes) cross as UTF-8 and JSON text,
-// checked first in src/docs.js; filters as text, translated from objects
-// in src/filter.js and compiled once by C (a few are cached per index).
-import { LONE, attributesJson, checkKey, docName, possibleKey } from './docs.js';
+// indexes. Documents cross as keys in UTF-8 and attributes in their binary
+// encoding, written, read and checked in src/docs.js; filters as text,
+// translated from objects in src/filter.js and compiled once by C (a few
+// are cached per index).
+import { LONE, checkKey, decodeAttributes, docName, encodeAttributes, possibleKey } from './docs.js';
 import { ErrorCode, PocketVecError, bad, isFlat, lenOf, notNumbers, storageError, uint } from './errors.js';
-import { filterText } from './filter.js';
+import { filterText, segmentText } from './filter.js';
 import { alloc, cError, cstr, f32, heap, u32, u8, utf8At, utf8Bytes, w, withUtf8 } from './wasm.js';
 import { checkPath, isNode, loadFile, saveFile } from './storage/file.js';
 import { checkName, listIdb, loadIdb, removeIdb, saveIdb } from './storage/idb.js';
 
-const { INVALID, DIM, NOMEM, NOTFOUND, RANGE } = ErrorCode;
+const { INVALID, DIM, NOMEM, NOTFOUND } = ErrorCode;
 const CHUNK = 1 << 22; // 4 MiB: the chunks of exports, and the least a loading buffer grows by
 // Compiled filters kept per index, most recently used last: enough for the
 // handful of filters an application repeats, few enough that a stream of
@@ -22,6 +23,10 @@ const FILTERS = 8;
 // A document's fields; id is allowed so that what get() returns can be
 // upserted again, and ignored: an upsert always gives a new id.
 const DOC_FIELDS = ['key', 'vector', 'attributes', 'id'];
+// pv_doc's flag, and pv_set_attributes': attributes in the encoding (pocketvec.h).
+const ENCODED = 2;
+// The types fields() lists, in its order.
+const TYPES = ['null', 'boolean', 'number', 'string', 'array', 'object'];
 
 /**
  * Each option by its JS name, in the order of index.d.ts: the name C gives
@@ -235,11 +240,7 @@ export class Index {
 
   delete(keyOrId) {
     const p = this.#p();
-    if (typeof keyOrId === 'string') {
-      if (this.#withKey(keyOrId, (s, n) => w.pv_delete_key(p, s, n))) throw this.#keyFail(keyOrId);
-    } else if (w.pv_delete(p, uint(keyOrId, 'id'))) {
-      throw this.#fail();
-    }
+    if (w.pv_delete(p, this.#id(p, keyOrId))) throw this.#fail();
   }
 
   has(keyOrId) {
@@ -287,8 +288,8 @@ export class Index {
    * the rest, all or nothing.
    */
   #upsert(docs, one) {
-    const p = this.#p(), d = this.#dim, n = docs.length, keys = new Array(n), json = new Array(n);
-    let bytes = 24 * n + 4 * d * n;
+    const p = this.#p(), d = this.#dim, n = docs.length, keys = new Array(n), attrs = new Array(n);
+    let bytes = 28 * n + 4 * d * n;
     for (let i = 0; i < n; i++) {
       const doc = docs[i];
       if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
@@ -301,19 +302,20 @@ export class Index {
       if (vector === undefined) throw new PocketVecError(INVALID, `${name} has no vector`);
       const len = lenOf(vector, `${name}: the vector`);
       if (len !== d) throw new PocketVecError(DIM, `${name}: vector has ${len} values, index expects ${d}`);
-      const j = attributesJson(attributes, `the attributes of ${name}`);
-      if (j !== null) bytes += (json[i] = utf8Bytes(j)).length;
+      bytes += (attrs[i] = encodeAttributes(attributes, `the attributes of ${name}`))?.length ?? 0;
     }
-    // pv_doc structs (five words: key, key_len, vector, attributes,
-    // attributes_len; wasm/exports.c checks the layout), ids, vectors, strings.
-    const b = alloc(bytes || 1), ids = b + 20 * n;
+    // pv_doc structs (six words: key, key_len, vector, attributes,
+    // attributes_len, flags; wasm/exports.c checks the layout), ids,
+    // vectors, keys and attributes.
+    const b = alloc(bytes || 1), ids = b + 24 * n;
     try {
       let v = ids + 4 * n, s = v + 4 * d * n;
       for (let i = 0; i < n; i++, v += 4 * d) {
         put(docs[i].vector, v >>> 2, `${docName(docs[i].key, i, one ? 1 : n)}: the vector`);
-        const o = (b >>> 2) + 5 * i;
+        const o = (b >>> 2) + 6 * i;
         u32[o + 2] = v;
-        for (const [at, str] of [[o, keys[i]], [o + 3, json[i]]]) {
+        u32[o + 5] = ENCODED;
+        for (const [at, str] of [[o, keys[i]], [o + 3, attrs[i]]]) {
           u32[at] = u32[at + 1] = 0;
           if (!str) continue;
           u8.set(str, s);
@@ -335,10 +337,9 @@ export class Index {
     const { merge = false } = checkOptions(options, ['merge'], 'setAttributes');
     if (typeof merge !== 'boolean') throw bad('merge must be true or false', merge);
     const what = typeof keyOrId === 'string' ? docName(keyOrId) : `id ${id}`;
-    const j = attributesJson(attributes, `the attributes of ${what}`);
-    const s = j === null ? null : utf8Bytes(j), b = s ? this.#scratch(s.length) : 0;
+    const s = encodeAttributes(attributes, `the attributes of ${what}`), b = s ? this.#scratch(s.length) : 0;
     if (s) u8.set(s, b);
-    if (w.pv_set_attributes(p, id, b, s ? s.length : 0, merge ? 1 : 0)) throw this.#fail();
+    if (w.pv_set_attributes(p, id, b, s ? s.length : 0, ENCODED | (merge ? 1 : 0))) throw this.#fail();
   }
 
   /** The number of live documents that match the filter; all of them without one. */
@@ -356,17 +357,46 @@ export class Index {
     const p = this.#p(), f = this.#filter(filter);
     const { limit = Infinity } = checkOptions(options, ['limit'], 'find');
     if (limit !== Infinity) uint(limit, 'limit');
+    return Array.from(this.#ids(p, f, limit), (id) => this.#doc(p, id, { id }, true));
+  }
+
+  /** The ids of the live documents that match f (0: all), ascending, at most `limit`. */
+  #ids(p, f, limit = Infinity) {
     const cap = Math.min(limit, w.pv_count(p) >>> 0), b = this.#scratch(4 + 4 * cap);
     if (w.pv_find(p, f, b + 4, cap, b)) throw this.#fail();
     heap();
-    const ids = u32.slice((b >>> 2) + 1, (b >>> 2) + 1 + Math.min(cap, u32[b >>> 2]));
-    return Array.from(ids, (id) => this.#doc(p, id, { id }, true));
+    return u32.slice((b >>> 2) + 1, (b >>> 2) + 1 + Math.min(cap, u32[b >>> 2]));
   }
 
-  /** The attribute paths live documents use: [{ path, types, count }], by path. */
+  /**
+   * The attribute paths live documents use: [{ path, types, count }], by
+   * path (in the order of their UTF-8 bytes), as C's pv_fields lists them:
+   * each path written as a filter names it, the types its values have
+   * (arrays also the types of their elements that are no arrays or
+   * objects), and how many documents have it. Here rather than in C, where
+   * it would take the JSON printer into the module; it reads every
+   * document, as C's does.
+   */
   fields() {
-    const p = this.#p();
-    return JSON.parse(this.#json((b, cap, len) => w.pv_fields(p, b, cap, len)));
+    const p = this.#p(), found = new Map();
+    for (const id of this.#ids(p, 0)) {
+      const walk = (o, path) => {
+        for (const [k, v] of Object.entries(o)) {
+          const at = path ? `${path}.${segmentText(k)}` : segmentText(k, 1);
+          let f = found.get(at), bits = typeBit(v);
+          if (!f) found.set(at, (f = { types: 0, count: 0, last: -1 }));
+          if (Array.isArray(v)) for (const e of v) if (typeof e !== 'object' || e === null) bits |= typeBit(e);
+          f.types |= bits;
+          if (f.last !== id) f.count++, (f.last = id);
+          if (bits & 32) walk(v, at);
+        }
+      };
+      walk(this.#attributes(p, id), '');
+    }
+    return [...found.keys()].sort(byCodePoints).map((path) => {
+      const f = found.get(path);
+      return { path, types: TYPES.filter((t, i) => f.types & (1 << i)), count: f.count };
+    });
   }
 
   /**
@@ -387,52 +417,29 @@ export class Index {
   }
 
   #attributes(p, id) {
-    return JSON.parse(this.#json((b, cap, len) => w.pv_get_attributes(p, id, b, cap, len)));
-  }
-
-  /**
-   * The JSON text a call writes into a buffer: call(buf, cap, len_out),
-   * which gives PV_RANGE and the length needed when cap is short; then
-   * once more with that room.
-   */
-  #json(call) {
-    for (let cap = 1024; ;) {
-      const b = this.#scratch(4 + cap), rc = call(b + 4, cap, b);
-      heap();
-      const len = u32[b >>> 2];
-      if (!rc) return utf8At(b + 4, len);
-      if (rc !== RANGE || len <= cap) throw this.#fail();
-      cap = len;
-    }
+    const b = this.#scratch(8);
+    if (w.pv_get_attributes_encoded(p, id, b, b + 4)) throw this.#fail();
+    heap();
+    return decodeAttributes(u32[b >>> 2], u32[(b >>> 2) + 1]);
   }
 
   /** The id of a key (a string) or an id (a number); NOTFOUND for an unknown key. */
   #id(p, keyOrId) {
     if (typeof keyOrId !== 'string') return uint(keyOrId, 'id');
     const id = this.#lookup(p, keyOrId);
-    if (id < 0) throw this.#keyFail(keyOrId);
+    // C words NOTFOUND without the key ("no document has this key"): say which.
+    if (id < 0) throw new PocketVecError(NOTFOUND, `no document has the key ${JSON.stringify(keyOrId)}`);
     return id;
   }
 
-  /** The id of the document with this key, or -1 if there is none. */
+  /** The id of the document with this key (checked first), or -1 if there is none. */
   #lookup(p, key) {
     const b = this.#scratch(4);
-    const rc = this.#withKey(key, (s, n) => w.pv_lookup(p, s, n, b));
+    const rc = withUtf8([checkKey(key, 'the key')], (s, n) => w.pv_lookup(p, s, n, b));
     if (rc === NOTFOUND) return -1;
     if (rc) throw this.#fail();
     heap();
     return u32[b >>> 2];
-  }
-
-  /** fn(bytes, length) with the key as UTF-8 in WASM memory; the key is checked first. */
-  #withKey(key, fn) {
-    return withUtf8([checkKey(key, 'the key')], fn);
-  }
-
-  /** The error of a failed call on a key, which C words without the key: NOTFOUND says which. */
-  #keyFail(key) {
-    const e = this.#fail();
-    return e.code === NOTFOUND ? new PocketVecError(NOTFOUND, `no document has the key ${JSON.stringify(key)}`) : e;
   }
 
   /**
@@ -645,6 +652,24 @@ export class Index {
 }
 
 if (typeof Symbol.dispose === 'symbol') Index.prototype[Symbol.dispose] = Index.prototype.free;
+
+/** The bit of fields()'s TYPES for a value's type (an array's, not its elements'). */
+function typeBit(v) {
+  return 1 << (v === null ? 0 : Array.isArray(v) ? 4 : TYPES.indexOf(typeof v));
+}
+
+/**
+ * a before b (-1), after (1) or equal (0), comparing code points as C
+ * compares UTF-8 bytes: UTF-16 units alone would put U+10000 and above
+ * (two surrogates, 0xD800...) before U+E000 to U+FFFF.
+ */
+function byCodePoints(a, b) {
+  for (let i = 0; ; i++) {
+    const x = a.codePointAt(i) ?? -1, y = b.codePointAt(i) ?? -1;
+    if (x !== y) return x < y ? -1 : 1;
+    if (x < 0) return 0;
+  }
+}
 
 // ---- loading bytes into WASM memory -------------------------------------------
 

@@ -339,6 +339,41 @@ test('count, find and fields', () => {
   ix.free();
 });
 
+// Attributes cross to C in their binary encoding, written and read in JS:
+// what comes back is what JSON would have carried, and fields() lists
+// paths as C's pv_fields does (the CLI's `info` prints that list).
+test('attributes in the encoding: the values JSON would carry, and fields() as C lists them', () => {
+  const ix = new Index({ dim: 2, metric: 'l2' });
+  const odd = JSON.parse('{"__proto__": {"x": 1}, "z": -0, "big": 1e300, "tiny": 5e-324, "u": "\u00e9\ud83d\ude00", "e": [], "o": {}}');
+  ix.upsert({ key: 'odd', vector: [1, 2], attributes: odd });
+  const got = ix.get('odd').attributes;
+  assert.deepEqual(got, JSON.parse(JSON.stringify(odd)));
+  assert.ok(Object.hasOwn(got, '__proto__') && Object.getPrototypeOf(got) === Object.prototype, '__proto__ is a member');
+  assert.ok(Object.is(got.z, 0), '-0 is stored as JSON writes it, 0');
+  assert.deepEqual(Object.keys(got), Object.keys(odd));
+  assert.deepEqual(ix.find('big > 1e299').map((d) => d.key), ['odd']);
+  // Paths in the order of their UTF-8 bytes: U+E000 before U+1F600, though
+  // UTF-16 puts the surrogates of U+1F600 first.
+  ix.upsert({ vector: [0, 0], attributes: { '\u{1F600}': 1, '\uE000': [1, 'a', null, [2], { q: 1 }], and: { 'a b': true }, 9: null } });
+  // (Bytes: _ is 0x5F, ` 0x60, then the letters.)
+  assert.deepEqual(ix.fields(), [
+    { path: '__proto__', types: ['object'], count: 1 },
+    { path: '__proto__.x', types: ['number'], count: 1 },
+    { path: '`9`', types: ['null'], count: 1 },
+    { path: '`and`', types: ['object'], count: 1 },
+    { path: '`and`.`a b`', types: ['boolean'], count: 1 },
+    { path: '`\uE000`', types: ['null', 'number', 'string', 'array'], count: 1 },
+    { path: '`\u{1F600}`', types: ['number'], count: 1 },
+    { path: 'big', types: ['number'], count: 1 },
+    { path: 'e', types: ['array'], count: 1 },
+    { path: 'o', types: ['object'], count: 1 },
+    { path: 'tiny', types: ['number'], count: 1 },
+    { path: 'u', types: ['string'], count: 1 },
+    { path: 'z', types: ['number'], count: 1 },
+  ]);
+  ix.free();
+});
+
 test('keys and attributes survive toBytes/fromBytes, chunks, save/load, compaction', async () => {
   const dim = 8, n = 300, data = clustered(n, dim, { seed: 9 });
   const ix = new Index({ dim, metric: 'cosine', quantization: 'sq8', compactThreshold: 0 });

@@ -308,10 +308,25 @@ static int varint_read(const uint8_t **p, const uint8_t *end, uint32_t *v) {
   return 0;
 }
 
-/* PV_CORRUPT for NULL: "attributes: <what> at byte <p - a>". */
-static int corrupt(const uint8_t *a, const uint8_t *p, const char *what) {
-  pv__error(NULL, PV_CORRUPT, "attributes: %s at byte %zu", what, (size_t)(p - a));
-  return PV_CORRUPT;
+/* Who is told what is wrong, and how (pv__attr_check_as). */
+typedef struct why {
+  pv_index *idx;
+  int code;
+  const char *what;
+} why;
+
+/* The status of y: "<what>: <problem> at byte <p - a>", and for a
+ * caller's input the offset (a loader's would be one inside a section, not
+ * in the file its pv_errinfo speaks of). */
+static int corrupt(const why *y, const uint8_t *a, const uint8_t *p, const char *problem) {
+  pv__error(y->idx, y->code, "%s: %s at byte %zu", y->what, problem, (size_t)(p - a));
+  if (y->idx) pv__error_offset(y->idx, p - a);
+  return y->code;
+}
+
+/* Contract in attr.h. */
+int pv__attr_check(const uint8_t *a, size_t n) {
+  return pv__attr_check_as(NULL, PV_CORRUPT, "attributes", a, n);
 }
 
 /* Contract in attr.h. One pass with an explicit stack (the WebAssembly
@@ -320,7 +335,7 @@ static int corrupt(const uint8_t *a, const uint8_t *p, const char *what) {
  * (shortest varints, no empty root object), so that a checked encoding
  * prints to JSON that parses back to the very same bytes. The status is
  * left alone on success: a loader checks one encoding per document. */
-int pv__attr_check(const uint8_t *a, size_t n) {
+int pv__attr_check_as(pv_index *idx, int code, const char *what, const uint8_t *a, size_t n) {
   typedef struct frame {
     const uint8_t *members, *end;
     uint32_t count, left;
@@ -329,41 +344,41 @@ int pv__attr_check(const uint8_t *a, size_t n) {
   frame st[PV_ATTR_DEPTH];
   int depth = 0;
   if (n == 0) return PV_OK;
+  const why y = {idx, code, what};
   if (n > PV_MAX_ATTR_BYTES) {
-    pv__error(NULL, PV_CORRUPT, "attributes: %zu bytes, more than the %u allowed", n,
-              PV_MAX_ATTR_BYTES);
-    return PV_CORRUPT;
+    pv__error(idx, code, "%s: %zu bytes, more than the %u allowed", what, n, PV_MAX_ATTR_BYTES);
+    return code;
   }
   const uint8_t *p = a, *end = a + n;
-  if (*p != PV_A_OBJ) return corrupt(a, p, "the root is not an object");
+  if (*p != PV_A_OBJ) return corrupt(&y, a, p, "the root is not an object");
   for (;;) {
     const uint8_t *lim = end;
     if (depth > 0) {
       frame *f = &st[depth - 1];
       if (f->left == 0) {
-        if (p != f->end) return corrupt(a, p, "bytes left over after the last element");
+        if (p != f->end) return corrupt(&y, a, p, "bytes left over after the last element");
         if (f->type == PV_A_OBJ) {
           int64_t d = pv__attr_first_dup(f->members, f->count);
           if (d >= 0) {
             const uint8_t *q = f->members;
             for (int64_t i = 0; i < d; i++) q = skip_member(q);
-            return corrupt(a, q, "duplicate name");
+            return corrupt(&y, a, q, "duplicate name");
           }
         }
         if (--depth == 0) break;
         continue;
       }
-      if (p >= f->end) return corrupt(a, p, "fewer elements than the count says");
+      if (p >= f->end) return corrupt(&y, a, p, "fewer elements than the count says");
       f->left--;
       lim = f->end;
       if (f->type == PV_A_OBJ) {
         uint32_t nl;
         const uint8_t *at = p;
-        if (varint_read(&p, lim, &nl)) return corrupt(a, at, "bad name length");
-        if (nl > (size_t)(lim - p)) return corrupt(a, at, "name longer than its object");
-        if (!pv__utf8_valid((const char *)p, nl)) return corrupt(a, p, "name not UTF-8");
+        if (varint_read(&p, lim, &nl)) return corrupt(&y, a, at, "bad name length");
+        if (nl > (size_t)(lim - p)) return corrupt(&y, a, at, "name longer than its object");
+        if (!pv__utf8_valid((const char *)p, nl)) return corrupt(&y, a, p, "name not UTF-8");
         p += nl;
-        if (p >= lim) return corrupt(a, p, "name without a value");
+        if (p >= lim) return corrupt(&y, a, p, "name without a value");
       }
     }
     const uint8_t *at = p;
@@ -374,42 +389,42 @@ int pv__attr_check(const uint8_t *a, size_t n) {
       case PV_A_TRUE:
         break;
       case PV_A_NUM: {
-        if (lim - p < 8) return corrupt(a, at, "number cut off");
+        if (lim - p < 8) return corrupt(&y, a, at, "number cut off");
         uint64_t u = 0;
         for (int i = 7; i >= 0; i--) u = u << 8 | p[i];
-        if (((u >> 52) & 0x7ff) == 0x7ff) return corrupt(a, at, "number not finite");
+        if (((u >> 52) & 0x7ff) == 0x7ff) return corrupt(&y, a, at, "number not finite");
         p += 8;
         break;
       }
       case PV_A_STR: {
         uint32_t sl;
-        if (varint_read(&p, lim, &sl)) return corrupt(a, at, "bad string length");
-        if (sl > (size_t)(lim - p)) return corrupt(a, at, "string longer than its container");
-        if (!pv__utf8_valid((const char *)p, sl)) return corrupt(a, at, "string not UTF-8");
+        if (varint_read(&p, lim, &sl)) return corrupt(&y, a, at, "bad string length");
+        if (sl > (size_t)(lim - p)) return corrupt(&y, a, at, "string longer than its container");
+        if (!pv__utf8_valid((const char *)p, sl)) return corrupt(&y, a, at, "string not UTF-8");
         p += sl;
         break;
       }
       case PV_A_ARR:
       case PV_A_OBJ: {
         uint32_t bytes, count;
-        if (depth == PV_ATTR_DEPTH) return corrupt(a, at, "nested deeper than 64 levels");
-        if (varint_read(&p, lim, &bytes)) return corrupt(a, at, "bad container length");
-        if (bytes > (size_t)(lim - p)) return corrupt(a, at, "container longer than its parent");
+        if (depth == PV_ATTR_DEPTH) return corrupt(&y, a, at, "nested deeper than 64 levels");
+        if (varint_read(&p, lim, &bytes)) return corrupt(&y, a, at, "bad container length");
+        if (bytes > (size_t)(lim - p)) return corrupt(&y, a, at, "container longer than its parent");
         const uint8_t *cend = p + bytes;
-        if (varint_read(&p, cend, &count)) return corrupt(a, at, "bad element count");
+        if (varint_read(&p, cend, &count)) return corrupt(&y, a, at, "bad element count");
         /* An element takes at least one byte, a member two. */
         if (count > (size_t)(cend - p) / (tag == PV_A_OBJ ? 2 : 1))
-          return corrupt(a, at, "count larger than the bytes can hold");
+          return corrupt(&y, a, at, "count larger than the bytes can hold");
         if (depth == 0 && count == 0)
-          return corrupt(a, at, "an empty root object (stored as no bytes)");
+          return corrupt(&y, a, at, "an empty root object (stored as no bytes)");
         st[depth++] = (frame){p, cend, count, count, tag};
         break;
       }
       default:
-        return corrupt(a, at, "unknown type tag");
+        return corrupt(&y, a, at, "unknown type tag");
     }
   }
-  if (p != end) return corrupt(a, p, "bytes after the root object");
+  if (p != end) return corrupt(&y, a, p, "bytes after the root object");
   return PV_OK;
 }
 
@@ -436,6 +451,14 @@ static int append(pv_index *idx, pv_buf *out, const void *p, size_t n) {
   if (pv__buf_reserve(idx, out, n)) return PV_NOMEM;
   memcpy(out->p + out->len, p, n);
   out->len += n;
+  return PV_OK;
+}
+
+/* Contract in attr.h. */
+int pv__attr_take(pv_index *idx, const uint8_t *a, size_t n, const char *what, pv_buf *out) {
+  int rc = pv__attr_check_as(idx, PV_INVALID, what, a, n);
+  if (rc) return rc;
+  if (append(idx, out, a, n)) return pv__error(idx, PV_NOMEM, "%s: out of memory", what);
   return PV_OK;
 }
 

@@ -71,11 +71,23 @@ int pv__attr_parse(pv_index *idx, const char *json, size_t len, const char *what
  * encoding must be valid (pv__attr_check). */
 int pv__attr_print(const uint8_t *a, size_t n, char *buf, size_t cap, size_t *len_out);
 
-/* Check untrusted bytes (a loaded file): a single object value filling
- * exactly n bytes, every rule above (UTF-8, unique names, shortest varints,
- * finite numbers, depth, counts and lengths consistent). n = 0 is valid.
- * PV_OK or PV_CORRUPT (message for NULL, naming what is wrong). */
+/* Check untrusted bytes: a single object value filling exactly n bytes,
+ * every rule above (UTF-8, unique names, shortest varints, finite numbers,
+ * depth, counts and lengths consistent, no empty root object). n = 0 is
+ * valid. PV_OK, or `code` with the status of idx (NULL: of the thread)
+ * saying "<what>: <problem> at byte <offset>" (and, idx given, pv_errinfo's
+ * offset);
+ * the status is left alone on success. Attributes a caller passes encoded
+ * are PV_INVALID; pv__attr_check is the loader's: PV_CORRUPT for NULL,
+ * what "attributes". */
+int pv__attr_check_as(pv_index *idx, int code, const char *what, const uint8_t *a, size_t n);
 int pv__attr_check(const uint8_t *a, size_t n);
+
+/* Attributes a caller passes encoded (n bytes at a): checked as
+ * pv__attr_check_as(idx, PV_INVALID, what, ...), then appended to out.
+ * PV_OK, PV_INVALID or PV_NOMEM (status of idx); out->len as before on
+ * error. */
+int pv__attr_take(pv_index *idx, const uint8_t *a, size_t n, const char *what, pv_buf *out);
 
 /* Shallow merge, as JavaScript's { ...a, ...b }: b's members replace a's of
  * the same name (a null value is kept as null: it does not delete), new
