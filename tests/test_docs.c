@@ -659,6 +659,9 @@ void test_docs_bulk(void) {
     CHECK_EQ_INT(nh, want[t] < 8 ? want[t] : 8);
     pv_filter_free(f);
   }
+  CHECK_OK(pv_check(idx));
+  pv_free(idx);
+}
 
 /* Attributes in the encoding (PV_ATTR_ENCODED): what JSON text gives is
  * taken back encoded, byte for byte; encoded input is checked as a file's
