@@ -427,81 +427,6 @@ static uint32_t leaf_path(const pv_fnode *x, uint8_t *buf, uint32_t cap) {
   return len;
 }
 
-/* Mark a leaf's candidates into o (cleared first); *exact 0 when the set
- * is a superset. */
-static void leaf(const bm *b, const pv_fnode *x, uint64_t *o, int *exact) {
-  memset(o, 0, sizeof(uint64_t) * b->words);
-  *exact = 1;
-  static PV_THREAD_LOCAL uint8_t pbuf[4096];
-  uint32_t plen = leaf_path(x, pbuf, sizeof pbuf);
-  const pv_fpath *p = plen || !x->nseg ? path_find(b->x, pbuf, plen) : NULL;
-  if (!plen && x->nseg) { /* not indexable: every document may match */
-    fill_all(b, o);
-    *exact = 0;
-    return;
-  }
-  if (!p) return; /* nobody has the path: no document matches any leaf */
-  const pv_run *R = p->run;
-  uint64_t key;
-  switch (x->kind) {
-  case PV_F_EXISTS:
-    run_mark(&R[PV_FC_PRESENT], 0, 0, o, 1);
-    return;
-  case PV_F_IN:
-    for (uint32_t i = 0; i < x->nlit; i++) {
-      int c = scalar_class(&x->lit[i], &key);
-      if (c >= 0) run_mark(&R[c], key, key, o, 1);
-    }
-    return;
-  case PV_F_NIN:
-    for (int c = PV_FC_NUM; c <= PV_FC_NULL; c++) run_mark(&R[c], 0, UINT64_MAX, o, 1);
-    for (uint32_t i = 0; i < x->nlit; i++) {
-      int c = scalar_class(&x->lit[i], &key);
-      if (c >= 0) run_mark(&R[c], key, key, o, 0);
-    }
-    return;
-  case PV_F_CONTAINS: {
-    int c = scalar_class(&x->lit[0], &key);
-    if (c >= 0) run_mark(&R[c + PV_FC_E_NUM], key, key, o, 1);
-    if (c == PV_FC_STR && R[PV_FC_STR].n > R[PV_FC_STR].dead) {
-      /* A substring of a string value: only its type is indexed. (Where no
-       * document has a string there, the set is exact.) */
-      run_mark(&R[PV_FC_STR], 0, UINT64_MAX, o, 1);
-      *exact = 0;
-    }
-    return;
-  }
-  case PV_F_CMP: {
-    int c = scalar_class(&x->lit[0], &key);
-    if (c < 0) return;
-    if (x->op == PV_OP_EQ) {
-      run_mark(&R[c], key, key, o, 1);
-    } else if (x->op == PV_OP_NE) {
-      run_mark(&R[c], 0, UINT64_MAX, o, 1);
-      run_mark(&R[c], key, key, o, 0);
-      /* What != means for booleans and null is the evaluator's to say. */
-      if (c != PV_FC_NUM && c != PV_FC_STR) *exact = 0;
-    } else if (c == PV_FC_NUM) {
-      uint64_t lo = 0, hi = UINT64_MAX;
-      if (x->op == PV_OP_LT) hi = key - 1; /* key > 0: no number maps to 0 */
-      if (x->op == PV_OP_LE) hi = key;
-      if (x->op == PV_OP_GT) lo = key + 1; /* key < max: no number maps to it */
-      if (x->op == PV_OP_GE) lo = key;
-      run_mark(&R[c], lo, hi, o, 1);
-    } else {
-      /* Order on strings (and whatever the evaluator makes of booleans):
-       * the values of that type, checked by the evaluator. */
-      run_mark(&R[c], 0, UINT64_MAX, o, 1);
-      *exact = 0;
-    }
-    return;
-  }
-  default:
-    fill_all(b, o);
-    *exact = 0;
-  }
-}
-
 /* Entries with lo <= key <= hi (dead ones too: an upper bound). */
 static uint64_t run_count(const pv_run *r, uint64_t lo, uint64_t hi) {
   uint32_t a = lower(r, lo), z = hi == UINT64_MAX ? r->sorted : lower(r, hi + 1);
@@ -510,39 +435,92 @@ static uint64_t run_count(const pv_run *r, uint64_t lo, uint64_t hi) {
   return n;
 }
 
+/* What a leaf does with its runs: marks their ids into o, or (o NULL)
+ * counts the entries it adds, for an estimate. One walk of a leaf's
+ * meaning serves both, so the two cannot disagree. */
+typedef struct lv {
+  uint64_t *o;
+  uint64_t count;
+  int exact; /* 0: the set is a superset, the evaluator decides */
+  int all;   /* the leaf cannot be indexed: every document may match */
+} lv;
+
+static void op(lv *v, const pv_run *r, uint64_t lo, uint64_t hi, int add) {
+  if (v->o) run_mark(r, lo, hi, v->o, add);
+  else if (add) v->count += run_count(r, lo, hi);
+}
+
+static void leaf_runs(const pv_fidx *X, const pv_fnode *x, lv *v) {
+  static PV_THREAD_LOCAL uint8_t pbuf[4096];
+  v->exact = 1;
+  uint32_t plen = leaf_path(x, pbuf, sizeof pbuf);
+  if (!plen || x->kind < PV_F_CMP) {
+    v->all = 1;
+    return;
+  }
+  const pv_fpath *p = path_find(X, pbuf, plen);
+  if (!p) return; /* nobody has the path: no document matches any leaf */
+  const pv_run *R = p->run;
+  uint64_t key;
+  int c = x->nlit ? scalar_class(&x->lit[0], &key) : -1;
+  switch (x->kind) {
+  case PV_F_EXISTS:
+    op(v, &R[PV_FC_PRESENT], 0, 0, 1);
+    return;
+  case PV_F_NIN: /* the scalars, less the listed values */
+  case PV_F_IN:
+    for (int k = PV_FC_NUM; x->kind == PV_F_NIN && k <= PV_FC_NULL; k++)
+      op(v, &R[k], 0, UINT64_MAX, 1);
+    for (uint32_t i = 0; i < x->nlit; i++)
+      if ((c = scalar_class(&x->lit[i], &key)) >= 0) op(v, &R[c], key, key, x->kind == PV_F_IN);
+    return;
+  case PV_F_CONTAINS:
+    if (c >= 0) op(v, &R[c + PV_FC_E_NUM], key, key, 1);
+    if (c == PV_FC_STR && R[PV_FC_STR].n > R[PV_FC_STR].dead) {
+      /* A substring of a string value: only its type is indexed. (Where no
+       * document has a string there, the set is exact.) */
+      op(v, &R[PV_FC_STR], 0, UINT64_MAX, 1);
+      v->exact = 0;
+    }
+    return;
+  default: /* PV_F_CMP */
+    if (c < 0) return;
+    if (x->op == PV_OP_EQ) {
+      op(v, &R[c], key, key, 1);
+    } else if (x->op == PV_OP_NE) {
+      op(v, &R[c], 0, UINT64_MAX, 1);
+      op(v, &R[c], key, key, 0);
+      /* What != means for booleans and null is the evaluator's to say. */
+      v->exact = c == PV_FC_NUM || c == PV_FC_STR;
+    } else if (c == PV_FC_NUM) {
+      /* No number maps to key 0 or to the largest key, so key - 1 and
+       * key + 1 stay in range. */
+      op(v, &R[c], x->op >= PV_OP_GT ? key + (x->op == PV_OP_GT) : 0,
+         x->op <= PV_OP_LE ? key - (x->op == PV_OP_LT) : UINT64_MAX, 1);
+    } else {
+      /* Order on strings (and whatever the evaluator makes of booleans):
+       * the values of that type, checked by the evaluator. */
+      op(v, &R[c], 0, UINT64_MAX, 1);
+      v->exact = 0;
+    }
+  }
+}
+
+/* Mark a leaf's candidates into o (cleared first); *exact 0 when the set
+ * is a superset. */
+static void leaf(const bm *b, const pv_fnode *x, uint64_t *o, int *exact) {
+  memset(o, 0, sizeof(uint64_t) * b->words);
+  lv v = {o, 0, 1, 0};
+  leaf_runs(b->x, x, &v);
+  if (v.all) fill_all(b, o);
+  *exact = v.exact && !v.all;
+}
+
 /* About how many documents leaf x matches, from the run sizes alone. */
 static uint64_t leaf_estimate(const pv_fidx *X, const pv_fnode *x, uint64_t all) {
-  static PV_THREAD_LOCAL uint8_t pbuf[4096];
-  uint32_t plen = leaf_path(x, pbuf, sizeof pbuf);
-  if (!plen) return all;
-  const pv_fpath *p = path_find(X, pbuf, plen);
-  if (!p) return 0;
-  const pv_run *R = p->run;
-  uint64_t key, n = 0;
-  int c;
-  switch (x->kind) {
-  case PV_F_EXISTS: return run_count(&R[PV_FC_PRESENT], 0, UINT64_MAX);
-  case PV_F_IN:
-    for (uint32_t i = 0; i < x->nlit; i++)
-      if ((c = scalar_class(&x->lit[i], &key)) >= 0) n += run_count(&R[c], key, key);
-    return n;
-  case PV_F_NIN:
-    for (c = PV_FC_NUM; c <= PV_FC_NULL; c++) n += run_count(&R[c], 0, UINT64_MAX);
-    return n;
-  case PV_F_CONTAINS:
-    if ((c = scalar_class(&x->lit[0], &key)) < 0) return 0;
-    n = run_count(&R[c + PV_FC_E_NUM], key, key);
-    return c == PV_FC_STR ? n + run_count(&R[PV_FC_STR], 0, UINT64_MAX) : n;
-  case PV_F_CMP:
-    if ((c = scalar_class(&x->lit[0], &key)) < 0) return 0;
-    if (x->op == PV_OP_EQ) return run_count(&R[c], key, key);
-    if (c != PV_FC_NUM || x->op == PV_OP_NE) return run_count(&R[c], 0, UINT64_MAX);
-    if (x->op == PV_OP_LT) return run_count(&R[c], 0, key - 1);
-    if (x->op == PV_OP_LE) return run_count(&R[c], 0, key);
-    if (x->op == PV_OP_GT) return run_count(&R[c], key + 1, UINT64_MAX);
-    return run_count(&R[c], key, UINT64_MAX);
-  default: return all;
-  }
+  lv v = {NULL, 0, 1, 0};
+  leaf_runs(X, x, &v);
+  return v.all ? all : v.count;
 }
 
 static uint64_t estimate(const pv_fidx *X, const pv_filter *f, uint32_t n, uint64_t all) {
