@@ -34,7 +34,7 @@ export declare const ErrorCode: Readonly<{
   INVALID: 3;
   /** a vector of the wrong dimension: checked before anything is copied */
   DIM: 4;
-  /** no live vector has that id, or no live document that key */
+  /** no live vector has that id */
   NOTFOUND: 5;
   /** the index fails its invariants (check()) */
   CORRUPT: 6;
@@ -65,11 +65,6 @@ export declare class PocketVecError extends Error {
   constructor(code: number, message: string, options?: { cause?: unknown });
   readonly name: 'PocketVecError';
   readonly code: ErrorCodeValue;
-  /**
-   * For a syntax error in a filter string: where in the string (an index,
-   * as for String#slice; the message counts UTF-8 bytes). Else absent.
-   */
-  readonly offset?: number;
 }
 
 /** What init() resolves to. */
@@ -121,178 +116,14 @@ export interface IndexOptions {
   compactThreshold?: number;
 }
 
-/**
- * A JSON value as attributes hold it: strings, finite numbers, booleans,
- * null, arrays and plain objects. Anything else (functions, symbols,
- * BigInts, NaN and infinities, undefined in an array, Dates, Maps, typed
- * arrays, class instances, cycles, lone surrogates) is INVALID, naming the
- * path, rather than changed as JSON.stringify would. A member that is
- * undefined is left out, as JSON.stringify and spreads leave it out.
- */
-export type AttributeValue = string | number | boolean | null | AttributeValue[] | { [name: string]: AttributeValue };
-
-/**
- * A document's attributes: a plain object of JSON values, at most 64
- * levels deep and 64 KiB once encoded (compactly: about the size of its
- * JSON text). Store a date as a number (date.getTime(), or seconds) or an
- * ISO string, and compare it as such in filters.
- */
-export type Attributes = { [name: string]: AttributeValue };
-
-/** A document to upsert. */
-export interface Doc<A extends Attributes = Attributes> {
-  /**
-   * The user's name for the document, unique among live documents: a string
-   * of 1 to 1024 UTF-8 bytes (no lone surrogates). Upserting a key that a
-   * live document has replaces that document. Absent (or null): a document
-   * without a key, which only its id names.
-   */
-  key?: string | null;
-  /** The vector (see Vector); its length must be dim. */
-  vector: Vector;
-  /** Absent or null: none (an empty object). */
-  attributes?: A | null;
-  /**
-   * Ignored, so that a document get() returned can be upserted again: an
-   * upsert always gives the document a new id.
-   */
-  id?: number;
-}
-
-/** A document as get(key) returns it. */
-export interface StoredDoc<A extends Attributes = Attributes> {
-  key: string;
+export interface Hit {
   id: number;
-  /** As get(id) returns it: unit length under cosine, decoded under sq8. */
-  vector: Float32Array;
-  /** {} for a document without attributes. */
-  attributes: A;
-}
-
-/** A document as find() returns it. */
-export interface Found<A extends Attributes = Attributes> {
-  id: number;
-  /** Absent for a document without a key (added with add(), or upserted without one). */
-  key?: string;
-  attributes: A;
-}
-
-/** One search result. */
-export interface Hit<A extends Attributes = Attributes> {
-  id: number;
-  /**
-   * Absent (not an own property) for a document without a key, so an
-   * index of plain vectors gives { id, distance } as it always has.
-   */
-  key?: string;
   distance: number;
-  /** Present when the search asked for `attributes: true`. */
-  attributes?: A;
 }
-
-/** A scalar a filter compares with. */
-export type FilterValue = string | number | boolean | null;
-
-/**
- * The conditions on one field of the object form of a filter. Several
- * operators must all hold. A comparison with a field the document lacks,
- * or whose value has another type, is false (so $ne and $nin do not match
- * documents without the field, unlike MongoDB: use $exists for those).
- */
-export interface FieldFilter {
-  $eq?: FilterValue;
-  $ne?: FilterValue;
-  $gt?: FilterValue;
-  $gte?: FilterValue;
-  $lt?: FilterValue;
-  $lte?: FilterValue;
-  /** the field equals one of these */
-  $in?: FilterValue[];
-  /** the field exists, is a scalar, and equals none of these */
-  $nin?: FilterValue[];
-  /** an array field has an element equal to it, or a string field contains it as a substring */
-  $contains?: FilterValue;
-  /** whether the field is present (with any value, null included) */
-  $exists?: boolean;
-  /** not all of these conditions hold: { $not: { $gt: 5 } } (operators only, as in MongoDB) */
-  $not?: FieldFilter;
-}
-
-/**
- * The object form of a filter, in the style of MongoDB and Pinecone:
- *
- *     { tags: { $contains: 'work' }, created: { $gte: 1704067200 } }
- *
- * Each member is a field (a dotted name reaches into nested objects:
- * 'author.name') with a value (meaning $eq) or a FieldFilter; several
- * members must all hold. $and and $or take non-empty arrays of filters
- * (an element {} is true), $not one non-empty filter. {} selects every
- * document. It is translated into the text form as docs/FILTER.md writes
- * the translation, so it selects the same documents; an unknown `$`
- * operator is INVALID, naming it, and so is a value of another kind than
- * these (undefined included: a condition is never silently dropped).
- */
-export type FilterObject = {
-  $and?: FilterObject[];
-  $or?: FilterObject[];
-  $not?: FilterObject;
-} & {
-  [field: string]: FilterValue | FieldFilter | FilterObject | FilterObject[] | undefined;
-};
-
-/**
- * A filter: the text form of docs/FILTER.md in the repository, e.g.
- * `tags contains "work" and created >= 1704067200` (compiled by the
- * library; a syntax error is INVALID with its position in the message and,
- * as an index into the string, in the error's `offset`), or the object form
- * (FilterObject). null, undefined, '' and {} select every document. The
- * text may be at most 64 KiB (UTF-8) and nest 64 levels ("(" and "not"
- * count one each): an object with a long $in list can reach the first. An
- * index keeps the last few filters it compiled, so repeating one is cheap.
- */
-export type Filter = string | FilterObject;
 
 export interface SearchOptions {
-  /** beam width; 0 or absent: the index's efSearch; raised to k if below; at most 65536 (searchExact ignores it) */
+  /** beam width; 0 or absent: the index's efSearch; raised to k if below; at most 65536 */
   ef?: number;
-  /**
-   * Only documents that match. The search still returns min(k, matches)
-   * hits: when the graph walk finds too few that match, it falls back to
-   * brute force over the matches.
-   */
-  filter?: Filter | null;
-  /** Include each hit's attributes. Default false. */
-  attributes?: boolean;
-}
-
-export interface FindOptions {
-  /** At most this many documents, the lowest ids first. Default: all. */
-  limit?: number;
-}
-
-export interface SetAttributesOptions {
-  /**
-   * false (the default): the attributes become these. true: these are
-   * merged into the present ones, as { ...old, ...these } (top level only;
-   * a member set to null stays, as null).
-   */
-  merge?: boolean;
-}
-
-/** An attribute path that live documents use, as fields() lists it. */
-export interface FieldInfo {
-  /** dotted: 'author.name' */
-  path: string;
-  /**
-   * The JSON types its values have, in this order: 'null', 'boolean',
-   * 'number', 'string', 'array', 'object'. For an array, the types of its
-   * scalar elements are listed too: ['string', 'array'] for tags: ['a'].
-   * Members of objects are fields of their own ('author.name'); members of
-   * objects inside arrays are not listed (filters do not reach into arrays).
-   */
-  types: string[];
-  /** how many live documents have it */
-  count: number;
 }
 
 /** Where save() and load() keep an index. */
@@ -334,13 +165,8 @@ export type Vector = Float32Array | ArrayLike<number>;
  * An HNSW index living in WebAssembly memory. Not thread-safe; each worker
  * has its own module instance. Call free() (or use `using`) when done; an
  * index that is garbage-collected without free() is freed then.
- *
- * Every vector has an id, a number. A document is a vector with, optionally,
- * a key (a string of the user's) and attributes (JSON) that filters select
- * on. Where a method takes `keyOrId`, a string is a key and a number an id.
- * A, the type of the attributes, is for TypeScript only: nothing checks it.
  */
-export declare class Index<A extends Attributes = Attributes> {
+export declare class Index {
   /** Throws PocketVecError (INVALID) on bad options or before init(). */
   constructor(options: IndexOptions);
 
@@ -351,61 +177,15 @@ export declare class Index<A extends Attributes = Attributes> {
    * Float32Array of n * dim values. Returns the ids in order.
    */
   addBatch(vectors: Vector[] | Float32Array): Uint32Array;
-  /**
-   * Add a document, or replace the live document with the same key (its id
-   * is deleted and it leaves results at once); returns the new id. Ids are
-   * never reused. INVALID names what is wrong: a key that is not a string
-   * (`the document: key must be a string, got number 5`), empty or longer
-   * than 1024 bytes; attributes JSON cannot carry as they are (naming the
-   * path); a bad value in the vector. DIM for a vector of the wrong length.
-   * Nothing changes on error.
-   */
-  upsert(doc: Doc<A>): number;
-  /**
-   * Upsert many documents, all or nothing: every one is checked before any
-   * change, and an error names the document by key (`document "note-7":
-   * vector has 383 values, index expects 384`), else by position. When a
-   * key appears more than once the last one wins, and each of its
-   * positions gets that one's id. Returns the ids in order.
-   */
-  upsertBatch(docs: Doc<A>[]): Uint32Array;
-  /**
-   * Approximate k nearest neighbours, ascending by distance (ties by id),
-   * among the documents that match options.filter (all without one): min(k,
-   * matches) hits. k = 0 or an empty index give [].
-   */
-  search(query: Vector, k: number, options?: SearchOptions): Hit<A>[];
-  /** Exact k nearest neighbours by brute force; same options (ef ignored) and shape as search(). */
-  searchExact(query: Vector, k: number, options?: SearchOptions): Hit<A>[];
-  /** Live documents that match the filter; without one, all (as size). */
-  count(filter?: Filter | null): number;
-  /** Live documents that match the filter (all without one), by ascending id, with their keys and attributes. */
-  find(filter?: Filter | null, options?: FindOptions): Found<A>[];
-  /** The attribute paths live documents use, with their types and counts, sorted by path. */
-  fields(): FieldInfo[];
-  /**
-   * Replace a document's attributes, or merge into them ({ merge: true });
-   * the vector and the id stay. null: none (with merge, no change).
-   * NOTFOUND for an unknown key or id; INVALID as upsert() for the attributes.
-   */
-  setAttributes(keyOrId: string | number, attributes: A | Partial<A> | null, options?: SetAttributesOptions): void;
-  /**
-   * Delete a document by key, or a vector by id; throws NOTFOUND for an
-   * unknown key (`no document has the key "x"`) or an unknown or already
-   * deleted id.
-   */
-  delete(keyOrId: string | number): void;
-  /** Whether a live document has this key, or this id is live; false for anything else. */
-  has(keyOrId: string | number): boolean;
-  /**
-   * get(key): the document with this key, or undefined when there is none
-   * (INVALID for a key no document can have: empty, too long).
-   * get(id): the stored vector only, as in versions without documents (a
-   * hit's key and attributes come with the search: { attributes: true });
-   * NOTFOUND for an unknown or deleted id. Vectors are copies: unit length
-   * under cosine, decoded under sq8.
-   */
-  get(key: string): StoredDoc<A> | undefined;
+  /** Approximate k nearest neighbours, ascending by distance (ties by id). k = 0 or an empty index give []. */
+  search(query: Vector, k: number, options?: SearchOptions): Hit[];
+  /** Exact k nearest neighbours by brute force; same shape as search(). */
+  searchExact(query: Vector, k: number): Hit[];
+  /** Delete a vector; throws NOTFOUND for an unknown or already deleted id. */
+  delete(id: number): void;
+  /** Whether id names a live vector. */
+  has(id: number): boolean;
+  /** A copy of the stored vector: unit length under cosine, decoded under sq8. Throws NOTFOUND. */
   get(id: number): Float32Array;
   /** Reclaim the slots of deleted vectors now; ids do not change. */
   compact(): void;
@@ -447,18 +227,17 @@ export declare class Index<A extends Attributes = Attributes> {
   save(target: string, options?: StorageOptions): Promise<void>;
   /**
    * An index from bytes (copied once into WebAssembly memory, where its
-   * vectors are then used in place), with its keys and attributes. The
-   * bytes are checked: damage gives PocketVecError CORRUPT, a newer format
-   * VERSION.
+   * vectors are then used in place). The bytes are checked: damage gives
+   * PocketVecError CORRUPT, a newer format VERSION.
    */
-  static fromBytes<A extends Attributes = Attributes>(bytes: Bytes): Index<A>;
+  static fromBytes(bytes: Bytes): Index;
   /** An index from an (async) iterable of byte chunks, e.g. exportChunks(); INVALID if chunks is not iterable. */
-  static importChunks<A extends Attributes = Attributes>(chunks: AsyncIterable<Bytes> | Iterable<Bytes>): Promise<Index<A>>;
+  static importChunks(chunks: AsyncIterable<Bytes> | Iterable<Bytes>): Promise<Index>;
   /**
    * Load what save() wrote: a file path in Node, a name in IndexedDB.
    * NOTFOUND if there is none; the target is checked as save() checks it.
    */
-  static load<A extends Attributes = Attributes>(target: string, options?: StorageOptions): Promise<Index<A>>;
+  static load(target: string, options?: StorageOptions): Promise<Index>;
   /** The indexes saved in IndexedDB. */
   static list(): Promise<SavedIndex[]>;
   /** Delete an index from IndexedDB; resolves true if there was one. INVALID unless name is a non-empty string. */
@@ -468,7 +247,7 @@ export declare class Index<A extends Attributes = Attributes> {
   free(): void;
   [Symbol.dispose](): void;
 
-  /** live vectors (documents included) */
+  /** live vectors */
   readonly size: number;
   /** deleted vectors whose slots are not yet reclaimed by compaction */
   readonly deletedCount: number;

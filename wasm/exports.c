@@ -22,11 +22,8 @@
  *   - JS passes strings as UTF-8 bytes and their length, never
  *     NUL-terminated, so no call scans memory JS did not write.
  * The functions that already have scalar arguments (pv_free, pv_errmsg,
- * pv_count, pv_delete, and for documents pv_lookup,
- * pv_get_attributes_encoded, pv_filter_compile, pv_find, ...: pointers are
- * plain i32s) are exported
- * unchanged by the linker, as are libc's malloc and free, which JS uses
- * for its buffers in WASM memory.
+ * pv_count, pv_delete, ...) are exported unchanged by the linker, as are
+ * libc's malloc and free, which JS uses for its buffers in WASM memory.
  *
  * Every call that can fail returns a status code or NULL like the C API;
  * the message is then pv_errmsg(idx), or pv_errmsg(NULL) for pvw_new_from
@@ -163,20 +160,17 @@ int pvw_add_batch(pv_index *idx, const float *v, size_t len, size_t n, uint32_t 
   return rc ? rc : pv_add_batch(idx, v, n, ids_out);
 }
 
-/* Search for the k nearest to q (len floats) among the documents that
- * match f (NULL: all): graph search, or brute force when exact is
- * non-zero. Hits go to out (room for min(k, live) hits: the search never
- * returns more than the live count), their number to *n_out. One entry
- * for both kinds and with or without a filter, since a NULL filter is
- * pv_search itself: fewer exports, less glue. */
+/* Search for the k nearest to q (len floats): graph search, or brute force
+ * when exact is non-zero. Hits go to out (room for min(k, live) hits: the
+ * search never returns more than the live count), their number to *n_out. */
 PVW_EXPORT(pvw_search)
 int pvw_search(pv_index *idx, const float *q, size_t len, size_t k, size_t ef, int exact,
-               const pv_filter *f, pv_hit *out, size_t *n_out) {
+               pv_hit *out, size_t *n_out) {
   *n_out = 0;
   int rc = pv_check_dim(idx, len);
   if (rc) return rc;
-  return exact ? pv_search_exact_filter(idx, q, k, ef, f, out, n_out)
-               : pv_search_filter(idx, q, k, ef, f, out, n_out);
+  return exact ? pv_search_exact(idx, q, k, ef, out, n_out)
+               : pv_search(idx, q, k, ef, out, n_out);
 }
 
 /* Copy the vector of id into out (room for len floats). */
@@ -184,40 +178,6 @@ PVW_EXPORT(pvw_get)
 int pvw_get(pv_index *idx, uint32_t id, float *out, size_t len) {
   int rc = pv_check_dim(idx, len);
   return rc ? rc : pv_get(idx, id, out);
-}
-
-/* ---- documents ------------------------------------------------------------ */
-
-/* JS writes pv_doc structs into WASM memory itself, as six 4-byte words
- * (key, key_len, vector, attributes, attributes_len, flags): on wasm32
- * pointers, size_t and unsigned are 4 bytes. Should the struct ever
- * change, the build fails here rather than JS writing a layout C no longer
- * reads. */
-_Static_assert(sizeof(pv_doc) == 24 && offsetof(pv_doc, vector) == 8 &&
-                   offsetof(pv_doc, attributes_len) == 16 && offsetof(pv_doc, flags) == 20,
-               "js/src/index.js packs pv_doc as six 4-byte words");
-
-/* Upsert n documents whose vectors JS checked to have len floats each (the
- * check here covers a caller that did not). All or nothing, as
- * pv_upsert_batch; n ids to ids_out. The calls on keys, attributes,
- * filters and pv_find take only scalars and pointers, so they are exported
- * as they are (wasm.mk). Attributes cross encoded both ways
- * (PV_ATTR_ENCODED), so the module has no JSON code (wasm.mk). */
-PVW_EXPORT(pvw_upsert_batch)
-int pvw_upsert_batch(pv_index *idx, const pv_doc *docs, size_t n, size_t len, uint32_t *ids_out) {
-  int rc = pv_check_dim(idx, len);
-  return rc ? rc : pv_upsert_batch(idx, docs, n, ids_out);
-}
-
-/* The byte offset pv_errinfo reports for the last call on idx (a filter's
- * syntax error, a JSON text's), or -1: JS turns it into a position in the
- * string the user wrote. The struct stays on this side, so JS needs no
- * copy of its layout with 64-bit fields. */
-PVW_EXPORT(pvw_error_offset)
-int32_t pvw_error_offset(const pv_index *idx) {
-  pv_error_info info;
-  pv_errinfo(idx, &info);
-  return info.offset < 0 || info.offset > INT32_MAX ? -1 : (int32_t)info.offset;
 }
 
 /* ---- persistence ---------------------------------------------------------- */

@@ -25,12 +25,8 @@ PV_WASM_MK := 1
 WASM_CC     ?= clang-14
 WASM_BUILD  ?= build-wasm
 WASM_TARGET  = --target=wasm32-wasi
-# PV_OMIT_JSON: attributes cross between JS and C in their binary encoding
-# (PV_ATTR_ENCODED; js/src/docs.js writes and reads it), so the module
-# leaves out the JSON parser and printer, about 5 KB of code (src/api_doc.c
-# says how).
 WASM_CFLAGS  = $(WASM_TARGET) $(WARN) -O3 -msimd128 -mbulk-memory \
-               -ffunction-sections -fdata-sections -Iinclude -Isrc -DPV_OMIT_JSON
+               -ffunction-sections -fdata-sections -Iinclude -Isrc
 # The size budget (.wasm + JS glue <= 40 KB gzip, for every feature of the
 # database to come) is kept by building everything but the hand-written
 # kernels for size (-Oz, no unrolling, no auto-vectoriser). That saves about 2.3 KB gzip against -O3; the code it
@@ -47,8 +43,7 @@ WASM_LDFLAGS = $(WASM_TARGET) -mexec-model=reactor -Wl,--no-entry -Wl,--gc-secti
                -Wl,--max-memory=4294967296 -Wl,-z,stack-size=65536
 WASM_EXPORTS = malloc free pv_free pv_errmsg pv_errcode pv_count pv_deleted_count \
                pv_memory_usage pv_contains pv_delete pv_compact pv_check pv_version \
-               pv_kernels_name pv_lookup pv_get_key pv_get_attributes_encoded \
-               pv_set_attributes pv_filter_compile pv_filter_free pv_find
+               pv_kernels_name
 WASM_EXPORT_FLAGS = $(addprefix -Wl$(comma)--export=,$(WASM_EXPORTS))
 comma := ,
 
@@ -76,14 +71,6 @@ $(WASM_BUILD)/src/kernels/simd128.o: src/kernels/simd128.c $(WASM_HEADERS)
 	@mkdir -p $(dir $@)
 	$(WASM_CC) $(WASM_CFLAGS) -c $< -o $@
 
-# Cold code whose small helpers -Oz still inlines at several call sites:
-# the message formatter (once per error) and decimal conversion (once per
-# number in a filter). Calls instead: 0.12 KB gzip. Measured file by file;
-# elsewhere -fno-inline makes the module larger, and the hot paths (graph
-# walk, heaps, the loader's checks) keep their inlining.
-WASM_NOINLINE = src/core/fmt.c src/attr/num.c
-$(addprefix $(WASM_BUILD)/,$(WASM_NOINLINE:.c=.o)): WASM_SMALL += -fno-inline
-
 # No builtins in the allocator: the compiler must not treat its malloc as
 # libc's (e.g. turn calloc's malloc + memset into a call to calloc).
 $(WASM_BUILD)/wasm/alloc.o: WASM_SMALL += -fno-builtin
@@ -91,14 +78,9 @@ $(WASM_BUILD)/wasm/alloc.o: WASM_SMALL += -fno-builtin
 # After linking, Binaryen's wasm-opt shrinks the module further (about
 # 0.9 KB gzip): it keeps IEEE float semantics, and the tests check the
 # results stay bit-identical to the native library's.
-#   --low-memory-unused: wasm-ld puts the first data at 1024 (its default
-#     global base; the stack follows the data), so no valid pointer points
-#     into the first KB and wasm-opt may fold a constant added to an
-#     address into the load's or store's offset (0.35 KB gzip).
-#   --converge: run -Oz again while it still shrinks the module (0.05 KB).
 WASM_OPT_FEATURES = --enable-simd --enable-bulk-memory --enable-sign-ext \
                     --enable-mutable-globals --enable-nontrapping-float-to-int
-WASM_OPT = wasm-opt -Oz --low-memory-unused --converge $(WASM_OPT_FEATURES)
+WASM_OPT = wasm-opt -Oz $(WASM_OPT_FEATURES)
 
 # Linked and optimised once, with the name section kept: the tests use it
 # to tell which function is which in the shipped module, whose code is the
@@ -127,41 +109,34 @@ $(WASM_BUILD)/alloc_test.wasm: $(WASM_ALLOC_OBJ)
 js/pocketvec.wasm: dist/pocketvec.wasm
 	cp $< $@
 
-# The package's dev dependencies (esbuild, terser, fake-indexeddb), from the lock file.
+# The package's dev dependencies (esbuild, fake-indexeddb), from the lock file.
 js/node_modules/.installed: js/package.json js/package-lock.json
 	cd js && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 # The package ships one ESM file, js/pocketvec.js, bundled from index.js
 # and src/ (JS_SRC), readable where it matters:
-#   - names kept: every top-level function and class, every public method
-#     and property keeps its name, so stack traces and the console say
-#     Index.add and PocketVecError, not h.add and F. Local variables,
-#     parameters and private members (#scratch) are renamed
-#     (scripts/js-minify.mjs, with terser: 1.1 KB gzip of the 40 KB
-#     budget); a trace's inner frames in private methods then read `at #a`,
-#     which the source map turns back into `#scratch`. esbuild's --minify-identifiers was
-#     rejected: it renames the top-level names too, and its --keep-names
-#     restores their `name` properties (0.3 KB of __name() calls) but not
-#     what a stack trace prints. js/test/bundle.test.mjs checks, through
-#     the source map, that no top-level name is renamed.
+#   - names kept: no identifier mangling, so stack traces and the console
+#     say Index.add and PocketVecError, not h.add and F. (esbuild's
+#     --keep-names is left out: it would wrap every function in a __name()
+#     call, 0.3 KB gzip, to pin names that bundling renames only on a clash
+#     between modules; js/test/bundle.test.mjs checks there is none.)
 #   - lines of about 160 columns, so Node quoting the line an uncaught
 #     error came from prints that line, not the whole bundle;
 #   - a source map, pocketvec.js.map (shipped, sources inside), which
 #     `node --enable-source-maps` and browsers' devtools follow back to
-#     src/*.js, local names included.
-# Whitespace and syntax are minified too. Node's modules stay imports
+#     src/*.js.
+# Whitespace and syntax are minified: that keeps .wasm + JS within the
+# size budget (scripts/size-budget.sh). Node's modules stay imports
 # (--external), loaded at run time under Node only. The suite runs the
 # sources; the bundle test, the pack smoke test, the Vite example and the
 # tests that need a fresh copy of the package run what ships.
 JS_SRC = js/index.js $(wildcard js/src/*.js js/src/*/*.js)
 
-js/pocketvec.js: $(JS_SRC) scripts/js-minify.mjs js/node_modules/.installed
-	@mkdir -p $(WASM_BUILD)
+js/pocketvec.js: $(JS_SRC) js/node_modules/.installed
 	js/node_modules/.bin/esbuild js/index.js --bundle --external:'node:*' --format=esm \
-	  --target=es2022 --minify-whitespace --minify-syntax --sourcemap \
-	  --legal-comments=none --log-level=warning --outfile=$(WASM_BUILD)/pocketvec.bundle.js
-	node scripts/js-minify.mjs $(WASM_BUILD)/pocketvec.bundle.js $@ --line 160
+	  --target=es2022 --minify-whitespace --minify-syntax --line-limit=160 --sourcemap \
+	  --legal-comments=none --log-level=warning --outfile=$@
 
 # Native reference for the WASM-vs-native test: same library, built natively.
 $(BUILD)/pv_native_ref: wasm/test/native_ref.c $(BUILD)/libpocketvec.a

@@ -64,13 +64,12 @@ const bigints = (v) => v instanceof BigInt64Array || v instanceof BigUint64Array
 
 /**
  * The length of the vector v (a typed array of numbers or an array-like
- * with a length from 0 to 2^53 - 1); else throws INVALID, naming it as
- * `what`. Only the length is read: the caller checks it against dim
- * before copying anything.
+ * with a length from 0 to 2^53 - 1); else throws INVALID. Only the length
+ * is read: the caller checks it against dim before copying anything.
  */
-export function lenOf(v, what = 'a vector') {
+export function lenOf(v) {
   if (typeof v !== 'object' || v === null || !Number.isSafeInteger(v.length) || v.length < 0 || bigints(v))
-    throw bad(`${what} must be a Float32Array or an array of numbers`, v);
+    throw bad('a vector must be a Float32Array or an array of numbers', v);
   return v.length;
 }
 

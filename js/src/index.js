@@ -3,30 +3,14 @@
 // TypedArray.set, never element by element; results come back as plain
 // objects and typed arrays. Saving and loading stream bytes between the
 // index and a storage backend (src/storage/), which knows nothing of
-// indexes. Documents cross as keys in UTF-8 and attributes in their binary
-// encoding, written, read and checked in src/docs.js; filters as text,
-// translated from objects in src/filter.js and compiled once by C (a few
-// are cached per index).
-import { LONE, checkKey, decodeAttributes, docName, encodeAttributes, possibleKey } from './docs.js';
+// indexes.
 import { ErrorCode, PocketVecError, bad, isFlat, lenOf, notNumbers, storageError, uint } from './errors.js';
-import { filterText, segmentText } from './filter.js';
-import { alloc, cError, cstr, f32, heap, u32, u8, utf8At, utf8Bytes, w, withUtf8 } from './wasm.js';
+import { alloc, cError, cstr, f32, heap, u32, u8, w, withUtf8 } from './wasm.js';
 import { checkPath, isNode, loadFile, saveFile } from './storage/file.js';
 import { checkName, listIdb, loadIdb, removeIdb, saveIdb } from './storage/idb.js';
 
-const { INVALID, DIM, NOMEM, NOTFOUND } = ErrorCode;
+const { INVALID, DIM, NOMEM } = ErrorCode;
 const CHUNK = 1 << 22; // 4 MiB: the chunks of exports, and the least a loading buffer grows by
-// Compiled filters kept per index, most recently used last: enough for the
-// handful of filters an application repeats, few enough that a stream of
-// distinct ones holds little memory.
-const FILTERS = 8;
-// A document's fields; id is allowed so that what get() returns can be
-// upserted again, and ignored: an upsert always gives a new id.
-const DOC_FIELDS = ['key', 'vector', 'attributes', 'id'];
-// pv_doc's flag, and pv_set_attributes': attributes in the encoding (pocketvec.h).
-const ENCODED = 2;
-// The types fields() lists, in its order.
-const TYPES = ['null', 'boolean', 'number', 'string', 'array', 'object'];
 
 /**
  * Each option by its JS name, in the order of index.d.ts: the name C gives
@@ -109,16 +93,11 @@ function put(v, at, name, dim) {
 
 const ADOPT = Symbol('adopt');
 
-/** Frees what an index holds in WASM memory: the index, its scratch buffer, its compiled filters. */
-function release(h) {
+// Frees what an Index that was garbage-collected without free() held.
+const reclaim = new FinalizationRegistry((h) => {
   w.pv_free(h.p);
   w.free(h.b);
-  for (const f of h.f.values()) w.pv_filter_free(f);
-  h.f.clear();
-}
-
-// Frees what an Index that was garbage-collected without free() held.
-const reclaim = new FinalizationRegistry(release);
+});
 
 // Ends the C export of an exportChunks() generator that was garbage-
 // collected before it finished ({ e }: the export; 0 once it has ended).
@@ -126,7 +105,7 @@ const reclaim = new FinalizationRegistry(release);
 const ends = new FinalizationRegistry((held) => held.e && w.pvw_export_end(held.e));
 
 export class Index {
-  #h; // { p: pv_index *, b: scratch buffer, n: its bytes, f: filter text -> pv_filter * }, shared with reclaim
+  #h; // { p: pv_index *, b: scratch buffer, n: its bytes }, shared with reclaim
   #dim;
   #metric;
   #quant;
@@ -134,7 +113,7 @@ export class Index {
   constructor(options, loaded) {
     if (!w) throw new PocketVecError(INVALID, 'call await init() before creating an Index');
     const p = options === ADOPT ? loaded : create(options ?? {});
-    this.#h = { p, b: 0, n: 0, f: new Map() };
+    this.#h = { p, b: 0, n: 0 };
     reclaim.register(this, this.#h, this.#h);
     // The settings as C holds them: C's defaults, or what a loaded file says.
     this.#dim = w.pvw_dim(p);
@@ -208,279 +187,44 @@ export class Index {
     }
   }
 
-  #search(query, k, options, exact) {
+  #search(query, k, ef, exact) {
     const p = this.#p(), n = this.#len(query);
     uint(k, 'k');
-    const { ef = 0, filter, attributes = false } = checkOptions(options, ['ef', 'filter', 'attributes'], exact ? 'searchExact' : 'search');
     uint(ef, 'ef');
-    if (typeof attributes !== 'boolean') throw bad('attributes must be true or false', attributes);
-    const f = this.#filter(filter);
     // Room for min(k, live) hits: a search never returns more.
     const room = Math.min(k, w.pv_count(p) >>> 0);
     const b = this.#scratch(8 + 4 * n + 8 * room), q = b + 8, out = q + 4 * n;
     put(query, q >>> 2, 'the query');
-    if (w.pvw_search(p, q, n, k, exact ? 0 : ef, exact, f, out, b)) throw this.#fail();
+    if (w.pvw_search(p, q, n, k, ef, exact, out, b)) throw this.#fail();
     heap();
-    const ids = [], dists = [];
-    for (let i = 0, c = u32[b >>> 2], o = out >>> 2; i < c; i++, o += 2) {
-      ids.push(u32[o]);
-      dists.push(f32[o + 1]);
-    }
-    // Keys and attributes after every hit is read: fetching them reuses the scratch.
-    return ids.map((id, i) => this.#doc(p, id, { id }, attributes, dists[i]));
+    const hits = [];
+    for (let i = 0, c = u32[b >>> 2], o = out >>> 2; i < c; i++, o += 2)
+      hits.push({ id: u32[o], distance: f32[o + 1] });
+    return hits;
   }
 
   search(query, k, options) {
-    return this.#search(query, k, options, 0);
+    return this.#search(query, k, options?.ef ?? 0, 0);
   }
 
-  searchExact(query, k, options) {
-    return this.#search(query, k, options, 1);
+  searchExact(query, k) {
+    return this.#search(query, k, 0, 1);
   }
 
-  delete(keyOrId) {
+  delete(id) {
+    if (w.pv_delete(this.#p(), uint(id, 'id'))) throw this.#fail();
+  }
+
+  has(id) {
     const p = this.#p();
-    if (w.pv_delete(p, this.#id(p, keyOrId))) throw this.#fail();
+    return Number.isInteger(id) && id >= 0 && id <= 0xffffffff && w.pv_contains(p, id) !== 0;
   }
 
-  has(keyOrId) {
-    const p = this.#p();
-    if (typeof keyOrId === 'string') return possibleKey(keyOrId) && this.#lookup(p, keyOrId) >= 0;
-    return Number.isInteger(keyOrId) && keyOrId >= 0 && keyOrId <= 0xffffffff && w.pv_contains(p, keyOrId) !== 0;
-  }
-
-  /**
-   * get(id): the vector, as it has always been (an id is most often a
-   * search hit's, whose key and attributes the search can return);
-   * get(key): the whole document, or undefined when no document has the key.
-   */
-  get(keyOrId) {
-    const p = this.#p();
-    if (typeof keyOrId !== 'string') return this.#vector(p, uint(keyOrId, 'id'));
-    const id = this.#lookup(p, keyOrId);
-    if (id < 0) return undefined;
-    return { key: keyOrId, id, vector: this.#vector(p, id), attributes: this.#attributes(p, id) };
-  }
-
-  #vector(p, id) {
-    const d = this.#dim, b = this.#scratch(4 * d);
-    if (w.pvw_get(p, id, b, d)) throw this.#fail();
+  get(id) {
+    const p = this.#p(), d = this.#dim, b = this.#scratch(4 * d);
+    if (w.pvw_get(p, uint(id, 'id'), b, d)) throw this.#fail();
     heap();
     return f32.slice(b >>> 2, (b >>> 2) + d);
-  }
-
-  // ---- documents: keys, attributes, filters ------------------------------
-
-  upsert(doc) {
-    return this.#upsert([doc], true)[0];
-  }
-
-  upsertBatch(docs) {
-    if (!Array.isArray(docs)) throw bad('upsertBatch takes an array of documents such as { key, vector, attributes }', docs);
-    return this.#upsert(docs, false);
-  }
-
-  /**
-   * Everything JS can check is checked before WASM memory is touched: each
-   * document's shape, key, vector length and attributes, naming the
-   * document as C does (by key, else by position). Then one buffer holds
-   * the pv_doc structs, the ids, the vectors and the strings, and C does
-   * the rest, all or nothing.
-   */
-  #upsert(docs, one) {
-    const p = this.#p(), d = this.#dim, n = docs.length, keys = new Array(n), attrs = new Array(n);
-    let bytes = 28 * n + 4 * d * n;
-    for (let i = 0; i < n; i++) {
-      const doc = docs[i];
-      if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
-        throw bad(`${one ? 'the document' : `document ${i}`} must be an object such as { key, vector, attributes }`, doc);
-      const { key, vector, attributes } = doc, name = docName(key, i, one ? 1 : n);
-      for (const f of Object.keys(doc))
-        if (!DOC_FIELDS.includes(f))
-          throw new PocketVecError(INVALID, `${name} has an unknown field ${JSON.stringify(f)}; a document has key, vector and attributes`);
-      if (key != null) bytes += (keys[i] = utf8Bytes(checkKey(key, `${name}: key`))).length;
-      if (vector === undefined) throw new PocketVecError(INVALID, `${name} has no vector`);
-      const len = lenOf(vector, `${name}: the vector`);
-      if (len !== d) throw new PocketVecError(DIM, `${name}: vector has ${len} values, index expects ${d}`);
-      bytes += (attrs[i] = encodeAttributes(attributes, `the attributes of ${name}`))?.length ?? 0;
-    }
-    // pv_doc structs (six words: key, key_len, vector, attributes,
-    // attributes_len, flags; wasm/exports.c checks the layout), ids,
-    // vectors, keys and attributes.
-    const b = alloc(bytes || 1), ids = b + 24 * n;
-    try {
-      let v = ids + 4 * n, s = v + 4 * d * n;
-      for (let i = 0; i < n; i++, v += 4 * d) {
-        put(docs[i].vector, v >>> 2, `${docName(docs[i].key, i, one ? 1 : n)}: the vector`);
-        const o = (b >>> 2) + 6 * i;
-        u32[o + 2] = v;
-        u32[o + 5] = ENCODED;
-        for (const [at, str] of [[o, keys[i]], [o + 3, attrs[i]]]) {
-          u32[at] = u32[at + 1] = 0;
-          if (!str) continue;
-          u8.set(str, s);
-          u32[at] = s;
-          u32[at + 1] = str.length;
-          s += str.length;
-        }
-      }
-      if (w.pvw_upsert_batch(p, b, n, d, ids)) throw this.#fail();
-      heap();
-      return u32.slice(ids >>> 2, (ids >>> 2) + n);
-    } finally {
-      w.free(b);
-    }
-  }
-
-  setAttributes(keyOrId, attributes, options) {
-    const p = this.#p(), id = this.#id(p, keyOrId);
-    const { merge = false } = checkOptions(options, ['merge'], 'setAttributes');
-    if (typeof merge !== 'boolean') throw bad('merge must be true or false', merge);
-    const what = typeof keyOrId === 'string' ? docName(keyOrId) : `id ${id}`;
-    const s = encodeAttributes(attributes, `the attributes of ${what}`), b = s ? this.#scratch(s.length) : 0;
-    if (s) u8.set(s, b);
-    if (w.pv_set_attributes(p, id, b, s ? s.length : 0, ENCODED | (merge ? 1 : 0))) throw this.#fail();
-  }
-
-  /** The number of live documents that match the filter; all of them without one. */
-  count(filter) {
-    const p = this.#p(), f = this.#filter(filter);
-    if (!f) return w.pv_count(p) >>> 0;
-    const b = this.#scratch(4);
-    if (w.pv_find(p, f, 0, 0, b)) throw this.#fail();
-    heap();
-    return u32[b >>> 2];
-  }
-
-  /** The documents that match the filter (all without one), by ascending id, at most `limit`. */
-  find(filter, options) {
-    const p = this.#p(), f = this.#filter(filter);
-    const { limit = Infinity } = checkOptions(options, ['limit'], 'find');
-    if (limit !== Infinity) uint(limit, 'limit');
-    return Array.from(this.#ids(p, f, limit), (id) => this.#doc(p, id, { id }, true));
-  }
-
-  /** The ids of the live documents that match f (0: all), ascending, at most `limit`. */
-  #ids(p, f, limit = Infinity) {
-    const cap = Math.min(limit, w.pv_count(p) >>> 0), b = this.#scratch(4 + 4 * cap);
-    if (w.pv_find(p, f, b + 4, cap, b)) throw this.#fail();
-    heap();
-    return u32.slice((b >>> 2) + 1, (b >>> 2) + 1 + Math.min(cap, u32[b >>> 2]));
-  }
-
-  /**
-   * The attribute paths live documents use: [{ path, types, count }], by
-   * path (in the order of their UTF-8 bytes), as C's pv_fields lists them:
-   * each path written as a filter names it, the types its values have
-   * (arrays also the types of their elements that are no arrays or
-   * objects), and how many documents have it. Here rather than in C, where
-   * it would take the JSON printer into the module; it reads every
-   * document, as C's does.
-   */
-  fields() {
-    const p = this.#p(), found = new Map();
-    for (const id of this.#ids(p, 0)) {
-      const walk = (o, path) => {
-        for (const [k, v] of Object.entries(o)) {
-          const at = path ? `${path}.${segmentText(k)}` : segmentText(k, 1);
-          let f = found.get(at), bits = typeBit(v);
-          if (!f) found.set(at, (f = { types: 0, count: 0, last: -1 }));
-          if (Array.isArray(v)) for (const e of v) if (typeof e !== 'object' || e === null) bits |= typeBit(e);
-          f.types |= bits;
-          if (f.last !== id) f.count++, (f.last = id);
-          if (bits & 32) walk(v, at);
-        }
-      };
-      walk(this.#attributes(p, id), '');
-    }
-    return [...found.keys()].sort(byCodePoints).map((path) => {
-      const f = found.get(path);
-      return { path, types: TYPES.filter((t, i) => f.types & (1 << i)), count: f.count };
-    });
-  }
-
-  /**
-   * o with the key of id (when the document has one), then the distance
-   * (when given), then the attributes (when asked): the shape of hits and
-   * of find()'s documents. Keys are left out, not undefined, so the hits
-   * of indexes without documents are what they always were.
-   */
-  #doc(p, id, o, attributes, distance) {
-    const b = this.#scratch(8);
-    if (w.pv_get_key(p, id, b, b + 4)) throw this.#fail();
-    heap();
-    const [k, n] = [u32[b >>> 2], u32[(b >>> 2) + 1]];
-    if (k) o.key = utf8At(k, n);
-    if (distance !== undefined) o.distance = distance;
-    if (attributes) o.attributes = this.#attributes(p, id);
-    return o;
-  }
-
-  #attributes(p, id) {
-    const b = this.#scratch(8);
-    if (w.pv_get_attributes_encoded(p, id, b, b + 4)) throw this.#fail();
-    heap();
-    return decodeAttributes(u32[b >>> 2], u32[(b >>> 2) + 1]);
-  }
-
-  /** The id of a key (a string) or an id (a number); NOTFOUND for an unknown key. */
-  #id(p, keyOrId) {
-    if (typeof keyOrId !== 'string') return uint(keyOrId, 'id');
-    const id = this.#lookup(p, keyOrId);
-    // C words NOTFOUND without the key ("no document has this key"): say which.
-    if (id < 0) throw new PocketVecError(NOTFOUND, `no document has the key ${JSON.stringify(keyOrId)}`);
-    return id;
-  }
-
-  /** The id of the document with this key (checked first), or -1 if there is none. */
-  #lookup(p, key) {
-    const b = this.#scratch(4);
-    const rc = withUtf8([checkKey(key, 'the key')], (s, n) => w.pv_lookup(p, s, n, b));
-    if (rc === NOTFOUND) return -1;
-    if (rc) throw this.#fail();
-    heap();
-    return u32[b >>> 2];
-  }
-
-  /**
-   * The compiled filter of a filter string or object, 0 for none (no
-   * filter, or one that selects everything). The last FILTERS texts
-   * compiled stay compiled, so a search repeated with the same filter
-   * does not parse it again.
-   */
-  #filter(filter) {
-    const src = filterText(filter);
-    if (!src) return 0;
-    const cache = this.#h.f;
-    let f = cache.get(src);
-    if (f) {
-      cache.delete(src);
-      cache.set(src, f);
-      return f;
-    }
-    const at = src.search(LONE);
-    if (at >= 0) throw new PocketVecError(INVALID, `the filter is not valid Unicode: a lone surrogate at index ${at}`);
-    const bytes = utf8Bytes(src), b = this.#scratch(4 + bytes.length);
-    u8.set(bytes, b + 4);
-    if (w.pv_filter_compile(this.#h.p, b + 4, bytes.length, b)) {
-      const e = this.#fail(), off = w.pvw_error_offset(this.#h.p);
-      heap();
-      if (typeof filter === 'string') {
-        // C counts bytes of UTF-8; a JS string is indexed by UTF-16 units.
-        if (off >= 0 && off <= bytes.length) e.offset = utf8At(b + 4, off).length;
-      } else {
-        e.message += ` (the filter object reads: ${src.length > 200 ? `${src.slice(0, 200)}...` : src})`;
-      }
-      throw e;
-    }
-    heap();
-    cache.set(src, (f = u32[b >>> 2]));
-    if (cache.size > FILTERS) {
-      const [oldest, g] = cache.entries().next().value;
-      cache.delete(oldest);
-      w.pv_filter_free(g);
-    }
-    return f;
   }
 
   compact() {
@@ -646,47 +390,15 @@ export class Index {
     const h = this.#h;
     if (!h.p) return;
     reclaim.unregister(h);
-    release(h);
+    w.pv_free(h.p);
+    w.free(h.b);
     h.p = h.b = h.n = 0;
   }
 }
 
 if (typeof Symbol.dispose === 'symbol') Index.prototype[Symbol.dispose] = Index.prototype.free;
 
-/** The bit of fields()'s TYPES for a value's type (an array's, not its elements'). */
-function typeBit(v) {
-  return 1 << (v === null ? 0 : Array.isArray(v) ? 4 : TYPES.indexOf(typeof v));
-}
-
-/**
- * a before b (-1), after (1) or equal (0), comparing code points as C
- * compares UTF-8 bytes: UTF-16 units alone would put U+10000 and above
- * (two surrogates, 0xD800...) before U+E000 to U+FFFF.
- */
-function byCodePoints(a, b) {
-  for (let i = 0; ; i++) {
-    const x = a.codePointAt(i) ?? -1, y = b.codePointAt(i) ?? -1;
-    if (x !== y) return x < y ? -1 : 1;
-    if (x < 0) return 0;
-  }
-}
-
 // ---- loading bytes into WASM memory -------------------------------------------
-
-/**
- * The options object of a call (undefined: {}), each of its names one of
- * `names`: a misspelt option (filters for filter) would otherwise be
- * ignored, and a search would quietly return unfiltered results.
- */
-function checkOptions(options, names, call) {
-  if (options == null) return {};
-  if (typeof options !== 'object' || Array.isArray(options))
-    throw bad(`the options of ${call} must be an object`, options);
-  for (const k of Object.keys(options))
-    if (!names.includes(k))
-      throw new PocketVecError(INVALID, `unknown option ${JSON.stringify(k)} of ${call}; the options are ${names.join(', ')}`);
-  return options;
-}
 
 /** Whether options choose the file backend (else IndexedDB); INVALID for another backend. */
 function useFiles(options) {

@@ -69,12 +69,6 @@ export function heap() {
 // that users wrote: read byte by byte (as Latin-1), "é" would show as "Ã©".
 const utf8 = new TextDecoder('utf-8'), toUtf8 = new TextEncoder();
 
-/** The UTF-8 bytes of s (a lone surrogate becomes U+FFFD: callers check first). */
-export const utf8Bytes = (s) => toUtf8.encode(s);
-
-/** The len bytes of UTF-8 at p as a string (call heap() first). */
-export const utf8At = (p, len) => utf8.decode(u8.subarray(p, p + len));
-
 /** The NUL-terminated UTF-8 string at p; bytes that are not UTF-8 become U+FFFD. */
 export function cstr(p) {
   heap();

@@ -12,7 +12,7 @@ const dts = readFileSync(new URL('../index.d.ts', import.meta.url), 'utf8');
 
 /** The body of `export declare class Name ... { ... }` in index.d.ts. */
 function classBody(name) {
-  const start = dts.search(new RegExp(`export declare class ${name}[ <]`));
+  const start = dts.indexOf(`export declare class ${name} `);
   assert.ok(start >= 0, `class ${name} is not declared`);
   let depth = 0, i = dts.indexOf('{', start);
   const open = i;
@@ -30,8 +30,7 @@ test('the same value exports', () => {
 
 test('the same Index methods and properties', () => {
   const body = classBody('Index');
-  // (A method declared with overloads, as get(key) and get(id), counts once.)
-  const methods = [...new Set([...body.matchAll(/^ {2}(\w+)\(/gm)].map((m) => m[1]))].filter((n) => n !== 'constructor');
+  const methods = [...body.matchAll(/^ {2}(\w+)\(/gm)].map((m) => m[1]).filter((n) => n !== 'constructor');
   const props = [...body.matchAll(/^ {2}readonly (\w+):/gm)].map((m) => m[1]);
   const proto = Index_members();
   assert.deepEqual(methods.sort(), proto.methods.sort());

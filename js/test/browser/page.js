@@ -5,7 +5,7 @@
 // directly, interrupting saves, and talking to the Web Worker.
 import * as pv from '/pkg/index.js';
 
-export { fetchDataset, scenario, searchAll, hashBytes, notesIndex, notesView } from './scenario.js';
+export { fetchDataset, scenario, searchAll, hashBytes } from './scenario.js';
 
 const $ = (id) => document.getElementById(id);
 

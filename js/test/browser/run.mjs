@@ -25,7 +25,7 @@ import { chromium } from 'playwright-core';
 
 import { makeDataset } from '../../../bench/datagen.mjs';
 import * as pvNode from '../../index.js';
-import { notesIndex, notesView, scenario, searchAll } from './scenario.js';
+import { scenario, searchAll } from './scenario.js';
 
 const dir = (p) => fileURLToPath(new URL(p, import.meta.url));
 const here = dir('.'), pkg = dir('../../'), cli = dir('../../../build/pocketvec');
@@ -445,49 +445,7 @@ test('crash safety: two overlapping saves of one name leave one whole version', 
   }
 });
 
-// 6. Documents with keys and attributes saved to IndexedDB: after a page
-// reload, found by key and by filter (text and object) in the package's
-// sources and in the shipped bundle, exactly as Node finds them.
-const NOTES = { dim: 48, n: 600, nq: 3, seed: 31 };
-
-test('documents: saved to IndexedDB with keys and attributes, found by key and by filter after a reload', async (note) => {
-  const ds = dataset(NOTES), inNode = notesIndex(pvNode, { dim: NOTES.dim, base: ds.base });
-  const want = notesView(inNode, ds.queries, NOTES.dim);
-  inNode.free();
-  const { page } = await openPage();
-  try {
-    const before = await page.evaluate(async (spec) => {
-      const { app, pv } = window, ds = await app.fetchDataset(spec), index = app.notesIndex(pv, ds);
-      const view = app.notesView(index, ds.queries, spec.dim);
-      await index.save('notes');
-      index.free();
-      return view;
-    }, NOTES);
-    same(before, want, 'the page\'s documents before saving and Node\'s');
-    await page.reload();
-    await ready(page);
-    const after = await page.evaluate(async (spec) => {
-      const { app, pv } = window, { queries } = await app.fetchDataset(spec, 'queries');
-      const index = await pv.Index.load('notes'), view = app.notesView(index, queries, spec.dim);
-      index.free();
-      const shipped = await import('/pkg/pocketvec.js');
-      await shipped.init();
-      const again = await shipped.Index.load('notes'), bundled = app.notesView(again, queries, spec.dim);
-      again.free();
-      return { view, bundled };
-    }, NOTES);
-    same(after.view, want, 'the documents loaded after the reload and Node\'s');
-    same(after.bundled, want, 'the documents the shipped bundle loaded and Node\'s');
-    assert.equal(want.docs[3], undefined, 'note-3 was deleted');
-    assert.ok(want.pinned.length > 0 && want.hits.every((h) => h.length === 5), 'filters select something');
-    note(`${want.size} documents saved, the page reloaded: get(key), find/count/search with text and object filters, ` +
-      `fields() equal to Node's (sources and bundle); ${want.pinned.length} pinned, ${want.work} tagged work`);
-  } finally {
-    await page.close();
-  }
-});
-
-// 7. An index the CLI built from a seeded dataset file, fetched over HTTP
+// 6. An index the CLI built from a seeded dataset file, fetched over HTTP
 // and opened with Index.fromBytes: timed in the page, and answering as the
 // CLI's own `query` and Node's fromBytes of the same file do.
 const PREBUILT = { dim: 384, n: 20_000, nq: 50, seed: 21 };
@@ -532,7 +490,7 @@ test('an index the CLI built, fetched and opened with Index.fromBytes, answers a
   }
 });
 
-// 8. Errors a page shows: a query of the wrong dimension and a stored index
+// 7. Errors a page shows: a query of the wrong dimension and a stored index
 // with a damaged chunk are PocketVecErrors (class, code, message), the page
 // renders them, and it keeps working afterwards.
 test('errors rendered in the page: wrong dimension, damaged stored index; the page keeps working', async (note) => {
