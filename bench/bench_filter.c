@@ -21,6 +21,7 @@
  *   - fetch-more-then-filter over pocketvec: an unfiltered search for
  *     k / selectivity * 2 hits, filtered afterwards (what users do today).
  */
+#define _DEFAULT_SOURCE /* getloadavg */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -165,7 +166,10 @@ int main(int argc, char **argv) {
 
   FILE *out = fopen("bench/results/filter.json", "w");
   if (!out) die("cannot write bench/results/filter.json");
-  fprintf(out, "{\n  \"command\": \"make bench-filter\",\n  \"dataset\": \"100k-768 (common/datagen.c, "
+  double load[3] = {0, 0, 0};
+  getloadavg(load, 3);
+  fprintf(out, "{\n  \"command\": \"make bench-filter\",\n  \"load_average_at_start\": [%.2f, %.2f, %.2f],", load[0], load[1], load[2]);
+  fprintf(out, "\n  \"dataset\": \"100k-768 (common/datagen.c, "
           "seed 2), SQ8, cosine, m 16, efConstruction 200\",\n  \"k\": %d, \"ef\": %d, "
           "\"queries\": %zu,\n  \"kernels\": \"%s\",\n  \"unfiltered\": {\"p50_us\": %.1f, "
           "\"p99_us\": %.1f},\n  \"rows\": [\n", K, EF, nq, pv_kernels_name(), unf.p50, unf.p99);
