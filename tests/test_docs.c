@@ -628,7 +628,7 @@ void test_docs_bulk(void) {
   REQUIRE(idx);
   enum { N = 700 };
   static float v[N][DIM];
-  static char keys[N][12], json[N][48];
+  static char keys[N][16], json[N][48];
   static pv_doc d[N];
   uint64_t s = 5;
   tu_rand_vec(&s, &v[0][0], N * DIM);
