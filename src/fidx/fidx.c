@@ -95,9 +95,13 @@ static int run_merge(pv_index *idx, pv_run *r, uint32_t cap) {
   }
   sort_range(r, r->sorted, r->n);
   uint32_t a = 0, b = r->sorted, o = 0;
-  while (a < r->sorted || b < r->n) {
+  for (;;) {
+    /* Dead entries first: one compared as (key, PV_NONE) would let the
+     * other side's entries of its key pass before live ones behind it. */
+    while (a < r->sorted && r->id[a] == PV_NONE) a++;
+    while (b < r->n && r->id[b] == PV_NONE) b++;
+    if (a == r->sorted && b == r->n) break;
     uint32_t t = b >= r->n || (a < r->sorted && pair_less(r, a, b)) ? a++ : b++;
-    if (r->id[t] == PV_NONE) continue;
     k[o] = r->key[t];
     d[o++] = r->id[t];
   }
@@ -156,12 +160,23 @@ static uint32_t lower(const pv_run *r, uint64_t k) {
 }
 
 static void run_kill(pv_run *r, uint64_t key, uint32_t id) {
-  for (uint32_t i = lower(r, key); i < r->sorted && r->key[i] == key; i++)
-    if (r->id[i] == id) {
-      r->id[i] = PV_NONE;
-      r->dead++;
-      return;
-    }
+  /* The sorted part is ordered by (key, id): a binary search on both, so a
+   * value that many documents share costs no more to take out than any.
+   * Entries killed since the last merge (id PV_NONE) are holes in that
+   * order: a probe that lands on one looks at the next live entry. */
+  uint32_t lo = 0, hi = r->sorted;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2, m = mid;
+    while (m < hi && r->id[m] == PV_NONE) m++;
+    if (m < hi && (r->key[m] < key || (r->key[m] == key && r->id[m] < id))) lo = m + 1;
+    else hi = mid;
+  }
+  while (lo < r->sorted && r->id[lo] == PV_NONE) lo++;
+  if (lo < r->sorted && r->key[lo] == key && r->id[lo] == id) {
+    r->id[lo] = PV_NONE;
+    r->dead++;
+    return;
+  }
   for (uint32_t i = r->sorted; i < r->n; i++)
     if (r->key[i] == key && r->id[i] == id) {
       r->id[i] = PV_NONE;
@@ -255,7 +270,14 @@ static void entry(walker *w, int cls, uint64_t key) {
   if (w->fail) return;
   if (!w->add) {
     pv_fpath *f = path_find(&w->idx->fidx, w->path, w->len);
-    if (f) run_kill(&f->run[cls], key, w->id);
+    if (!f) return;
+    pv_run *r = &f->run[cls];
+    run_kill(r, key, w->id);
+    /* Holes slow the search of run_kill (and fill memory): past a quarter
+     * of the run, merge them away. */
+    if (r->dead > 64 && 4 * r->dead > r->n &&
+        run_merge(w->idx, r, r->n - r->dead + PV_FIDX_TAIL) != PV_OK)
+      w->fail = 1;
     return;
   }
   pv_fpath *f = path_get(w->idx, w->path, w->len);
