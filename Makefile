@@ -110,6 +110,7 @@ $(BUILD)/bench_native: bench/bench_native.c $(COMMON_SRC) $(LIB_SRC) $(HEADERS)
 # The selectivity benchmark of filtered search (bench/bench_filter.c).
 $(BUILD)/bench_filter: bench/bench_filter.c $(COMMON_SRC) $(LIB_SRC) $(HEADERS)
 	@$(MAKE) --no-print-directory OPT=-O3 BUILD=build-bench lib
+	@mkdir -p $(dir $@)
 	$(CC) $(WARN) -O3 -g -Iinclude -Icommon bench/bench_filter.c $(COMMON_SRC) \
 	  build-bench/libpocketvec.a $(LDLIBS) -o $@
 
@@ -119,6 +120,7 @@ bench-filter: $(BUILD)/bench_filter
 # One contestant of the peer benchmark (bench/peers/run.mjs, npm run bench).
 $(BUILD)/peer_native: bench/peer_native.c common/stats.c $(LIB_SRC) $(HEADERS)
 	@$(MAKE) --no-print-directory OPT=-O3 BUILD=build-bench lib
+	@mkdir -p $(dir $@)
 	$(CC) $(WARN) -O3 -g -Iinclude -Icommon bench/peer_native.c common/stats.c build-bench/libpocketvec.a $(LDLIBS) -o $@
 
 # The peers, from bench/'s lock file. They are optionalDependencies: npm
