@@ -82,17 +82,33 @@ static void sort_range(pv_run *r, uint32_t lo, uint32_t hi) {
   }
 }
 
+/* New key and id arrays with room for cap entries: both, or (PV_NOMEM)
+ * neither. */
+static int run_arrays(pv_index *idx, uint32_t cap, uint64_t **k, uint32_t **d) {
+  *k = pv__malloc(idx, sizeof(uint64_t) * cap);
+  *d = pv__malloc(idx, sizeof(uint32_t) * cap);
+  if (*k && *d) return PV_OK;
+  pv__free(idx, *k, *k ? sizeof(uint64_t) * cap : 0);
+  pv__free(idx, *d, *d ? sizeof(uint32_t) * cap : 0);
+  return PV_NOMEM;
+}
+
+/* Free r's arrays and give it k and d, of room cap. */
+static void run_adopt(pv_index *idx, pv_run *r, uint64_t *k, uint32_t *d, uint32_t cap) {
+  pv__free(idx, r->key, sizeof(uint64_t) * r->cap);
+  pv__free(idx, r->id, sizeof(uint32_t) * r->cap);
+  r->key = k;
+  r->id = d;
+  r->cap = cap;
+}
+
 /* Sort the tail into the sorted part, dropping dead entries, into new
  * arrays with room for `cap`. PV_OK/PV_NOMEM (run unchanged). */
 static int run_merge(pv_index *idx, pv_run *r, uint32_t cap) {
   if (cap < 16) cap = 16;
-  uint64_t *k = pv__malloc(idx, sizeof(uint64_t) * cap);
-  uint32_t *d = pv__malloc(idx, sizeof(uint32_t) * cap);
-  if (!k || !d) {
-    pv__free(idx, k, k ? sizeof(uint64_t) * cap : 0);
-    pv__free(idx, d, d ? sizeof(uint32_t) * cap : 0);
-    return PV_NOMEM;
-  }
+  uint64_t *k;
+  uint32_t *d;
+  if (run_arrays(idx, cap, &k, &d) != PV_OK) return PV_NOMEM;
   sort_range(r, r->sorted, r->n);
   uint32_t a = 0, b = r->sorted, o = 0;
   for (;;) {
@@ -105,12 +121,8 @@ static int run_merge(pv_index *idx, pv_run *r, uint32_t cap) {
     k[o] = r->key[t];
     d[o++] = r->id[t];
   }
-  pv__free(idx, r->key, sizeof(uint64_t) * r->cap);
-  pv__free(idx, r->id, sizeof(uint32_t) * r->cap);
-  r->key = k;
-  r->id = d;
+  run_adopt(idx, r, k, d, cap);
   r->n = r->sorted = o;
-  r->cap = cap;
   r->dead = 0;
   return PV_OK;
 }
@@ -121,22 +133,14 @@ static int run_push(pv_index *idx, pv_run *r, uint64_t key, uint32_t id) {
      * every PV_FIDX_TAIL entries (a load of 100k documents merged ~400
      * times). */
     uint32_t cap = r->cap < 64 ? 64 : r->cap * 2;
-    uint64_t *k = pv__malloc(idx, sizeof(uint64_t) * cap);
-    uint32_t *d = pv__malloc(idx, sizeof(uint32_t) * cap);
-    if (!k || !d) {
-      pv__free(idx, k, k ? sizeof(uint64_t) * cap : 0);
-      pv__free(idx, d, d ? sizeof(uint32_t) * cap : 0);
-      return PV_NOMEM;
-    }
+    uint64_t *k;
+    uint32_t *d;
+    if (run_arrays(idx, cap, &k, &d) != PV_OK) return PV_NOMEM;
     if (r->n) {
       memcpy(k, r->key, sizeof(uint64_t) * r->n);
       memcpy(d, r->id, sizeof(uint32_t) * r->n);
     }
-    pv__free(idx, r->key, sizeof(uint64_t) * r->cap);
-    pv__free(idx, r->id, sizeof(uint32_t) * r->cap);
-    r->key = k;
-    r->id = d;
-    r->cap = cap;
+    run_adopt(idx, r, k, d, cap);
   } else if (!idx->fidx.bulk && (r->n == r->cap || r->n - r->sorted >= PV_FIDX_TAIL)) {
     uint32_t live = r->n - r->dead + 1;
     uint32_t cap = live + live / 2 + PV_FIDX_TAIL;
