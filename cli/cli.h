@@ -435,6 +435,9 @@ typedef struct cli_docsrc {
 int cli_docsrc_open(cli_docsrc *s, const char *cmd, const char *path, cli_format fmt,
                     const char *attrs, uint32_t dim, const char *dim_from);
 void cli_docsrc_close(cli_docsrc *s);
+/* Say on stdout how many documents of the input a later one with the
+ * same key replaced (nothing when none did). */
+void cli_docsrc_report_superseded(const cli_docsrc *s, const char *input);
 
 /* What an upsert of a source did. */
 typedef struct cli_upsert_stats {

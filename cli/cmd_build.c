@@ -207,10 +207,7 @@ static int build_docs(build_args *a, cli_format fmt) {
          cli_group(g3, st.with_attrs), secs,
          cli_group(g4, (uint64_t)((double)n / (secs > 0 ? secs : 1e-9) + 0.5)),
          cli_bytes(g5, (double)mem), cli_bytes(g6, (double)bytes));
-  if (s.superseded)
-    printf("%s: %s %s replaced by a later one with the same key (the last one wins)\n",
-           a->input, cli_group(g1, s.superseded),
-           s.superseded == 1 ? "document was" : "documents were");
+  cli_docsrc_report_superseded(&s, a->input);
   rc = CLI_OK;
 done:
   cli_output_abort(&out);

@@ -114,10 +114,7 @@ int cmd_upsert(int argc, char **argv) {
          a.index, cli_group(g1, st.upserted), st.upserted == 1 ? "" : "s", cli_group(g2, st.replaced),
          cli_group(g3, st.upserted - st.replaced), cli_group(g4, pv_count(idx)),
          cli_group(g5, before), cli_bytes(g6, (double)bytes));
-  if (s.superseded)
-    printf("%s: %s %s replaced by a later one with the same key (the last one wins)\n",
-           a.input, cli_group(g1, s.superseded),
-           s.superseded == 1 ? "document was" : "documents were");
+  cli_docsrc_report_superseded(&s, a.input);
   rc = CLI_OK;
 done:
   cli_output_abort(&out);

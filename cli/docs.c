@@ -532,3 +532,10 @@ done:
   batch_free(&b);
   return rc;
 }
+
+void cli_docsrc_report_superseded(const cli_docsrc *s, const char *input) {
+  char g[32];
+  if (s->superseded)
+    printf("%s: %s %s replaced by a later one with the same key (the last one wins)\n", input,
+           cli_group(g, s->superseded), s->superseded == 1 ? "document was" : "documents were");
+}
