@@ -163,5 +163,10 @@ int pv__exact(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const pv_acce
  * words) and that verify (when not NULL) accepts. */
 int pv__exact_bits(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const uint64_t *bits,
                    size_t words, const pv_accept *verify, pv_hit *out, size_t *n_out);
+/* pv__exact over the live slots of the ids in list (len of them, in any
+ * order, repeats counted once), those verify accepts when given. Uses c's
+ * visit marks, so c must have them for every slot. */
+int pv__exact_list(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const uint32_t *list,
+                   size_t len, const pv_accept *verify, pv_hit *out, size_t *n_out);
 
 #endif /* PV_INDEX_H */

@@ -159,6 +159,7 @@
   X(docs_fault)                         \
   X(docs_fields)                        \
   X(docs_bulk)                          \
+  X(docs_listed)                        \
   X(docs_encoded)                       \
   /* test_compat.c */                   \
   X(compat_v1_header)                   \

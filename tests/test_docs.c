@@ -753,3 +753,57 @@ void test_docs_encoded(void) {
   CHECK_OK(pv_check(idx));
   pv_free(idx);
 }
+
+/* A condition with few candidates is answered from a list of its index
+ * entries (query/plan.c: under 1/512 of the ids, so N is large enough for
+ * 11 documents with "x" to qualify): an array holding the value twice lists its
+ * document twice, deleted documents stay listed until compaction, and
+ * after compaction ids no longer equal slots. Each hit must still come
+ * once, live and matching, exactly as the ground truth says. */
+void test_docs_listed(void) {
+  pv_index *idx = mk(PV_L2, PV_F32);
+  REQUIRE(idx);
+  enum { N = 12000, EVERY = 1100 };
+  static float v[N][DIM];
+  uint64_t s = 77;
+  tu_rand_vec(&s, &v[0][0], N * DIM);
+  uint32_t ids[N];
+  for (int i = 0; i < N; i++) {
+    char key[16], json[64];
+    snprintf(key, sizeof key, "k%d", i);
+    /* 1 in EVERY has "x", twice; every one has a number n = i */
+    snprintf(json, sizeof json, i % EVERY ? "{\"tags\":[\"y\"],\"n\":%d}" : "{\"tags\":[\"x\",\"x\"],\"n\":%d}", i);
+    REQUIRE_OK(up(idx, key, v[i], json, &ids[i]));
+  }
+  const char *texts[] = {"tags contains \"x\"", "n < 7", "n >= 11990", "n in [3, 50, 51]", "exists(n)"};
+  for (int phase = 0; phase < 3; phase++) {
+    if (phase == 1) /* delete a third, among them x documents; not compacted yet */
+      for (int i = 0; i < N; i += 3) CHECK_OK(pv_delete(idx, ids[i]));
+    if (phase == 2) CHECK_OK(pv_compact(idx));
+    for (size_t t = 0; t < sizeof texts / sizeof *texts; t++) {
+      pv_filter *f = compile(texts[t]);
+      REQUIRE(f);
+      size_t match;
+      CHECK_OK(pv_find(idx, f, NULL, 0, &match));
+      for (int q = 0; q < 4; q++) {
+        pv_hit h[12], e[12];
+        size_t nh, ne;
+        CHECK_OK(pv_search_exact_filter(idx, v[q * 2999], 12, 0, f, e, &ne));
+        CHECK_OK(pv_search_filter(idx, v[q * 2999], 12, 0, f, h, &nh));
+        CHECK_MSG(nh == (match < 12 ? match : 12), "%s, phase %d: %zu hits, %zu match", texts[t],
+                  phase, nh, match);
+        CHECK(tu_hits_sorted(h, nh));
+        for (size_t i = 0; i < nh; i++) {
+          CHECK_MSG(pv_contains(idx, h[i].id), "%s: hit %u is deleted", texts[t], h[i].id);
+          for (size_t j = 0; j < i; j++) CHECK_MSG(h[j].id != h[i].id, "%s: hit %u twice", texts[t], h[i].id);
+        }
+        /* Few candidates are scored exactly: the ground truth itself. */
+        if (match <= 12)
+          for (size_t i = 0; i < nh && i < ne; i++) CHECK(h[i].id == e[i].id);
+      }
+      pv_filter_free(f);
+    }
+  }
+  CHECK_OK(pv_check(idx));
+  pv_free(idx);
+}

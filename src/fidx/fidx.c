@@ -191,23 +191,36 @@ static void run_kill(pv_run *r, uint64_t key, uint32_t id) {
 
 /* Set (or clear) the bit of every entry with lo <= key <= hi; returns how
  * many entries there were. */
-static uint64_t run_mark(const pv_run *r, uint64_t lo, uint64_t hi, uint64_t *bits, int set) {
-  uint64_t n = 0;
-  for (uint32_t i = lower(r, lo); i < r->sorted && r->key[i] <= hi; i++) {
-    uint32_t id = r->id[i];
-    if (id == PV_NONE) continue;
-    if (set) bits[id >> 6] |= 1ull << (id & 63);
-    else bits[id >> 6] &= ~(1ull << (id & 63));
-    n++;
+/* One id of a leaf's candidates, into a bitmap (set or cleared) or, in
+ * list mode, onto the list (a removal, or more ids than it holds, makes
+ * the list fail: the caller builds the bitmap instead). */
+typedef struct lv {
+  uint64_t *o;     /* bitmap mode: the bits */
+  uint32_t *list;  /* list mode: the ids, room for cap */
+  size_t cap;
+  uint64_t count;  /* count mode: entries; list mode: ids listed */
+  int exact;       /* 0: the set is a superset, the evaluator decides */
+  int all;         /* the leaf cannot be indexed: every document may match */
+  int fail;        /* list mode: no list (see above) */
+} lv;
+
+static inline void put_id(lv *v, uint32_t id, int set) {
+  if (v->o) {
+    if (set) v->o[id >> 6] |= 1ull << (id & 63);
+    else v->o[id >> 6] &= ~(1ull << (id & 63));
+  } else if (v->count < v->cap) {
+    v->list[v->count++] = id;
+  } else {
+    v->fail = 1;
   }
-  for (uint32_t i = r->sorted; i < r->n; i++) {
-    uint32_t id = r->id[i];
-    if (id == PV_NONE || r->key[i] < lo || r->key[i] > hi) continue;
-    if (set) bits[id >> 6] |= 1ull << (id & 63);
-    else bits[id >> 6] &= ~(1ull << (id & 63));
-    n++;
-  }
-  return n;
+}
+
+/* The ids of r's entries with keys in [lo, hi] into v (bitmap or list). */
+static void run_mark(const pv_run *r, uint64_t lo, uint64_t hi, lv *v, int set) {
+  for (uint32_t i = lower(r, lo); i < r->sorted && r->key[i] <= hi; i++)
+    if (r->id[i] != PV_NONE) put_id(v, r->id[i], set);
+  for (uint32_t i = r->sorted; i < r->n; i++)
+    if (r->id[i] != PV_NONE && r->key[i] >= lo && r->key[i] <= hi) put_id(v, r->id[i], set);
 }
 
 /* ---- paths ------------------------------------------------------------------ */
@@ -464,15 +477,10 @@ static uint64_t run_count(const pv_run *r, uint64_t lo, uint64_t hi) {
 /* What a leaf does with its runs: marks their ids into o, or (o NULL)
  * counts the entries it adds, for an estimate. One walk of a leaf's
  * meaning serves both, so the two cannot disagree. */
-typedef struct lv {
-  uint64_t *o;
-  uint64_t count;
-  int exact; /* 0: the set is a superset, the evaluator decides */
-  int all;   /* the leaf cannot be indexed: every document may match */
-} lv;
 
 static void op(lv *v, const pv_run *r, uint64_t lo, uint64_t hi, int add) {
-  if (v->o) run_mark(r, lo, hi, v->o, add);
+  if (v->list && !add) v->fail = 1;
+  else if (v->o || v->list) run_mark(r, lo, hi, v, add);
   else if (add) v->count += run_count(r, lo, hi);
 }
 
@@ -536,7 +544,7 @@ static void leaf_runs(const pv_fidx *X, const pv_fnode *x, lv *v) {
  * is a superset. */
 static void leaf(const bm *b, const pv_fnode *x, uint64_t *o, int *exact) {
   memset(o, 0, sizeof(uint64_t) * b->words);
-  lv v = {o, 0, 1, 0};
+  lv v = {o, NULL, 0, 0, 1, 0, 0};
   leaf_runs(b->x, x, &v);
   if (v.all) fill_all(b, o);
   *exact = v.exact && !v.all;
@@ -544,7 +552,7 @@ static void leaf(const bm *b, const pv_fnode *x, uint64_t *o, int *exact) {
 
 /* About how many documents leaf x matches, from the run sizes alone. */
 static uint64_t leaf_estimate(const pv_fidx *X, const pv_fnode *x, uint64_t all) {
-  lv v = {NULL, 0, 1, 0};
+  lv v = {NULL, NULL, 0, 0, 1, 0, 0};
   leaf_runs(X, x, &v);
   return v.all ? all : v.count;
 }
@@ -606,6 +614,17 @@ static void fill(const bm *b, const pv_filter *f, uint32_t n, uint64_t *o, uint6
   default:
     leaf(b, x, o, exact);
   }
+}
+
+int64_t pv__fidx_list(const pv_index *idx, const pv_filter *f, uint32_t *ids, size_t cap,
+                      int *exact) {
+  const pv_fnode *x = &f->node[f->root];
+  if (idx->fidx.stale || x->kind < PV_F_CMP) return -1;
+  lv v = {NULL, ids, cap, 0, 1, 0, 0};
+  leaf_runs(&idx->fidx, x, &v);
+  if (v.all || v.fail) return -1;
+  *exact = v.exact;
+  return (int64_t)v.count;
 }
 
 int64_t pv__fidx_bitmap(const pv_index *idx, const pv_filter *f, uint64_t *bits, uint64_t *tmp,

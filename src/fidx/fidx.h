@@ -77,6 +77,16 @@ void pv__fidx_free(pv_index *idx);
 int64_t pv__fidx_bitmap(const pv_index *idx, const pv_filter *f, uint64_t *bits, uint64_t *tmp,
                         size_t words, int *exact);
 
+/* The candidates of a filter that is one condition (a leaf: no and, or,
+ * not), listed from its runs without a bitmap: up to cap ids into ids, in
+ * no order, possibly repeated (an array holding a value twice) and
+ * possibly no longer live; *exact 0 when they are a superset of the
+ * matches. Returns how many, or -1 when a list cannot answer: another kind
+ * of filter, a condition that subtracts (!=, not in) or is not indexed,
+ * more than cap candidates, or stale indexes. For few candidates this
+ * skips clearing and scanning a bitmap over every id. */
+int64_t pv__fidx_list(const pv_index *idx, const pv_filter *f, uint32_t *ids, size_t cap,
+                      int *exact);
 /* About how many live documents f matches, from the sizes of the runs
  * alone (no bitmap: a few binary searches a leaf), or -1 when stale. Not a
  * bound either way: NOT subtracts an estimate, and deleted documents'

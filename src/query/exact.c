@@ -54,45 +54,75 @@ static uint32_t offer_batch(const pv_index *idx, const pv_ref *q, const uint32_t
   return 0;
 }
 
+/* A brute force over chosen slots: each one offered is checked (live, and
+ * accepted by verify when given), its code prefetched, and scored in
+ * batches of 32 with the codec's batched distance, so the fetches of
+ * candidates that lie anywhere in memory overlap (as in the beam search). */
+typedef struct picker {
+  const pv_index *idx;
+  const pv_ref *q;
+  const pv_accept *verify;
+  pv_pair *h;
+  uint32_t have, k, nb;
+  uint32_t batch[32];
+} picker;
+
+static void pick(picker *p, uint32_t s) {
+  if (!pv__is_live(p->idx, s) || (p->verify && !p->verify->fn(p->verify, s))) return;
+  /* The whole code, and the codec's parameters: nothing else brings them
+   * in ahead, as the hardware does for a sequential scan. */
+  pv__prefetch_all(p->idx, s);
+  p->batch[p->nb++] = s;
+  if (p->nb == 32) p->nb = offer_batch(p->idx, p->q, p->batch, p->nb, p->h, &p->have, p->k);
+}
+
+/* The first slot in [lo, n) whose id is >= id, galloping from lo: ids
+ * ascend with slots, so a sorted sweep costs O(log gap) per id. */
+static uint32_t slot_from(const pv_index *idx, uint32_t lo, uint32_t id) {
+  const uint32_t *ids = idx->st.col[PV_COL_ID].base;
+  uint32_t n = idx->st.n, step = 1;
+  if (idx->next_id == n) return id < n ? id : n; /* no gaps: slot s holds id s */
+  while (lo + step < n && ids[lo + step] < id) lo += step, step *= 2;
+  uint32_t hi = lo + step < n ? lo + step : n;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (ids[mid] < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 int pv__exact_bits(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const uint64_t *bits,
                    size_t words, const pv_accept *verify, pv_hit *out, size_t *n_out) {
   if (k > idx->live) k = idx->live;
-  pv_pair *own, *h = topk_heap(idx, c, k, &own);
-  if (!h) return PV_NOMEM;
+  pv_pair *own;
+  picker p = {idx, q, verify, topk_heap(idx, c, k, &own), 0, (uint32_t)k, 0, {0}};
+  if (!p.h) return PV_NOMEM;
   const uint32_t *ids = idx->st.col[PV_COL_ID].base;
-  uint32_t have = 0, kk = (uint32_t)k, n = idx->st.n, s = 0;
-  /* Candidates lie anywhere in memory: they are scored in batches, their
-   * codes prefetched first and scored with the codec's batched distance,
-   * so the fetches overlap (as in the beam search). */
-  uint32_t batch[32], nb = 0;
-  int dense = idx->next_id == n;
-  for (size_t w = 0; w < words && kk && s < n; w++) {
+  uint32_t n = idx->st.n, s = 0;
+  for (size_t w = 0; w < words && p.k && s < n; w++)
     for (uint64_t b = bits[w]; b; b &= b - 1) {
       uint32_t id = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(b));
-      /* Ids ascend with slots: gallop from the last slot found, so a sparse
-       * set costs O(log) per id and a dense one O(1). */
-      if (dense) {
-        s = id; /* no gaps in the ids: slot s holds id s */
-      } else {
-        uint32_t step = 1, lo = s;
-        while (lo + step < n && ids[lo + step] < id) lo += step, step *= 2;
-        uint32_t hi = lo + step < n ? lo + step : n;
-        while (lo < hi) {
-          uint32_t mid = lo + (hi - lo) / 2;
-          if (ids[mid] < id) lo = mid + 1;
-          else hi = mid;
-        }
-        s = lo;
-      }
-      if (s >= n) break;
-      if (ids[s] != id || !pv__is_live(idx, s) || (verify && !verify->fn(verify, s))) continue;
-      /* The whole code, and the codec's parameters: nothing else brings
-       * them in ahead, as the hardware does for a sequential scan. */
-      pv__prefetch_all(idx, s);
-      batch[nb++] = s;
-      if (nb == 32) nb = offer_batch(idx, q, batch, nb, h, &have, kk);
+      if ((s = slot_from(idx, s, id)) >= n) break;
+      if (ids[s] == id) pick(&p, s);
     }
+  offer_batch(idx, q, p.batch, p.nb, p.h, &p.have, p.k);
+  return finish(idx, p.h, p.have, own, k, out, n_out);
+}
+
+int pv__exact_list(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const uint32_t *list,
+                   size_t len, const pv_accept *verify, pv_hit *out, size_t *n_out) {
+  if (k > idx->live) k = idx->live;
+  pv_pair *own;
+  picker p = {idx, q, verify, topk_heap(idx, c, k, &own), 0, (uint32_t)k, 0, {0}};
+  if (!p.h) return PV_NOMEM;
+  const uint32_t *ids = idx->st.col[PV_COL_ID].base;
+  uint32_t n = idx->st.n;
+  pv__visit_reset(c);
+  for (size_t i = 0; i < len && p.k; i++) {
+    uint32_t s = slot_from(idx, 0, list[i]);
+    if (s < n && ids[s] == list[i] && !pv__visit(c, s)) pick(&p, s);
   }
-  offer_batch(idx, q, batch, nb, h, &have, kk);
-  return finish(idx, h, have, own, k, out, n_out);
+  offer_batch(idx, q, p.batch, p.nb, p.h, &p.have, p.k);
+  return finish(idx, p.h, p.have, own, k, out, n_out);
 }

@@ -58,13 +58,45 @@ static int search_args(pv_index *idx, const float *q, size_t k, size_t ef, pv_hi
 #define PV_BRUTE_PER_EF 40
 #endif
 
-/* The filtered search with the field indexes: the filter becomes a bitmap
- * of candidate ids (a superset of the matches when *exact is 0); few
- * candidates are scored one by one, more are searched by the two-hop walk.
- * Every hit is checked against the filter itself at the end (string
- * equality is indexed by hash), and a walk that comes up short or returns
- * a hit the filter refuses falls back to scoring the candidates. Returns 1
- * when it answered (rc set), 0 when the indexes cannot answer. */
+/* The beam of a walk among cand candidates: below PV_WIDEN of the
+ * documents it widens in proportion (up to 4x), since the matching nodes
+ * near the query are fewer and farther apart, and a beam of ef of them
+ * ends the walk before the best are found (recall@10 at 7 %: 0.94 at ef
+ * 64, 0.96 widened). */
+static size_t widened(const pv_index *idx, size_t ef, uint64_t cand) {
+  double sel = (double)cand / (double)(idx->live ? idx->live : 1);
+  size_t efw = ef;
+  if (sel < PV_WIDEN) efw = sel * 4 < PV_WIDEN ? ef * 4 : (size_t)((double)ef * PV_WIDEN / sel);
+  return efw > PV_MAX_EF ? PV_MAX_EF : efw;
+}
+
+/* Whether scoring cand candidates one by one beats walking the graph. */
+static int brute_cheaper(const pv_index *idx, size_t ef, uint64_t cand) {
+  return cand <= (uint64_t)widened(idx, ef, cand) * PV_BRUTE_PER_EF;
+}
+
+/* After candidates were scored on the indexes' word alone (string
+ * equality is indexed by hash): the hits checked against the filter, and
+ * on a (improbable) collision the candidates scored again, each checked. */
+static int check_hits(pv_index *idx, pv_ctx *c, const pv_ref *r, size_t k, const pv_filter *f,
+                      const filter_accept *fa, const uint32_t *list, int64_t len, size_t words,
+                      pv_hit *out, size_t *n_out) {
+  size_t ok = 0;
+  for (size_t i = 0; i < *n_out; i++) ok += pv__matches(idx, f, pv__slot_of(idx, out[i].id));
+  if (ok == *n_out) return PV_OK;
+  if (list) return pv__exact_list(idx, c, r, k, list, (size_t)len, &fa->base, out, n_out);
+  return pv__exact_bits(idx, c, r, k, c->bits, words, &fa->base, out, n_out);
+}
+
+/* The filtered search with the field indexes. A single condition with
+ * few candidates lists them from its runs and scores them one by one.
+ * Otherwise the filter becomes a bitmap of candidate ids (a superset of
+ * the matches when *exact is 0); few candidates are scored one by one,
+ * more are searched by the two-hop walk. Every hit is checked against the
+ * filter itself at the end (string equality is indexed by hash), and a
+ * walk that comes up short or returns a hit the filter refuses falls back
+ * to scoring the candidates. Returns 1 when it answered (rc set), 0 when
+ * the indexes cannot answer. */
 static int search_indexed(pv_index *idx, pv_ctx *c, const pv_ref *r, size_t k, size_t ef,
                           const pv_filter *f, const filter_accept *fa, pv_hit *out,
                           size_t *n_out, int *rc) {
@@ -77,19 +109,26 @@ static int search_indexed(pv_index *idx, pv_ctx *c, const pv_ref *r, size_t k, s
   uint32_t depth = pv__fidx_depth(f);
   if (!words || pv__ctx_bits(idx, c, words * (depth + 1)) != PV_OK) return 0;
   int exact = 1;
+  *rc = PV_OK;
+  /* Under 1/512 of the ids (est <= words / 8), clearing and scanning a
+   * bitmap over all of them costs as much as scoring the candidates: list
+   * them instead (in the room of the bitmaps). Above that the bitmap wins:
+   * it yields the candidates in slot order, which reads memory in order
+   * (bench/results/filter.json: at 1 %, 45 us by bitmap, 58 by list). */
+  if ((uint64_t)est * 8 <= words && brute_cheaper(idx, ef, (uint64_t)est)) {
+    uint32_t *list = (uint32_t *)c->bits;
+    int64_t n = pv__fidx_list(idx, f, list, 2 * words, &exact);
+    if (n >= 0) {
+      *rc = pv__exact_list(idx, c, r, k, list, (size_t)n, exact ? NULL : &fa->base, out, n_out);
+      if (!*rc && exact) *rc = check_hits(idx, c, r, k, f, fa, list, n, words, out, n_out);
+      return 1;
+    }
+  }
   int64_t cand = pv__fidx_bitmap(idx, f, c->bits, c->bits + words, words, &exact);
   if (cand < 0) return 0;
   const pv_accept *verify = exact ? NULL : &fa->base;
-  *rc = PV_OK;
-  /* Below PV_WIDEN of the documents, the walk's beam widens in proportion
-   * (up to 4x): the matching nodes near the query are fewer and farther
-   * apart, and a beam of ef of them ends the walk before the best are
-   * found (recall@10 at 7 %: 0.94 at ef 64, 0.96 widened). */
-  double sel = (double)cand / (double)(idx->live ? idx->live : 1);
-  size_t efw = ef;
-  if (sel < PV_WIDEN) efw = sel * 4 < PV_WIDEN ? ef * 4 : (size_t)((double)ef * PV_WIDEN / sel);
-  if (efw > PV_MAX_EF) efw = PV_MAX_EF;
-  if ((uint64_t)cand > (uint64_t)efw * PV_BRUTE_PER_EF &&
+  size_t efw = widened(idx, ef, (uint64_t)cand);
+  if (!brute_cheaper(idx, ef, (uint64_t)cand) &&
       pv__ctx_reserve(idx, c, (uint32_t)efw, idx->st.n) == PV_OK) {
     size_t got = pv__graph_search_bits(idx, c, r, k, (uint32_t)efw, c->bits, verify, c->sel);
     size_t ok = 0;
@@ -103,12 +142,7 @@ static int search_indexed(pv_index *idx, pv_ctx *c, const pv_ref *r, size_t k, s
     if (ok < got) verify = &fa->base; /* a hash collision: check every candidate */
   }
   *rc = pv__exact_bits(idx, c, r, k, c->bits, words, verify, out, n_out);
-  if (!*rc && !verify) {
-    /* Scored by the bitmap alone: make sure of the hits. */
-    size_t ok = 0;
-    for (size_t i = 0; i < *n_out; i++) ok += pv__matches(idx, f, pv__slot_of(idx, out[i].id));
-    if (ok < *n_out) *rc = pv__exact_bits(idx, c, r, k, c->bits, words, &fa->base, out, n_out);
-  }
+  if (!*rc && !verify) *rc = check_hits(idx, c, r, k, f, fa, NULL, 0, words, out, n_out);
   return 1;
 }
 
