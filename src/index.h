@@ -110,6 +110,17 @@ static inline void pv__prefetch(const pv_index *idx, uint32_t s) {
 #endif
 }
 
+/* Slot s's layer-0 link list, ahead of use. */
+static inline void pv__prefetch_links(const pv_index *idx, uint32_t s) {
+#if defined(__GNUC__) || defined(__clang__)
+  const char *p = (const char *)pv__links(idx, s, 0);
+  for (size_t o = 0; o < 4 * (size_t)idx->st.lwords; o += 64) __builtin_prefetch(p + o);
+#else
+  (void)idx;
+  (void)s;
+#endif
+}
+
 /* The whole code of slot s and its codec parameters (a scan of scattered
  * slots, where no hardware prefetcher guesses the next ones). */
 static inline void pv__prefetch_all(const pv_index *idx, uint32_t s) {
