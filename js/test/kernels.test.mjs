@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { kernelsWasm, need } from './helpers/paths.mjs';
 import { rng, gauss } from './helpers/data.mjs';
 
-const DIMS = [1, 3, 17, 383, 384, 768, 4096];
+const DIMS = [1, 3, 17, 100, 383, 384, 768, 4096];
 const MAX = 65536;
 
 const { instance } = await WebAssembly.instantiate(readFileSync(need(kernelsWasm)), {});
