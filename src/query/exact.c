@@ -92,12 +92,27 @@ static uint32_t slot_from(const pv_index *idx, uint32_t lo, uint32_t id) {
   return lo;
 }
 
+/* Begin a pick of the k nearest (*k clamped to the live count) into p:
+ * PV_OK, or PV_NOMEM when the heap cannot be had. */
+static int pick_begin(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t *k,
+                      const pv_accept *verify, picker *p, pv_pair **own) {
+  if (*k > idx->live) *k = idx->live;
+  *p = (picker){idx, q, verify, topk_heap(idx, c, *k, own), 0, (uint32_t)*k, 0, {0}};
+  return p->h ? PV_OK : PV_NOMEM;
+}
+
+/* Score what is still batched, then sort the heap into hits. */
+static int pick_end(pv_index *idx, picker *p, pv_pair *own, size_t k, pv_hit *out,
+                    size_t *n_out) {
+  offer_batch(idx, p->q, p->batch, p->nb, p->h, &p->have, p->k);
+  return finish(idx, p->h, p->have, own, k, out, n_out);
+}
+
 int pv__exact_bits(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const uint64_t *bits,
                    size_t words, const pv_accept *verify, pv_hit *out, size_t *n_out) {
-  if (k > idx->live) k = idx->live;
+  picker p;
   pv_pair *own;
-  picker p = {idx, q, verify, topk_heap(idx, c, k, &own), 0, (uint32_t)k, 0, {0}};
-  if (!p.h) return PV_NOMEM;
+  if (pick_begin(idx, c, q, &k, verify, &p, &own)) return PV_NOMEM;
   const uint32_t *ids = idx->st.col[PV_COL_ID].base;
   uint32_t n = idx->st.n, s = 0;
   for (size_t w = 0; w < words && p.k && s < n; w++)
@@ -106,16 +121,14 @@ int pv__exact_bits(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const ui
       if ((s = slot_from(idx, s, id)) >= n) break;
       if (ids[s] == id) pick(&p, s);
     }
-  offer_batch(idx, q, p.batch, p.nb, p.h, &p.have, p.k);
-  return finish(idx, p.h, p.have, own, k, out, n_out);
+  return pick_end(idx, &p, own, k, out, n_out);
 }
 
 int pv__exact_list(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const uint32_t *list,
                    size_t len, const pv_accept *verify, pv_hit *out, size_t *n_out) {
-  if (k > idx->live) k = idx->live;
+  picker p;
   pv_pair *own;
-  picker p = {idx, q, verify, topk_heap(idx, c, k, &own), 0, (uint32_t)k, 0, {0}};
-  if (!p.h) return PV_NOMEM;
+  if (pick_begin(idx, c, q, &k, verify, &p, &own)) return PV_NOMEM;
   const uint32_t *ids = idx->st.col[PV_COL_ID].base;
   uint32_t n = idx->st.n;
   pv__visit_reset(c);
@@ -123,6 +136,5 @@ int pv__exact_list(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const ui
     uint32_t s = slot_from(idx, 0, list[i]);
     if (s < n && ids[s] == list[i] && !pv__visit(c, s)) pick(&p, s);
   }
-  offer_batch(idx, q, p.batch, p.nb, p.h, &p.have, p.k);
-  return finish(idx, p.h, p.have, own, k, out, n_out);
+  return pick_end(idx, &p, own, k, out, n_out);
 }
