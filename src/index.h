@@ -103,8 +103,8 @@ static inline void pv__set_count(uint32_t *ln, uint32_t count, uint32_t max) {
  * line does what it would: the loads of several nodes' codes are issued
  * back to back and their cache misses overlap, instead of each one being
  * met in the middle of a distance. The bytes are summed into pv__touched
- * (core/error.c) so that the loads are not optimised away. */
-extern unsigned pv__touched;
+ * (store/slots.c) so that the loads are not optimised away. */
+extern PV_THREAD_LOCAL unsigned pv__touched;
 static inline void pv__touch(const unsigned char *p, size_t bytes) {
   unsigned x = 0;
   for (size_t o = 0; o < bytes; o += 64) x += p[o];
@@ -115,7 +115,8 @@ static inline void pv__touch(const unsigned char *p, size_t bytes) {
 static inline void pv__prefetch(const pv_index *idx, uint32_t s) {
 #if defined(__wasm__)
   size_t bytes = idx->st.vbytes;
-  pv__touch((const unsigned char *)pv__code(idx, s), bytes > PV_PREFETCH_BYTES ? PV_PREFETCH_BYTES : bytes);
+  if (bytes > PV_PREFETCH_BYTES) bytes = PV_PREFETCH_BYTES;
+  pv__touch((const unsigned char *)pv__code(idx, s), bytes);
 #elif defined(__GNUC__) || defined(__clang__)
   const char *p = (const char *)pv__code(idx, s);
   size_t bytes = idx->st.vbytes;

@@ -143,8 +143,3 @@ int pv_errinfo(const pv_index *idx, pv_error_info *out) {
   }
   return e ? e->info.code : PV_OK;
 }
-
-#if defined(__wasm__)
-/* What pv__touch sums (index.h): written, never read. */
-unsigned pv__touched;
-#endif

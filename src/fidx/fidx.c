@@ -189,11 +189,7 @@ static void run_kill(pv_run *r, uint64_t key, uint32_t id) {
     }
 }
 
-/* Set (or clear) the bit of every entry with lo <= key <= hi; returns how
- * many entries there were. */
-/* One id of a leaf's candidates, into a bitmap (set or cleared) or, in
- * list mode, onto the list (a removal, or more ids than it holds, makes
- * the list fail: the caller builds the bitmap instead). */
+/* Where a leaf's candidates go: a bitmap, a list, or (neither) a count. */
 typedef struct lv {
   uint64_t *o;     /* bitmap mode: the bits */
   uint32_t *list;  /* list mode: the ids, room for cap */
@@ -204,6 +200,9 @@ typedef struct lv {
   int fail;        /* list mode: no list (see above) */
 } lv;
 
+/* One id of a leaf's candidates, into the bitmap (set or cleared) or onto
+ * the list (more ids than it holds make the list fail: the caller builds
+ * the bitmap instead; op fails it on a removal). */
 static inline void put_id(lv *v, uint32_t id, int set) {
   if (v->o) {
     if (set) v->o[id >> 6] |= 1ull << (id & 63);
@@ -474,10 +473,9 @@ static uint64_t run_count(const pv_run *r, uint64_t lo, uint64_t hi) {
   return n;
 }
 
-/* What a leaf does with its runs: marks their ids into o, or (o NULL)
- * counts the entries it adds, for an estimate. One walk of a leaf's
- * meaning serves both, so the two cannot disagree. */
-
+/* What a leaf does with its runs (lv): marks their ids into o, lists
+ * them, or (neither) counts the entries it adds, for an estimate. One walk
+ * of a leaf's meaning serves all three, so they cannot disagree. */
 static void op(lv *v, const pv_run *r, uint64_t lo, uint64_t hi, int add) {
   if (v->list && !add) v->fail = 1;
   else if (v->o || v->list) run_mark(r, lo, hi, v, add);

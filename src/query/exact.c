@@ -129,12 +129,10 @@ int pv__exact_list(pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, const ui
   picker p;
   pv_pair *own;
   if (pick_begin(idx, c, q, &k, verify, &p, &own)) return PV_NOMEM;
-  const uint32_t *ids = idx->st.col[PV_COL_ID].base;
-  uint32_t n = idx->st.n;
   pv__visit_reset(c);
   for (size_t i = 0; i < len && p.k; i++) {
-    uint32_t s = slot_from(idx, 0, list[i]);
-    if (s < n && ids[s] == list[i] && !pv__visit(c, s)) pick(&p, s);
+    uint32_t s = pv__slot_of(idx, list[i]);
+    if (s != PV_NONE && !pv__visit(c, s)) pick(&p, s);
   }
   return pick_end(idx, &p, own, k, out, n_out);
 }

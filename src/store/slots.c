@@ -247,6 +247,8 @@ void pv__store_move(pv_index *idx, uint32_t to, uint32_t from) {
 }
 
 uint32_t pv__slot_of(const pv_index *idx, uint32_t id) {
+  /* No gaps in the ids (nothing compacted away): slot s holds id s. */
+  if (idx->next_id == idx->st.n) return id < idx->st.n ? id : PV_NONE;
   const uint32_t *ids = idx->st.col[PV_COL_ID].base;
   uint32_t lo = 0, hi = idx->st.n;
   while (lo < hi) {
@@ -256,3 +258,9 @@ uint32_t pv__slot_of(const pv_index *idx, uint32_t id) {
   }
   return lo < idx->st.n && ids[lo] == id ? lo : PV_NONE;
 }
+
+#if defined(__wasm__)
+/* What pv__touch sums (index.h): written, never read; per thread, so that
+ * concurrent searches do not race on it. */
+PV_THREAD_LOCAL unsigned pv__touched;
+#endif
