@@ -160,17 +160,18 @@ int pvw_add_batch(pv_index *idx, const float *v, size_t len, size_t n, uint32_t 
   return rc ? rc : pv_add_batch(idx, v, n, ids_out);
 }
 
-/* Search for the k nearest to q (len floats): graph search, or brute force
- * when exact is non-zero. Hits go to out (room for min(k, live) hits: the
- * search never returns more than the live count), their number to *n_out. */
+/* Search for the k nearest to q (len floats) among the live documents
+ * that match f (NULL: all): graph search, or brute force when exact is
+ * non-zero. Hits go to out (room for min(k, live) hits: the search never
+ * returns more than the live count), their number to *n_out. */
 PVW_EXPORT(pvw_search)
 int pvw_search(pv_index *idx, const float *q, size_t len, size_t k, size_t ef, int exact,
-               pv_hit *out, size_t *n_out) {
+               const pv_filter *f, pv_hit *out, size_t *n_out) {
   *n_out = 0;
   int rc = pv_check_dim(idx, len);
   if (rc) return rc;
-  return exact ? pv_search_exact(idx, q, k, ef, out, n_out)
-               : pv_search(idx, q, k, ef, out, n_out);
+  return exact ? pv_search_exact_filter(idx, q, k, ef, f, out, n_out)
+               : pv_search_filter(idx, q, k, ef, f, out, n_out);
 }
 
 /* Copy the vector of id into out (room for len floats). */
@@ -178,6 +179,31 @@ PVW_EXPORT(pvw_get)
 int pvw_get(pv_index *idx, uint32_t id, float *out, size_t len) {
   int rc = pv_check_dim(idx, len);
   return rc ? rc : pv_get(idx, id, out);
+}
+
+/* ---- documents ------------------------------------------------------------ */
+
+/* Upsert n documents, all or nothing (pv_upsert_batch): their vectors of
+ * len floats back to back in v, and for each document six u32 in meta, of
+ * which JS sets four: a pointer to its key's UTF-8 bytes (0: no key), the
+ * key's length, a pointer to its attributes in the encoding
+ * (PV_ATTR_ENCODED; 0: none) and their length. Each six become that
+ * document's pv_doc in place, so JS mirrors no struct layout and nothing
+ * is allocated here. Ids to ids_out (room for n). The caller owns all. */
+_Static_assert(sizeof(pv_doc) == 6 * sizeof(uint32_t), "a pv_doc fills six u32 in wasm32");
+PVW_EXPORT(pvw_upsert_batch)
+int pvw_upsert_batch(pv_index *idx, const float *v, size_t len, size_t n, uint32_t *meta,
+                     uint32_t *ids_out) {
+  int rc = pv_check_dim(idx, len);
+  if (rc) return rc;
+  pv_doc *docs = (pv_doc *)meta;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t *m = meta + 6 * i, key = m[0], key_len = m[1], at = m[2], at_len = m[3];
+    docs[i] = (pv_doc){.key = (const char *)(uintptr_t)key, .key_len = key_len,
+                       .vector = v + i * len, .attributes = (const char *)(uintptr_t)at,
+                       .attributes_len = at_len, .flags = PV_ATTR_ENCODED};
+  }
+  return pv_upsert_batch(idx, docs, n, ids_out);
 }
 
 /* ---- persistence ---------------------------------------------------------- */

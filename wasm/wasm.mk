@@ -26,7 +26,8 @@ WASM_CC     ?= clang-14
 WASM_BUILD  ?= build-wasm
 WASM_TARGET  = --target=wasm32-wasi
 WASM_CFLAGS  = $(WASM_TARGET) $(WARN) -O3 -msimd128 -mbulk-memory \
-               -ffunction-sections -fdata-sections -Iinclude -Isrc
+               -ffunction-sections -fdata-sections -Iinclude -Isrc \
+               -DPV_OMIT_JSON
 # The size budget (.wasm + JS glue <= 40 KB gzip, for every feature of the
 # database to come) is kept by building everything but the hand-written
 # kernels for size (-Oz, no unrolling, no auto-vectoriser). That saves about 2.3 KB gzip against -O3; the code it
@@ -43,7 +44,8 @@ WASM_LDFLAGS = $(WASM_TARGET) -mexec-model=reactor -Wl,--no-entry -Wl,--gc-secti
                -Wl,--max-memory=4294967296 -Wl,-z,stack-size=65536
 WASM_EXPORTS = malloc free pv_free pv_errmsg pv_errcode pv_count pv_deleted_count \
                pv_memory_usage pv_contains pv_delete pv_compact pv_check pv_version \
-               pv_kernels_name
+               pv_kernels_name pv_lookup pv_delete_key pv_get_key pv_get_attributes_encoded \
+               pv_set_attributes pv_filter_compile pv_filter_free pv_find pv_fields
 WASM_EXPORT_FLAGS = $(addprefix -Wl$(comma)--export=,$(WASM_EXPORTS))
 comma := ,
 

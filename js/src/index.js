@@ -195,7 +195,7 @@ export class Index {
     const room = Math.min(k, w.pv_count(p) >>> 0);
     const b = this.#scratch(8 + 4 * n + 8 * room), q = b + 8, out = q + 4 * n;
     put(query, q >>> 2, 'the query');
-    if (w.pvw_search(p, q, n, k, ef, exact, out, b)) throw this.#fail();
+    if (w.pvw_search(p, q, n, k, ef, exact, 0, out, b)) throw this.#fail();
     heap();
     const hits = [];
     for (let i = 0, c = u32[b >>> 2], o = out >>> 2; i < c; i++, o += 2)
