@@ -118,12 +118,94 @@ export interface IndexOptions {
 
 export interface Hit {
   id: number;
+  /** the document's key; undefined for a vector added without one */
+  key: string | undefined;
   distance: number;
+  /** with { attributes: true }: the document's attributes ({} when it has none) */
+  attributes?: Attributes;
+}
+
+/** An attribute value: what JSON carries. */
+export type AttributeValue = string | number | boolean | null | AttributeValue[] | { [name: string]: AttributeValue };
+/** A document's attributes: a plain object, at most 64 KB encoded, nested at most 64 levels. */
+export type Attributes = { [name: string]: AttributeValue };
+
+/**
+ * A filter (docs/FILTER.md): the text `tags contains "work" and created >=
+ * 1704067200`, or the same as an object, MongoDB style:
+ * `{ tags: { $contains: 'work' }, created: { $gte: 1704067200 } }`.
+ * A syntax error, an unknown `$` operator or a bad value is INVALID (the
+ * message gives the position in the text). A field no document has is no
+ * error: it matches nothing (fields() lists the fields there are).
+ */
+export type Filter = string | FilterObject;
+export type Scalar = string | number | boolean | null;
+export interface FieldOperators {
+  $eq?: Scalar; $ne?: Scalar; $gt?: number | string; $gte?: number | string; $lt?: number | string;
+  $lte?: number | string; $in?: Scalar[]; $nin?: Scalar[]; $contains?: Scalar; $exists?: boolean;
+  $not?: FieldOperators;
+}
+export interface FilterObject {
+  $and?: FilterObject[];
+  $or?: FilterObject[];
+  $not?: FilterObject;
+  [path: string]: Scalar | FieldOperators | FilterObject[] | FilterObject | undefined;
 }
 
 export interface SearchOptions {
   /** beam width; 0 or absent: the index's efSearch; raised to k if below; at most 65536 */
   ef?: number;
+  /** only documents that match; the search still returns min(k, matching) hits */
+  filter?: Filter;
+  /** true: each hit carries its document's attributes */
+  attributes?: boolean;
+}
+
+export interface ExactSearchOptions {
+  filter?: Filter;
+  attributes?: boolean;
+}
+
+/**
+ * A document to upsert. Only these three fields; anything else is INVALID.
+ */
+export interface DocumentInput {
+  /** 1 to 1024 bytes of UTF-8, unique among live documents; absent: a document without a key */
+  key?: string;
+  vector: Vector;
+  /**
+   * Values as JSON carries them: toJSON is called (a Date becomes its ISO
+   * string), members that are undefined are left out, undefined in an array
+   * is null. A function, symbol, bigint, NaN, infinity, cycle, lone
+   * surrogate or non-plain object (a Map, a class instance) is INVALID,
+   * naming its path. {} and null are no attributes.
+   */
+  attributes?: Attributes | null;
+}
+
+/** A stored document, as get(key) returns it. */
+export interface Document {
+  key: string;
+  id: number;
+  vector: Float32Array;
+  attributes: Attributes;
+}
+
+/** A document that matched a filter, as find() returns it. */
+export interface FoundDocument {
+  id: number;
+  key: string | undefined;
+  attributes: Attributes;
+}
+
+/** An attribute path live documents use, as fields() reports it. */
+export interface FieldInfo {
+  /** written as a filter names it (a member whose name is no plain name in backticks) */
+  path: string;
+  /** 'string' 'number' 'boolean' 'null' 'object' 'array'; an array's elements' types are listed too */
+  types: string[];
+  /** live documents that have the path */
+  count: number;
 }
 
 /** Where save() and load() keep an index. */
@@ -177,16 +259,46 @@ export declare class Index {
    * Float32Array of n * dim values. Returns the ids in order.
    */
   addBatch(vectors: Vector[] | Float32Array): Uint32Array;
-  /** Approximate k nearest neighbours, ascending by distance (ties by id). k = 0 or an empty index give []. */
+  /**
+   * Approximate k nearest neighbours, ascending by distance (ties by id).
+   * k = 0 or an empty index give []. With a filter, min(k, matching live
+   * documents) hits, at any selectivity. Unknown options are INVALID.
+   */
   search(query: Vector, k: number, options?: SearchOptions): Hit[];
-  /** Exact k nearest neighbours by brute force; same shape as search(). */
-  searchExact(query: Vector, k: number): Hit[];
-  /** Delete a vector; throws NOTFOUND for an unknown or already deleted id. */
-  delete(id: number): void;
-  /** Whether id names a live vector. */
-  has(id: number): boolean;
-  /** A copy of the stored vector: unit length under cosine, decoded under sq8. Throws NOTFOUND. */
+  /** Exact k nearest neighbours (among those matching a filter) by brute force; same shape as search(). */
+  searchExact(query: Vector, k: number, options?: ExactSearchOptions): Hit[];
+  /**
+   * Add a document, or replace the live document with the same key: the
+   * replacement gets a new id and the old id leaves results at once (ids are
+   * never reused). Returns the new id. Bad input is INVALID (DIM for the
+   * vector's length) and changes nothing.
+   */
+  upsert(document: DocumentInput): number;
+  /**
+   * Upsert many documents, all or nothing; an error names the document by
+   * key (or position). A key repeated in the batch: the last one wins.
+   */
+  upsertBatch(documents: DocumentInput[]): Uint32Array;
+  /**
+   * Replace a live document's attributes, or with { merge: true } merge
+   * into them at the top level ({ ...old, ...attributes }); the vector and
+   * id stay. NOTFOUND for a key or id with no live document.
+   */
+  setAttributes(keyOrId: string | number, attributes: Attributes | null, options?: { merge?: boolean }): void;
+  /** Delete a document by key (a string) or by id (a number); NOTFOUND if none is live. */
+  delete(keyOrId: string | number): void;
+  /** Whether a live document has this key (a string) or id (a number). */
+  has(keyOrId: string | number): boolean;
+  /** The live document with this key, or undefined. */
+  get(key: string): Document | undefined;
+  /** A copy of the stored vector of an id: unit length under cosine, decoded under sq8. Throws NOTFOUND. */
   get(id: number): Float32Array;
+  /** How many live documents match the filter (absent: all). */
+  count(filter?: Filter): number;
+  /** The live documents that match, by ascending id, at most limit of them (default: all). */
+  find(filter?: Filter, options?: { limit?: number }): FoundDocument[];
+  /** The attribute paths live documents use, with their types, sorted by path. */
+  fields(): FieldInfo[];
   /** Reclaim the slots of deleted vectors now; ids do not change. */
   compact(): void;
   /** Validate every graph invariant; throws CORRUPT naming the first violation. */

@@ -8,8 +8,11 @@ import { ErrorCode, PocketVecError, bad, isFlat, lenOf, notNumbers, storageError
 import { alloc, cError, cstr, f32, heap, u32, u8, w, withUtf8 } from './wasm.js';
 import { checkPath, isNode, loadFile, saveFile } from './storage/file.js';
 import { checkName, listIdb, loadIdb, removeIdb, saveIdb } from './storage/idb.js';
+import { decodeAttrs, encodeAttrs, keyBytes, utf8Text } from './docs.js';
+import { filterText } from './filter.js';
 
-const { INVALID, DIM, NOMEM } = ErrorCode;
+const { INVALID, DIM, NOMEM, NOTFOUND } = ErrorCode;
+const ENCODED = 2, MERGE = 1; // pocketvec.h: PV_ATTR_ENCODED, PV_ATTR_MERGE
 const CHUNK = 1 << 22; // 4 MiB: the chunks of exports, and the least a loading buffer grows by
 
 /**
@@ -187,44 +190,248 @@ export class Index {
     }
   }
 
-  #search(query, k, ef, exact) {
-    const p = this.#p(), n = this.#len(query);
+  /**
+   * Search, graph or exact. options: ef (graph only), filter (text or
+   * object, see docs/FILTER.md), attributes (true: each hit carries its
+   * document's attributes). Unknown options are INVALID: a misspelt filter
+   * must not quietly search everything.
+   */
+  #search(query, k, options, exact) {
+    const o = opts(options, exact ? SEARCH_EXACT : SEARCH), p = this.#p(), n = this.#len(query);
     uint(k, 'k');
-    uint(ef, 'ef');
-    // Room for min(k, live) hits: a search never returns more.
-    const room = Math.min(k, w.pv_count(p) >>> 0);
-    const b = this.#scratch(8 + 4 * n + 8 * room), q = b + 8, out = q + 4 * n;
-    put(query, q >>> 2, 'the query');
-    if (w.pvw_search(p, q, n, k, ef, exact, 0, out, b)) throw this.#fail();
-    heap();
-    const hits = [];
-    for (let i = 0, c = u32[b >>> 2], o = out >>> 2; i < c; i++, o += 2)
-      hits.push({ id: u32[o], distance: f32[o + 1] });
-    return hits;
+    const ef = exact ? 0 : uint(o.ef ?? 0, 'ef'), f = this.#filter(o.filter);
+    const ids = [], dist = [];
+    try {
+      // Room for min(k, live) hits: a search never returns more.
+      const room = Math.min(k, w.pv_count(p) >>> 0);
+      const b = this.#scratch(8 + 4 * n + 8 * room), q = b + 8, out = q + 4 * n;
+      put(query, q >>> 2, 'the query');
+      if (w.pvw_search(p, q, n, k, ef, exact, f, out, b)) throw this.#fail();
+      heap();
+      for (let i = 0, c = u32[b >>> 2], at = out >>> 2; i < c; i++, at += 2) {
+        ids.push(u32[at]);
+        dist.push(f32[at + 1]);
+      }
+    } finally {
+      w.pv_filter_free(f);
+    }
+    return ids.map((id, i) => this.#doc({ id, distance: dist[i] }, o.attributes));
   }
 
   search(query, k, options) {
-    return this.#search(query, k, options?.ef ?? 0, 0);
+    return this.#search(query, k, options, 0);
   }
 
-  searchExact(query, k) {
-    return this.#search(query, k, 0, 1);
+  searchExact(query, k, options) {
+    return this.#search(query, k, options, 1);
   }
 
-  delete(id) {
-    if (w.pv_delete(this.#p(), uint(id, 'id'))) throw this.#fail();
-  }
-
-  has(id) {
+  /** Deletes a document by key (a string) or a vector by id (a number). */
+  delete(keyOrId) {
     const p = this.#p();
-    return Number.isInteger(id) && id >= 0 && id <= 0xffffffff && w.pv_contains(p, id) !== 0;
+    const rc = typeof keyOrId === 'string'
+      ? this.#withKey(keyOrId, (b, n) => w.pv_delete_key(p, b, n))
+      : w.pv_delete(p, uint(keyOrId, 'id'));
+    if (rc) throw this.#fail();
   }
 
-  get(id) {
+  has(keyOrId) {
+    const p = this.#p();
+    if (typeof keyOrId === 'string') {
+      try {
+        return this.#lookup(keyOrId) >= 0;
+      } catch (e) {
+        if (e.code === INVALID) return false; // a string that can never be a key
+        throw e;
+      }
+    }
+    return Number.isInteger(keyOrId) && keyOrId >= 0 && keyOrId <= 0xffffffff && w.pv_contains(p, keyOrId) !== 0;
+  }
+
+  /**
+   * By key (a string): the document { key, id, vector, attributes }, or
+   * undefined when no live document has the key. By id (a number): the
+   * vector, as before documents existed; NOTFOUND for an unknown id.
+   */
+  get(keyOrId) {
+    if (typeof keyOrId === 'string') {
+      const id = this.#lookup(keyOrId);
+      return id < 0 ? undefined : this.#doc({ key: keyOrId, id, vector: this.#vector(id) }, true);
+    }
+    return this.#vector(uint(keyOrId, 'id'));
+  }
+
+  #vector(id) {
     const p = this.#p(), d = this.#dim, b = this.#scratch(4 * d);
-    if (w.pvw_get(p, uint(id, 'id'), b, d)) throw this.#fail();
+    if (w.pvw_get(p, id, b, d)) throw this.#fail();
     heap();
     return f32.slice(b >>> 2, (b >>> 2) + d);
+  }
+
+  // ---- documents: keys, attributes, filters --------------------------------
+
+  /** Adds a document, or replaces the live one with the same key; its new id. */
+  upsert(doc) {
+    return this.#upsert([doc], true)[0];
+  }
+
+  /** Upserts documents, all or nothing; their ids. */
+  upsertBatch(docs) {
+    if (!Array.isArray(docs)) throw bad('upsertBatch takes an array of documents { key, vector, attributes }', docs);
+    return this.#upsert(docs, false);
+  }
+
+  // Each document is checked and encoded in JS first (a wrong length or an
+  // attribute JSON cannot carry is named by key before anything is copied),
+  // then everything goes to WASM in one buffer: vectors, six u32 per
+  // document (wasm/exports.c), ids, then the keys' and attributes' bytes.
+  #upsert(docs, one) {
+    const p = this.#p(), d = this.#dim, n = docs.length;
+    const parts = docs.map((doc, i) => {
+      const k = doc?.key, name = () => (typeof k === 'string' && k && k.length <= 1024
+        ? `document ${JSON.stringify(k.length > 40 ? `${k.slice(0, 40)}...` : k)}` : one ? 'the document' : `document ${i}`);
+      if (typeof doc !== 'object' || doc === null || Array.isArray(doc) || ArrayBuffer.isView(doc))
+        throw bad(`${name()} must be an object { key, vector, attributes }`, doc);
+      for (const f in doc)
+        if (f !== 'key' && f !== 'vector' && f !== 'attributes')
+          throw new PocketVecError(INVALID, `${name()} has an unknown field "${f}"; a document has key, vector and attributes`);
+      const key = doc.key == null ? null : prefixed(name, () => keyBytes(doc.key));
+      const len = prefixed(name, () => lenOf(doc.vector));
+      if (len !== d) throw new PocketVecError(DIM, `${name()}: vector has ${len} values, index expects ${d}`);
+      return [key, prefixed(name, () => encodeAttrs(doc.attributes)), name];
+    });
+    const bytes = parts.reduce((t, [k, a]) => t + (k?.length ?? 0) + a.length, 0);
+    const b = alloc(4 * n * (d + 7) + bytes || 1), meta = b + 4 * n * d, ids = meta + 24 * n;
+    try {
+      let at = ids + 4 * n;
+      for (let i = 0; i < n; i++) {
+        const [key, attrs, name] = parts[i], m = (meta >>> 2) + 6 * i;
+        put(docs[i].vector, (b >>> 2) + i * d, name());
+        for (const [j, u] of [[0, key], [2, attrs]]) {
+          u32[m + j] = u?.length ? at : 0;
+          u32[m + j + 1] = u?.length ?? 0;
+          if (u) u8.set(u, at);
+          at += u?.length ?? 0;
+        }
+      }
+      if (w.pvw_upsert_batch(p, b, d, n, meta, ids)) throw this.#fail();
+      heap();
+      return u32.slice(ids >>> 2, (ids >>> 2) + n);
+    } finally {
+      w.free(b);
+    }
+  }
+
+  /**
+   * Replaces a live document's attributes (by key or id), or with
+   * { merge: true } merges into them at the top level as { ...old, ...new };
+   * the vector and the id stay.
+   */
+  setAttributes(keyOrId, attributes, options) {
+    const o = opts(options, ['merge']), id = this.#id(keyOrId);
+    if (o.merge !== undefined && typeof o.merge !== 'boolean') throw bad('merge must be true or false', o.merge);
+    const a = encodeAttrs(attributes), b = alloc(a.length || 1);
+    try {
+      u8.set(a, b);
+      if (w.pv_set_attributes(this.#p(), id, b, a.length, ENCODED | (o.merge ? MERGE : 0))) throw this.#fail();
+    } finally {
+      w.free(b);
+    }
+  }
+
+  /** How many live documents match the filter (none: all). */
+  count(filter) {
+    return this.#find(filter, 0)[0];
+  }
+
+  /** The live documents that match, by ascending id: [{ id, key, attributes }]. */
+  find(filter, options) {
+    const o = opts(options, ['limit']), limit = o.limit ?? Infinity;
+    if (limit !== Infinity) uint(limit, 'limit');
+    const ids = this.#find(filter, Math.min(limit, this.size))[1];
+    return Array.from(ids, (id) => this.#doc({ id }, true));
+  }
+
+  // [count, the first cap ids] of pv_find.
+  #find(filter, cap) {
+    const p = this.#p(), f = this.#filter(filter);
+    try {
+      const b = this.#scratch(4 + 4 * cap);
+      if (w.pv_find(p, f, b + 4, cap, b)) throw this.#fail();
+      heap();
+      const n = u32[b >>> 2];
+      return [n, u32.slice((b >>> 2) + 1, (b >>> 2) + 1 + Math.min(n, cap))];
+    } finally {
+      w.pv_filter_free(f);
+    }
+  }
+
+  /** The attribute paths live documents use: [{ path, types, count }]. */
+  fields() {
+    const p = this.#p();
+    for (let cap = 4096; ; ) {
+      const b = this.#scratch(4 + cap), rc = w.pv_fields(p, b + 4, cap, b);
+      heap();
+      const need = u32[b >>> 2];
+      if (!rc) return JSON.parse(utf8Text(u8, b + 4, need));
+      if (rc !== ErrorCode.RANGE || need <= cap) throw this.#fail();
+      cap = need;
+    }
+  }
+
+  // A compiled filter for one call (free it with pv_filter_free), or 0 for
+  // none. A filter given as an object is named by its text in errors.
+  #filter(filter) {
+    const t = filterText(filter);
+    if (!t) return 0;
+    return withUtf8([t], (s, n) => {
+      const b = this.#scratch(4);
+      if (!w.pv_filter_compile(this.#p(), s, n, b)) return heap(), u32[b >>> 2];
+      const e = this.#fail();
+      if (typeof filter !== 'string') e.message += ` (in the filter text ${JSON.stringify(t)})`;
+      throw e;
+    });
+  }
+
+  // fn(pointer, length) with key's UTF-8 bytes in WASM memory.
+  #withKey(key, fn) {
+    const k = keyBytes(key), b = this.#scratch(8 + k.length);
+    u8.set(k, b + 8);
+    return fn(b + 8, k.length, b);
+  }
+
+  /** The id of key's live document, or -1. */
+  #lookup(key) {
+    const rc = this.#withKey(key, (k, n, b) => w.pv_lookup(this.#p(), k, n, b));
+    if (rc === NOTFOUND) return -1;
+    if (rc) throw this.#fail();
+    heap();
+    return u32[this.#h.b >>> 2];
+  }
+
+  /** The id a key (its live document's; NOTFOUND if none) or an id names. */
+  #id(keyOrId) {
+    if (typeof keyOrId !== 'string') return uint(keyOrId, 'id');
+    const id = this.#lookup(keyOrId);
+    if (id < 0) throw new PocketVecError(NOTFOUND, `no live document has the key ${JSON.stringify(keyOrId)}`);
+    return id;
+  }
+
+  // o with its key (unless given; left out for a document without one) and,
+  // when asked, its attributes, read from C.
+  #doc(o, attributes) {
+    const p = this.#p(), b = this.#scratch(8);
+    if (!('key' in o)) {
+      if (w.pv_get_key(p, o.id, b, b + 4)) throw this.#fail();
+      heap();
+      if (u32[b >>> 2]) o.key = utf8Text(u8, u32[b >>> 2], u32[(b >>> 2) + 1]);
+    }
+    if (attributes) {
+      if (w.pv_get_attributes_encoded(p, o.id, b, b + 4)) throw this.#fail();
+      heap();
+      o.attributes = decodeAttrs(u8, u32[b >>> 2], u32[(b >>> 2) + 1]);
+    }
+    return o;
   }
 
   compact() {
@@ -397,6 +604,27 @@ export class Index {
 }
 
 if (typeof Symbol.dispose === 'symbol') Index.prototype[Symbol.dispose] = Index.prototype.free;
+
+const SEARCH = ['ef', 'filter', 'attributes'], SEARCH_EXACT = ['filter', 'attributes'];
+
+/** options (an object or undefined) with only the names given; else INVALID. */
+function opts(options, names) {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw bad('options must be an object', options);
+  for (const k in options)
+    if (!names.includes(k)) throw new PocketVecError(INVALID, `unknown option "${k}"; the options are ${names.join(', ')}`);
+  return options;
+}
+
+/** fn(), with a PocketVecError's message prefixed by name(). */
+function prefixed(name, fn) {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof PocketVecError) e.message = `${name()}: ${e.message}`;
+    throw e;
+  }
+}
 
 // ---- loading bytes into WASM memory -------------------------------------------
 

@@ -91,7 +91,11 @@ test('unknown, deleted and invalid ids: delete, get, has', () => {
   fails(() => ix.delete(1), NOTFOUND, /^id 1 was deleted$/);
   fails(() => ix.get(1), NOTFOUND, /^id 1 was deleted$/);
   assert.equal(ix.has(1), false);
-  for (const bad of [-1, 1.5, NaN, '0', null, undefined, 2 ** 32]) {
+  // A string is a key, not an id: '0' names no document.
+  fails(() => ix.delete('0'), NOTFOUND, /^no document has this key$/);
+  assert.equal(ix.get('0'), undefined);
+  assert.equal(ix.has('0'), false);
+  for (const bad of [-1, 1.5, NaN, null, undefined, 2 ** 32]) {
     fails(() => ix.delete(bad), INVALID, /^id must be an integer from 0 to 4294967295, got /);
     fails(() => ix.get(bad), INVALID, /^id must be an integer/);
     assert.equal(ix.has(bad), false);

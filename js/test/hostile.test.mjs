@@ -286,7 +286,7 @@ test('every invalid argument is a PocketVecError whose message names its JS type
   fails(() => ix.search(q, 1, { ef: '5' }), INVALID, /^ef must be .*, got string "5"$/);
   fails(() => ix.get(1n), INVALID, /^id must be .*, got bigint 1n$/);
   fails(() => ix.delete(Symbol('id')), INVALID, /got symbol Symbol\(id\)$/);
-  fails(() => ix.delete('0'), INVALID, /got string "0"$/);
+  fails(() => ix.delete(Symbol('0')), INVALID, /got symbol Symbol\(0\)$/);
   await failure(() => ix.exportChunks('4').next(), INVALID, /^chunk size must be a positive integer, got string "4"$/);
   await failure(() => ix.exportChunks(2n).next(), INVALID, /got bigint 2n$/);
   // Bytes that are no bytes, and chunks that are not iterable.
