@@ -537,6 +537,74 @@ test('errors rendered in the page: wrong dimension, damaged stored index; the pa
   }
 });
 
+// 8. Documents in IndexedDB: keys and attributes (nested, non-ASCII) saved
+// from the page, found again after a reload by key, by filter (text and
+// object), and in filtered searches, exactly as the same calls in Node.
+const DOCS = { dim: 32, n: 2000, nq: 5, seed: 14 };
+
+// The documents of DOCS's vectors, the same in the page and here.
+function docsOf(base, dim, n) {
+  const docs = [];
+  for (let i = 0; i < n; i++)
+    docs.push({ key: `doc-${i}`, vector: base.subarray(i * dim, (i + 1) * dim),
+      attributes: { i, lang: ['en', 'fr', 'ελ'][i % 3], tags: i % 10 ? ['notes'] : ['notes', 'pinned'], author: { name: `Ann ${i % 50}` } } });
+  return docs;
+}
+
+// What the page computes of an index and its queries, also computed in Node.
+function docsQuestions(index, queries, dim) {
+  const q = (j) => queries.subarray(j * dim, (j + 1) * dim), nq = queries.length / dim, out = [];
+  for (let j = 0; j < nq; j++) {
+    out.push(index.search(q(j), 10, { filter: 'tags contains "pinned" and lang != "fr"', attributes: true }));
+    out.push(index.search(q(j), 5, { filter: { 'author.name': 'Ann 7' } }));
+  }
+  return { hits: out, count: index.count({ lang: 'ελ' }), find: index.find('i < 5 or author.name == "Ann 49"', { limit: 20 }),
+    get: index.get('doc-1234'), fields: index.fields() };
+}
+
+test('documents with attributes saved to IndexedDB, page reloaded: get, count, find and filtered search as in Node', async (note) => {
+  const { page } = await openPage();
+  const ds = dataset(DOCS), ix = new pvNode.Index({ dim: DOCS.dim, metric: 'cosine', seed: 3 });
+  ix.upsertBatch(docsOf(ds.base, DOCS.dim, DOCS.n));
+  ix.setAttributes('doc-1234', { edited: true }, { merge: true });
+  ix.delete('doc-3');
+  const want = JSON.parse(JSON.stringify(docsQuestions(ix, ds.queries, DOCS.dim)));
+  ix.free();
+  try {
+    const src = `${docsOf}\n${docsQuestions}`;
+    await page.evaluate(async ([spec, src]) => {
+      const { app, pv } = window, ds = await app.fetchDataset(spec);
+      const [docsOf] = new Function(`${src}; return [docsOf];`)();
+      const index = new pv.Index({ dim: spec.dim, metric: 'cosine', seed: 3 });
+      index.upsertBatch(docsOf(ds.base, spec.dim, spec.n));
+      index.setAttributes('doc-1234', { edited: true }, { merge: true });
+      index.delete('doc-3');
+      await index.save('docs');
+      index.free();
+    }, [DOCS, src]);
+    await page.reload();
+    await ready(page);
+    const got = await page.evaluate(async ([spec, src]) => {
+      const { app, pv } = window, ds = await app.fetchDataset(spec, 'queries');
+      const [, docsQuestions] = new Function(`${src}; return [docsOf, docsQuestions];`)();
+      const index = await pv.Index.load('docs');
+      const r = docsQuestions(index, ds.queries, spec.dim);
+      const gone = index.has('doc-3');
+      index.free();
+      return JSON.parse(JSON.stringify({ ...r, gone }));
+    }, [DOCS, src]);
+    assert.equal(got.gone, false, 'the deleted document stays deleted');
+    delete got.gone;
+    same(got, want, 'get, count, find, fields and filtered searches after the reload');
+    assert.ok(want.hits.every((h, j) => h.length === (j % 2 ? 5 : 10)), 'every filtered search found k');
+    assert.deepEqual(want.get.attributes.edited, true);
+    note(`${DOCS.n} documents (${DOCS.dim}-d, attributes with arrays, nested objects, Greek) through IndexedDB and a reload: ` +
+      `${want.hits.length} filtered searches, count ${want.count}, find ${want.find.length}, ${want.fields.length} fields, as in Node`);
+  } finally {
+    await page.close();
+  }
+});
+
 // ---- the runner ----------------------------------------------------------------
 // A few lines rather than node:test: the tests must run in order in one
 // browser, and each prints what it measured under its result line.
