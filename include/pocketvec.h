@@ -382,7 +382,7 @@ int pv_set_attributes(pv_index *idx, uint32_t id, const char *attributes, size_t
  * into buf as pv_get_attributes: [{"path":"author.name","types":["string"],
  * "count":12},...], sorted by path, written as a filter names it (docs/FILTER.md:
  * a member whose name is no plain name, `a.b` say, in backticks); arrays
- * count as "array" and their elements' types are listed too. */
+ * count as "array" and the types of their scalar elements are listed too. */
 int pv_fields(pv_index *idx, char *buf, size_t cap, size_t *len_out);
 
 /* ------------------------------------------------------------------------ */

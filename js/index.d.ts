@@ -118,8 +118,8 @@ export interface IndexOptions {
 
 export interface Hit {
   id: number;
-  /** the document's key; undefined for a vector added without one */
-  key: string | undefined;
+  /** the document's key; absent for a vector added without one */
+  key?: string;
   distance: number;
   /** with { attributes: true }: the document's attributes ({} when it has none) */
   attributes?: Attributes;
@@ -194,7 +194,8 @@ export interface Document {
 /** A document that matched a filter, as find() returns it. */
 export interface FoundDocument {
   id: number;
-  key: string | undefined;
+  /** absent for a document without a key */
+  key?: string;
   attributes: Attributes;
 }
 
@@ -202,7 +203,7 @@ export interface FoundDocument {
 export interface FieldInfo {
   /** written as a filter names it (a member whose name is no plain name in backticks) */
   path: string;
-  /** 'string' 'number' 'boolean' 'null' 'object' 'array'; an array's elements' types are listed too */
+  /** 'string' 'number' 'boolean' 'null' 'object' 'array'; the types of an array's scalar elements are listed too */
   types: string[];
   /** live documents that have the path */
   count: number;

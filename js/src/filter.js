@@ -19,13 +19,15 @@ export function filterText(f) {
 }
 
 // T(filter): the entries joined with " and "; empty ones (from {}) dropped.
+// An $or among other entries is wrapped in parentheses, since "and" binds
+// tighter: { a: 1, $or: [...] } is "a == 1 and ((b == 1) or (c == 1))".
 function T(f) {
   const parts = [];
   for (const [k, v] of Object.entries(f)) {
     const t = k[0] === '$' ? logical(k, v) : field(fieldPath(k), v);
-    if (t) parts.push(t);
+    if (t) parts.push([t, k === '$or' && t.includes(') or (')]);
   }
-  return parts.join(' and ');
+  return parts.map(([t, or]) => (or && parts.length > 1 ? `(${t})` : t)).join(' and ');
 }
 
 function logical(op, v) {

@@ -210,6 +210,9 @@ test('filters: the object form translates as docs/FILTER.md says', () => {
     [{ a: { $nin: [] }, b: { $eq: null }, c: { $not: { $gt: 1 } } }, 'a not in [] and b == null and not (c > 1)'],
     [{ $and: [{}, { a: 1 }] }, '(a == 1)'],
     [{ $or: [{}, { a: 1 }] }, ''],
+    [{ a: 1, $or: [{ b: 1 }, { c: 1 }] }, 'a == 1 and ((b == 1) or (c == 1))'],
+    [{ $or: [{ b: 1 }], a: 1 }, '(b == 1) and a == 1'],
+    [{ $and: [{ $or: [{ b: 1 }, { c: 1 }] }, { a: 1 }] }, '((b == 1) or (c == 1)) and (a == 1)'],
     [{ 'a`b.0x': -0 }, '`a``b`.0x == 0'],
   ];
   for (const [obj, text] of cases) assert.equal(filterText(obj), text, JSON.stringify(obj));
