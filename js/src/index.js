@@ -199,21 +199,17 @@ export class Index {
   #search(query, k, options, exact) {
     const o = opts(options, exact ? SEARCH_EXACT : SEARCH), p = this.#p(), n = this.#len(query);
     uint(k, 'k');
-    const ef = exact ? 0 : uint(o.ef ?? 0, 'ef'), f = this.#filter(o.filter);
+    const ef = exact ? 0 : uint(o.ef ?? 0, 'ef'), f = filterOf(o.filter);
     const ids = [], dist = [];
-    try {
-      // Room for min(k, live) hits: a search never returns more.
-      const room = Math.min(k, w.pv_count(p) >>> 0);
-      const b = this.#scratch(8 + 4 * n + 8 * room), q = b + 8, out = q + 4 * n;
-      put(query, q >>> 2, 'the query');
-      if (w.pvw_search(p, q, n, k, ef, exact, f, out, b)) throw this.#fail();
-      heap();
-      for (let i = 0, c = u32[b >>> 2], at = out >>> 2; i < c; i++, at += 2) {
-        ids.push(u32[at]);
-        dist.push(f32[at + 1]);
-      }
-    } finally {
-      w.pv_filter_free(f);
+    // Room for min(k, live) hits: a search never returns more.
+    const room = Math.min(k, w.pv_count(p) >>> 0);
+    const b = this.#scratch(8 + 4 * n + 8 * room), q = b + 8, out = q + 4 * n;
+    put(query, q >>> 2, 'the query');
+    if (w.pvw_search(p, q, n, k, ef, exact, f, out, b)) throw this.#fail();
+    heap();
+    for (let i = 0, c = u32[b >>> 2], at = out >>> 2; i < c; i++, at += 2) {
+      ids.push(u32[at]);
+      dist.push(f32[at + 1]);
     }
     return ids.map((id, i) => this.#doc({ id, distance: dist[i] }, o.attributes));
   }
@@ -354,16 +350,11 @@ export class Index {
 
   // [count, the first cap ids] of pv_find.
   #find(filter, cap) {
-    const p = this.#p(), f = this.#filter(filter);
-    try {
-      const b = this.#scratch(4 + 4 * cap);
-      if (w.pv_find(p, f, b + 4, cap, b)) throw this.#fail();
-      heap();
-      const n = u32[b >>> 2];
-      return [n, u32.slice((b >>> 2) + 1, (b >>> 2) + 1 + Math.min(n, cap))];
-    } finally {
-      w.pv_filter_free(f);
-    }
+    const p = this.#p(), f = filterOf(filter), b = this.#scratch(4 + 4 * cap);
+    if (w.pv_find(p, f, b + 4, cap, b)) throw this.#fail();
+    heap();
+    const n = u32[b >>> 2];
+    return [n, u32.slice((b >>> 2) + 1, (b >>> 2) + 1 + Math.min(n, cap))];
   }
 
   /** The attribute paths live documents use: [{ path, types, count }]. */
@@ -377,20 +368,6 @@ export class Index {
       if (rc !== ErrorCode.RANGE || need <= cap) throw this.#fail();
       cap = need;
     }
-  }
-
-  // A compiled filter for one call (free it with pv_filter_free), or 0 for
-  // none. A filter given as an object is named by its text in errors.
-  #filter(filter) {
-    const t = filterText(filter);
-    if (!t) return 0;
-    return withUtf8([t], (s, n) => {
-      const b = this.#scratch(4);
-      if (!w.pv_filter_compile(this.#p(), s, n, b)) return heap(), u32[b >>> 2];
-      const e = this.#fail();
-      if (typeof filter !== 'string') e.message += ` (in the filter text ${JSON.stringify(t)})`;
-      throw e;
-    });
   }
 
   // fn(pointer, length) with key's UTF-8 bytes in WASM memory.
@@ -604,6 +581,45 @@ export class Index {
 }
 
 if (typeof Symbol.dispose === 'symbol') Index.prototype[Symbol.dispose] = Index.prototype.free;
+
+// Compiled filters by their text, the 32 used last: a loop of searches with
+// one filter compiles it once. They belong to no index (pv_filter_compile
+// with none), so every index shares them, and freeing an index frees none.
+const compiled = new Map();
+
+/**
+ * The compiled filter (a string or an object, see filterText) for a call,
+ * or 0 for none; the cache owns it. A syntax error is C's INVALID; for an
+ * object, the message quotes the text it became.
+ */
+function filterOf(filter) {
+  const t = filterText(filter);
+  if (!t) return 0;
+  let f = compiled.get(t);
+  if (f) {
+    compiled.delete(t); // to the back: used last
+  } else {
+    const b = alloc(4);
+    try {
+      if (withUtf8([t], (s, n) => w.pv_filter_compile(0, s, n, b))) {
+        const e = cError(0);
+        if (typeof filter !== 'string') e.message += ` (in the filter text ${JSON.stringify(t)})`;
+        throw e;
+      }
+      heap();
+      f = u32[b >>> 2];
+    } finally {
+      w.free(b);
+    }
+    if (compiled.size >= 32) {
+      const [old, g] = compiled.entries().next().value;
+      compiled.delete(old);
+      w.pv_filter_free(g);
+    }
+  }
+  compiled.set(t, f);
+  return f;
+}
 
 const SEARCH = ['ef', 'filter', 'attributes'], SEARCH_EXACT = ['filter', 'attributes'];
 

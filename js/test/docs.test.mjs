@@ -332,3 +332,20 @@ test('documents survive toBytes/fromBytes, save/load and compaction', async () =
     rmSync(dir, { recursive: true });
   }
 });
+
+test('compiled filters are cached and evicted: right answers across many, errors every time', () => {
+  const ix = new Index({ dim: 2 });
+  ix.upsertBatch(Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, vector: [1, i], attributes: { i } })));
+  for (let round = 0; round < 2; round++)
+    for (let t = 0; t < 100; t++) {
+      assert.equal(ix.count(`i < ${t}`), t);
+      assert.equal(ix.count({ i: { $gte: t } }), 200 - t);
+      assert.equal(ix.search([1, 0], 5, { filter: `i < ${t}` }).length, Math.min(5, t));
+    }
+  for (let n = 0; n < 3; n++) fails(() => ix.count('i = 1'), INVALID, /did you mean "=="/);
+  ix.free();
+  // A cached filter outlives the index it was first used with.
+  const other = new Index({ dim: 2 });
+  other.upsert({ vector: [1, 1], attributes: { i: 1 } });
+  assert.equal(other.count('i < 99'), 1);
+});
