@@ -113,11 +113,11 @@ $(WASM_BUILD)/kernels_test.wasm: $(WASM_LIB_OBJ) $(WASM_ALLOC_OBJ) $(WASM_BUILD)
 	$(WASM_CC) $(WASM_LDFLAGS) -Wl,--export=malloc -Wl,--export=free \
 	  -Wl,--export=pv_kernels_name $^ -o $@
 
-# The allocator alone, for js/test/alloc.test.mjs: realloc, calloc and the
-# heap checker exported too.
+# The allocator alone, for js/test/alloc.test.mjs: realloc, calloc, the
+# heap checker and the file's strlen exported too.
 $(WASM_BUILD)/alloc_test.wasm: $(WASM_ALLOC_OBJ)
 	$(WASM_CC) $(WASM_LDFLAGS) $(addprefix -Wl$(comma)--export=,malloc free realloc calloc \
-	  pv__alloc_check) $^ -o $@
+	  pv__alloc_check strlen) $^ -o $@
 
 js/pocketvec.wasm: dist/pocketvec.wasm
 	cp $< $@
