@@ -205,3 +205,25 @@ test('env.decimal: C checks the number, the host converts it, and filters compar
   assert.deepEqual(seen, ['1e400', '-1e-400'], 'the host sees only numbers C has checked');
   x.pv_free(idx);
 });
+
+// The JS never passes NULL where the C API checks for it, so the module
+// carries one message for all those checks (PV_TERSE_NULL, wasm/wasm.mk);
+// the status codes are the C API's.
+test('NULL arguments: the C API\'s status codes, one shared message', async () => {
+  let x;
+  x = (await WebAssembly.instantiate(dist, { env: { decimal: decimalOf(() => x) } })).instance.exports;
+  x._initialize();
+  const msg = (p) => {
+    const m = new Uint8Array(x.memory.buffer);
+    let e = p;
+    while (m[e]) e++;
+    return new TextDecoder().decode(m.subarray(p, e));
+  };
+  assert.equal(x.pv_check(0), 11); // PV_MISUSE
+  assert.equal(msg(x.pv_errmsg(0)), 'a required argument is NULL');
+  assert.equal(x.pv_filter_compile(0, 0, 0, 0), 3); // PV_INVALID: out
+  assert.equal(msg(x.pv_errmsg(0)), 'a required argument is NULL');
+  assert.equal(x.pvw_load(0, 16), 0);
+  assert.equal(x.pv_errcode(0), 3);
+  assert.equal(msg(x.pv_errmsg(0)), 'a required argument is NULL');
+});
