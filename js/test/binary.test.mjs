@@ -46,6 +46,21 @@ const decimalOf = (x, seen) => (p, n) => {
   return Number(text);
 };
 
+// wasm/wasm.mk runs wasm-opt with --low-memory-unused, which folds
+// pointer + constant (< 1024) into the offset of loads and stores: right
+// only if nothing lives below address 1024, where such a sum would wrap.
+// The data starts there (--global-base=1024); the stack (64 KiB, growing
+// down from the first global, __stack_pointer) and the heap lie above it.
+test('nothing lives below address 1024 (wasm-opt --low-memory-unused)', () => {
+  assert.ok(D.data.length > 0);
+  for (const d of D.data) assert.ok(d.offset !== null && d.offset >= 1024, `data at ${d.offset}`);
+  const sp = D.globals[0];
+  assert.ok(sp.mutable && sp.type === 0x7f, 'global 0 is the stack pointer, a mutable i32');
+  assert.ok(sp.init - 65536 >= 1024, `the stack's bottom is ${sp.init - 65536}`);
+  assert.ok(D.data.every((d) => d.offset + d.size <= sp.init - 65536) ||
+    D.data.every((d) => d.offset >= sp.init), 'the data and the stack overlap');
+});
+
 test('is stripped: no custom sections (names, debug info, producers)', () => {
   assert.deepEqual(D.sections.filter((s) => s.id === 0).map((s) => s.name), []);
 });
