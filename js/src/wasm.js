@@ -85,7 +85,7 @@ export function cstr(p) {
  */
 function decimal(p, n) {
   heap();
-  return Number(utf8.decode(u8.subarray(p >>>= 0, p + (n >>> 0))));
+  return Number(utf8.decode(u8.subarray(p >>>= 0, p + n))); // n: at most a filter's 64 KiB
 }
 const imports = { env: { decimal } };
 
