@@ -38,7 +38,8 @@ pv_options pv_options_default(void) {
 }
 
 int pv__check_options(const pv_options *o) {
-  if (!o) return pv__error(NULL, PV_INVALID, "options are NULL; start from pv_options_default()");
+  if (!o)
+    return pv__error_null(NULL, PV_INVALID, "options are NULL; start from pv_options_default()");
   if (o->dim == 0 || o->dim > PV_MAX_DIM)
     return pv__error(NULL, PV_INVALID, "dim is %u; it must be between 1 and %u", (unsigned)o->dim,
                      PV_MAX_DIM);
@@ -106,7 +107,7 @@ int pv__new(const pv_options *opts, const pv_allocator *alloc, pv_index **out) {
 }
 
 int pv_new(const pv_options *opts, pv_index **out) {
-  if (!out) return pv__error(NULL, PV_INVALID, "out is NULL");
+  if (!out) return pv__error_null(NULL, PV_INVALID, "out is NULL");
   return pv__new(opts, NULL, out);
 }
 
@@ -152,7 +153,7 @@ int pv_add(pv_index *idx, const float *v, uint32_t *id_out) {
 
 int pv_add_batch(pv_index *idx, const float *v, size_t n, uint32_t *ids_out) {
   if (n == 0) return pv__error(idx, PV_OK, NULL);
-  if (!v) return pv__error(idx, PV_INVALID, "the vector pointer is NULL");
+  if (!v) return pv__error_null(idx, PV_INVALID, "the vector pointer is NULL");
   for (size_t i = 0; i < n; i++) {
     int rc = pv__validate(idx, v + i * idx->dim, n == 1 ? PV_V_ONE : PV_V_BATCH, i);
     if (rc) return rc;

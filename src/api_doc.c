@@ -135,7 +135,7 @@ int pv_upsert(pv_index *idx, const pv_doc *doc, uint32_t *id_out) {
 
 int pv_upsert_batch(pv_index *idx, const pv_doc *docs, size_t n, uint32_t *ids_out) {
   if (n == 0) return pv__error(idx, PV_OK, NULL);
-  if (!docs) return pv__error(idx, PV_INVALID, "the documents pointer is NULL");
+  if (!docs) return pv__error_null(idx, PV_INVALID, "the documents pointer is NULL");
   if (n >= UINT32_MAX / 4)
     return pv__error(idx, PV_FULL, "a batch of %zu documents is too large", n);
   batch b;
@@ -250,7 +250,7 @@ int pv_get_key(pv_index *idx, uint32_t id, const char **key, size_t *key_len) {
 int pv_get_attributes(pv_index *idx, uint32_t id, char *buf, size_t cap, size_t *len_out) {
   uint32_t s = pv__live_slot(idx, id);
   if (s == PV_NONE) return pv__not_found(idx, id);
-  if (!len_out) return pv__error(idx, PV_INVALID, "len_out is NULL");
+  if (!len_out) return pv__error_null(idx, PV_INVALID, "len_out is NULL");
   const pv_rec *r = pv__rec_of(idx, s);
   pv__attr_print(r ? pv__rec_attr(r) : NULL, r ? r->attr_len : 0, buf, buf ? cap : 0, len_out);
   if (*len_out > cap || !buf) {
@@ -265,7 +265,7 @@ int pv_get_attributes(pv_index *idx, uint32_t id, char *buf, size_t cap, size_t 
 int pv_get_attributes_encoded(pv_index *idx, uint32_t id, const void **data, size_t *len) {
   uint32_t s = pv__live_slot(idx, id);
   if (s == PV_NONE) return pv__not_found(idx, id);
-  if (!data || !len) return pv__error(idx, PV_INVALID, "data or len is NULL");
+  if (!data || !len) return pv__error_null(idx, PV_INVALID, "data or len is NULL");
   const pv_rec *r = pv__rec_of(idx, s);
   int has = r && r->attr_len;
   *data = has ? pv__rec_attr(r) : NULL;
@@ -325,8 +325,8 @@ int pv_search_exact_filter(pv_index *idx, const float *q, size_t k, size_t ef,
 }
 
 int pv_find(pv_index *idx, const pv_filter *f, uint32_t *out, size_t cap, size_t *count) {
-  if (!count) return pv__error(idx, PV_INVALID, "count is NULL");
-  if (cap && !out) return pv__error(idx, PV_INVALID, "out is NULL but cap is %zu", cap);
+  if (!count) return pv__error_null(idx, PV_INVALID, "count is NULL");
+  if (cap && !out) return pv__error_null(idx, PV_INVALID, "out is NULL but cap is %zu", cap);
   pv__find(idx, f, out, cap, count);
   return pv__error(idx, PV_OK, NULL);
 }

@@ -1,7 +1,8 @@
 /*
  * malloc, free, realloc and calloc for the WebAssembly build, in place of
- * wasi-libc's dlmalloc (about 12 KB of code, a third of the module). Linked
- * into the WASM module only; native builds keep their libc's allocator.
+ * wasi-libc's dlmalloc (about 12 KB of code, a third of the module), and
+ * a smaller strlen (at the end). Linked into the WASM module only; native
+ * builds keep their libc's allocator.
  *
  * Design: boundary tags, immediate coalescing, segregated free lists with
  * best fit, and linear memory grown on demand.
@@ -223,6 +224,17 @@ void *calloc(size_t n, size_t size) {
   void *p = malloc(bytes);
   if (p) __builtin_memset(p, 0, bytes);
   return p;
+}
+
+/* ---- small libc functions ------------------------------------------------ */
+
+/* The bytes of s before its NUL. A byte loop, in place of wasi-libc's,
+ * which reads a word at a time: three times the code, for strings (option
+ * names, keywords, messages) that are a few dozen bytes at most. */
+size_t strlen(const char *s) {
+  const char *p = s;
+  while (*p) p++;
+  return (size_t)(p - s);
 }
 
 /* For the tests (exported by build-wasm/alloc_test.wasm only): walks the

@@ -6,7 +6,8 @@
 // reallocs; every result is checked for 16-byte alignment and against the
 // other live blocks for overlap. Also: the module no longer holds
 // wasi-libc's dlmalloc, memory is reused after frees, a realloc grows in
-// place when it can, and sizes near 4 GiB fail cleanly.
+// place when it can, and sizes near 4 GiB fail cleanly. Last, the file's
+// strlen.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -307,4 +308,17 @@ test('one block over 2 GiB, then allocate until memory is exhausted: NULL, never
   assert.ok(q, 'and one 3.5 GiB block fits again');
   a.free(q);
   a.check();
+});
+
+test('strlen: the bytes before the first NUL, from any address', async () => {
+  const { instance } = await WebAssembly.instantiate(bytes, {});
+  const x = instance.exports;
+  x._initialize();
+  const p = x.malloc(64) >>> 0, u8 = new Uint8Array(x.memory.buffer);
+  for (let at = 0; at < 4; at++)
+    for (let n = 0; n < 40; n++) {
+      u8.fill(0xe9, p, p + 64); // bytes >= 0x80 count like any other
+      u8[p + at + n] = 0;
+      assert.equal(x.strlen(p + at), n, `length ${n} at +${at}`);
+    }
 });

@@ -43,6 +43,17 @@ pv_allocator pv__default_allocator(void);
  * no index, pv_new and pv_load) and return code. PV_OK clears the message
  * and the detail; fmt NULL uses pv_errstr(code). */
 int pv__error(const pv_index *idx, int code, const char *fmt, ...);
+/* pv__error for an argument that the API requires and got as NULL: the
+ * message (fmt and its arguments) names it. The WebAssembly build defines
+ * PV_TERSE_NULL (wasm/wasm.mk): its one caller, the JS package, never
+ * passes NULL to these, so there every site says "a required argument is
+ * NULL", one string in the module instead of one per site; the check and
+ * the code it returns are the same. */
+#ifdef PV_TERSE_NULL
+#define pv__error_null(idx, code, ...) pv__error(idx, code, "a required argument is NULL")
+#else
+#define pv__error_null(idx, code, ...) pv__error(idx, code, __VA_ARGS__)
+#endif
 /* Attach a detail to the status just set for idx (see pv_errinfo): which
  * item of a batch and which element of it; -1 where it does not apply. */
 void pv__error_at(const pv_index *idx, int64_t item, int64_t element);

@@ -54,7 +54,7 @@ void pv__rec_set(pv_index *idx, uint32_t s, pv_rec *r) {
 }
 
 int pv__key_check(pv_index *idx, const char *key, size_t len, const char *what) {
-  if (!key) return pv__error(idx, PV_INVALID, "%s is NULL", what);
+  if (!key) return pv__error_null(idx, PV_INVALID, "%s is NULL", what);
   if (len == 0) return pv__error(idx, PV_INVALID, "%s is empty; a key has 1 to %u bytes", what,
                                  PV_MAX_KEY_BYTES);
   if (len > PV_MAX_KEY_BYTES)

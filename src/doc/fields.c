@@ -177,7 +177,7 @@ static void put_json_str(pv_buf *o, walk *w, const char *s, size_t n) {
 }
 
 int pv_fields(pv_index *idx, char *buf, size_t cap, size_t *len_out) {
-  if (!len_out) return pv__error(idx, PV_INVALID, "len_out is NULL");
+  if (!len_out) return pv__error_null(idx, PV_INVALID, "len_out is NULL");
   walk w;
   memset(&w, 0, sizeof w);
   w.idx = idx;

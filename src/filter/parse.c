@@ -561,9 +561,9 @@ static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
 /* Contract in pocketvec.h. The filter's block comes from idx's allocator
  * but is not counted in its memory usage: the filter may outlive idx. */
 int pv_filter_compile(pv_index *idx, const char *text, size_t len, pv_filter **out) {
-  if (!out) return pv__error(idx, PV_INVALID, "pv_filter_compile: out is NULL");
+  if (!out) return pv__error_null(idx, PV_INVALID, "pv_filter_compile: out is NULL");
   *out = NULL;
-  if (!text && len) return pv__error(idx, PV_INVALID, "pv_filter_compile: text is NULL");
+  if (!text && len) return pv__error_null(idx, PV_INVALID, "pv_filter_compile: text is NULL");
   if (len > MAX_TEXT) {
     pv__error(idx, PV_INVALID, "filter too long at %u: %zu bytes, at most %u", MAX_TEXT, len,
               MAX_TEXT);

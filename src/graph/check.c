@@ -96,13 +96,14 @@ int pv__check_structure(pv_index *idx) {
 }
 
 int pv_check(pv_index *idx) {
-  if (!idx) return pv__error(NULL, PV_MISUSE, "the index is NULL");
+  if (!idx) return pv__error_null(NULL, PV_MISUSE, "the index is NULL");
   int rc = pv__check_structure(idx);
   return rc ? rc : pv__error(idx, PV_OK, NULL);
 }
 
 int pv_check_reachable(pv_index *idx, size_t *unreachable) {
-  if (!idx || !unreachable) return pv__error(idx, PV_MISUSE, "the index or unreachable is NULL");
+  if (!idx || !unreachable)
+    return pv__error_null(idx, PV_MISUSE, "the index or unreachable is NULL");
   *unreachable = 0;
   int rc = pv__check_structure(idx);
   if (rc || idx->st.n == 0) return rc ? rc : pv__error(idx, PV_OK, NULL);

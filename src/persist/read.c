@@ -63,7 +63,7 @@ static int check_magic(const uint8_t *b, size_t len) {
 }
 
 int pv_read_header(const void *buf, size_t len, pv_header *out) {
-  if (!buf || !out) return pv__error(NULL, PV_INVALID, "buf and out must not be NULL");
+  if (!buf || !out) return pv__error_null(NULL, PV_INVALID, "buf and out must not be NULL");
   int rc = check_magic(buf, len);
   if (rc) return rc;
   decode_header(buf, out);
@@ -73,7 +73,7 @@ int pv_read_header(const void *buf, size_t len, pv_header *out) {
 int pv_read_sections(const void *buf, size_t len, pv_section_info *out, size_t cap,
                      size_t *count) {
   if (!buf || !count || (cap && !out))
-    return pv__error(NULL, PV_INVALID, "buf and count must not be NULL, nor out when cap > 0");
+    return pv__error_null(NULL, PV_INVALID, "buf and count must not be NULL, nor out when cap > 0");
   *count = 0;
   const uint8_t *b = buf;
   int rc = check_magic(b, len);
@@ -306,9 +306,9 @@ fail:
 
 int pv_load_with_allocator(const void *buf, size_t len, unsigned flags,
                            const pv_allocator *alloc, pv_index **out) {
-  if (!out) return pv__error(NULL, PV_INVALID, "out is NULL");
+  if (!out) return pv__error_null(NULL, PV_INVALID, "out is NULL");
   *out = NULL;
-  if (!buf) return pv__error(NULL, PV_INVALID, "the buffer is NULL");
+  if (!buf) return pv__error_null(NULL, PV_INVALID, "the buffer is NULL");
   if (flags > PV_LOAD_TAKE) return pv__error(NULL, PV_INVALID, "flags %u are unknown", flags);
   if (alloc && (!alloc->malloc || !alloc->realloc || !alloc->free))
     return pv__error(NULL, PV_INVALID, "the allocator lacks malloc, realloc or free");

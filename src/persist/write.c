@@ -146,7 +146,7 @@ static int stream_visit(pv_walker *w, const void *p, size_t n) {
 }
 
 int pv_serialize(pv_index *idx, pv_writer write, void *ctx) {
-  if (!write) return pv__error(idx, PV_INVALID, "the writer is NULL");
+  if (!write) return pv__error_null(idx, PV_INVALID, "the writer is NULL");
   pv_layout L;
   plan(idx, &L);
   stream_ctx s = {write, ctx};

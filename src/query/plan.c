@@ -31,18 +31,18 @@ static int accept_filter(const pv_accept *a, uint32_t s) {
 static int search_args(pv_index *idx, const float *q, size_t k, size_t ef, pv_hit *out,
                        size_t *n_out, int *done) {
   *done = 0;
-  if (!n_out) return pv__error(idx, PV_INVALID, "n_out is NULL");
+  if (!n_out) return pv__error_null(idx, PV_INVALID, "n_out is NULL");
   *n_out = 0;
   if (ef > PV_MAX_EF)
     return pv__error(idx, PV_INVALID, "ef is %zu; it must be at most %u", ef, PV_MAX_EF);
-  if (!q) return pv__error(idx, PV_INVALID, "the query pointer is NULL");
+  if (!q) return pv__error_null(idx, PV_INVALID, "the query pointer is NULL");
   int rc = pv__validate(idx, q, PV_V_QUERY, 0);
   if (rc) return rc;
   if (k == 0 || idx->live == 0) {
     *done = 1;
     return pv__error(idx, PV_OK, NULL);
   }
-  if (!out) return pv__error(idx, PV_INVALID, "out is NULL but k is %zu", k);
+  if (!out) return pv__error_null(idx, PV_INVALID, "out is NULL but k is %zu", k);
   return PV_OK;
 }
 

@@ -1,5 +1,6 @@
 // A small reader of the WebAssembly binary format, for the tests: sections,
-// imports, exports, the name section, and a decoder of function bodies that
+// imports, exports, globals and data segments (their i32.const values and
+// offsets), the name section, and a decoder of function bodies that
 // walks every instruction with its immediates, so a 0xFD byte inside an
 // immediate is never mistaken for a SIMD prefix. It covers the MVP plus the
 // extensions clang 14 can emit here (sign-ext, bulk memory, reference types,
@@ -30,6 +31,26 @@ export class Reader {
     let byte;
     do byte = this.byte(); while (byte & 0x80);
   }
+  // A constant expression: the value of an i32.const one, else null (skipped).
+  constExpr() {
+    const op = this.byte();
+    let v = null;
+    if (op === 0x41) {
+      let r = 0, shift = 0, byte;
+      do {
+        byte = this.byte();
+        r |= (byte & 0x7f) << shift;
+        shift += 7;
+      } while (byte & 0x80);
+      v = shift < 32 && byte & 0x40 ? r | (-1 << shift) : r;
+    } else if (op === 0x42) this.sleb();
+    else if (op === 0x43) this.skip(4);
+    else if (op === 0x44) this.skip(8);
+    else if (op === 0x23) this.u32();
+    else throw new Error(`constant expression opcode 0x${op.toString(16)}`);
+    if (this.byte() !== 0x0b) throw new Error('constant expression without end');
+    return v;
+  }
   skip(n) {
     this.pos += n;
     if (this.pos > this.end) throw new Error('read past the end');
@@ -54,7 +75,7 @@ export function parseModule(bytes) {
   });
   const r = new Reader(bytes, 8);
   const mod = { sections: [], imports: [], exports: [], names: new Map(), bodies: [],
-    importedFuncs: 0, memories: [] };
+    importedFuncs: 0, memories: [], globals: [], data: [] };
   while (r.pos < bytes.length) {
     const id = r.byte(), size = r.u32(), start = r.pos, end = start + size;
     const s = new Reader(bytes, start, end);
@@ -75,6 +96,19 @@ export function parseModule(bytes) {
       for (let n = s.u32(); n > 0; n--) {
         const flags = s.byte(), min = s.u32();
         mod.memories.push({ min, max: flags & 1 ? s.u32() : undefined });
+      }
+    } else if (id === 6) {
+      for (let n = s.u32(); n > 0; n--) {
+        const type = s.byte(), mutable = s.byte() === 1;
+        mod.globals.push({ type, mutable, init: s.constExpr() });
+      }
+    } else if (id === 11) {
+      for (let n = s.u32(); n > 0; n--) {
+        const flags = s.u32();
+        if (flags === 2) s.u32(); // memory index
+        const offset = flags === 1 ? null : s.constExpr(), size = s.u32(); // 1: passive
+        mod.data.push({ offset, size });
+        s.skip(size);
       }
     } else if (id === 7) {
       for (let n = s.u32(); n > 0; n--) {
