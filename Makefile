@@ -50,10 +50,11 @@ endif
 ARCH := $(shell $(CC) -dumpmachine)
 # The library, by module (docs/ARCHITECTURE.md); kernels/ holds one file
 # per instruction set, added below for the machines that have it.
-LIB_SRC = src/api.c src/api_doc.c $(wildcard src/core/*.c) src/kernels/scalar.c $(wildcard src/store/*.c) \
+LIB_SRC = src/api.c src/api_doc.c src/api_text.c $(wildcard src/core/*.c) src/kernels/scalar.c $(wildcard src/store/*.c) \
           $(wildcard src/codec/*.c) $(wildcard src/graph/*.c) $(wildcard src/query/*.c) \
           $(wildcard src/persist/*.c) \
-          $(wildcard src/doc/*.c) $(wildcard src/fidx/*.c) $(wildcard src/attr/*.c) $(wildcard src/filter/*.c)
+          $(wildcard src/doc/*.c) $(wildcard src/fidx/*.c) $(wildcard src/attr/*.c) $(wildcard src/filter/*.c) \
+          $(wildcard src/text/*.c)
 ifneq ($(findstring x86_64,$(ARCH))$(findstring i686,$(ARCH)),)
   LIB_SRC += src/kernels/avx2.c
 endif
@@ -172,3 +173,30 @@ clean:
 	rm -rf build build-san build-tsan build-bench build-clang
 include wasm/wasm.mk
 include fuzz/fuzz.mk
+
+# The text benchmark (bench/text/README.md): pocketvec's BM25 and hybrid
+# search against minisearch, flexsearch and Orama, on the GCIDE dictionary
+# (Debian's dict-gcide) and the SAP Fiori docs with their MiniLM vectors.
+# bench-text writes bench/results/text.json and bench/text/REPORT-text.md:
+# run it on an idle machine. bench-text-smoke checks the harness on tiny
+# sizes in under a minute and fails only when the harness is broken.
+.PHONY: bench-text bench-text-smoke bench-text-deps
+bench/text/node_modules/.installed: bench/text/package.json bench/text/package-lock.json
+	cd bench/text && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+bench-text-deps: bench/text/node_modules/.installed
+
+bench-text: wasm bench-text-deps
+	node bench/text/data.mjs
+	node bench/text/bench_text.mjs
+
+# The same data through the C library, natively, for profiling (perf).
+$(BUILD)/bench_text_native: bench/text/bench_text_native.c $(LIB_SRC) $(HEADERS)
+	@$(MAKE) --no-print-directory OPT=-O3 BUILD=build-bench lib
+	$(CC) $(WARN) -O3 -g -Iinclude bench/text/bench_text_native.c \
+	  build-bench/libpocketvec.a $(LDLIBS) -o $@
+
+bench-text-smoke: wasm bench-text-deps
+	node bench/text/data.mjs
+	node bench/text/bench_text.mjs --smoke

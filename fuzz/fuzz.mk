@@ -1,7 +1,8 @@
 # pocketvec: the libFuzzer targets: the loader and section-table reader
 # (fuzz_load.c), the API as call sequences against a model (fuzz_ops.c),
 # attributes as JSON, as untrusted encodings and as numbers (fuzz_attr.c),
-# and the filter compiler and evaluator (fuzz_filter.c). Included from the top Makefile (`include fuzz/fuzz.mk`),
+# the filter compiler and evaluator (fuzz_filter.c), and the text section
+# of a file (fuzz_text.c). Included from the top Makefile (`include fuzz/fuzz.mk`),
 # whose LIB_SRC, WARN, HEADERS, BUILD, CC and LDLIBS it uses;
 # `make -f Makefile -f fuzz/fuzz.mk fuzz-run` works too.
 #
@@ -36,6 +37,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_OPS_SECONDS ?= 30
 FUZZ_ATTR_SECONDS ?= 20
 FUZZ_FILTER_SECONDS ?= 20
+FUZZ_TEXT_SECONDS ?= 20
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # The library is instrumented for coverage (fuzzer-no-link); only the
 # target links libFuzzer's main.
@@ -45,7 +47,7 @@ FUZZ_LIB_OBJ  = $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 .PHONY: fuzz fuzz-run fuzz-corpus clean-fuzz
 
 fuzz: $(FUZZ_BUILD)/fuzz_load $(FUZZ_BUILD)/fuzz_ops $(FUZZ_BUILD)/fuzz_attr $(FUZZ_BUILD)/fuzz_filter \
-      fuzz-corpus
+      $(FUZZ_BUILD)/fuzz_text fuzz-corpus
 
 $(FUZZ_BUILD)/src/%.o: src/%.c $(HEADERS) fuzz/fuzz.mk
 	@mkdir -p $(dir $@)
@@ -73,16 +75,25 @@ $(FUZZ_BUILD)/fuzz_filter: fuzz/fuzz_filter.c $(FUZZ_LIB_OBJ) $(HEADERS) fuzz/fu
 	$(FUZZ_CC) $(WARN) -O1 -g -Iinclude -Isrc $(FUZZ_SAN) -fsanitize=fuzzer fuzz/fuzz_filter.c \
 	  $(FUZZ_LIB_OBJ) $(LDLIBS) -o $@
 
+# The text section's body, loaded into a fixed index; its seeds are the
+# sections of real indexes, written by the target itself (PV_TEXT_SEEDS).
+$(FUZZ_BUILD)/fuzz_text: fuzz/fuzz_text.c $(FUZZ_LIB_OBJ) $(HEADERS) fuzz/fuzz.mk
+	$(FUZZ_CC) $(WARN) -O1 -g -Iinclude -Isrc $(FUZZ_SAN) -fsanitize=fuzzer fuzz/fuzz_text.c \
+	  $(FUZZ_LIB_OBJ) $(LDLIBS) -o $@
+
 # The corpus generator is an ordinary program on the ordinary library.
 $(FUZZ_BUILD)/make_corpus: fuzz/make_corpus.c $(BUILD)/libpocketvec.a
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) -O2 -Iinclude fuzz/make_corpus.c $(BUILD)/libpocketvec.a $(LDLIBS) -o $@
 
 fuzz-corpus: $(FUZZ_BUILD)/corpus/.done
-$(FUZZ_BUILD)/corpus/.done: $(FUZZ_BUILD)/make_corpus
+$(FUZZ_BUILD)/corpus/.done: $(FUZZ_BUILD)/make_corpus $(FUZZ_BUILD)/fuzz_text
 	rm -rf $(FUZZ_BUILD)/corpus
 	@mkdir -p $(FUZZ_BUILD)/corpus
 	$(FUZZ_BUILD)/make_corpus $(FUZZ_BUILD)/corpus
+	rm -rf $(FUZZ_BUILD)/corpus-text
+	@mkdir -p $(FUZZ_BUILD)/corpus-text
+	PV_TEXT_SEEDS=$(FUZZ_BUILD)/corpus-text $(FUZZ_BUILD)/fuzz_text
 	@touch $@
 
 # New inputs go to a scratch directory, so the seeds stay as generated.
@@ -103,6 +114,10 @@ fuzz-run: fuzz
 	$(FUZZ_BUILD)/fuzz_filter -max_total_time=$(FUZZ_FILTER_SECONDS) -timeout=20 -rss_limit_mb=2048 \
 	  -max_len=4096 -dict=fuzz/filter.dict -print_final_stats=1 \
 	  -artifact_prefix=$(FUZZ_BUILD)/artifacts/ $(FUZZ_BUILD)/filter-work fuzz/corpus/filter
+	@mkdir -p $(FUZZ_BUILD)/text-work
+	$(FUZZ_BUILD)/fuzz_text -max_total_time=$(FUZZ_TEXT_SECONDS) -timeout=20 -rss_limit_mb=2048 \
+	  -max_len=16384 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ \
+	  $(FUZZ_BUILD)/text-work $(FUZZ_BUILD)/corpus-text
 
 clean-fuzz:
 	rm -rf $(FUZZ_BUILD)

@@ -277,7 +277,7 @@ static void run(input *in) {
         char name[4] = {'k', (char)('0' + key), 0, 0}, json[96];
         int jl = attrs_json(cval, json, sizeof json);
         vec(in, v, dim);
-        pv_doc d = {name, 2, v, with ? json : NULL, with ? (size_t)jl : 0, 0};
+        pv_doc d = {name, 2, v, with ? json : NULL, with ? (size_t)jl : 0, 0, NULL, 0};
         uint32_t id;
         int rc = pv_upsert(idx, &d, &id);
         if (rc == PV_INVALID) {

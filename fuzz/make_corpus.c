@@ -22,7 +22,8 @@ typedef struct shape {
   const char *name;
   uint32_t dim, m, n, ndel;
   int compact;
-  int docs; /* upsert documents with keys and attributes instead of plain adds */
+  int docs; /* upsert documents with keys and attributes instead of plain adds;
+               2: with text too */
 } shape;
 
 static const shape SHAPES[] = {
@@ -36,6 +37,8 @@ static const shape SHAPES[] = {
     {"dim17", 17, 3, 24, 4, 0, 0},
     {"docs", 8, 3, 30, 6, 0, 1},
     {"docs-compacted", 5, 2, 40, 15, 1, 1},
+    {"text", 8, 3, 30, 6, 0, 2},
+    {"text-compacted", 5, 2, 40, 15, 1, 2},
 };
 
 static uint64_t rnd(uint64_t *s) {
@@ -86,7 +89,12 @@ int main(int argc, char **argv) {
                      "{\"n\":%u,\"s\":\"v%u\",\"b\":%s,\"z\":null,\"a\":[1,\"x\",[2]],"
                      "\"o\":{\"p\":{\"q\":-%u.5e-3}}}",
                      k, k % 4, k % 2 ? "true" : "false", k);
-            pv_doc d = {k % 7 ? key : NULL, strlen(key), v, k % 3 ? attrs : NULL, strlen(attrs), 0};
+            static const char *const TEXT[] = {"deploy to cloud foundry", "Caf\xc3\xa9 au lait",
+                                               "\xe6\x9d\xb1\xe4\xba\xac\xe9\x83\xbd tokyo", "",
+                                               "error E1234 in deploy"};
+            const char *text = sh->docs == 2 && k % 6 ? TEXT[k % 5] : NULL;
+            pv_doc d = {k % 7 ? key : NULL, strlen(key), v, k % 3 ? attrs : NULL, strlen(attrs), 0,
+                        text, text ? strlen(text) : 0};
             rc = pv_upsert(idx, &d, NULL);
           } else {
             rc = pv_add(idx, v, NULL);

@@ -112,7 +112,14 @@ typedef struct pv_options {
   const pv_allocator *allocator; /* the index's allocator for its whole life; NULL:
                                 the default (pv_set_allocator). Copied at pv_new, so
                                 the struct may go; not saved in files */
+  unsigned text;             /* how documents' text is tokenized (docs/TEXT.md): 0, or
+                                PV_TEXT_STEM and/or PV_TEXT_STOPWORDS; saved with the
+                                text index, used for queries too */
 } pv_options;
+
+/* pv_options' text flags. */
+#define PV_TEXT_STEM 1u      /* English stemming (Porter2): "running" matches "runs" */
+#define PV_TEXT_STOPWORDS 2u /* English stopwords ("the", "of", ...) are not indexed */
 
 /* One search result. */
 typedef struct pv_hit {
@@ -323,6 +330,9 @@ typedef struct pv_doc {
                               in flags; NULL: none */
   size_t attributes_len;
   unsigned flags;          /* 0, or PV_ATTR_ENCODED */
+  const char *text;        /* text_len bytes of UTF-8 indexed for full-text search
+                              (docs/TEXT.md; the text itself is not stored), or NULL */
+  size_t text_len;
 } pv_doc;
 
 /* Add a document, or replace the live document with the same key. A
@@ -416,6 +426,59 @@ int pv_search_exact_filter(pv_index *idx, const float *q, size_t k, size_t ef,
  * the first cap of their ids, ascending, to out (caller owns; may be NULL
  * when cap is 0). */
 int pv_find(pv_index *idx, const pv_filter *f, uint32_t *out, size_t cap, size_t *count);
+
+/* ------------------------------------------------------------------------ */
+/* Full-text and hybrid search                                              */
+/* ------------------------------------------------------------------------ */
+/* Documents upserted with text (pv_doc's text) are indexed for BM25 search
+ * (docs/TEXT.md). One call runs a text query, a vector query or both, fused
+ * (hybrid), under one filter. */
+
+/* Fusion of a hybrid query's two ranked lists. */
+typedef enum pv_fusion {
+  PV_FUSE_RRF = 0,     /* reciprocal-rank fusion: sum of 1 / (rrf_k + rank), ranks from 1 */
+  PV_FUSE_WEIGHTED = 1 /* w_vector * vector score + w_text * text score, each
+                          normalised to 0..1 over its own list (docs/TEXT.md) */
+} pv_fusion;
+
+typedef struct pv_query {
+  const float *vector;  /* dim floats, or NULL: no vector side */
+  const char *text;     /* text_len bytes of UTF-8, or NULL: no text side */
+  size_t text_len;
+  size_t k;             /* hits wanted, 1 .. PV_MAX_EF */
+  size_t ef;            /* the vector side's beam (0: the index's ef_search) */
+  const pv_filter *filter; /* NULL: every live document */
+  int prefix;           /* 1: the text's last word also matches the terms it begins
+                           (search as you type) */
+  int exact;            /* 1: brute force on both sides (the reference) */
+  float k1, b;          /* BM25: default 1.2 and 0.75; k1 >= 0, 0 <= b <= 1 */
+  pv_fusion fusion;     /* default PV_FUSE_RRF */
+  float rrf_k;          /* default 60; > 0 */
+  float w_vector, w_text; /* PV_FUSE_WEIGHTED's weights; default 0.5 each; >= 0 */
+  size_t window;        /* hybrid: hits taken from each side before fusing; 0: max(k, 50) */
+} pv_query;
+
+/* The defaults above, with no vector and no text. */
+pv_query pv_query_default(void);
+
+/* One hit of pv_query_run. */
+typedef struct pv_match {
+  uint32_t id;
+  float score;      /* text only: BM25; hybrid: the fused score; vector only: -distance */
+  float distance;   /* the vector distance, NaN when the vector side did not return it */
+  float text_score; /* BM25, 0 when the text side did not return it (or no text) */
+} pv_match;
+
+/* Run query q: text only, vector only or hybrid, the hits that q's filter
+ * accepts into out (room for q->k), *n_out of them: descending by score
+ * then ascending by id (vector only: ascending by distance, as pv_search).
+ * A text query scores documents that hold any of its terms; it returns
+ * fewer than k hits when fewer match. Errors: PV_INVALID for neither
+ * vector nor text, k out of range, text that is not UTF-8 (offset in
+ * pv_errinfo) or has more than 256 distinct terms, options out of range,
+ * and as pv_search for the vector; PV_NOMEM. Safe to call concurrently
+ * with other reads. */
+int pv_query_run(pv_index *idx, const pv_query *q, pv_match *out, size_t *n_out);
 
 /* ------------------------------------------------------------------------ */
 /* Persistence                                                              */

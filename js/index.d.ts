@@ -114,6 +114,12 @@ export interface IndexOptions {
   capacity?: number;
   /** compact automatically when deleted slots exceed this fraction; 0 disables; default 0.3 */
   compactThreshold?: number;
+  /**
+   * How documents' text is tokenized for full-text search (docs/TEXT.md),
+   * queries too; saved with the index. stem: English (Porter2) stemming;
+   * stopwords: English stopwords are not indexed. Both off by default.
+   */
+  text?: { stem?: boolean; stopwords?: boolean };
 }
 
 export interface Hit {
@@ -167,7 +173,45 @@ export interface ExactSearchOptions {
 }
 
 /**
- * A document to upsert. Only these three fields; anything else is INVALID.
+ * A text or hybrid query: search({ text }, k) ranks the documents holding
+ * any of the words by BM25; search({ vector, text }, k) runs both
+ * retrievers under the same filter and fuses them.
+ */
+export interface TextQuery {
+  text?: string;
+  vector?: Vector;
+}
+
+export interface TextSearchOptions extends SearchOptions {
+  /** true: the last word also matches the terms it begins (search as you type), up to 64 of them */
+  prefix?: boolean;
+  /**
+   * Hybrid only. 'rrf' (default): reciprocal-rank fusion, sum of 1 / (60 + rank);
+   * { rrf: c } with another constant; { vector: 0.7, text: 0.3 }: weighted sum of
+   * each side's scores normalised to 0..1 over its own list.
+   */
+  fusion?: 'rrf' | { rrf: number } | { vector?: number; text?: number };
+  /** BM25's k1 (default 1.2, >= 0) and b (default 0.75, 0 .. 1) */
+  k1?: number;
+  b?: number;
+  /** hybrid: hits taken from each side before fusing; default max(k, 50) */
+  window?: number;
+}
+
+export interface TextHit {
+  id: number;
+  key?: string;
+  /** text only: BM25; hybrid: the fused score; higher is better */
+  score: number;
+  /** hybrid: the vector distance, when the vector side returned the document */
+  distance?: number;
+  /** hybrid: the BM25 score, when the text side returned the document */
+  textScore?: number;
+  attributes?: Attributes;
+}
+
+/**
+ * A document to upsert. Only these four fields; anything else is INVALID.
  */
 export interface DocumentInput {
   /** 1 to 1024 bytes of UTF-8, unique among live documents; absent: a document without a key */
@@ -181,6 +225,8 @@ export interface DocumentInput {
    * naming its path. {} and null are no attributes.
    */
   attributes?: Attributes | null;
+  /** indexed for full-text search (docs/TEXT.md); not stored: keep it in attributes to get it back */
+  text?: string | null;
 }
 
 /** A stored document, as get(key) returns it. */
@@ -266,8 +312,12 @@ export declare class Index {
    * documents) hits, at any selectivity. Unknown options are INVALID.
    */
   search(query: Vector, k: number, options?: SearchOptions): Hit[];
+  /** Text (BM25) or hybrid search, best first by score (docs/TEXT.md). */
+  search(query: TextQuery, k: number, options?: TextSearchOptions): TextHit[];
   /** Exact k nearest neighbours (among those matching a filter) by brute force; same shape as search(). */
   searchExact(query: Vector, k: number, options?: ExactSearchOptions): Hit[];
+  /** The same by brute force on both sides (the reference of the pruned text search). */
+  searchExact(query: TextQuery, k: number, options?: Omit<TextSearchOptions, 'ef'>): TextHit[];
   /**
    * Add a document, or replace the live document with the same key: the
    * replacement gets a new id and the old id leaves results at once (ids are

@@ -61,6 +61,9 @@ int pv__check_options(const pv_options *o) {
   if (!(o->compact_threshold >= 0.0f && o->compact_threshold <= 1.0f))
     return pv__error(NULL, PV_INVALID,
                      "compact_threshold must be between 0 (never) and 1; it is out of range");
+  if (o->text & ~(PV_TEXT_STEM | PV_TEXT_STOPWORDS))
+    return pv__error(NULL, PV_INVALID, "text flags %u are unknown; use 0, PV_TEXT_STEM and PV_TEXT_STOPWORDS",
+                     o->text);
   if (o->allocator && (!o->allocator->malloc || !o->allocator->realloc || !o->allocator->free))
     return pv__error(NULL, PV_INVALID, "the allocator lacks malloc, realloc or free");
   return PV_OK;
@@ -89,6 +92,7 @@ int pv__new(const pv_options *opts, const pv_allocator *alloc, pv_index **out) {
   idx->g.entry = PV_NONE;
   idx->g.max_level = -1;
   idx->g.rng = opts->seed;
+  idx->text.flags = opts->text; /* PV_TEXT_* are the tokenizer's PV_TOK_* */
   pv__store_init(idx, idx->codec->code_bytes(idx->dim), 1 + (size_t)idx->g.m0);
 
   /* A search context sized for construction, up front: pv_add must not
@@ -117,6 +121,7 @@ void pv_free(pv_index *idx) {
   pv__graph_free_upper(idx, 0, idx->st.n);
   pv__docs_free(idx);
   pv__fidx_free(idx);
+  pv__text_free(idx);
   pv__ctx_free_all(idx);
   pv__store_free(idx);
   pv_allocator a = idx->alloc;
@@ -233,6 +238,7 @@ void pv__kill(pv_index *idx, uint32_t s) {
   pv_rec *r = pv__rec_of(idx, s);
   if (r && r->key_len) pv__key_remove(idx, r, pv__id(idx, s));
   pv__rec_set(idx, s, NULL);
+  pv__text_kill(idx, pv__id(idx, s), s);
   pv__flags(idx)[s] |= PV_SLOT_DELETED;
   idx->live--;
   idx->changes++;

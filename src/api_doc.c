@@ -56,10 +56,12 @@ static void doc_name(const pv_doc *d, size_t i, size_t n, char *buf, size_t cap)
 }
 
 /* Validate docs[i] and build its record (NULL when it has neither key nor
- * attributes) into *rec. */
-static int prepare(pv_index *idx, const pv_doc *d, size_t i, size_t n, pv_buf *buf, pv_rec **rec) {
+ * attributes) into *rec, and its tokenized text (NULL: none) into *tp. */
+static int prepare(pv_index *idx, const pv_doc *d, size_t i, size_t n, pv_buf *buf, pv_rec **rec,
+                   pv_tprep **tp) {
   char name[80], what[120];
   *rec = NULL;
+  *tp = NULL;
   doc_name(d, i, n, name, sizeof name);
   if (!d->vector) {
     pv__error(idx, PV_INVALID, "%s has no vector", name);
@@ -103,6 +105,22 @@ static int prepare(pv_index *idx, const pv_doc *d, size_t i, size_t n, pv_buf *b
       return rc;
     }
   }
+  if (d->text || d->text_len) {
+    if (!d->text) {
+      pv__error(idx, PV_INVALID, "%s has text_len %zu but no text", name, d->text_len);
+      pv__error_at(idx, (int64_t)i, -1);
+      return PV_INVALID;
+    }
+    pv__fmt(what, sizeof what, "the text of %s", name);
+    rc = pv__text_prepare(idx, d->text, d->text_len, what, tp);
+    if (rc) {
+      pv_error_info info;
+      pv_errinfo(idx, &info);
+      pv__error_at(idx, (int64_t)i, -1);
+      pv__error_offset(idx, info.offset);
+      return rc;
+    }
+  }
   size_t klen = d->key ? d->key_len : 0;
   if (!klen && !buf->len) return PV_OK;
   *rec = pv__rec_new(idx, d->key, klen, buf->p, buf->len);
@@ -114,6 +132,8 @@ static int prepare(pv_index *idx, const pv_doc *d, size_t i, size_t n, pv_buf *b
  * with its key), the positions inserted. One allocation. */
 typedef struct batch {
   pv_rec **rec;
+  pv_tprep **tp;   /* each position's text */
+  pv_tprep **tpick; /* the text of each inserted document */
   uint32_t *next; /* position of the next document with the same key, or PV_NONE */
   uint32_t *pick; /* positions inserted, in order */
   uint32_t *ids;  /* id of each inserted document */
@@ -124,7 +144,10 @@ typedef struct batch {
 
 static void batch_free(pv_index *idx, batch *b, size_t n) {
   if (!b->rec) return;
-  for (size_t i = 0; i < n; i++) pv__rec_free(idx, b->rec[i]);
+  for (size_t i = 0; i < n; i++) {
+    pv__rec_free(idx, b->rec[i]);
+    pv__text_prep_free(idx, b->tp[i]);
+  }
   pv__free(idx, b->rec, b->bytes);
   b->rec = NULL;
 }
@@ -142,11 +165,14 @@ int pv_upsert_batch(pv_index *idx, const pv_doc *docs, size_t n, uint32_t *ids_o
   memset(&b, 0, sizeof b);
   b.tcap = 16;
   while (b.tcap < 2 * n) b.tcap *= 2;
-  b.bytes = n * (sizeof(pv_rec *) + 3 * sizeof(uint32_t)) + b.tcap * sizeof(uint32_t);
+  b.bytes = n * (sizeof(pv_rec *) + 2 * sizeof(pv_tprep *) + 3 * sizeof(uint32_t)) +
+            b.tcap * sizeof(uint32_t);
   b.rec = pv__malloc(idx, b.bytes);
   if (!b.rec) return pv__error(idx, PV_NOMEM, "out of memory upserting %zu documents", n);
-  memset(b.rec, 0, n * sizeof(pv_rec *));
-  b.next = (uint32_t *)(b.rec + n);
+  memset(b.rec, 0, n * (sizeof(pv_rec *) + 2 * sizeof(pv_tprep *)));
+  b.tp = (pv_tprep **)(b.rec + n);
+  b.tpick = b.tp + n;
+  b.next = (uint32_t *)(b.tpick + n);
   b.pick = b.next + n;
   b.ids = b.pick + n;
   b.tab = b.ids + n;
@@ -155,7 +181,7 @@ int pv_upsert_batch(pv_index *idx, const pv_doc *docs, size_t n, uint32_t *ids_o
   pv__fidx_refresh(idx);
   pv_buf buf = {0};
   int rc = PV_OK;
-  for (size_t i = 0; i < n && !rc; i++) rc = prepare(idx, &docs[i], i, n, &buf, &b.rec[i]);
+  for (size_t i = 0; i < n && !rc; i++) rc = prepare(idx, &docs[i], i, n, &buf, &b.rec[i], &b.tp[i]);
   pv__buf_free(idx, &buf);
   if (rc) {
     batch_free(idx, &b, n);
@@ -181,7 +207,8 @@ int pv_upsert_batch(pv_index *idx, const pv_doc *docs, size_t n, uint32_t *ids_o
   for (uint32_t i = 0; i < n; i++)
     if (b.next[i] == PV_NONE) b.pick[b.npick++] = i;
 
-  if (pv__key_reserve(idx, b.npick) != PV_OK) {
+  for (uint32_t j = 0; j < b.npick; j++) b.tpick[j] = b.tp[b.pick[j]];
+  if (pv__key_reserve(idx, b.npick) != PV_OK || pv__text_reserve(idx, b.tpick, b.npick) != PV_OK) {
     batch_free(idx, &b, n);
     return pv__error(idx, PV_NOMEM, "out of memory upserting %zu documents", n);
   }
@@ -199,6 +226,10 @@ int pv_upsert_batch(pv_index *idx, const pv_doc *docs, size_t n, uint32_t *ids_o
     uint32_t i = b.pick[j];
     pv_rec *r = b.rec[i];
     b.rec[i] = NULL;
+    if (b.tp[i]) {
+      pv__text_add(idx, b.ids[j], first + j, b.tp[i]);
+      b.tp[i] = NULL;
+    }
     if (!r) continue;
     if (r->key_len) {
       uint32_t old = pv__key_find(idx, pv__rec_key(r), r->key_len, r->hash);

@@ -20,6 +20,7 @@
 #include "kernels/kernels.h"
 #include "query/context.h"
 #include "store/store.h"
+#include "text/text.h"
 
 struct pv_index {
   pv_allocator alloc;  /* captured at pv_new, for the index's whole life */
@@ -36,6 +37,7 @@ struct pv_index {
   pv_graph g;          /* entry point, levels, link sizes */
   pv_docs docs;        /* keys and attribute records (doc/doc.h) */
   pv_fidx fidx;        /* field indexes over the attributes (fidx/fidx.h) */
+  pv_text text;        /* the full-text index (text/text.h) */
   uint32_t live;       /* live slots (st.n counts tombstones too) */
   uint32_t next_id;
   uint64_t changes;    /* counts writes, so an export can tell */

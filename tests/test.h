@@ -161,6 +161,13 @@
   X(docs_bulk)                          \
   X(docs_listed)                        \
   X(docs_encoded)                       \
+  /* test_text.c */                     \
+  X(text_bm25_model)                    \
+  X(text_prefix)                        \
+  X(text_persist)                       \
+  X(text_errors)                        \
+  X(text_hybrid)                        \
+  X(text_fault)                         \
   /* test_compat.c */                   \
   X(compat_v1_header)                   \
   X(compat_v1_load)                     \

@@ -20,7 +20,7 @@ static pv_index *mk(pv_metric metric, pv_storage storage) {
 }
 
 static int up(pv_index *idx, const char *key, const float *v, const char *attrs, uint32_t *id) {
-  pv_doc d = {key, key ? strlen(key) : 0, v, attrs, attrs ? strlen(attrs) : 0, 0};
+  pv_doc d = {key, key ? strlen(key) : 0, v, attrs, attrs ? strlen(attrs) : 0, 0, NULL, 0};
   return pv_upsert(idx, &d, id);
 }
 
@@ -97,7 +97,7 @@ void test_docs_bad_input(void) {
   tu_snap snap;
   tu_snap_take(idx, v, &snap);
 
-  pv_doc d = {"", 0, v, NULL, 0, 0};
+  pv_doc d = {"", 0, v, NULL, 0, 0, NULL, 0};
   CHECK_RC(pv_upsert(idx, &d, NULL), PV_INVALID);
   CHECK_STR_HAS(pv_errmsg(idx), "empty");
   static char longkey[PV_MAX_KEY_BYTES + 2];
@@ -126,7 +126,7 @@ void test_docs_bad_input(void) {
   CHECK_STR_HAS(pv_errmsg(idx), "document \"j\"");
 
   /* a batch fails as a whole and names the bad document */
-  pv_doc batch[3] = {{"a", 1, v, NULL, 0, 0}, {"b", 1, nan, NULL, 0, 0}, {"c", 1, v, NULL, 0, 0}};
+  pv_doc batch[3] = {{"a", 1, v, NULL, 0, 0, NULL, 0}, {"b", 1, nan, NULL, 0, 0, NULL, 0}, {"c", 1, v, NULL, 0, 0, NULL, 0}};
   uint32_t ids[3];
   CHECK_RC(pv_upsert_batch(idx, batch, 3, ids), PV_INVALID);
   pv_errinfo(idx, &info);
@@ -163,10 +163,10 @@ void test_docs_batch_last_wins(void) {
   pv_index *idx = mk(PV_L2, PV_F32);
   REQUIRE(idx);
   float v[3][DIM] = {{1}, {0, 1}, {0, 0, 1}};
-  pv_doc batch[4] = {{"a", 1, v[0], "{\"n\":1}", 7, 0},
-                     {"b", 1, v[1], NULL, 0, 0},
-                     {NULL, 0, v[1], "{\"n\":3}", 7, 0},
-                     {"a", 1, v[2], "{\"n\":2}", 7, 0}};
+  pv_doc batch[4] = {{"a", 1, v[0], "{\"n\":1}", 7, 0, NULL, 0},
+                     {"b", 1, v[1], NULL, 0, 0, NULL, 0},
+                     {NULL, 0, v[1], "{\"n\":3}", 7, 0, NULL, 0},
+                     {"a", 1, v[2], "{\"n\":2}", 7, 0, NULL, 0}};
   uint32_t ids[4];
   REQUIRE_OK(pv_upsert_batch(idx, batch, 4, ids));
   CHECK_EQ_INT(pv_count(idx), 3);
@@ -524,7 +524,7 @@ static void docs_workload(tu_alloc *a, long *nomems) {
     snprintf(keys[i], sizeof keys[i], "k%d", i % 30);
     snprintf(json[i], sizeof json[i], "{\"cat\":\"c%d\",\"rank\":%d,\"tags\":[\"x\",%d]}", i % 3,
              i, i);
-    pv_doc x = {keys[i], strlen(keys[i]), v[i], json[i], strlen(json[i]), 0};
+    pv_doc x = {keys[i], strlen(keys[i]), v[i], json[i], strlen(json[i]), 0, NULL, 0};
     d[i] = x;
   }
   for (int step = 0; step < 2; step++) {
@@ -637,7 +637,7 @@ void test_docs_bulk(void) {
     for (int i = 0; i < n; i++) {
       snprintf(keys[i], sizeof keys[i], "k%d", i);
       snprintf(json[i], sizeof json[i], "{\"n\":%d,\"r\":%d}", round ? N - 1 - i : i, round);
-      pv_doc x = {keys[i], strlen(keys[i]), v[i], json[i], strlen(json[i]), 0};
+      pv_doc x = {keys[i], strlen(keys[i]), v[i], json[i], strlen(json[i]), 0, NULL, 0};
       d[i] = x;
     }
     REQUIRE_OK(pv_upsert_batch(idx, d, (size_t)n, NULL));
@@ -683,7 +683,7 @@ void test_docs_encoded(void) {
   memcpy(copy, enc, clen);
 
   /* upsert and set take it encoded, and JSON reads it back the same */
-  pv_doc d = {"b", 1, v, (const char *)copy, clen, PV_ATTR_ENCODED};
+  pv_doc d = {"b", 1, v, (const char *)copy, clen, PV_ATTR_ENCODED, NULL, 0};
   REQUIRE_OK(pv_upsert(idx, &d, &b));
   char x[128], y[128];
   CHECK(strcmp(attrs_of(idx, a, x, sizeof x), attrs_of(idx, b, y, sizeof y)) == 0);

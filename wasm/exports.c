@@ -87,6 +87,7 @@ int pvw_option_set(pv_options *o, const char *name, size_t name_len, const char 
   else if (is(name, name_len, "ef_construction")) o->ef_construction = u;
   else if (is(name, name_len, "ef_search")) o->ef_search = u;
   else if (is(name, name_len, "capacity")) o->capacity = u;
+  else if (is(name, name_len, "text")) o->text = u;
   else if (is(name, name_len, "compact_threshold")) o->compact_threshold = f;
   else if (is(name, name_len, "metric")) {
     if ((i = lookup(METRIC_NAMES, COUNT(METRIC_NAMES), text, text_len)) < 0) return PV_INVALID;
@@ -184,13 +185,14 @@ int pvw_get(pv_index *idx, uint32_t id, float *out, size_t len) {
 /* ---- documents ------------------------------------------------------------ */
 
 /* Upsert n documents, all or nothing (pv_upsert_batch): their vectors of
- * len floats back to back in v, and for each document six u32 in meta, of
- * which JS sets four: a pointer to its key's UTF-8 bytes (0: no key), the
+ * len floats back to back in v, and for each document eight u32 in meta, of
+ * which JS sets six: a pointer to its key's UTF-8 bytes (0: no key), the
  * key's length, a pointer to its attributes in the encoding
- * (PV_ATTR_ENCODED; 0: none) and their length. Each six become that
- * document's pv_doc in place, so JS mirrors no struct layout and nothing
- * is allocated here. Ids to ids_out (room for n). The caller owns all. */
-_Static_assert(sizeof(pv_doc) == 6 * sizeof(uint32_t), "a pv_doc fills six u32 in wasm32");
+ * (PV_ATTR_ENCODED; 0: none), their length, a pointer to its text's UTF-8
+ * bytes (0: none) and its length. Each eight become that document's pv_doc
+ * in place, so JS mirrors no struct layout and nothing is allocated here.
+ * Ids to ids_out (room for n). The caller owns all. */
+_Static_assert(sizeof(pv_doc) == 8 * sizeof(uint32_t), "a pv_doc fills eight u32 in wasm32");
 PVW_EXPORT(pvw_upsert_batch)
 int pvw_upsert_batch(pv_index *idx, const float *v, size_t len, size_t n, uint32_t *meta,
                      uint32_t *ids_out) {
@@ -198,12 +200,32 @@ int pvw_upsert_batch(pv_index *idx, const float *v, size_t len, size_t n, uint32
   if (rc) return rc;
   pv_doc *docs = (pv_doc *)meta;
   for (size_t i = 0; i < n; i++) {
-    uint32_t *m = meta + 6 * i, key = m[0], key_len = m[1], at = m[2], at_len = m[3];
+    uint32_t *m = meta + 8 * i, key = m[0], key_len = m[1], at = m[2], at_len = m[3], tx = m[4],
+             tx_len = m[5];
     docs[i] = (pv_doc){.key = (const char *)(uintptr_t)key, .key_len = key_len,
                        .vector = v + i * len, .attributes = (const char *)(uintptr_t)at,
-                       .attributes_len = at_len, .flags = PV_ATTR_ENCODED};
+                       .attributes_len = at_len, .flags = PV_ATTR_ENCODED,
+                       .text = (const char *)(uintptr_t)tx, .text_len = tx_len};
   }
   return pv_upsert_batch(idx, docs, n, ids_out);
+}
+
+/* pv_query_run with the query's fields as arguments: q (len floats; NULL:
+ * no vector), text (text_len bytes; NULL: none), flags 1: prefix, 2:
+ * exact. Hits to out (room for k pv_match), their number to *n_out. */
+PVW_EXPORT(pvw_query)
+int pvw_query(pv_index *idx, const float *q, size_t len, const char *text, size_t text_len,
+              size_t k, size_t ef, const pv_filter *f, unsigned flags, int fusion, float k1,
+              float b, float rrf_k, float w_vector, float w_text, size_t window, pv_match *out,
+              size_t *n_out) {
+  *n_out = 0;
+  if (q) {
+    int rc = pv_check_dim(idx, len);
+    if (rc) return rc;
+  }
+  pv_query x = {q, text, text_len, k, ef, f, (int)(flags & 1), (int)(flags >> 1 & 1), k1, b,
+                (pv_fusion)fusion, rrf_k, w_vector, w_text, window};
+  return pv_query_run(idx, &x, out, n_out);
 }
 
 /* ---- persistence ---------------------------------------------------------- */

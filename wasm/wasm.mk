@@ -88,6 +88,11 @@ $(WASM_BUILD)/src/kernels/simd128.o: src/kernels/simd128.c $(WASM_HEADERS)
 	@mkdir -p $(dir $@)
 	$(WASM_CC) $(WASM_CFLAGS) -c $< -o $@
 
+# The text search's inner loops (posting decoding, scoring, MaxScore) are
+# where a text query's time goes, like the distance kernels for vectors:
+# built for speed.
+$(WASM_BUILD)/src/text/bm25.o: WASM_SMALL = -O2 -flto
+
 # No builtins in the allocator: the compiler must not treat its malloc as
 # libc's (e.g. turn calloc's malloc + memset into a call to calloc).
 $(WASM_BUILD)/wasm/alloc.o: WASM_SMALL += -fno-builtin

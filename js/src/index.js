@@ -39,6 +39,18 @@ const OPTIONS = {
     if (typeof v !== 'number') throw bad('compactThreshold must be a number', v);
     return v;
   }],
+  // How text is tokenized (docs/TEXT.md): pv_options' PV_TEXT_STEM (1) and
+  // PV_TEXT_STOPWORDS (2).
+  text: ['text', (v) => {
+    if (typeof v !== 'object' || v === null) throw bad('text must be an object such as { stem: true, stopwords: true }', v);
+    let f = 0;
+    for (const k in v) {
+      const bit = k === 'stem' ? 1 : k === 'stopwords' ? 2 : 0;
+      if (!bit || typeof v[k] !== 'boolean') throw bad(`text.${k} is unknown or not true/false; text takes stem and stopwords`, v[k]);
+      if (v[k]) f |= bit;
+    }
+    return f;
+  }],
 };
 
 /** A check that v is one of names; else throws INVALID saying `what`. */
@@ -197,6 +209,7 @@ export class Index {
    * must not quietly search everything.
    */
   #search(query, k, options, exact) {
+    if (isQuery(query)) return this.#query(query, k, options, exact);
     const o = opts(options, exact ? SEARCH_EXACT : SEARCH), p = this.#p(), n = this.#len(query);
     uint(k, 'k');
     const ef = exact ? 0 : uint(o.ef ?? 0, 'ef'), f = filterOf(o.filter);
@@ -212,6 +225,60 @@ export class Index {
       dist.push(f32[at + 1]);
     }
     return ids.map((id, i) => this.#doc({ id, distance: dist[i] }, o.attributes));
+  }
+
+  /**
+   * Text and hybrid search: query { text } or { vector, text } (or
+   * { vector }), fused by reciprocal rank (fusion: 'rrf' or { rrf: 60 }) or
+   * by weighted normalised scores (fusion: { vector: 0.7, text: 0.3 }).
+   * Hits { id, key, score, distance?, textScore?, attributes? }, best first.
+   */
+  #query(query, k, options, exact) {
+    const o = opts(options, exact ? QUERY.slice(1) : QUERY), p = this.#p();
+    for (const f in query)
+      if (f !== 'vector' && f !== 'text') throw new PocketVecError(INVALID, `the query has an unknown field "${f}"; a query has vector and text`);
+    const vec = query.vector, text = query.text;
+    if (vec == null && text == null) throw bad('the query needs a vector, text or both', query);
+    if (text != null && (typeof text !== 'string' || LONE.test(text))) throw bad('the query text must be a string (no lone surrogates)', text);
+    uint(k, 'k');
+    const n = vec == null ? 0 : this.#len(vec), t = text == null ? null : enc.encode(text);
+    const ef = exact ? 0 : uint(o.ef ?? 0, 'ef'), f = filterOf(o.filter);
+    let fusion = 0, rrf = 60, wv = 0.5, wt = 0.5;
+    const fu = o.fusion;
+    if (fu !== undefined && fu !== 'rrf') {
+      if (typeof fu !== 'object' || fu === null || !Object.keys(fu).length) throw bad("fusion must be 'rrf', { rrf: 60 } or { vector: 0.7, text: 0.3 }", fu);
+      if ('rrf' in fu) {
+        if (Object.keys(fu).length > 1 || typeof fu.rrf !== 'number') throw bad('fusion { rrf } takes one number', fu);
+        rrf = fu.rrf;
+      } else {
+        for (const x in fu) if ((x !== 'vector' && x !== 'text') || typeof fu[x] !== 'number') throw bad('fusion weights are { vector, text } numbers', fu);
+        fusion = 1;
+        wv = fu.vector ?? 0;
+        wt = fu.text ?? 0;
+      }
+    }
+    const num = (v, d, what) => {
+      if (v === undefined) return d;
+      if (typeof v !== 'number') throw bad(`${what} must be a number`, v);
+      return v;
+    };
+    const k1 = num(o.k1, 1.2, 'k1'), bb = num(o.b, 0.75, 'b'), win = uint(o.window ?? 0, 'window');
+    if (o.prefix !== undefined && typeof o.prefix !== 'boolean') throw bad('prefix must be true or false', o.prefix);
+    const room = Math.min(k, w.pv_count(p) >>> 0), tl = t?.length ?? 0;
+    const b = this.#scratch(8 + 4 * n + tl + 16 * room + 16), q = b + 8, tp = q + 4 * n, out = (tp + tl + 3) & ~3;
+    if (n) put(vec, q >>> 2, 'the query vector');
+    if (tl) u8.set(t, tp);
+    if (w.pvw_query(p, n ? q : 0, n, t ? tp : 0, tl, k, ef, f,
+      (o.prefix ? 1 : 0) | (exact ? 2 : 0), fusion, k1, bb, rrf, wv, wt, win, out, b)) throw this.#fail();
+    heap();
+    const hits = [];
+    for (let i = 0, c = u32[b >>> 2], at = out >>> 2; i < c; i++, at += 4) {
+      const h = { id: u32[at], score: f32[at + 1] }, d = f32[at + 2], ts = f32[at + 3];
+      if (n && d === d) h.distance = d;
+      if (n && tl && ts > 0) h.textScore = ts;
+      hits.push(h);
+    }
+    return hits.map((h) => this.#doc(h, o.attributes));
   }
 
   search(query, k, options) {
@@ -279,8 +346,8 @@ export class Index {
 
   // Each document is checked and encoded in JS first (a wrong length or an
   // attribute JSON cannot carry is named by key before anything is copied),
-  // then everything goes to WASM in one buffer: vectors, six u32 per
-  // document (wasm/exports.c), ids, then the keys' and attributes' bytes.
+  // then everything goes to WASM in one buffer: vectors, eight u32 per
+  // document (wasm/exports.c), ids, then the keys', attributes' and texts' bytes.
   #upsert(docs, one) {
     const p = this.#p(), d = this.#dim, n = docs.length;
     const parts = docs.map((doc, i) => {
@@ -289,21 +356,23 @@ export class Index {
       if (typeof doc !== 'object' || doc === null || Array.isArray(doc) || ArrayBuffer.isView(doc))
         throw bad(`${name()} must be an object { key, vector, attributes }`, doc);
       for (const f in doc)
-        if (f !== 'key' && f !== 'vector' && f !== 'attributes')
-          throw new PocketVecError(INVALID, `${name()} has an unknown field "${f}"; a document has key, vector and attributes`);
+        if (f !== 'key' && f !== 'vector' && f !== 'attributes' && f !== 'text')
+          throw new PocketVecError(INVALID, `${name()} has an unknown field "${f}"; a document has key, vector, attributes and text`);
       const key = doc.key == null ? null : prefixed(name, () => keyBytes(doc.key));
       const len = prefixed(name, () => lenOf(doc.vector));
       if (len !== d) throw new PocketVecError(DIM, `${name()}: vector has ${len} values, index expects ${d}`);
-      return [key, prefixed(name, () => encodeAttrs(doc.attributes)), name];
+      const t = doc.text;
+      if (t != null && (typeof t !== 'string' || LONE.test(t))) throw bad(`${name()}: text must be a string (no lone surrogates)`, t);
+      return [key, prefixed(name, () => encodeAttrs(doc.attributes)), name, t == null ? null : enc.encode(t)];
     });
-    const bytes = parts.reduce((t, [k, a]) => t + (k?.length ?? 0) + a.length, 0);
-    const b = alloc(4 * n * (d + 7) + bytes || 1), meta = b + 4 * n * d, ids = meta + 24 * n;
+    const bytes = parts.reduce((t, [k, a, , x]) => t + (k?.length ?? 0) + a.length + (x?.length ?? 0), 0);
+    const b = alloc(4 * n * (d + 9) + bytes || 1), meta = b + 4 * n * d, ids = meta + 32 * n;
     try {
       let at = ids + 4 * n;
       for (let i = 0; i < n; i++) {
-        const [key, attrs, name] = parts[i], m = (meta >>> 2) + 6 * i;
+        const [key, attrs, name, text] = parts[i], m = (meta >>> 2) + 8 * i;
         put(docs[i].vector, (b >>> 2) + i * d, name());
-        for (const [j, u] of [[0, key], [2, attrs]]) {
+        for (const [j, u] of [[0, key], [2, attrs], [4, text]]) {
           u32[m + j] = u?.length ? at : 0;
           u32[m + j + 1] = u?.length ?? 0;
           if (u) u8.set(u, at);
@@ -622,6 +691,13 @@ function filterOf(filter) {
 }
 
 const SEARCH = ['ef', 'filter', 'attributes'], SEARCH_EXACT = ['filter', 'attributes'];
+const QUERY = [...SEARCH, 'prefix', 'fusion', 'k1', 'b', 'window'];
+const enc = new TextEncoder(), LONE = /\p{Cs}/u;
+
+/** A text or hybrid query: a plain object, not a vector. */
+function isQuery(q) {
+  return typeof q === 'object' && q !== null && !Array.isArray(q) && !ArrayBuffer.isView(q) && typeof q.length !== 'number';
+}
 
 /** options (an object or undefined) with only the names given; else INVALID. */
 function opts(options, names) {

@@ -33,6 +33,7 @@ static int check_structure(pv_index *idx, pv_ctx *c) {
   if (live != idx->live)
     BAD("the index is corrupt: %u live slots but the count says %u", live, idx->live);
   int rc = pv__docs_check(idx);
+  if (!rc) rc = pv__text_check(idx);
   if (rc) return rc;
   if (n == 0) {
     if (idx->g.entry != PV_NONE) BAD("the index is corrupt: an empty index has an entry point");

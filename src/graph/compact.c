@@ -167,5 +167,6 @@ int pv__compact(pv_index *idx) {
   pv__store_shrink(idx, j);
   pv__ctx_shrink_all(idx, j);
   pv__fidx_sweep(idx); /* the field indexes still list the ids just removed */
+  pv__text_compact(idx); /* and the postings */
   return PV_OK;
 }

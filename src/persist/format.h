@@ -45,6 +45,7 @@ enum {
   PV_SEC_LEVELS = 6,
   PV_SEC_DELETED = 7, /* the slots of tombstones */
   PV_SEC_DOCS = 8,    /* keys and attributes (doc/doc.h): only when some slot has them */
+  PV_SEC_TEXT = 9,    /* the text index (text/save.c): only when there is one */
   PV_SEC_KINDS        /* one past the largest kind this version knows */
 };
 

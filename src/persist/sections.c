@@ -170,6 +170,7 @@ const pv_secdef pv_sections[] = {
     {PV_SEC_LEVELS, "levels", PV_COL_LEVEL, NULL, NULL, NULL, NULL, 0},
     {PV_SEC_DELETED, "deleted", -1, always, deleted_len, deleted_walk, deleted_load, 0},
     {PV_SEC_DOCS, "documents", -1, docs_present, docs_len, docs_walk, docs_load, 1},
+    {PV_SEC_TEXT, "text", -1, pv__text_present, pv__text_len, pv__text_walk, pv__text_load, 1},
 };
 const uint32_t pv_nsections = sizeof pv_sections / sizeof pv_sections[0];
 

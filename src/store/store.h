@@ -35,6 +35,7 @@ enum {
   PV_COL_UPPER, /* uint32_t *: the upper-layer link lists, or NULL */
   PV_COL_PARAM, /* the codec's per-vector parameters (none for F32) */
   PV_COL_DOC,   /* pv_rec *: the document's key and attributes, or NULL (doc/doc.h) */
+  PV_COL_TEXT,  /* pv_tdoc *: the document's terms, or NULL (text/text.h) */
   PV_COL_COUNT
 };
 
