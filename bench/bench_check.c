@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The CI regression gate: a fixed, seeded search workload whose cost is
  * counted in instructions by callgrind, not in seconds. Wall-clock time on a

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: MIT
 // Load and save times of saved indexes in Node (WebAssembly): the files the
 // native benchmark leaves in bench/.cache/ (NAME-f32.pvec, NAME-sq8.pvec),
 // loaded from bytes (Index.fromBytes), serialized (toBytes), saved to a

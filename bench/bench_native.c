@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_native: the native benchmark of pocketvec (`make bench`).
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bench_wasm: the WebAssembly benchmark of pocketvec under Node
 // (`npm run bench:wasm` in js/, which builds what it needs first).
 //

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: MIT
 // The regression gate (make bench-check): counts the instructions of a fixed
 // search workload under callgrind and compares them, and recall@10, with
 // bench/baseline.json. Fails when instructions per query grow more than 10 %

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The seeded datasets of common/datagen.c, ported to JavaScript bit for bit:
 // same mulberry32 draws in the same order, the same correctly rounded double
 // operations (+, -, *, /, sqrt) in the same order, and one rounding to float

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dump_dataset: writes one dataset of common/datagen.c and its exact top-k
  * to stdout, raw, for js/test/datagen.test.mjs to compare byte for byte with

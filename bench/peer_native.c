@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* peer_native: pocketvec native, as one contestant of the peer benchmark
  * (bench/peers/run.mjs runs it in the same run as the WASM libraries).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Seeded synthetic embeddings: a clustered Gaussian mixture, unit-normalised.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Latency statistics shared by the CLI (query, demo) and the native
  * benchmarks: one definition of a percentile, so every figure pocketvec

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pocketvec: an embedded vector index (HNSW, F32 or SQ8 storage).
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Types of index.js (the entry; the code is in src/) and of the pocketvec.js
 // bundled from it; keep the two in step.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // pocketvec: the package's entry, and what the shipped pocketvec.js is
 // bundled from (wasm/wasm.mk). Hand-written glue over pocketvec.wasm; the
 // code is in src/: wasm.js (loading the module, its memory), errors.js,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Install what the WebAssembly build and the JS package's tests need, on a
 # fresh Debian machine. Idempotent: asks apt only for what is missing, and
 # does nothing (not even apt-get update) when everything is there.

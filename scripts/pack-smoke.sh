@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The npm package as a user gets it: `npm pack` in js/, install the tarball
 # into a fresh temporary project, then import it by name from `node -e`,
 # build an index, search, and print. Checks the tarball holds exactly the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The size of the JS package: pocketvec.wasm + the JS glue as shipped
 # (pocketvec.js, bundled from js/index.js and js/src/; its source map is
 # not downloaded by users, so it does not count), after gzip -9. Prints

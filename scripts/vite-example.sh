@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The Vite example (examples/vite) builds and works: `npm ci` there (from the
 # committed package-lock.json; the npm registry is the only network used),
 # `vite build`, then checks that dist/ holds pocketvec.wasm as an asset,

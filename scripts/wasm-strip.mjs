@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: MIT
 // Copy a .wasm module without its custom sections (names, debug info,
 // producers, target features), leaving every other byte as it is: unlike
 // re-encoding it with a tool, the code section stays identical to the

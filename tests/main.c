@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Test runner: runs every test in PV_TEST_LIST (test.h), or only those whose
  * name contains one of the words given on the command line.

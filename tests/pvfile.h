@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Reading and patching pocketvec files byte by byte, for the tests
  * (test_persist.c) and the loader's fuzzer (fuzz/fuzz_load.c): little-endian

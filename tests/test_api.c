@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The public API on small indexes: versions and messages, options, ids,
  * stored vectors, the three distance definitions, result order, exact search

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Compatibility with format version 1: the files in tests/fixtures/v1/ were
  * written by pocketvec 0.1.0 (format 1) and must load and answer exactly as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Deletes and compaction: deleted ids vanish from results at once, live ids
  * and their vectors survive compaction unchanged, compaction gives memory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Edge cases: empty and tiny indexes, k and ef at their limits, the largest
  * dimensions, many duplicate vectors, and a long insert/delete churn that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Errors: every rejected call returns its code with a message a user can
  * act on, and leaves the index exactly as it was and usable (count, ids, a

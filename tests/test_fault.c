@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fault injection, as SQLite does it: a counting allocator (tu_alloc, util.c)
  * that fails the Nth allocation from now. For N = 1, 2, 3, ... a small

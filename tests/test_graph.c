@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The graph: exact answers when ef covers every vector (before and after
  * deletes and compaction), the extremes of m, ef_construction raised to m,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Distance kernels against a double-precision reference computed here.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Model test: thousands of seeded random steps on an index and, in
  * parallel, on a brute-force model (id -> vector as stored, live flag,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Persistence (src/persist.c, docs/FORMAT.md): pv_serialize, pv_load and
  * pv_verify.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Recall on the seeded clustered data of common/datagen.h, against brute
  * force: F32 at ef 64, SQ8 next to F32, an index with half its vectors

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Threads: several threads reading one index at once, as pocketvec.h's
  * "Threads" paragraph allows, get exactly what one thread gets, and each

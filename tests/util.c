@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Helpers shared by the test files: a seeded PRNG, reference distances in
  * double precision, SQ8 error bounds and index snapshots.

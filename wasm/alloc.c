@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * malloc, free, realloc and calloc for the WebAssembly build, in place of
  * wasi-libc's dlmalloc (about 12 KB of code, a third of the module), and

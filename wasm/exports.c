@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The WebAssembly export layer: thin glue between the JS package (js/) and
  * include/pocketvec.h. Nothing here knows the index's internals.

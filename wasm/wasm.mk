@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # pocketvec: the WebAssembly build and the JS package. Included from the top
 # Makefile (`include wasm/wasm.mk`), whose LIB_SRC, WARN, HEADERS, BUILD,
 # CC and LDLIBS it uses.

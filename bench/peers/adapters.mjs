@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The contestants of the peer benchmark, each behind the same small
 // interface, so child.mjs measures them all with one loop:
 //

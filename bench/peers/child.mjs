@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One library on one dataset, in its own process (bench/peers/run.mjs
 // spawns it): a library that crashes or runs out of memory takes down only
 // this process, each library's memory is measured alone, and each gets the

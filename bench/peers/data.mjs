@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The datasets of the peer benchmark, written once to bench/.cache/peers/
 // as plain files every contestant reads the same way (child.mjs, and the
 // C driver bench/peer_native.c): dims.txt, base.f32 (n x dim, little-endian

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // REPORT.md and one SVG chart per dataset, from the newest peer-benchmark
 // result of each dataset in bench/results/ (a full run preferred to a
 // quick one). Run by run.mjs at the end; also on its own:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The peer benchmark: pocketvec (WASM F32 and SQ8, and native) against
 // edgevec, hnswlib-wasm, voy-search and hnswlib-node, in one run, on the
 // same data and the same machine.

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: MIT
 // Loads the example in headless Chromium and checks the page shows the
 // search result. Not part of the example itself: scripts/vite-example.sh
 // runs it.

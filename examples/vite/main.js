@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 import { init, Index } from 'pocketvec';
 
 const out = document.getElementById('out');

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Errors: every failure of the package is a PocketVecError whose code is a
 // status code of the C library (include/pocketvec.h), with the library's
 // message or one written here. Also the checks JS makes of arguments

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Index class: an HNSW index in WebAssembly memory (API docs in
 // index.d.ts). Vectors are copied into WASM memory with one
 // TypedArray.set, never element by element; results come back as plain

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The module: loading and instantiating pocketvec.wasm (src/ and
 // wasm/exports.c of the repository), and what every call into it needs:
 // views of its memory, buffers, strings, errors.

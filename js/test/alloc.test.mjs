@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The module's allocator (wasm/alloc.c), through build-wasm/alloc_test.wasm:
 // the allocator alone, exporting malloc, free, realloc, calloc and the heap
 // checker pv__alloc_check (walks every chunk and free list; 0 = all rules

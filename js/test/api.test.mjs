@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The whole JS API on small indexes: init, every method and property, all
 // metrics and both quantizations, results' shape and order, and the
 // loaders (path, bytes, Module, URL, Response, a worker thread).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What ships: pocketvec.js, which wasm/wasm.mk bundles from index.js and
 // src/, is readable. It keeps the top-level names of the sources (only
 // locals are shortened, and no function or class is renamed by bundling),

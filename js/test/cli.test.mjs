@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One format, two implementations of its host side: files the native CLI
 // writes load in the JS package, files the JS package writes load in the
 // CLI, and both give the same search results (same ids, and distances equal

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bench/datagen.mjs, the JavaScript port of common/datagen.c that the WASM
 // benchmark uses, against the C generator itself: the same floats bit for
 // bit, the same exact top-k (ties included), and the native benchmark's

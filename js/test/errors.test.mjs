@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Every error a user can meet: each is a PocketVecError with the C status
 // code and the library's message, changes nothing, and leaves the index
 // working (checked after each one by keepsWorking()).
@@ -136,7 +137,9 @@ test('not a vector', () => {
   const ix = small();
   for (const v of [null, undefined, 3, 'abcd', {}, { length: 1.5 }]) {
     fails(() => ix.add(v), INVALID, /^a vector must be a Float32Array or an array of numbers, got /);
-    fails(() => ix.search(v, 1), INVALID, /^a vector must be/);
+    // A plain object is read as a query ({ vector, text }); an empty one says so.
+    const want = v && typeof v === 'object' && !('length' in v) ? /^the query needs a vector, text or both, got an object \{\}$/ : /^a vector must be/;
+    fails(() => ix.search(v, 1), INVALID, want);
   }
   fails(() => ix.addBatch(null), INVALID, /^addBatch takes an array of vectors or one flat Float32Array/);
   fails(() => ix.addBatch([[1, 2, 3, 4], 7]), INVALID, /^a vector must be/);

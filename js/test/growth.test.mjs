@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Memory growth: an index past 256 MB, built in chunks so WASM memory grows
 // step by step under the glue's feet (every grow detaches the old buffer
 // and the glue must renew its views). Kept quick with m 4 and

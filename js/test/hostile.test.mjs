@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Regression tests for what a hostile tester found in the JS package
 // (issue 16): bad save/load targets and the temporary file of a failed
 // save; abandoned exportChunks() generators; wrong lengths refused before

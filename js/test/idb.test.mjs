@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // IndexedDB persistence, run in Node against fake-indexeddb (an in-memory
 // implementation of the IndexedDB API). The same code runs in the real
 // browser tests; here it is checked for what a browser makes hard to force:

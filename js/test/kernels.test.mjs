@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The simd128 kernels against the scalar reference, inside one WASM build
 // (build-wasm/kernels_test.wasm: the library objects of dist/pocketvec.wasm
 // plus wasm/test/kernels_test.c). f32 results must be bit-identical (the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A seeded, model-based random tester of the JS API (issue 16, "keep the
 // tester"). Episodes each build an index with random options (dim, metric,
 // quantization, m, ef, seed, compaction threshold) and drive it with a

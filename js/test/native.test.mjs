@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The WASM build against the native library on the same seed, data and
 // operations: the same ids and the same distances. The f32 kernels follow
 // one canonical order of operations and SQ8 is exact integer arithmetic, so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Persistence in JS: bytes, chunks and files. A loaded index must answer
 // exactly as the saved one (same settings, ids, results, and the same ids
 // and levels for later inserts), damage must be a PocketVecError, and a save

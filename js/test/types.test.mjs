@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // index.d.ts stays in step with index.js: the same exports, the same Index
 // members, the same error codes. (A structural check that needs no
 // TypeScript compiler: names, not types.)
@@ -65,7 +66,7 @@ test('every option in IndexOptions is accepted, and only those', () => {
   const block = dts.slice(start, dts.indexOf('\n}', start)).replace(/\/\*\*[\s\S]*?\*\//g, '');
   const declared = [...block.matchAll(/^ {2}(\w+)\??:/gm)].map((m) => m[1]);
   assert.deepEqual(declared, ['dim', 'metric', 'quantization', 'm', 'efConstruction', 'efSearch',
-    'seed', 'capacity', 'compactThreshold']);
+    'seed', 'capacity', 'compactThreshold', 'text']);
   // index.js rejects unknown options and names the known ones in its message.
   assert.throws(() => new api.Index({ dim: 2, nope: 1 }), (e) =>
     e.message.endsWith(`the options are ${declared.join(', ')}`) || assert.fail(e.message));

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Test-only WASM entry points: each kernel of a set, callable from JS, so
  * js/test/kernels.test.mjs can compare the simd128 kernels with the scalar

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Native reference for js/test/native.test.mjs: runs one scenario with the
  * native library and writes the results, so the test can check that the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Node's files. A save writes a temporary file next to the target, syncs
 // it, renames it over the target and syncs the directory, so a crash at any
 // point leaves the old file or the new one, whole. Bytes only: the Index

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // IndexedDB, for browsers and workers: database "pocketvec"; store
 // "indexes" holds one record per name { name, gen, size, chunks, savedAt };
 // store "chunks" holds the bytes under [name, gen, i]. A save writes the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The page side of the browser tests: what run.mjs calls through
 // page.evaluate besides the package itself (page.html puts this module on
 // window.app and the package on window.pv). Rendering errors the way an

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: MIT
 // The package in a real browser: Debian's Chromium (/usr/bin/chromium, or
 // $CHROMIUM), headless, driven by playwright-core, with a fresh profile per
 // run (a persistent context, so IndexedDB is on disk and outlives a page

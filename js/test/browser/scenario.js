@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the browser tests run in more than one place: the seeded dataset as
 // the test server sends it, and the build / search / delete / compact
 // scenario, which the page, the Web Worker and run.mjs (in Node, for the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The package in a module Web Worker, for run.mjs through page.js's
 // inWorker(): a static import of the package (as a worker would load it),
 // then one job per message, answered with one message of plain data or

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Seeded test data: a small PRNG (mulberry32) and clustered vectors, so
 // every run of every test sees the same numbers.
 

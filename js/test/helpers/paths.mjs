@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Where the build puts what the tests need. `npm test` builds them first
 // (its pretest runs `make test-js-deps` in the repository root).
 import { existsSync } from 'node:fs';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A small reader of the WebAssembly binary format, for the tests: sections,
 // imports, exports, globals and data segments (their i32.const values and
 // offsets), the name section, and a decoder of function bodies that
