@@ -1,14 +1,18 @@
+// SPDX-License-Identifier: MIT
 // The demo's service worker: keeps the page working offline once it has
 // been loaded once. On install it caches everything the page needs (the
-// page, the package's pocketvec.js and .wasm, the documents and their
-// embeddings, 1.5 MB in all); then every same-origin GET goes to the
-// network first and falls back to that cache when the network fails.
+// page, the package's pocketvec.js and .wasm, the documents with their
+// text and their embeddings: 2.5 MB over the wire, docs.json gzipped);
+// then every same-origin GET goes to the network first and falls back to
+// that cache when the network fails.
 //
 // Network first, not cache first: the demo is served from a working tree,
 // and a cache-first worker would keep showing the page and the .wasm of the
 // first visit after a rebuild. Each successful fetch refreshes the cached
 // copy, so offline the page is the last one seen online.
-const CACHE = 'pocketvec-demo-v2';
+//
+// v3: docs.json carries keys and text (the page's full-text search).
+const CACHE = 'pocketvec-demo-v3';
 const SHELL = ['./', 'index.html', 'app.js', 'style.css', 'pkg/pocketvec.js',
   'pkg/pocketvec.wasm', 'data/docs.json', 'data/embeddings.bin'];
 
