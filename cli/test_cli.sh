@@ -421,18 +421,18 @@ check "no temporary file left in the directory" no_tmp
 
 echo "# documents: build from JSON Lines"
 # Four documents of 3 dims after "a" comes again (the last one wins), with
-# a blank line, a member the CLI ignores ("text") and a document without
-# a key.
+# a blank line, a member the CLI ignores ("other"), one with "text" and a
+# document without a key.
 cat >d.jsonl <<'EOF'
 {"key":"a","vector":[1,0,0],"attributes":{"tag":"x","n":1}}
 {"key":"b","vector":[0,1,0],"attributes":{"tag":"y","n":2,"tags":["p","q"]}}
 
-{"key":"c","vector":[0,0,1],"text":"ignored for now"}
+{"key":"c","vector":[0,0,1],"text":"indexed, not stored","other":[1,{"x":null}]}
 {"vector":[1,1,0]}
 {"key":"a","vector":[1,0,1],"attributes":{"tag":"z","n":3}}
 EOF
 expect "build .jsonl: documents, keys, attributes" 0 \
-  "^d.pvec: 4 documents of 3 dims \(3 with a key, 2 with attributes\)" "$BIN" build d.jsonl -o d.pvec
+  "^d.pvec: 4 documents of 3 dims \(3 with a key, 2 with attributes, 1 with text\)" "$BIN" build d.jsonl -o d.pvec
 check "build .jsonl: says a key came again" grep -q "^d.jsonl: 1 document was replaced by a later one with the same key (the last one wins)$" out
 "$BIN" build d.jsonl -o d1.pvec --batch 1 >/dev/null
 check "build .jsonl: --batch 1 gives the same bytes (a replaced document is skipped, not added then deleted)" cmp d.pvec d1.pvec
