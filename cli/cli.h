@@ -121,6 +121,12 @@ int cli_flag_value(const char *cmd, int argc, char **argv, int *i,
 int cli_parse_u64(const char *cmd, const char *flag, const char *text,
                   uint64_t min, uint64_t max, uint64_t *out);
 
+/* Parse a whole decimal number ("0.75", "-2", "1e-3": no spaces, hex, inf
+ * or nan) into *out. 0, or -1 with *out untouched when text is not one or
+ * it is beyond a double; nothing is printed, since the caller knows the
+ * flag and its range. */
+int cli_parse_real(const char *text, double *out);
+
 /* ------------------------------------------------------------------------ */
 /* Formatting and timing (util.c)                                           */
 /* ------------------------------------------------------------------------ */
@@ -244,6 +250,13 @@ int cli_read_file(const char *path, unsigned char **buf, size_t *len);
  * it with pv_free); *file_size gets the file's size (may be NULL). CLI_OK, or
  * CLI_FAILED reported with the file, the library's reason and what to do. */
 int cli_load_index(const char *path, pv_index **out, size_t *file_size);
+
+/* cli_load_index, and *has_text (may be NULL) set to 1 when the file has a
+ * text index (its section table lists a "text" section: some document was
+ * given text, or the index has text options), else 0. The library answers
+ * a text query on an index without one with no hits and no error; query
+ * uses this to say why instead. */
+int cli_load_index_text(const char *path, pv_index **out, size_t *file_size, int *has_text);
 
 /* What a user should do after pv_load or pv_verify failed with rc: a
  * sentence to append to the library's message. Static string. */
