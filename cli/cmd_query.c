@@ -585,8 +585,11 @@ int cmd_query(int argc, char **argv) {
     }
     nsecs += done_here;
     if (bad) {
-      report_query_error(path, bad, has_vec[bad->failed] ? batch + bad->failed * qdim : NULL,
-                         qdim, o.metric, base + bad->failed);
+      if (!a.queries) /* the one query of --text: no number to give */
+        cli_error("--text: %s", bad->msg);
+      else
+        report_query_error(path, bad, has_vec[bad->failed] ? batch + bad->failed * qdim : NULL,
+                           qdim, o.metric, base + bad->failed);
       goto done;
     }
     base += got;

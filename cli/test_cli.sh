@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # End-to-end tests of the pocketvec command-line tool.
 #
 #   bash cli/test_cli.sh [PATH/TO/pocketvec]     (default build/pocketvec)
@@ -866,6 +867,11 @@ expect "build --stem of vectors only: the options are kept for later" 0 "300 vec
   "$BIN" build a.fvecs -o as.pvec --stopwords
 expect "info: an empty text index with its option" 0 "^text +a text index \([0-9,]+ bytes\); stemming off, stopwords on$" \
   "$BIN" info as.pvec
+printf '{"key":"v0","text":"an attribute"}\n{}\n{}\n{}\n{}\n' >ta.jsonl
+expect "--attributes: \"text\" there is an attribute, not indexed" 0 "5 documents of 4 dims \(1 with a key, 1 with attributes\)" \
+  "$BIN" build v.npy --attributes ta.jsonl -o ta.pvec
+expect "--attributes: the attribute \"text\"" 0 '^\{"key":"v0","id":0,"attributes":\{"text":"an attribute"\}\}$' "$BIN" get ta.pvec v0
+expect "--attributes: no text index" 0 "^text +none" "$BIN" info ta.pvec
 expect "upsert --stem: an option of the index, status 2" 2 "--stem is an option of the index, set when it is built" \
   "$BIN" upsert cs.pvec cu.jsonl --stem
 
@@ -925,6 +931,8 @@ printf '{"text":"apple"}\n' | cat - e.jsonl >e2.jsonl
 expect "a query of more than 256 distinct words: the library's reason, the query's number" 1 \
   "e2.jsonl: query 1: .*256.*; fix or remove that query" "$BIN" query c.pvec e2.jsonl
 check "the queries before it are answered" test "$(wc -l <out)" -eq 1
+expect "--text of more than 256 distinct words" 1 "^pocketvec: --text: .*256" \
+  "$BIN" query c.pvec --text "$(for i in $(seq 300); do printf 'w%d ' "$i"; done)"
 expect "--text on an index without text: a clear error" 1 \
   "a.pvec has no text index: none of its documents was given \"text\", so a text query can match nothing" \
   "$BIN" query a.pvec --text apple
