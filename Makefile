@@ -77,6 +77,10 @@ $(BUILD)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# The CLI's own header: a struct of it that changes must rebuild every
+# command (a stale object reads the old layout and crashes).
+$(CLI_OBJ): $(wildcard cli/*.h)
+
 # Only this file may contain AVX2 instructions; it is called after a CPU check.
 $(BUILD)/src/kernels/avx2.o: src/kernels/avx2.c $(HEADERS)
 	@mkdir -p $(dir $@)

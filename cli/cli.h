@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The pocketvec command-line tool: what the subcommands share.
  *
@@ -120,6 +121,12 @@ int cli_flag_value(const char *cmd, int argc, char **argv, int *i,
 int cli_parse_u64(const char *cmd, const char *flag, const char *text,
                   uint64_t min, uint64_t max, uint64_t *out);
 
+/* Parse a whole decimal number ("0.75", "-2", "1e-3": no spaces, hex, inf
+ * or nan) into *out. 0, or -1 with *out untouched when text is not one or
+ * it is beyond a double; nothing is printed, since the caller knows the
+ * flag and its range. */
+int cli_parse_real(const char *text, double *out);
+
 /* ------------------------------------------------------------------------ */
 /* Formatting and timing (util.c)                                           */
 /* ------------------------------------------------------------------------ */
@@ -156,7 +163,8 @@ typedef enum cli_format {
   CLI_FORMAT_FVECS,    /* per vector: int32 dim, then dim float32 (little-endian) */
   CLI_FORMAT_NPY,      /* NumPy .npy, float32 '<f4', C order, shape (n, d) */
   CLI_FORMAT_RAW,      /* float32 back to back, no header; the dim comes from --dim */
-  CLI_FORMAT_JSONL     /* JSON Lines, a "vector" member per line (.jsonl, .ndjson) */
+  CLI_FORMAT_JSONL     /* JSON Lines, a "vector" member per line (.jsonl, .ndjson);
+                          as queries, a "text" member too or instead */
 } cli_format;
 
 /* Parse a --format value (fvecs, npy, raw, jsonl). On a bad value prints a
@@ -178,6 +186,12 @@ typedef struct cli_vecfile {
   uint32_t dim;          /* values per vector, 1 .. PV_MAX_DIM */
   uint64_t count;        /* vectors in the file */
   uint64_t next;         /* number (from 0) of the next vector a read returns */
+  /* JSON Lines queries may carry "text" and may lack "vector" (every query
+   * of the other formats is a vector without text): */
+  uint64_t with_vector;  /* queries with a vector (count, for the others) */
+  uint64_t with_text;    /* queries with "text" */
+  uint64_t hybrid;       /* queries with both */
+  uint64_t first_text_line; /* the line of the first query with "text", or 0 */
   /* ---- */
   FILE *f;
   uint64_t size;         /* bytes in the file */
@@ -185,13 +199,20 @@ typedef struct cli_vecfile {
   size_t rec_cap;
   struct cli_jsonl *jl;  /* jsonl: the lines */
   struct cli_jdoc *jd;   /* jsonl: the line being read */
+  unsigned char *q_vec;  /* jsonl: per query of the last read, 1 if it has a vector */
+  size_t *q_off, *q_len; /* ... its text in q_text (q_off SIZE_MAX: none) */
+  char *q_text;
+  size_t q_cap, q_text_len, q_text_cap;
 } cli_vecfile;
 
 /* Open path as a vector file of format fmt (CLI_FORMAT_AUTO: from the
  * extension) and check its header and size before a single vector is read:
  * a truncated or inconsistent file fails here, not after an hour of work.
  * A JSON Lines file is read once whole for that (every line parsed, every
- * "vector" of the first one's dimension), then again by the reads.
+ * "vector" of the first one's dimension), then again by the reads. Its
+ * lines are queries (CLI_LINE_QUERY): some may have "text", some no
+ * "vector" (with_vector, with_text and hybrid count them; dim is 0 when no
+ * line has a vector and no dim was given).
  * dim: the --dim the user gave, 0 if none; required for raw files, and for
  * the others it must agree with the file. Returns CLI_OK, CLI_USAGE (format
  * unknown, raw without --dim) or CLI_FAILED (not a regular file, cannot
@@ -205,6 +226,11 @@ int cli_vecfile_open(cli_vecfile *vf, const char *cmd, const char *path, cli_for
  * the batch, whatever the file's size. CLI_OK, or CLI_FAILED reported with
  * the file and the record at fault. */
 int cli_vecfile_read(cli_vecfile *vf, float *out, size_t max, size_t *got);
+
+/* Query i (from 0) of the last read: 1 if it has a vector (else its dim
+ * floats in the read's output are zeros), and its text into *text and *len
+ * (valid until the next read; *text NULL when it has none). */
+int cli_vecfile_query(const cli_vecfile *vf, size_t i, const char **text, size_t *len);
 
 /* Close and release. Safe on a closed or zeroed cli_vecfile. */
 void cli_vecfile_close(cli_vecfile *vf);
@@ -224,6 +250,13 @@ int cli_read_file(const char *path, unsigned char **buf, size_t *len);
  * it with pv_free); *file_size gets the file's size (may be NULL). CLI_OK, or
  * CLI_FAILED reported with the file, the library's reason and what to do. */
 int cli_load_index(const char *path, pv_index **out, size_t *file_size);
+
+/* cli_load_index, and *has_text (may be NULL) set to 1 when the file has a
+ * text index (its section table lists a "text" section: some document was
+ * given text, or the index has text options), else 0. The library answers
+ * a text query on an index without one with no hits and no error; query
+ * uses this to say why instead. */
+int cli_load_index_text(const char *path, pv_index **out, size_t *file_size, int *has_text);
 
 /* What a user should do after pv_load or pv_verify failed with rc: a
  * sentence to append to the library's message. Static string. */
@@ -371,10 +404,13 @@ void cli_jsonl_error(const cli_jsonl *r, size_t at, const char *fmt, ...)
 /* How a line is read. */
 enum {
   CLI_LINE_DOC,   /* a document: "key" (string or null), "vector" (required),
-                     "attributes" (object or null); other members ignored */
+                     "attributes" (object or null), "text" (string or null);
+                     other members ignored */
   CLI_LINE_ATTRS, /* the attributes of a vector (an object, or null); a "key"
-                     member is the document's key, not an attribute */
-  CLI_LINE_QUERY  /* a query: "vector" only; the rest ignored */
+                     member is the document's key, not an attribute ("text"
+                     is an attribute like any other here) */
+  CLI_LINE_QUERY  /* a query: "vector", "text" or both (at least one); the
+                     rest ignored */
 };
 
 /* One line read as a document. Offsets (the *_at) are in the line, for
@@ -388,8 +424,11 @@ typedef struct cli_jdoc {
   size_t dim, vec_at;
   const char *attr;        /* the attributes' JSON text in the line, or NULL */
   size_t attr_len, attr_at;
+  int has_text;
+  char *text;              /* decoded (valid UTF-8), text_len bytes (NUL-terminated) */
+  size_t text_len, text_at;
   /* ---- */
-  size_t key_cap, vec_cap;
+  size_t key_cap, vec_cap, text_cap;
   char *name;              /* the member name being read */
   size_t name_cap, name_len;
 } cli_jdoc;
@@ -445,6 +484,7 @@ typedef struct cli_upsert_stats {
   uint64_t replaced;   /* ... of which replaced a live one with the same key */
   uint64_t keyed;      /* ... with a key */
   uint64_t with_attrs; /* ... with attributes other than {} or null */
+  uint64_t with_text;  /* ... with a "text" other than "" or null */
 } cli_upsert_stats;
 
 /* Upsert every document of s into idx, batch documents at a time

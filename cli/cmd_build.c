@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pocketvec build: an index file from a file of vectors, or of documents.
  *
@@ -15,7 +16,10 @@
  * Documents (a .jsonl file, or vectors with --attributes) go through
  * docs.c instead: checked whole first, then upserted in batches. Their ids
  * are their numbers in the input too, counting only the documents kept (a
- * document replaced by a later one with the same key is skipped).
+ * document replaced by a later one with the same key is skipped). A
+ * document's "text" is indexed for full-text search; --stem and
+ * --stopwords set how (pv_options.text), for good: the options are saved
+ * in the file, and later upserts and text queries use them too.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -90,6 +94,10 @@ static int parse_args(int argc, char **argv, build_args *a) {
         return CLI_USAGE;
     } else if (FLAG("--batch")) {
       if (m < 0 || cli_parse_u64("build", "--batch", v, 1, 1000000, &a->batch)) return CLI_USAGE;
+    } else if (strcmp(argv[i], "--stem") == 0) {
+      a->opt.text |= PV_TEXT_STEM;
+    } else if (strcmp(argv[i], "--stopwords") == 0) {
+      a->opt.text |= PV_TEXT_STOPWORDS;
     } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
       return cli_usage_error("build", "unknown flag '%s'", argv[i]);
     } else if (!a->input) {
@@ -172,7 +180,7 @@ static int build_docs(build_args *a, cli_format fmt) {
     return rc;
   }
   pv_index *idx = NULL;
-  char g1[32], g2[32], g3[32], g4[32], g5[32], g6[32];
+  char g1[32], g2[32], g3[32], g4[32], g5[32], g6[32], g7[32];
   rc = CLI_FAILED;
   uint64_t kept = s.count - s.superseded;
   if (s.count == 0) {
@@ -201,10 +209,14 @@ static int build_docs(build_args *a, cli_format fmt) {
   uint64_t bytes = 0;
   size_t mem = pv_memory_usage(idx), n = pv_count(idx);
   if (cli_output_commit(&out, idx, &bytes) != CLI_OK) goto done;
-  printf("%s: %s document%s of %u dims (%s with a key, %s with attributes) in %.2f s "
+  /* Text is counted only when there is some, so that the line of an index
+   * without text reads as it always did. */
+  char text[48] = "";
+  if (st.with_text) snprintf(text, sizeof text, ", %s with text", cli_group(g7, st.with_text));
+  printf("%s: %s document%s of %u dims (%s with a key, %s with attributes%s) in %.2f s "
          "(%s documents/s); %s in memory, %s on disk\n",
          a->output, cli_group(g1, n), n == 1 ? "" : "s", a->opt.dim, cli_group(g2, st.keyed),
-         cli_group(g3, st.with_attrs), secs,
+         cli_group(g3, st.with_attrs), text, secs,
          cli_group(g4, (uint64_t)((double)n / (secs > 0 ? secs : 1e-9) + 0.5)),
          cli_bytes(g5, (double)mem), cli_bytes(g6, (double)bytes));
   cli_docsrc_report_superseded(&s, a->input);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pocketvec info: what an index file holds, and whether it is intact.
  *
@@ -13,7 +14,10 @@
  *
  * For a good file it also says what the documents hold: how many have a
  * key and how many attributes, and the attribute paths in use with their
- * types (pv_fields, whose JSON answer is parsed here only to lay it out).
+ * types (pv_fields, whose JSON answer is parsed here only to lay it out),
+ * and whether it has a text index and with which options it tokenizes
+ * (pv_get_options' text; the index is there when the section table lists
+ * a section named "text").
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -109,6 +113,24 @@ static int documents(pv_index *idx) {
   row("documents", "%s live: %s with a key, %s with attributes", cli_group(a, n),
       cli_group(b, keyed), cli_group(c, with_attrs));
   return CLI_OK;
+}
+
+/* The text row: the text options, and whether there is a text index (a
+ * "text" section in the table, if the table could be read; its length is
+ * shown so that an index whose documents have no text, but which has
+ * options set, is told apart from one with terms). */
+static void text_row(const pv_options *o, const pv_section_info *secs, size_t n) {
+  const pv_section_info *t = NULL;
+  for (size_t i = 0; i < n && !t; i++)
+    if (strcmp(secs[i].name, "text") == 0) t = &secs[i];
+  char a[32];
+  const char *stem = o->text & PV_TEXT_STEM ? "on" : "off";
+  const char *stop = o->text & PV_TEXT_STOPWORDS ? "on" : "off";
+  if (t)
+    row("text", "a text index (%s bytes); stemming %s, stopwords %s", cli_group(a, t->length),
+        stem, stop);
+  else
+    row("text", "none (no document was given text); stemming %s, stopwords %s", stem, stop);
 }
 
 /* Columns a UTF-8 string takes (one per character). */
@@ -321,6 +343,7 @@ int cmd_info(int argc, char **argv) {
       free(secs);
       return CLI_FAILED;
     }
+    text_row(&o, secs, src == PV_OK ? nsec : 0);
     row("memory when loaded", "%s (%s bytes)", cli_bytes(a, (double)mem), cli_group(b, mem));
     if (live)
       row("bytes per vector", "%s on disk, %s in memory",

@@ -7,6 +7,8 @@
  * document upserted in memory, and the result written to a temporary file
  * renamed over the old one (cli_rewrite_begin, cli_output_commit). Any
  * failure before the rename leaves the file byte for byte as it was.
+ * Documents' "text" is indexed with the text options the index was built
+ * with (saved in it), which an upsert cannot change.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -39,6 +41,12 @@ static int parse_args(int argc, char **argv, upsert_args *a) {
       if (m < 0 || cli_parse_format("upsert", v, &a->format)) return CLI_USAGE;
     } else if (FLAG("--batch")) {
       if (m < 0 || cli_parse_u64("upsert", "--batch", v, 1, 1000000, &a->batch)) return CLI_USAGE;
+    } else if (strcmp(argv[i], "--stem") == 0 || strcmp(argv[i], "--stopwords") == 0) {
+      /* A text index holds the terms as its options made them: a document
+       * tokenized otherwise could never be found. */
+      return cli_usage_error("upsert", "%s is an option of the index, set when it is built "
+                                       "(build %s); upsert uses the index's own",
+                             argv[i], argv[i]);
     } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
       return cli_usage_error("upsert", "unknown flag '%s'", argv[i]);
     } else if (!a->index) {
@@ -96,7 +104,7 @@ int cmd_upsert(int argc, char **argv) {
     pv_free(idx);
     return rc;
   }
-  char g1[32], g2[32], g3[32], g4[32], g5[32], g6[32];
+  char g1[32], g2[32], g3[32], g4[32], g5[32], g6[32], g7[32];
   rc = CLI_FAILED;
   cli_upsert_stats st;
   size_t before = pv_count(idx);
@@ -109,10 +117,12 @@ int cmd_upsert(int argc, char **argv) {
   if (cli_docs_upsert(&s, idx, (size_t)a.batch, "upserting", &st) != CLI_OK) goto done;
   uint64_t bytes = 0;
   if (cli_output_commit(&out, idx, &bytes) != CLI_OK) goto done;
-  printf("%s: %s document%s upserted (%s replaced, %s added); %s live documents (%s before); "
+  char text[48] = "";
+  if (st.with_text) snprintf(text, sizeof text, ", %s with text", cli_group(g7, st.with_text));
+  printf("%s: %s document%s upserted (%s replaced, %s added%s); %s live documents (%s before); "
          "%s on disk\n",
          a.index, cli_group(g1, st.upserted), st.upserted == 1 ? "" : "s", cli_group(g2, st.replaced),
-         cli_group(g3, st.upserted - st.replaced), cli_group(g4, pv_count(idx)),
+         cli_group(g3, st.upserted - st.replaced), text, cli_group(g4, pv_count(idx)),
          cli_group(g5, before), cli_bytes(g6, (double)bytes));
   cli_docsrc_report_superseded(&s, a.input);
   rc = CLI_OK;

@@ -13,6 +13,12 @@
  * the ids are dense in input order), whatever the batch size, without
  * holding the input in memory. The cost is the keys in memory during the
  * build, and parsing the text twice, which is small beside the inserts.
+ *
+ * A document's "text" is handed to the library with the document, which
+ * indexes it for full-text search with the index's text options and does
+ * not keep it. The first pass checks only that it is a string of valid
+ * UTF-8 (jsonl.c decodes it): that is all the library asks of text, and
+ * tokenizing every document twice would cost as much as indexing it.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -23,9 +29,9 @@
 
 #include "cli.h"
 
-/* Key and attribute bytes a batch holds at most, besides its vectors: a
- * batch of a thousand documents with megabytes of attributes each stops
- * early rather than holding gigabytes. */
+/* Key, attribute and text bytes a batch holds at most, besides its
+ * vectors: a batch of a thousand documents with megabytes of attributes
+ * or text each stops early rather than holding gigabytes. */
 #define BATCH_TEXT_BUDGET ((size_t)64 << 20)
 
 /* ------------------------------------------------------------------------ */
@@ -305,7 +311,7 @@ typedef struct doc_origin {
   uint64_t no;    /* its number in the input, from 0 */
   uint64_t line;  /* its line (of the documents, or of the attributes) */
   size_t col0;    /* the line's column offset (a BOM) */
-  size_t vec_at, key_at, attr_at;
+  size_t vec_at, key_at, attr_at, text_at;
 } doc_origin;
 
 typedef struct batch {
@@ -314,7 +320,8 @@ typedef struct batch {
   float *vecs;
   uint32_t *ids;
   doc_origin *from;
-  size_t *key_off, *attr_off; /* in text; the pointers are set once it stops moving */
+  size_t *key_off, *attr_off, *text_off; /* in text; the pointers are set once it
+                                           stops moving */
   char *text;
   size_t text_len, text_cap;
 } batch;
@@ -327,6 +334,7 @@ static void batch_free(batch *b) {
   free(b->from);
   free(b->key_off);
   free(b->attr_off);
+  free(b->text_off);
   free(b->text);
   memset(b, 0, sizeof *b);
 }
@@ -341,7 +349,9 @@ static int batch_init(batch *b, size_t cap, uint32_t dim) {
   b->from = malloc(cap * sizeof *b->from);
   b->key_off = malloc(cap * sizeof *b->key_off);
   b->attr_off = malloc(cap * sizeof *b->attr_off);
-  if (b->docs && b->vecs && b->ids && b->from && b->key_off && b->attr_off) return CLI_OK;
+  b->text_off = malloc(cap * sizeof *b->text_off);
+  if (b->docs && b->vecs && b->ids && b->from && b->key_off && b->attr_off && b->text_off)
+    return CLI_OK;
   batch_free(b);
   cli_error("out of memory for a batch of %zu documents; use a smaller --batch", cap);
   return CLI_FAILED;
@@ -355,7 +365,8 @@ static int text_put(batch *b, const char *p, size_t n, size_t *off) {
     while (cap < b->text_len + n) cap *= 2;
     char *t = realloc(b->text, cap);
     if (!t) {
-      cli_error("out of memory for the keys and attributes of a batch; use a smaller --batch");
+      cli_error("out of memory for the keys, attributes and text of a batch; use a smaller "
+                "--batch");
       return CLI_FAILED;
     }
     b->text = t;
@@ -388,7 +399,7 @@ static int next_doc(cli_docsrc *s, float *vec) {
   size_t got;
   if (cli_vecfile_read(&s->vf, vec, 1, &got) != CLI_OK) return -1;
   if (got == 0) return 0;
-  s->jd.has_key = 0;
+  s->jd.has_key = s->jd.has_text = 0;
   s->jd.attr = NULL;
   if (s->attrs_path) {
     int r = cli_jsonl_next(&s->jl, &line, &len);
@@ -425,17 +436,23 @@ static int read_batch(cli_docsrc *s, batch *b, cli_upsert_stats *st) {
     cli_jdoc *d = &s->jd;
     if (d->has_key && keyset_last(s->keys, d->key, d->key_len) != no) continue;
     size_t i = b->n;
-    b->key_off[i] = b->attr_off[i] = SIZE_MAX;
+    b->key_off[i] = b->attr_off[i] = b->text_off[i] = SIZE_MAX;
     if (d->has_key && text_put(b, d->key, d->key_len, &b->key_off[i]) != CLI_OK)
       return CLI_FAILED;
     int attrs = d->attr && !no_attributes(d->attr, d->attr_len);
     if (attrs && text_put(b, d->attr, d->attr_len, &b->attr_off[i]) != CLI_OK)
       return CLI_FAILED;
+    /* "" indexes nothing, as no text does; either way no text is given. */
+    int text = d->has_text && d->text_len > 0;
+    if (text && text_put(b, d->text, d->text_len, &b->text_off[i]) != CLI_OK) return CLI_FAILED;
     b->docs[i] = (pv_doc){.key_len = d->has_key ? d->key_len : 0,
-                          .attributes_len = attrs ? d->attr_len : 0};
-    b->from[i] = (doc_origin){no, s->jl.line, s->jl.col0, d->vec_at, d->key_at, d->attr_at};
+                          .attributes_len = attrs ? d->attr_len : 0,
+                          .text_len = text ? d->text_len : 0};
+    b->from[i] = (doc_origin){no, s->jl.line, s->jl.col0, d->vec_at, d->key_at, d->attr_at,
+                              d->text_at};
     st->keyed += (uint64_t)d->has_key;
     st->with_attrs += (uint64_t)attrs;
+    st->with_text += (uint64_t)text;
     b->n++;
   }
   for (size_t i = 0; i < b->n; i++) {
@@ -443,6 +460,7 @@ static int read_batch(cli_docsrc *s, batch *b, cli_upsert_stats *st) {
     d->vector = b->vecs + i * s->dim;
     d->key = b->key_off[i] == SIZE_MAX ? NULL : b->text + b->key_off[i];
     d->attributes = b->attr_off[i] == SIZE_MAX ? NULL : b->text + b->attr_off[i];
+    d->text = b->text_off[i] == SIZE_MAX ? NULL : b->text + b->text_off[i];
   }
   return CLI_OK;
 }

@@ -13,7 +13,10 @@
  *
  * The second half parses one line as a document (docs.jsonl), as the
  * attributes of a vector (--attributes), or as a query: which members are
- * read and which skipped is all that differs.
+ * read and which skipped is all that differs. A document's or a query's
+ * "text" is decoded here, so the library always receives valid UTF-8: a
+ * bad byte or a lone surrogate escape is reported at its own column by the
+ * JSON scanner, which a byte offset into the decoded text could not do.
  */
 #define _POSIX_C_SOURCE 200809L
 #define _FILE_OFFSET_BITS 64
@@ -171,6 +174,7 @@ int cli_jsonl_next(cli_jsonl *r, char **line, size_t *len) {
 void cli_jdoc_free(cli_jdoc *d) {
   free(d->key);
   free(d->vec);
+  free(d->text);
   free(d->name);
   memset(d, 0, sizeof *d);
 }
@@ -262,15 +266,39 @@ static int parse_key(cli_json *j, cli_jdoc *d) {
   return 0;
 }
 
+/* What the value at j's position is, for "must be a string, found ...". */
+static const char *kind_of(cli_json *j) {
+  int c = cli_json_peek(j);
+  return c == '[' ? "an array" : c == '{' ? "an object" : c == 't' || c == 'f' ? "a boolean"
+         : c == '-' || (c >= '0' && c <= '9') ? "a number" : "something else";
+}
+
+/* A "text" member's value: a string (decoded to valid UTF-8), or null for
+ * none. */
+static int parse_text(cli_json *j, cli_jdoc *d) {
+  int c = cli_json_peek(j);
+  d->text_at = j->pos;
+  if (c == 'n' && j->len - j->pos >= 4 && !memcmp(j->s + j->pos, "null", 4)) {
+    j->pos += 4;
+    return 0;
+  }
+  if (c != '"')
+    return cli_json_fail(j, j->pos, "\"text\" must be a string (or null: no text), found %s",
+                         kind_of(j));
+  if (cli_json_string(j, &d->text, &d->text_cap, &d->text_len)) return -1;
+  d->has_text = 1;
+  return 0;
+}
+
 int cli_jdoc_parse(cli_jdoc *d, cli_jsonl *r, char *line, size_t len, int mode) {
   cli_json j;
   cli_json_init(&j, line, len);
-  d->has_key = d->has_vector = 0;
-  d->key_len = d->dim = 0;
+  d->has_key = d->has_vector = d->has_text = 0;
+  d->key_len = d->dim = d->text_len = 0;
   d->attr = NULL;
   d->attr_len = 0;
-  d->key_at = d->vec_at = d->attr_at = 0;
-  int seen_key = 0, seen_attr = 0;
+  d->key_at = d->vec_at = d->attr_at = d->text_at = 0;
+  int seen_key = 0, seen_attr = 0, seen_text = 0;
   /* For --attributes: where the "key" member lies, to blank it out. */
   size_t key_from = 0, key_to = 0, prev_comma = 0;
   int have_prev_comma = 0;
@@ -285,7 +313,10 @@ int cli_jdoc_parse(cli_jdoc *d, cli_jsonl *r, char *line, size_t len, int mode) 
     cli_json_fail(&j, j.pos, mode == CLI_LINE_ATTRS
                                  ? "each line must be a JSON object: the attributes of its "
                                    "vector ({} for none)"
-                                 : "each line must be a JSON object with a \"vector\" member");
+                                 : mode == CLI_LINE_QUERY
+                                     ? "each line must be a JSON object with a \"vector\" or "
+                                       "a \"text\" member"
+                                     : "each line must be a JSON object with a \"vector\" member");
     goto fail;
   }
   size_t open = j.pos++;
@@ -335,9 +366,16 @@ int cli_jdoc_parse(cli_jdoc *d, cli_jsonl *r, char *line, size_t len, int mode) 
         d->attr = line + at;
         d->attr_len = j.pos - at;
         d->attr_at = at;
+      } else if (IS("text") && mode != CLI_LINE_ATTRS) {
+        if (seen_text++) {
+          cli_json_fail(&j, member, "a second \"text\" member; a %s has one text",
+                        mode == CLI_LINE_QUERY ? "query" : "document");
+          goto fail;
+        }
+        if (parse_text(&j, d)) goto fail;
       } else {
-        /* Another member: checked to be JSON, otherwise ignored ("text"
-         * is for a later feature; the rest is the user's own). */
+        /* Another member: checked to be JSON, otherwise ignored (the
+         * user's own). */
         if (cli_json_skip(&j)) goto fail;
       }
 #undef IS
@@ -370,8 +408,17 @@ int cli_jdoc_parse(cli_jdoc *d, cli_jsonl *r, char *line, size_t len, int mode) 
     }
   }
   if (cli_json_end(&j)) goto fail;
-  if (mode != CLI_LINE_ATTRS && !d->has_vector) {
-    cli_json_fail(&j, open, "no \"vector\" member: each line needs \"vector\": [numbers]");
+  if (mode == CLI_LINE_DOC && !d->has_vector) {
+    /* The library keeps one vector per document: text alone is no document. */
+    cli_json_fail(&j, open, d->has_text ? "no \"vector\" member: a document with \"text\" "
+                                          "needs a vector too (every document has one)"
+                                        : "no \"vector\" member: each line needs \"vector\": "
+                                          "[numbers]");
+    goto fail;
+  }
+  if (mode == CLI_LINE_QUERY && !d->has_vector && !d->has_text) {
+    cli_json_fail(&j, open, "no \"vector\" or \"text\" member: a query needs \"vector\": "
+                            "[numbers], \"text\": \"words\", or both");
     goto fail;
   }
   if (mode == CLI_LINE_ATTRS) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Index files: reading one into memory, and writing one so that a crash
  * never leaves a half-written file. The library only sees buffers and a
@@ -81,11 +82,29 @@ const char *cli_load_advice(int rc) {
   }
 }
 
+/* 1 if the section table of the file in buf lists a section named name.
+ * The table is read before pv_load takes the buffer; a table that cannot
+ * be read is the loader's to report, so it counts as no such section. */
+static int has_section(const unsigned char *buf, size_t len, const char *name) {
+  pv_section_info secs[64]; /* the most entries a file may have (docs/FORMAT.md) */
+  size_t n = 0;
+  if (pv_read_sections(buf, len, secs, sizeof secs / sizeof secs[0], &n) != PV_OK) return 0;
+  if (n > sizeof secs / sizeof secs[0]) n = sizeof secs / sizeof secs[0];
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(secs[i].name, name) == 0) return 1;
+  return 0;
+}
+
 int cli_load_index(const char *path, pv_index **out, size_t *file_size) {
+  return cli_load_index_text(path, out, file_size, NULL);
+}
+
+int cli_load_index_text(const char *path, pv_index **out, size_t *file_size, int *has_text) {
   *out = NULL;
   unsigned char *buf;
   size_t len;
   if (cli_read_file(path, &buf, &len) != CLI_OK) return CLI_FAILED;
+  if (has_text) *has_text = has_section(buf, len, "text");
   int rc = pv_load(buf, len, PV_LOAD_TAKE, out);
   if (rc != PV_OK) {
     free(buf); /* on failure TAKE leaves the buffer with us */

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # End-to-end tests of the pocketvec command-line tool.
 #
 #   bash cli/test_cli.sh [PATH/TO/pocketvec]     (default build/pocketvec)
@@ -421,18 +422,18 @@ check "no temporary file left in the directory" no_tmp
 
 echo "# documents: build from JSON Lines"
 # Four documents of 3 dims after "a" comes again (the last one wins), with
-# a blank line, a member the CLI ignores ("text") and a document without
-# a key.
+# a blank line, a member the CLI ignores ("other"), one with "text" and a
+# document without a key.
 cat >d.jsonl <<'EOF'
 {"key":"a","vector":[1,0,0],"attributes":{"tag":"x","n":1}}
 {"key":"b","vector":[0,1,0],"attributes":{"tag":"y","n":2,"tags":["p","q"]}}
 
-{"key":"c","vector":[0,0,1],"text":"ignored for now"}
+{"key":"c","vector":[0,0,1],"text":"indexed, not stored","other":[1,{"x":null}]}
 {"vector":[1,1,0]}
 {"key":"a","vector":[1,0,1],"attributes":{"tag":"z","n":3}}
 EOF
 expect "build .jsonl: documents, keys, attributes" 0 \
-  "^d.pvec: 4 documents of 3 dims \(3 with a key, 2 with attributes\)" "$BIN" build d.jsonl -o d.pvec
+  "^d.pvec: 4 documents of 3 dims \(3 with a key, 2 with attributes, 1 with text\)" "$BIN" build d.jsonl -o d.pvec
 check "build .jsonl: says a key came again" grep -q "^d.jsonl: 1 document was replaced by a later one with the same key (the last one wins)$" out
 "$BIN" build d.jsonl -o d1.pvec --batch 1 >/dev/null
 check "build .jsonl: --batch 1 gives the same bytes (a replaced document is skipped, not added then deleted)" cmp d.pvec d1.pvec
@@ -713,6 +714,268 @@ expect "round trip: info" 0 "^documents +4 live: 3 with a key, 3 with attributes
 check "round trip: info's vectors" grep -Eq "^vectors +4 live, [0-9]+ deleted" out
 expect "round trip: verify" 0 "rt2.pvec: ok" "$BIN" verify rt2.pvec
 
+echo "# text: build and upsert read \"text\""
+# A tiny corpus whose answers can be worked out by hand: "apple" is three
+# times in k1 (4 words) and once in k0 (2 words), so BM25 ranks k1 first;
+# with --k1 0 every document holding a word scores its idf alone, and the
+# tie goes to the lower id, k0. k6 has no text; k3 is the only document
+# whose vector is [0,0,0,1]. Plain lowercase ASCII words only: these tests
+# hold for any tokenizer, stemming aside (the tests that need stemming or
+# stopwords are marked TODO below while src/text/token.c is a stand-in).
+cat >c.tsv <<'EOF'
+k0	apple banana	1,0,0,0
+k1	apple apple apple cherry	0,1,0,0
+k2	banana cherry date	0,0,1,0
+k3	the quick brown fox jumps over the lazy dog	0,0,0,1
+k4	running runner runs	1,1,0,0
+k5	pocket vector database	1,0,1,0
+k6		0,1,1,0
+k7	pocketvec stores pockets of vectors	0,1,0,1
+EOF
+# The same documents as JSON Lines, for the CLI; k6's "text" is null.
+awk -F'\t' '{ printf "{\"key\":\"%s\",\"vector\":[%s],\"text\":", $1, $3
+  if ($2 == "") printf "null"; else printf "\"%s\"", $2; printf ",\"attributes\":{\"n\":%d}}\n", NR }' c.tsv >c.jsonl
+expect "build .jsonl with text" 0 \
+  "^c.pvec: 8 documents of 4 dims \(8 with a key, 8 with attributes, 7 with text\)" "$BIN" build c.jsonl -o c.pvec
+expect "info: a text index, its options off" 0 "^text +a text index \([0-9,]+ bytes\); stemming off, stopwords off$" \
+  "$BIN" info c.pvec
+check "info: a 'text' section" grep -Eq "^ +9 +text +(required|optional) " out
+expect "info: an index without text says so" 0 "^text +none \(no document was given text\); stemming off, stopwords off$" \
+  "$BIN" info a.pvec
+expect "verify an index with text" 0 "c.pvec: ok \(all 8 live vectors reachable\)" "$BIN" verify c.pvec
+
+echo "# text: query --text"
+expect "query --text: k1 (three apples) first, then k0" 0 "1 queries \(1 text, 0 hybrid\), k 10, bm25 k1 1.2 b 0.75" \
+  "$BIN" query c.pvec --text apple
+check "--text: ID:SCORE:\"KEY\", best first, only documents with the word" \
+  grep -Eq '^0	1:[0-9.e+-]+:"k1" 0:[0-9.e+-]+:"k0"$' out
+expect "query --text --k1 0: a word counts once, the tie goes to the lower id" 0 "" \
+  "$BIN" query c.pvec --text apple --k1 0 --b 0
+check "--k1 0 --b 0: k0 then k1, equal scores" \
+  bash -c 'grep -Eq "^0	0:([0-9.e+-]+):\"k0\" 1:([0-9.e+-]+):\"k1\"$" out && test "$(cut -f2 out | tr " " "\n" | cut -d: -f2 | sort -u | wc -l)" -eq 1'
+expect "query --text --json: score and textScore, no distance" 0 "" "$BIN" query c.pvec --text "banana date" --json --k 1
+check "--json: the best of two words is k2, which has both" \
+  grep -Eq '^\[\{"id":2,"key":"k2","score":([0-9.e+-]+),"textScore":([0-9.e+-]+)\}\]$' out
+expect "query --text --attributes" 0 '^0	2:[0-9.e+-]+:"k2":\{"n":3\}' "$BIN" query c.pvec --text date --attributes
+expect "query --text --filter" 0 "filtered" "$BIN" query c.pvec --text apple --filter 'n >= 2'
+check "--filter: only k1 (n 2) of the two" grep -Eq '^0	1:[0-9.e+-]+:"k1"$' out
+expect "query --text of a word no document has: no hits" 0 "" "$BIN" query c.pvec --text zebra
+check "no hits: an empty line" test "$(cat out)" = "0	"
+expect "query --text pock: a word, no prefix match" 0 "" "$BIN" query c.pvec --text pock
+check "pock alone: no hits" test "$(cat out)" = "0	"
+expect "query --text pock --prefix: the words it begins" 0 "" "$BIN" query c.pvec --text pock --prefix
+check "--prefix: k7 (pocketvec, pockets) then k5 (pocket)" grep -Eq '^0	7:[0-9.e+-]+:"k7" 5:[0-9.e+-]+:"k5"$' out
+expect "query --text --exact: the same hits" 0 "exact" "$BIN" query c.pvec --text "apple cherry" --exact
+cp out tx.out
+"$BIN" query c.pvec --text "apple cherry" >out 2>/dev/null
+check "--exact: the same as the pruned search" cmp tx.out out
+
+echo "# text: hybrid queries"
+# k2 is first on both sides: nearest to [0,0,1,0], and the shorter of the
+# two documents with "cherry".
+printf '{"vector":[0,0,1,0]}\n' >q1.jsonl
+expect "--text with a file of vectors: hybrid" 0 "1 queries \(0 text, 1 hybrid, fused by rrf 60\)" \
+  "$BIN" query c.pvec q1.jsonl --text cherry --json --k 2
+check "hybrid: k2 first, with textScore and distance" \
+  grep -Eq '^\[\{"id":2,"key":"k2","score":[0-9.e+-]+,"textScore":[0-9.e+-]+,"distance":0\},\{"id":1,"key":"k1",' out
+printf '{"vector":[0,0,0,1],"text":"apple"}\n' >qa.jsonl
+expect "--fusion weighted:1,0: the vector side decides" 0 "fused by weighted 1,0" \
+  "$BIN" query c.pvec qa.jsonl --fusion weighted:1,0 --k 1
+check "weighted:1,0: k3 (distance 0) first" grep -Eq '^0	3:1:"k3"$' out
+expect "--fusion weighted:0,1: the text side decides" 0 "" "$BIN" query c.pvec qa.jsonl --fusion weighted:0,1 --k 1
+check "weighted:0,1: k1 (apple) first" grep -Eq '^0	1:1:"k1"$' out
+expect "--fusion rrf:1 --window 8" 0 "fused by rrf 1" "$BIN" query c.pvec qa.jsonl --fusion rrf:1 --window 8 --k 8
+check "rrf:1 --window 8: every document once" test "$(cut -f2 out | tr ' ' '\n' | cut -d: -f1 | sort -u | wc -l)" -eq 8
+# Mixed lines: text only, vector only, both. A vector-only line prints as
+# it always did: ID:DISTANCE, nearest first.
+printf '{"text":"fox"}\n{"vector":[0,1,0,0]}\n{"vector":[1,0,0,0],"text":"banana","key":"ignored"}\n' >qm.jsonl
+expect "queries with text, a vector, or both" 0 "3 queries \(1 text, 1 hybrid, fused by rrf 60\), k 2, ef 64" \
+  "$BIN" query c.pvec qm.jsonl --k 2
+check "each line by its kind" \
+  bash -c 'sed -n 1p out | grep -Eq "^0	3:[0-9.e+-]+:\"k3\"$" && sed -n 2p out | grep -Eq "^1	1:0:\"k1\" " && sed -n 3p out | grep -Eq "^2	0:[0-9.e+-]+:\"k0\" "'
+
+echo "# text: the CLI answers as the C API does"
+# cli/test/textref.c builds and queries the same documents through
+# include/pocketvec.h alone; it is linked with the library the CLI was
+# built from (and its sanitizers, when the Makefile ran with SANITIZE).
+LIB=$(dirname "$BIN")/libpocketvec.a
+if "${CC:-cc}" -std=c11 -I"$HERE/../include" ${SANITIZE:+-fsanitize=$SANITIZE} -o textref \
+     "$HERE/test/textref.c" "$LIB" -lm -pthread 2>textref.err; then
+  ./textref build c.tsv ref.pvec
+  # The documents without their attributes, which textref does not give.
+  sed 's/,"attributes":{[^}]*}//' c.jsonl >cn.jsonl
+  "$BIN" build cn.jsonl -o cn.pvec >/dev/null
+  check "build: the file the C API writes, byte for byte" cmp cn.pvec ref.pvec
+  printf 'apple\t-\ncherry\t0,0,1,0\napple\t0,0,0,1\npock\t-\nbanana date\t1,0,0,0\nzebra\t0,1,0,1\n' >cq.tsv
+  awk -F'\t' '{ printf "{\"text\":\"%s\"", $1; if ($2 != "-") printf ",\"vector\":[%s]", $2; print "}" }' cq.tsv >cq.jsonl
+  ./textref query c.pvec cq.tsv >ref.out
+  expect "query .jsonl text and hybrid, --json" 0 "6 queries \(2 text, 4 hybrid" "$BIN" query c.pvec cq.jsonl --json
+  check "the same hits, scores, textScores and distances as pv_query_run" cmp ref.out out
+  ./textref query c.pvec cq.tsv k=3 prefix exact k1=0.5 b=0.2 weighted=0.3,0.7 window=7 >ref.out
+  expect "query with every text flag" 0 "fused by weighted 0.3,0.7\), k 3, exact" \
+    "$BIN" query c.pvec cq.jsonl --json --k 3 --prefix --exact --k1 0.5 --b 0.2 --fusion weighted:0.3,0.7 --window 7
+  check "every text flag: the same as pv_query_run" cmp ref.out out
+else
+  echo "ok   - the C API comparison # skip: cannot link cli/test/textref.c with $LIB: $(head -c 300 textref.err)"
+fi
+
+echo "# text: many queries, threads, exactness"
+# 300 documents of words from a vocabulary of 40, 8-dim vectors; 200
+# queries: text only, vector only and hybrid, in turn.
+awk 'BEGIN { srand(11); for (i = 0; i < 300; i++) { printf "{\"key\":\"t%d\",\"vector\":[", i
+  for (d = 0; d < 8; d++) printf "%s%.5f", d ? "," : "", rand() - 0.5
+  printf "],\"text\":\""; n = 1 + int(rand() * 12)
+  for (w = 0; w < n; w++) printf "%sw%s", w ? " " : "", substr("abcdefghijklmnopqrstuvwxyzabcdefghijklmn", 1 + int(rand() * rand() * 40), 1) (w % 3 ? "x" : "")
+  printf "\",\"attributes\":{\"g\":%d}}\n", i % 4 } }' >tm.jsonl
+awk 'BEGIN { srand(12); for (i = 0; i < 200; i++) { t = i % 3
+  printf "{"; if (t != 1) printf "\"text\":\"wa w%s wcx\"%s", substr("abcdefghij", 1 + i % 10, 1), t == 2 ? "," : ""
+  if (t != 0) { printf "\"vector\":["; for (d = 0; d < 8; d++) printf "%s%.5f", d ? "," : "", rand() - 0.5; printf "]" }
+  print "}" } }' >tmq.jsonl
+"$BIN" build tm.jsonl -o tm.pvec >/dev/null
+"$BIN" query tm.pvec tmq.jsonl --k 7 --filter 'g != 1' >t1.out 2>/dev/null
+expect "text queries --threads 4" 0 "200 queries \(67 text, 66 hybrid, fused by rrf 60\), k 7, ef 64, filtered: .*4 threads" \
+  "$BIN" query tm.pvec tmq.jsonl --k 7 --filter 'g != 1' --threads 4
+check "--threads 4: the same bytes as one thread" cmp t1.out out
+check "--filter: no hit of group 1" \
+  bash -c '! cut -f2 out | tr " " "\n" | cut -d: -f3 | sed "s/\"t//; s/\"//" | awk "\$1 % 4 == 1 { bad = 1 } END { exit !bad }"'
+grep '"text"' tmq.jsonl | grep -v vector >tt.jsonl
+"$BIN" query tm.pvec tt.jsonl --k 5 >t1.out 2>/dev/null
+expect "text queries --exact" 0 "67 queries" "$BIN" query tm.pvec tt.jsonl --k 5 --exact
+check "--exact: what the pruned (MaxScore) search returns" cmp t1.out out
+if [ -x ./textref ]; then
+  grep '"text"' tmq.jsonl >th.jsonl
+  sed -E 's/^\{"text":"([^"]*)"(,"vector":\[([^]]*)\])?\}$/\1\t\3/; s/\t$/\t-/' th.jsonl >th.tsv
+  ./textref query tm.pvec th.tsv k=9 >ref.out
+  expect "133 text and hybrid queries, 300 documents, --json" 0 "133 queries" "$BIN" query tm.pvec th.jsonl --k 9 --json
+  check "300 documents: the same answers as pv_query_run" cmp ref.out out
+fi
+
+echo "# text: upsert, and a round trip of the options"
+expect "build --stem --stopwords" 0 "7 with text" "$BIN" build c.jsonl -o cs.pvec --stem --stopwords
+expect "info: both options on" 0 "^text +a text index \([0-9,]+ bytes\); stemming on, stopwords on$" "$BIN" info cs.pvec
+printf '{"key":"k8","vector":[0,0,1,1],"text":"zebra crossing"}\n{"key":"k0","vector":[1,0,0,0],"text":"kiwi"}\n' >cu.jsonl
+expect "upsert documents with text" 0 "2 documents upserted \(1 replaced, 1 added, 2 with text\); 9 live" \
+  "$BIN" upsert cs.pvec cu.jsonl
+expect "info after the upsert: the options kept" 0 "^text +a text index \([0-9,]+ bytes\); stemming on, stopwords on$" \
+  "$BIN" info cs.pvec
+expect "query the upserted text" 0 '^0	8:[0-9.e+-]+:"k8"$' "$BIN" query cs.pvec --text zebra
+expect "the replaced document's text is gone" 0 '' "$BIN" query cs.pvec --text banana
+check "banana: only k2 now (k0 was replaced)" grep -Eq '^0	2:[0-9.e+-]+:"k2"$' out
+expect "the replacement's text is found" 0 '^0	9:[0-9.e+-]+:"k0"$' "$BIN" query cs.pvec --text kiwi
+expect "verify after the upsert" 0 "cs.pvec: ok" "$BIN" verify cs.pvec
+expect "build --stem of vectors only: the options are kept for later" 0 "300 vectors" \
+  "$BIN" build a.fvecs -o as.pvec --stopwords
+expect "info: an empty text index with its option" 0 "^text +a text index \([0-9,]+ bytes\); stemming off, stopwords on$" \
+  "$BIN" info as.pvec
+printf '{"key":"v0","text":"an attribute"}\n{}\n{}\n{}\n{}\n' >ta.jsonl
+expect "--attributes: \"text\" there is an attribute, not indexed" 0 "5 documents of 4 dims \(1 with a key, 1 with attributes\)" \
+  "$BIN" build v.npy --attributes ta.jsonl -o ta.pvec
+expect "--attributes: the attribute \"text\"" 0 '^\{"key":"v0","id":0,"attributes":\{"text":"an attribute"\}\}$' "$BIN" get ta.pvec v0
+expect "--attributes: no text index" 0 "^text +none" "$BIN" info ta.pvec
+expect "upsert --stem: an option of the index, status 2" 2 "--stem is an option of the index, set when it is built" \
+  "$BIN" upsert cs.pvec cu.jsonl --stem
+
+# Stemming and stopwords depend on the tokenizer. While src/text/token.c is
+# the ASCII stand-in (it ignores both options) these are reported as TODO,
+# not failed; once the real tokenizer is merged the marker is gone and they
+# count like any other test.
+STANDIN=0
+grep -q 'TEMPORARY stand-in' "$HERE/../src/text/token.c" 2>/dev/null && STANDIN=1
+todo=0
+# tokenizer_check NAME CMD...: check, but a TODO while the stand-in is in place.
+tokenizer_check() {
+  local name=$1
+  shift
+  if "$@" 2>check.err; then ok "$name"
+  elif [ $STANDIN -eq 1 ]; then todo=$((todo + 1)); echo "not ok - $name # TODO the stand-in tokenizer (src/text/token.c) has no stemming or stopwords"
+  else fail "$name" "$(head -c 800 check.err)"; fi
+}
+"$BIN" query cs.pvec --text run >out 2>/dev/null || true
+tokenizer_check "--stem: \"run\" finds \"running runner runs\" (k4) [needs the real tokenizer]" \
+  grep -Eq '^0	4:[0-9.e+-]+:"k4"$' out
+"$BIN" query cs.pvec --text the >out 2>/dev/null || true
+tokenizer_check "--stopwords: \"the\" finds nothing [needs the real tokenizer]" test "$(cat out)" = "0	"
+"$BIN" query c.pvec --text run >out 2>/dev/null || true
+check "without --stem: \"run\" is not \"running\"" test "$(cat out)" = "0	"
+
+echo "# text: bad lines and bad flags"
+bad_line "text without a vector" 'e.jsonl:1:1: no "vector" member: a document with "text" needs a vector too' \
+  '{"key":"a","text":"words"}'
+bad_line "text that is a number" 'e.jsonl:1:22: "text" must be a string \(or null: no text\), found a number' \
+  '{"vector":[1],"text":5}'
+bad_line "text that is an array" 'e.jsonl:1:22: "text" must be a string \(or null: no text\), found an array' \
+  '{"vector":[1],"text":["a"]}'
+bad_line "two texts" 'e.jsonl:1:26: a second "text" member; a document has one text' \
+  '{"vector":[1],"text":"a","text":"b"}'
+bad_line "a lone surrogate escape in text" 'e.jsonl:2:25: .*ud800 is a high surrogate not followed by a low one' \
+  '{"vector":[1],"text":"ok"}' '{"vector":[1],"text":"ab\ud800"}'
+printf '{"vector":[1],"text":"fine"}\n{"vector":[2],"text":"caf\303\251 ok"}\n{"vector":[3],"text":"ab\377cd"}\n' >e.jsonl
+expect "invalid UTF-8 in text: its line and column, nothing written" 1 \
+  'e.jsonl:3:25: invalid UTF-8 \(byte 0xff\) in a string' "$BIN" build e.jsonl -o e.pvec
+check "nothing written for bad text" test ! -e e.pvec
+cp c.pvec c0.pvec
+printf '{"key":"z","vector":[1,0,0,0],"text":"ok"}\n{"key":"y","vector":[1,0,0,0],"text":"x\377"}\n' >e.jsonl
+expect "upsert of invalid UTF-8 text: the line, nothing written" 1 'e.jsonl:2:40: invalid UTF-8' \
+  "$BIN" upsert c.pvec e.jsonl
+check "a failed upsert of text leaves the file byte-identical" cmp c.pvec c0.pvec
+printf '{"text":"ok"}\n{"text":"b\377"}\n' >e.jsonl
+expect "a query with invalid UTF-8 text: its line and column" 1 'e.jsonl:2:11: invalid UTF-8 \(byte 0xff\)' \
+  "$BIN" query c.pvec e.jsonl
+printf '{"text":"ok"}\n{"key":"a"}\n' >e.jsonl
+expect "a query line with neither vector nor text" 1 'e.jsonl:2:1: no "vector" or "text" member: a query needs' \
+  "$BIN" query c.pvec e.jsonl
+printf '{"text":7}\n' >e.jsonl
+expect "a query's text that is a number" 1 'e.jsonl:1:9: "text" must be a string' "$BIN" query c.pvec e.jsonl
+printf '{"text":"%s"}\n' "$(for i in $(seq 300); do printf 'w%d ' "$i"; done)" >e.jsonl
+printf '{"text":"apple"}\n' | cat - e.jsonl >e2.jsonl
+expect "a query of more than 256 distinct words: the library's reason, the query's number" 1 \
+  "e2.jsonl: query 1: .*256.*; fix or remove that query" "$BIN" query c.pvec e2.jsonl
+check "the queries before it are answered" test "$(wc -l <out)" -eq 1
+expect "--text of more than 256 distinct words" 1 "^pocketvec: --text: .*256" \
+  "$BIN" query c.pvec --text "$(for i in $(seq 300); do printf 'w%d ' "$i"; done)"
+expect "--text on an index without text: a clear error" 1 \
+  "a.pvec has no text index: none of its documents was given \"text\", so a text query can match nothing" \
+  "$BIN" query a.pvec --text apple
+expect ".jsonl text queries on an index without text" 1 "a.pvec has no text index" "$BIN" query a.pvec qm.jsonl --k 2
+expect "--text on an index with text options but no text yet: no hits, no error" 0 "" \
+  "$BIN" query as.pvec --text apple
+check "no hits" test "$(cat out)" = "0	"
+expect "--text with .jsonl queries that have their own text: status 2" 2 \
+  "qm.jsonl:1: this query has its own \"text\"; --text is for files of queries without" \
+  "$BIN" query c.pvec qm.jsonl --text apple
+expect "--text '': status 2" 2 "--text is empty" "$BIN" query c.pvec --text ''
+expect "--fusion bogus: status 2" 2 "--fusion expects rrf, rrf:C \(C above 0\), weighted or weighted:V,T .*got 'bogus'" \
+  "$BIN" query c.pvec qa.jsonl --fusion bogus
+for spec in rrf:0 rrf:-1 rrf:x rrf: weighted:1 weighted:0,0 weighted:-1,2 weighted:1,2,3 weighted:nan,1 'weighted: 1,1' RRF; do
+  expect "--fusion $spec: status 2" 2 "--fusion expects .*got '$spec'" "$BIN" query c.pvec qa.jsonl --fusion "$spec"
+done
+expect "--fusion rrf:30.5 and weighted:2,0.5 are fine" 0 "fused by rrf 30.5" "$BIN" query c.pvec qa.jsonl --fusion rrf:30.5
+expect "--fusion weighted:2,0.5" 0 "fused by weighted 2,0.5" "$BIN" query c.pvec qa.jsonl --fusion=weighted:2,0.5
+expect "--k1 -1: status 2" 2 "--k1 expects a number from 0 to 1,000,000 .*got '-1'" "$BIN" query c.pvec --text apple --k1 -1
+expect "--k1 inf: status 2" 2 "--k1 expects .*got 'inf'" "$BIN" query c.pvec --text apple --k1 inf
+expect "--k1 2e6: status 2" 2 "--k1 expects .*got '2e6'" "$BIN" query c.pvec --text apple --k1 2e6
+expect "--b 1.5: status 2" 2 "--b expects a number from 0 to 1 .*got '1.5'" "$BIN" query c.pvec --text apple --b 1.5
+expect "--b -0.1: status 2" 2 "--b expects .*got '-0.1'" "$BIN" query c.pvec --text apple --b -0.1
+expect "--b '': status 2" 2 "--b expects .*got ''" "$BIN" query c.pvec --text apple --b=
+expect "--b 1 and --k1 0 are in range" 0 "bm25 k1 0 b 1" "$BIN" query c.pvec --text apple --b 1 --k1 0
+expect "--window below --k: status 2" 2 "--window 5 is below --k 10" "$BIN" query c.pvec qa.jsonl --window 5
+expect "--window 0: status 2" 2 "--window expects a whole number from 1 to 65,536" "$BIN" query c.pvec qa.jsonl --window 0
+expect "--prefix with vector queries only: status 2" 2 "--prefix is for text queries, and a.fvecs has none" \
+  "$BIN" query a.pvec a.fvecs --prefix
+expect "--k1 with .jsonl vector queries only: status 2" 2 "--k1 is for text queries, and q.jsonl has none" \
+  "$BIN" query d.pvec q.jsonl --k1 1
+expect "--fusion with text-only queries: status 2" 2 "--fusion is for hybrid queries \(a vector and text\), and the query has none" \
+  "$BIN" query c.pvec --text apple --fusion rrf
+expect "--window with vector queries only: status 2" 2 "--window is for hybrid queries" \
+  "$BIN" query a.pvec a.fvecs --window 20
+expect "--k 70000 with text: status 2" 2 "--k is at most 65,536 for text and hybrid queries" \
+  "$BIN" query c.pvec --text apple --k 70000
+expect "--format with --text alone: status 2" 2 "--format is for a file of queries" \
+  "$BIN" query c.pvec --text apple --format jsonl
+expect "query without queries or --text: status 2" 2 "give the index file and the file of queries \(or --text WORDS\)" \
+  "$BIN" query c.pvec
+check "no temporary file left by the text tests" no_tmp
+
 echo "# usage"
 expect "no command: status 2" 2 "usage: pocketvec COMMAND" "$BIN"
 expect "build without -o: status 2" 2 "-o OUT.pvec" "$BIN" build a.fvecs
@@ -734,6 +997,14 @@ expect "help query documents --filter" 0 "--filter F +only documents that match"
 for c in get find count upsert delete; do
   expect "help $c" 0 "usage: pocketvec $c INDEX.pvec" "$BIN" help $c
 done
+expect "help build documents --stem and --stopwords" 0 "--stopwords +leave English stopwords" "$BIN" help build
+check "help build documents \"text\"" grep -q 'A document.s "text" is indexed for full-text search' out
+expect "help query documents the text flags" 0 "--fusion F  how a hybrid query fuses" "$BIN" help query
+check "help query: --text, --prefix, --k1, --b, --window" \
+  bash -c 'for f in "--text WORDS" "--prefix" "--k1 X" "--b X" "--window N"; do grep -q -- "^  $f" out || exit 1; done'
+expect "help info documents the text row" 0 "whether there is" "$BIN" help info
+expect "help lists query's text" 0 "query +nearest neighbours, full-text \(BM25\) and hybrid queries" "$BIN" help
 
+if [ "$todo" -gt 0 ]; then echo "$todo TODO (not counted): they need the real tokenizer"; fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Helpers every subcommand uses: messages, opening input files, flag
  * parsing, number formatting, timing and a progress line. Nothing here knows
@@ -148,6 +149,23 @@ bad:
     return cli_usage_error(cmd, "%s expects a whole number from %s to %s, got '%s'", flag,
                            cli_group(lo, min), cli_group(hi, max), text);
   }
+}
+
+int cli_parse_real(const char *text, double *out) {
+  /* strtod also reads "inf", "nan", hex and leading spaces: a flag value
+   * is plain decimal, so anything else is refused before it is asked. */
+  const char *p = text;
+  if (*p == '\0') return -1;
+  for (; *p; p++)
+    if (!((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E' || *p == '+' ||
+          *p == '-'))
+      return -1;
+  char *end;
+  errno = 0;
+  double v = strtod(text, &end);
+  if (*end != '\0' || end == text || errno == ERANGE || !(v - v == 0)) return -1;
+  *out = v;
+  return 0;
 }
 
 /* ------------------------------------------------------------------------ */

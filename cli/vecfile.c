@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Vector files: the readers behind `build` and `query`.
  *
@@ -12,6 +13,9 @@
  *   raw     floats back to back; the dim comes from --dim.
  *   .jsonl  JSON Lines, one object with a "vector" array per line (jsonl.c
  *           reads them; the vectors are the numbers as the nearest float32).
+ *           Only `query` reads vectors from JSON Lines here (`build` reads
+ *           documents through docs.c), so a line may also carry "text", or
+ *           only "text": a text or hybrid query.
  *
  * A file is checked whole before the first vector is read (header, dtype,
  * and that its size is exactly what the header implies), so a truncated file
@@ -514,13 +518,14 @@ static int raw_open(cli_vecfile *vf) {
 }
 
 /* ------------------------------------------------------------------------ */
-/* JSON Lines: a "vector" member per line                                   */
+/* JSON Lines: a "vector" and/or a "text" member per line                   */
 /* ------------------------------------------------------------------------ */
 
 /* A JSON Lines file has no header to check, so it is read whole once: every
  * line parsed, and every vector of the first one's dimension (or dim's, when
  * given), so that a bad line fails before any work, as a truncated .npy
- * does. Then it is rewound for the reads. */
+ * does; the queries with a vector, with text and with both are counted.
+ * Then it is rewound for the reads. */
 static int jsonl_open(cli_vecfile *vf, uint32_t dim) {
   vf->dim = dim;
   vf->jl = calloc(1, sizeof *vf->jl);
@@ -542,7 +547,14 @@ static int jsonl_open(cli_vecfile *vf, uint32_t dim) {
   while ((rc = cli_jsonl_next(vf->jl, &line, &len)) > 0) {
     cli_progress("reading", (size_t)vf->jl->pos, (size_t)vf->jl->size);
     if (cli_jdoc_parse(vf->jd, vf->jl, line, len, CLI_LINE_QUERY) != CLI_OK) return CLI_FAILED;
-    if (!vf->dim) {
+    if (vf->jd->has_text) {
+      vf->with_text++;
+      vf->hybrid += (uint64_t)vf->jd->has_vector;
+      if (!vf->first_text_line) vf->first_text_line = vf->jl->line;
+    }
+    if (!vf->jd->has_vector) continue;
+    vf->with_vector++;
+    if (!first_line && !dim) {
       vf->dim = (uint32_t)vf->jd->dim;
       first_line = vf->jl->line;
     } else if (vf->jd->dim != vf->dim) {
@@ -561,13 +573,52 @@ static int jsonl_open(cli_vecfile *vf, uint32_t dim) {
   if (rc < 0) return CLI_FAILED;
   vf->count = vf->jl->docs;
   if (vf->count == 0) {
-    cli_error("%s: the file holds no lines (blank lines are skipped): no vectors", vf->path);
+    cli_error("%s: the file holds no lines (blank lines are skipped): no queries", vf->path);
     return CLI_FAILED;
   }
   return cli_jsonl_rewind(vf->jl);
 }
 
+/* Append the text of the line just parsed to q_text as query i's. CLI_OK,
+ * or CLI_FAILED reported. */
+static int jsonl_keep_text(cli_vecfile *vf, size_t i) {
+  const cli_jdoc *d = vf->jd;
+  vf->q_off[i] = SIZE_MAX;
+  vf->q_len[i] = 0;
+  if (!d->has_text) return CLI_OK;
+  if (vf->q_text_len + d->text_len + 1 > vf->q_text_cap) {
+    size_t cap = vf->q_text_cap ? vf->q_text_cap : 4096;
+    while (cap < vf->q_text_len + d->text_len + 1) cap *= 2;
+    char *p = realloc(vf->q_text, cap);
+    if (!p) {
+      cli_error("%s: out of memory for the text of the queries", vf->path);
+      return CLI_FAILED;
+    }
+    vf->q_text = p;
+    vf->q_text_cap = cap;
+  }
+  memcpy(vf->q_text + vf->q_text_len, d->text, d->text_len + 1);
+  vf->q_off[i] = vf->q_text_len;
+  vf->q_len[i] = d->text_len;
+  vf->q_text_len += d->text_len + 1;
+  return CLI_OK;
+}
+
 static int jsonl_read(cli_vecfile *vf, float *out, size_t n) {
+  if (n > vf->q_cap) {
+    unsigned char *qv = realloc(vf->q_vec, n);
+    if (qv) vf->q_vec = qv;
+    size_t *qo = realloc(vf->q_off, n * sizeof *qo);
+    if (qo) vf->q_off = qo;
+    size_t *ql = realloc(vf->q_len, n * sizeof *ql);
+    if (ql) vf->q_len = ql;
+    if (!qv || !qo || !ql) {
+      cli_error("%s: out of memory for a batch of %zu queries", vf->path, n);
+      return CLI_FAILED;
+    }
+    vf->q_cap = n;
+  }
+  vf->q_text_len = 0;
   for (size_t i = 0; i < n; i++) {
     char *line;
     size_t len;
@@ -575,6 +626,12 @@ static int jsonl_read(cli_vecfile *vf, float *out, size_t n) {
     if (rc < 0) return CLI_FAILED;
     if (rc == 0) return -1; /* fewer lines than counted: the file changed */
     if (cli_jdoc_parse(vf->jd, vf->jl, line, len, CLI_LINE_QUERY) != CLI_OK) return CLI_FAILED;
+    vf->q_vec[i] = (unsigned char)vf->jd->has_vector;
+    if (jsonl_keep_text(vf, i) != CLI_OK) return CLI_FAILED;
+    if (!vf->jd->has_vector) {
+      memset(out + i * vf->dim, 0, sizeof(float) * vf->dim);
+      continue;
+    }
     if (vf->jd->dim != vf->dim) {
       cli_jsonl_error(vf->jl, vf->jd->vec_at, "\"vector\" has %zu values, not %u (did the "
                       "file change while being read?)",
@@ -624,6 +681,7 @@ int cli_vecfile_open(cli_vecfile *vf, const char *cmd, const char *path, cli_for
               path, vf->dim, dim);
     rc = CLI_FAILED;
   }
+  vf->with_vector = vf->count;
   if (rc != CLI_OK) cli_vecfile_close(vf);
   return rc;
 }
@@ -654,8 +712,27 @@ int cli_vecfile_read(cli_vecfile *vf, float *out, size_t max, size_t *got) {
   return CLI_OK;
 }
 
+int cli_vecfile_query(const cli_vecfile *vf, size_t i, const char **text, size_t *len) {
+  *text = NULL;
+  *len = 0;
+  if (vf->format != CLI_FORMAT_JSONL) return 1;
+  if (vf->q_off[i] != SIZE_MAX) {
+    *text = vf->q_text + vf->q_off[i];
+    *len = vf->q_len[i];
+  }
+  return vf->q_vec[i];
+}
+
 void cli_vecfile_close(cli_vecfile *vf) {
   if (vf->f) fclose(vf->f);
+  free(vf->q_vec);
+  free(vf->q_off);
+  free(vf->q_len);
+  free(vf->q_text);
+  vf->q_vec = NULL;
+  vf->q_off = vf->q_len = NULL;
+  vf->q_text = NULL;
+  vf->q_cap = vf->q_text_cap = vf->q_text_len = 0;
   free(vf->rec);
   if (vf->jl) cli_jsonl_close(vf->jl);
   if (vf->jd) cli_jdoc_free(vf->jd);

@@ -367,6 +367,9 @@ void test_text_persist(void) {
   pv_index *back = NULL;
   REQUIRE_OK(pv_load(buf, len, 0, &back));
   CHECK_OK(pv_check(back));
+  pv_options ob;
+  pv_get_options(back, &ob);
+  CHECK_EQ_INT(ob.text, PV_TEXT_STOPWORDS); /* the loader keeps the option, as pv_new did */
   same_answers(idx, back, 11, "loaded");
   uint8_t *buf2 = save(back, &len2);
   CHECK(len == len2 && memcmp(buf, buf2, len) == 0);

@@ -125,6 +125,7 @@ int pv__text_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64_t 
   uint32_t flags = pv__get32(p), nterm = pv__get32(p + 4);
   if (flags & ~(PV_TEXT_STEM | PV_TEXT_STOPWORDS)) CORRUPT("the text section has unknown flags %u", flags);
   t->flags = flags;
+  idx->opt.text = flags; /* pv_get_options gives back what pv_new was given */
   /* Each term takes at least 10 bytes: a bound on what to allocate. */
   if (nterm > (len - 8) / 10) CORRUPT("the text section is too short for its %u terms", nterm);
   const uint8_t *q = p + 8, *end = p + len;
