@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pocketvec demo: the tour a new user runs first (`make run`).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pocketvec verify: check index files without using them.
  *

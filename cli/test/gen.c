@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Test inputs for cli/test_cli.sh: vector files in every format the CLI
  * reads, deliberately broken ones, and byte flips. Plain C11 with no
