@@ -150,10 +150,10 @@ static size_t fold(uint32_t c, char *o) {
     o[0] = (char)(c - 'A' < 26 ? c + 32 : c);
     return 1;
   }
-  const char *t = c - 0xc0 < 0x1f0 ? LATIN + c - 0xc0
-                  : c - 0x370 < 0x90 ? GREEK + c - 0x370
-                  : c - 0x1e00 < 0x100 ? LATIN_X + c - 0x1e00
-                  : c - 0x1f00 < 0x100 ? GREEK_X + c - 0x1f00
+  const char *t = c - 0xc0 < 0x1f0 ? LATIN + (c - 0xc0)
+                  : c - 0x370 < 0x90 ? GREEK + (c - 0x370)
+                  : c - 0x1e00 < 0x100 ? LATIN_X + (c - 0x1e00)
+                  : c - 0x1f00 < 0x100 ? GREEK_X + (c - 0x1f00)
                                        : NULL;
   if (t) {
     char k = *t;
