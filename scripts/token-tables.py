@@ -3,12 +3,13 @@
 """The character tables of src/text/token.c: generator and checker.
 
     python3 scripts/token-tables.py          print the tables (C), to paste
-                                             between the GENERATED markers
-    python3 scripts/token-tables.py check BIN
-                                             run BIN (a program that reads
-                                             texts, one per line, and prints
-                                             each one's tokens) on every code
-                                             point and compare with this model
+                                             over the generated part of
+                                             src/text/token.c
+    make lib && python3 scripts/token-tables.py check
+                                             tokenize every code point (alone,
+                                             and between two letters) with
+                                             build/libpocketvec.a and compare
+                                             with this model
 
 The policy (what is a letter, what folds to what) is written here, in one
 place; the base letters come from Python's Unicode database (decomposition
@@ -17,9 +18,11 @@ The check also reports the case pairs (a letter and its upper or lower case)
 that do not give the same token: every one must be outside the scripts the
 tokenizer claims to fold (docs/TEXT.md).
 """
+import os
 import re
 import subprocess
 import sys
+import tempfile
 import unicodedata as ud
 
 S, W, I, C, A = range(5)  # separator, word, ignorable, single-character token, apostrophe
@@ -273,6 +276,41 @@ def model_tokens(text):
     return [t.encode()[:64].decode("utf-8", "ignore") for t in toks]
 
 
+# Reads texts, one a line; prints each one's tokens (no options), space-separated.
+HARNESS = r"""
+#include <stdio.h>
+#include <string.h>
+#include "text/token.h"
+static int first;
+static int put(void *ctx, const char *t, size_t n, int last) {
+  (void)ctx, (void)last;
+  printf("%s%.*s", first ? "" : " ", (int)n, t);
+  first = 0;
+  return 0;
+}
+int main(void) {
+  static char line[1 << 16];
+  while (fgets(line, sizeof line, stdin)) {
+    first = 1;
+    if (pv__tokenize(line, strcspn(line, "\n"), 0, put, NULL, NULL)) printf("ERROR");
+    printf("\n");
+  }
+  return 0;
+}
+"""
+
+
+def build_harness(tmp):
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    src, exe = os.path.join(tmp, "lines.c"), os.path.join(tmp, "lines")
+    with open(src, "w") as f:
+        f.write(HARNESS)
+    subprocess.run(["cc", "-std=c11", "-O1", "-I" + os.path.join(root, "include"),
+                    "-I" + os.path.join(root, "src"), src,
+                    os.path.join(root, "build", "libpocketvec.a"), "-lm", "-o", exe], check=True)
+    return exe
+
+
 def check(binary):
     cps = [c for c in range(1, 0x110000) if not 0xD800 <= c < 0xE000 and c != 0x0A and c != 0x0D]
     texts = []
@@ -291,6 +329,13 @@ def check(binary):
             if bad <= 20:
                 print("U+%04X %r: got %r, want %r" % (ord(t[len(t) // 2]), t, got, want))
     print("%d texts, %d differ from the model" % (len(texts), bad))
+    # Folding is idempotent: what a letter becomes is letters that stay.
+    for c in cps:
+        if cls_of(c) == W:
+            for o in fold(c):
+                if cls_of(ord(o)) != W or fold(ord(o)) != o:
+                    bad += 1
+                    print("U+%04X folds to U+%04X, which is not a fixed point" % (c, ord(o)))
     # Case pairs that do not meet.
     split = {}
     for c in cps:
@@ -307,6 +352,7 @@ def check(binary):
 
 if __name__ == "__main__":
     build()
-    if len(sys.argv) > 2 and sys.argv[1] == "check":
-        sys.exit(0 if check(sys.argv[2]) else 1)
+    if len(sys.argv) > 1 and sys.argv[1] == "check":
+        with tempfile.TemporaryDirectory() as tmp:
+            sys.exit(0 if check(build_harness(tmp)) else 1)
     emit()
