@@ -191,7 +191,7 @@ static uint32_t next_cp(const uint8_t *s, size_t *i) {
 
 /* ---- stopwords -------------------------------------------------------------
  *
- * 151 common English words: pronouns, articles, prepositions, conjunctions,
+ * 146 common English words: pronouns, articles, prepositions, conjunctions,
  * auxiliaries and their n't forms as this tokenizer spells them (don't ->
  * dont). Grouped by length, each group one string: a test is a few memcmp.
  */
