@@ -1,23 +1,27 @@
 # pocketvec: the libFuzzer targets: the loader and section-table reader
 # (fuzz_load.c), the API as call sequences against a model (fuzz_ops.c),
 # attributes as JSON, as untrusted encodings and as numbers (fuzz_attr.c),
-# the filter compiler and evaluator (fuzz_filter.c), and the text section
-# of a file (fuzz_text.c). Included from the top Makefile (`include fuzz/fuzz.mk`),
-# whose LIB_SRC, WARN, HEADERS, BUILD, CC and LDLIBS it uses;
+# the filter compiler and evaluator (fuzz_filter.c), the text section
+# of a file (fuzz_text.c), and the tokenizer (fuzz_token.c). Included
+# from the top Makefile (`include fuzz/fuzz.mk`), whose LIB_SRC, WARN,
+# HEADERS, BUILD, CC and LDLIBS it uses;
 # `make -f Makefile -f fuzz/fuzz.mk fuzz-run` works too.
 #
-#   make fuzz            build-fuzz/fuzz_load, fuzz_ops, fuzz_attr and
-#                        fuzz_filter (clang-14, libFuzzer + ASan + UBSan)
-#                        and the seed corpus of real saved indexes,
-#                        generated into build-fuzz/corpus (nothing
-#                        committed); attr and filter start from the small
-#                        text corpora in fuzz/corpus/ with the keyword
-#                        dictionaries fuzz/*.dict
+#   make fuzz            build-fuzz/fuzz_load, fuzz_ops, fuzz_attr,
+#                        fuzz_filter, fuzz_text and fuzz_token (clang-14,
+#                        libFuzzer + ASan + UBSan) and the seed corpus of
+#                        real saved indexes, generated into
+#                        build-fuzz/corpus (nothing committed); attr,
+#                        filter and token start from the small text
+#                        corpora in fuzz/corpus/ with the dictionaries
+#                        fuzz/*.dict
 #   make fuzz-run        the loader for FUZZ_SECONDS (default 60) from the
 #                        seed corpus, then the call sequences for
-#                        FUZZ_OPS_SECONDS (default 30), then attributes
-#                        and filters for FUZZ_ATTR_SECONDS and
-#                        FUZZ_FILTER_SECONDS (default 20 each); fails if a fuzzer
+#                        FUZZ_OPS_SECONDS (default 30), then attributes,
+#                        filters, text sections and the tokenizer for
+#                        FUZZ_ATTR_SECONDS, FUZZ_FILTER_SECONDS,
+#                        FUZZ_TEXT_SECONDS and FUZZ_TOKEN_SECONDS
+#                        (default 20 each); fails if a fuzzer
 #                        finds a crash, a leak or a broken invariant (the
 #                        input is saved under build-fuzz/artifacts/: replay
 #                        it with `build-fuzz/fuzz_load FILE`, or the
@@ -38,6 +42,7 @@ FUZZ_OPS_SECONDS ?= 30
 FUZZ_ATTR_SECONDS ?= 20
 FUZZ_FILTER_SECONDS ?= 20
 FUZZ_TEXT_SECONDS ?= 20
+FUZZ_TOKEN_SECONDS ?= 20
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # The library is instrumented for coverage (fuzzer-no-link); only the
 # target links libFuzzer's main.
@@ -47,7 +52,7 @@ FUZZ_LIB_OBJ  = $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 .PHONY: fuzz fuzz-run fuzz-corpus clean-fuzz
 
 fuzz: $(FUZZ_BUILD)/fuzz_load $(FUZZ_BUILD)/fuzz_ops $(FUZZ_BUILD)/fuzz_attr $(FUZZ_BUILD)/fuzz_filter \
-      $(FUZZ_BUILD)/fuzz_text fuzz-corpus
+      $(FUZZ_BUILD)/fuzz_text $(FUZZ_BUILD)/fuzz_token fuzz-corpus
 
 $(FUZZ_BUILD)/src/%.o: src/%.c $(HEADERS) fuzz/fuzz.mk
 	@mkdir -p $(dir $@)
@@ -79,6 +84,11 @@ $(FUZZ_BUILD)/fuzz_filter: fuzz/fuzz_filter.c $(FUZZ_LIB_OBJ) $(HEADERS) fuzz/fu
 # sections of real indexes, written by the target itself (PV_TEXT_SEEDS).
 $(FUZZ_BUILD)/fuzz_text: fuzz/fuzz_text.c $(FUZZ_LIB_OBJ) $(HEADERS) fuzz/fuzz.mk
 	$(FUZZ_CC) $(WARN) -O1 -g -Iinclude -Isrc $(FUZZ_SAN) -fsanitize=fuzzer fuzz/fuzz_text.c \
+	  $(FUZZ_LIB_OBJ) $(LDLIBS) -o $@
+
+# The tokenizer: every option combination on arbitrary bytes.
+$(FUZZ_BUILD)/fuzz_token: fuzz/fuzz_token.c $(FUZZ_LIB_OBJ) $(HEADERS) fuzz/fuzz.mk
+	$(FUZZ_CC) $(WARN) -O1 -g -Iinclude -Isrc $(FUZZ_SAN) -fsanitize=fuzzer fuzz/fuzz_token.c \
 	  $(FUZZ_LIB_OBJ) $(LDLIBS) -o $@
 
 # The corpus generator is an ordinary program on the ordinary library.
@@ -118,6 +128,10 @@ fuzz-run: fuzz
 	$(FUZZ_BUILD)/fuzz_text -max_total_time=$(FUZZ_TEXT_SECONDS) -timeout=20 -rss_limit_mb=2048 \
 	  -max_len=16384 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ \
 	  $(FUZZ_BUILD)/text-work $(FUZZ_BUILD)/corpus-text
+	@mkdir -p $(FUZZ_BUILD)/token-work
+	$(FUZZ_BUILD)/fuzz_token -max_total_time=$(FUZZ_TOKEN_SECONDS) -timeout=20 -rss_limit_mb=2048 \
+	  -max_len=4096 -dict=fuzz/token.dict -print_final_stats=1 \
+	  -artifact_prefix=$(FUZZ_BUILD)/artifacts/ $(FUZZ_BUILD)/token-work fuzz/corpus/token
 
 clean-fuzz:
 	rm -rf $(FUZZ_BUILD)

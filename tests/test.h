@@ -197,7 +197,19 @@
   X(filter_eval)                        \
   X(filter_contains_random)             \
   X(filter_limits)                      \
-  X(filter_memory)
+  X(filter_memory)                      \
+  /* test_token.c */                    \
+  X(token_utf8)                         \
+  X(token_split)                        \
+  X(token_fold)                         \
+  X(token_apostrophe)                   \
+  X(token_long)                         \
+  X(token_stopwords)                    \
+  X(token_stem)                         \
+  X(token_porter2_fixture)              \
+  X(token_prefix)                       \
+  X(token_stop)                         \
+  X(token_random)
 
 #define TU_DECLARE(name) void test_##name(void);
 PV_TEST_LIST(TU_DECLARE)
