@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # pocketvec: one Makefile for the library, the CLI, the tests and the benchmark.
 #
 #   make                 library + CLI into build/

@@ -720,8 +720,8 @@ echo "# text: build and upsert read \"text\""
 # with --k1 0 every document holding a word scores its idf alone, and the
 # tie goes to the lower id, k0. k6 has no text; k3 is the only document
 # whose vector is [0,0,0,1]. Plain lowercase ASCII words only: these tests
-# hold for any tokenizer, stemming aside (the tests that need stemming or
-# stopwords are marked TODO below while src/text/token.c is a stand-in).
+# hold for any tokenizer, stemming aside (cs.pvec, built with --stem
+# --stopwords, checks those).
 cat >c.tsv <<'EOF'
 k0	apple banana	1,0,0,0
 k1	apple apple apple cherry	0,1,0,0
@@ -875,26 +875,11 @@ expect "--attributes: no text index" 0 "^text +none" "$BIN" info ta.pvec
 expect "upsert --stem: an option of the index, status 2" 2 "--stem is an option of the index, set when it is built" \
   "$BIN" upsert cs.pvec cu.jsonl --stem
 
-# Stemming and stopwords depend on the tokenizer. While src/text/token.c is
-# the ASCII stand-in (it ignores both options) these are reported as TODO,
-# not failed; once the real tokenizer is merged the marker is gone and they
-# count like any other test.
-STANDIN=0
-grep -q 'TEMPORARY stand-in' "$HERE/../src/text/token.c" 2>/dev/null && STANDIN=1
-todo=0
-# tokenizer_check NAME CMD...: check, but a TODO while the stand-in is in place.
-tokenizer_check() {
-  local name=$1
-  shift
-  if "$@" 2>check.err; then ok "$name"
-  elif [ $STANDIN -eq 1 ]; then todo=$((todo + 1)); echo "not ok - $name # TODO the stand-in tokenizer (src/text/token.c) has no stemming or stopwords"
-  else fail "$name" "$(head -c 800 check.err)"; fi
-}
 "$BIN" query cs.pvec --text run >out 2>/dev/null || true
-tokenizer_check "--stem: \"run\" finds \"running runner runs\" (k4) [needs the real tokenizer]" \
+check "--stem: \"run\" finds \"running runner runs\" (k4)" \
   grep -Eq '^0	4:[0-9.e+-]+:"k4"$' out
 "$BIN" query cs.pvec --text the >out 2>/dev/null || true
-tokenizer_check "--stopwords: \"the\" finds nothing [needs the real tokenizer]" test "$(cat out)" = "0	"
+check "--stopwords: \"the\" finds nothing" test "$(cat out)" = "0	"
 "$BIN" query c.pvec --text run >out 2>/dev/null || true
 check "without --stem: \"run\" is not \"running\"" test "$(cat out)" = "0	"
 
@@ -1005,6 +990,5 @@ check "help query: --text, --prefix, --k1, --b, --window" \
 expect "help info documents the text row" 0 "whether there is" "$BIN" help info
 expect "help lists query's text" 0 "query +nearest neighbours, full-text \(BM25\) and hybrid queries" "$BIN" help
 
-if [ "$todo" -gt 0 ]; then echo "$todo TODO (not counted): they need the real tokenizer"; fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # pocketvec: the libFuzzer targets: the loader and section-table reader
 # (fuzz_load.c), the API as call sequences against a model (fuzz_ops.c),
 # attributes as JSON, as untrusted encodings and as numbers (fuzz_attr.c),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the loader (src/persist.c): pv_verify and pv_load in
  * every mode on arbitrary bytes, then, whenever the bytes load, every kind

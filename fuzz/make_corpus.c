@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Seed corpus for fuzz_load: real saved indexes, small enough for the
  * fuzzer to mutate quickly (a few KB each), in every shape the loader

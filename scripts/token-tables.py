@@ -254,12 +254,19 @@ def emit():
 def model_tokens(text):
     """Tokens of a text of one or three code points (no apostrophes next to
     each other), no options: enough for the per-code-point check."""
-    toks, cur = [], ""
+    toks, cur, run = [], "", []
+
+    def end_run():
+        if len(run) == 1:
+            toks.append(run[0])
+        run.clear()
+
     cps = [ord(x) for x in text]
     cps = [c - 0xFEE0 if 0xFF01 <= c <= 0xFF5E else c for c in cps]
     for i, c in enumerate(cps):
         k = cls_of(c)
         if k == W:
+            end_run()
             cur += fold(c)
         elif k == I:
             pass
@@ -270,7 +277,12 @@ def model_tokens(text):
                 toks.append(cur)
             cur = ""
             if k == C:
-                toks.append(chr(c))
+                if run:
+                    toks.append(run[-1] + chr(c))
+                run.append(chr(c))
+            else:
+                end_run()
+    end_run()
     if cur:
         toks.append(cur)
     return [t.encode()[:64].decode("utf-8", "ignore") for t in toks]

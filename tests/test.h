@@ -168,6 +168,7 @@
   X(text_errors)                        \
   X(text_hybrid)                        \
   X(text_fault)                         \
+  X(text_cjk)                           \
   /* test_compat.c */                   \
   X(compat_v1_header)                   \
   X(compat_v1_load)                     \

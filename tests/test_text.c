@@ -711,3 +711,64 @@ void test_text_fault(void) {
   }
   CHECK_MSG(n < 20000 && nomems > 20, "fault loop: %ld runs, %ld NOMEM seen", n, nomems);
 }
+
+/* CJK text through the index: a run of characters is indexed as the pairs
+ * of neighbours, so a query of a word matches where that word stands and
+ * not where its characters merely occur; a one-character query finds a
+ * character standing alone, and as a prefix also the pairs it begins. */
+static uint32_t cjk_query(pv_index *idx, const char *text, int prefix, uint32_t *ids) {
+  pv_query q = pv_query_default();
+  q.text = text;
+  q.text_len = strlen(text);
+  q.prefix = prefix;
+  pv_match m[8];
+  size_t n = 0;
+  CHECK_OK(pv_query_run(idx, &q, m, &n));
+  for (size_t i = 0; i < n; i++) ids[i] = m[i].id;
+  /* ascending, to compare as sets */
+  for (size_t i = 1; i < n; i++)
+    for (size_t j = i; j > 0 && ids[j - 1] > ids[j]; j--) {
+      uint32_t x = ids[j];
+      ids[j] = ids[j - 1];
+      ids[j - 1] = x;
+    }
+  return (uint32_t)n;
+}
+
+void test_text_cjk(void) {
+  pv_options o = tu_opts(DIM, PV_L2, PV_F32);
+  pv_index *idx = NULL;
+  REQUIRE_OK(pv_new(&o, &idx));
+  static const char *const TEXT[] = {
+      "\xe6\x9d\xb1\xe4\xba\xac\xe9\x83\xbd\xe3\x81\xab\xe4\xbd\x8f\xe3\x82\x80", /* 0 東京都に住む */
+      "\xe4\xba\xac\xe9\x83\xbd\xe3\x81\xae\xe5\xaf\xba",                         /* 1 京都の寺 */
+      "\xe6\x9d\xb1 \xe3\x81\xa8 \xe8\xa5\xbf",                                   /* 2 東 と 西 */
+      "Tokyo \xe6\x9d\xb1\xe4\xba\xac",                                           /* 3 Tokyo 東京 */
+  };
+  float v[DIM] = {0};
+  for (int i = 0; i < 4; i++) {
+    pv_doc d = {NULL, 0, v, NULL, 0, 0, TEXT[i], strlen(TEXT[i])};
+    REQUIRE_OK(pv_upsert(idx, &d, NULL));
+  }
+  uint32_t ids[8];
+  /* 東京: documents 0 and 3, not 1 (京都) nor 2 (東 alone). */
+  CHECK_EQ_INT(cjk_query(idx, "\xe6\x9d\xb1\xe4\xba\xac", 0, ids), 2);
+  CHECK_EQ_INT(ids[0], 0);
+  CHECK_EQ_INT(ids[1], 3);
+  /* 京都: 0 and 1. */
+  CHECK_EQ_INT(cjk_query(idx, "\xe4\xba\xac\xe9\x83\xbd", 0, ids), 2);
+  CHECK_EQ_INT(ids[0], 0);
+  CHECK_EQ_INT(ids[1], 1);
+  /* 東 alone: only where it stands alone; as a prefix, also 東京. */
+  CHECK_EQ_INT(cjk_query(idx, "\xe6\x9d\xb1", 0, ids), 1);
+  CHECK_EQ_INT(ids[0], 2);
+  CHECK_EQ_INT(cjk_query(idx, "\xe6\x9d\xb1", 1, ids), 3);
+  CHECK_EQ_INT(ids[0], 0);
+  CHECK_EQ_INT(ids[1], 2);
+  CHECK_EQ_INT(ids[2], 3);
+  /* Mixed scripts: the Latin word is a word of its own. */
+  CHECK_EQ_INT(cjk_query(idx, "tokyo", 0, ids), 1);
+  CHECK_EQ_INT(ids[0], 3);
+  CHECK_OK(pv_check(idx));
+  pv_free(idx);
+}

@@ -114,7 +114,8 @@ void test_token_utf8(void) {
 }
 
 /* What a token is: runs of letters and digits; everything else separates;
- * CJK ideographs, kana and Hangul syllables one character each. */
+ * runs of CJK ideographs, kana and Hangul syllables give the pairs of
+ * neighbours (a run of one, itself). */
 void test_token_split(void) {
   TOKS("Hello, World!", 0, "hello world");
   TOKS("  leading and trailing  ", 0, "leading and trailing");
@@ -126,11 +127,15 @@ void test_token_split(void) {
   TOKS("em\xe2\x80\x94" "dash non\xc2\xa0" "breaking", 0, "em dash non breaking");
   TOKS("emoji\xf0\x9f\x98\x80inside \xf0\x9f\x91\x8d", 0, "emoji inside");
   TOKS("\xc2\xb2\xc2\xb3 x\xc2\xb2", 0, "x"); /* superscripts separate */
-  /* CJK: one character a token, runs of other letters beside them. */
-  TOKS("\xe6\x9d\xb1\xe4\xba\xac\xe9\x83\xbd", 0, "\xe6\x9d\xb1 \xe4\xba\xac \xe9\x83\xbd");
-  TOKS("\xe6\x97\xa5\xe6\x9c\xac" "abc\xe8\xaa\x9e", 0, "\xe6\x97\xa5 \xe6\x9c\xac abc \xe8\xaa\x9e");
-  TOKS("\xe3\x81\x8b\xe3\x82\xab", 0, "\xe3\x81\x8b \xe3\x82\xab");  /* hiragana ka, katakana ka */
-  TOKS("\xed\x95\x9c\xea\xb5\xad", 0, "\xed\x95\x9c \xea\xb5\xad");  /* Hangul */
+  /* CJK: the pairs of neighbours in a run (東京都: 東京 京都), a run of one
+   * character itself; runs of other letters beside them. */
+  TOKS("\xe6\x9d\xb1\xe4\xba\xac\xe9\x83\xbd", 0, "\xe6\x9d\xb1\xe4\xba\xac \xe4\xba\xac\xe9\x83\xbd");
+  TOKS("\xe6\x97\xa5\xe6\x9c\xac" "abc\xe8\xaa\x9e", 0, "\xe6\x97\xa5\xe6\x9c\xac abc \xe8\xaa\x9e");
+  TOKS("abc\xe6\x97\xa5 \xe6\x9c\xac" "def", 0, "abc \xe6\x97\xa5 \xe6\x9c\xac def"); /* runs of one */
+  TOKS("\xe6\x97\xa5\xe3\x80\x81\xe6\x9c\xac\xe8\xaa\x9e", 0, "\xe6\x97\xa5 \xe6\x9c\xac\xe8\xaa\x9e"); /* 日、本語 */
+  TOKS("\xe3\x81\x8b\xe3\x82\xab", 0, "\xe3\x81\x8b\xe3\x82\xab");  /* hiragana ka, katakana ka */
+  TOKS("\xe3\x81\x8b\xe3\x82\x99\xe3\x81\x8d", 0, "\xe3\x81\x8b\xe3\x81\x8d"); /* a voicing mark: ignored */
+  TOKS("\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4", 0, "\xed\x95\x9c\xea\xb5\xad \xea\xb5\xad\xec\x96\xb4");  /* Hangul */
   TOKS("\xe3\x80\x82\xe3\x80\x81", 0, "");                           /* ideographic punctuation */
   TOKS("\xef\xbc\x8c\xe3\x80\x8c\xe5\xad\x97\xe3\x80\x8d", 0, "\xe5\xad\x97"); /* fullwidth comma, brackets */
   /* Other scripts: words of letters, as they are. */

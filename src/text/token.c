@@ -3,8 +3,9 @@
  * The tokenizer (token.h): text to search terms, by the rules of
  * docs/TEXT.md ("Tokenizer"). In short: a token is a run of letters and
  * digits; an apostrophe between two of them joins them (a trailing 's,
- * 'll, 're, 've, 'd or 'm is dropped); CJK ideographs, kana and Hangul
- * syllables are tokens of one character each; everything else separates.
+ * 'll, 're, 've, 'd or 'm is dropped); a run of CJK ideographs, kana and
+ * Hangul syllables gives the pairs of neighbours in it (a lone one, itself);
+ * everything else separates.
  * Tokens are folded to lower case without Latin accents (and Greek
  * ones), cut to PV_TOK_MAX bytes at a character boundary, then English
  * stopwords are dropped and words stemmed when the options ask.
@@ -239,6 +240,10 @@ typedef struct tok {
    * the last one out. 0: none. */
   size_t out_len;
   char out[PV_TOK_MAX];
+  /* In a run of CJK characters: the last one (0: not in a run), and
+   * whether the run has given a pair yet. */
+  uint32_t cjk;
+  int cjk_pair;
 } tok;
 
 /* Appends word character c, folded, to the word being read. */
@@ -298,6 +303,33 @@ static int end_word(tok *t) {
   return push(t, t->word, n);
 }
 
+/* CJK character c follows the run so far: the pair of it and the one
+ * before goes out (these scripts do not space their words, and pairs match
+ * far more precisely than single characters while needing no dictionary). */
+static int cjk(tok *t, uint32_t c) {
+  int rc = 0;
+  if (t->cjk) {
+    char o[8];
+    size_t n = put_utf8(t->cjk, o);
+    rc = push(t, o, n + put_utf8(c, o + n));
+    t->cjk_pair = 1;
+  }
+  t->cjk = c;
+  return rc;
+}
+
+/* The CJK run ends: a run of one character is that character's token. */
+static int end_cjk(tok *t) {
+  int rc = 0;
+  if (t->cjk && !t->cjk_pair) {
+    char o[4];
+    rc = push(t, o, put_utf8(t->cjk, o));
+  }
+  t->cjk = 0;
+  t->cjk_pair = 0;
+  return rc;
+}
+
 /* Contract in token.h. */
 int pv__tokenize(const char *text, size_t len, unsigned flags, pv_tok_emit emit, void *ctx,
                  size_t *bad) {
@@ -311,16 +343,19 @@ int pv__tokenize(const char *text, size_t len, unsigned flags, pv_tok_emit emit,
   t.ctx = ctx;
   t.flags = flags;
   t.len = t.full = t.apos = t.raw_len = t.out_len = 0;
-  t.cut = 0;
+  t.cut = t.cjk_pair = 0;
+  t.cjk = 0;
   const uint8_t *s = (const uint8_t *)text;
   for (size_t i = 0; i < len;) {
     uint32_t c = next_cp(s, &i);
     unsigned k = class_of(c);
     if (k == WORD) {
+      int rc = t.cjk ? end_cjk(&t) : 0;
+      if (rc) return rc;
       add(&t, c);
       continue;
     }
-    if (k == IGN) continue;
+    if (k == IGN) continue; /* inside a word or a CJK run: neither ends */
     if (k == APOS && t.full && i < len) { /* joins when a letter or digit follows */
       size_t j = i;
       if (class_of(next_cp(s, &j)) == WORD) {
@@ -329,13 +364,11 @@ int pv__tokenize(const char *text, size_t len, unsigned flags, pv_tok_emit emit,
       }
     }
     int rc = end_word(&t);
-    if (!rc && k == ONE) {
-      char o[4];
-      rc = push(&t, o, put_utf8(c, o));
-    }
+    if (!rc) rc = k == ONE ? cjk(&t, c) : end_cjk(&t);
     if (rc) return rc;
   }
   int rc = end_word(&t);
+  if (!rc) rc = end_cjk(&t);
   if (!rc && t.raw_len) rc = settle(&t, 1);
   if (!rc && t.out_len) rc = emit(ctx, t.out, t.out_len, 1);
   return rc;
