@@ -6,18 +6,19 @@
 # both numbers and the total against two limits:
 #   - the target, 40 KB (40,000 bytes): the budget the project set for the
 #     whole package. The vector index alone fits it (31 KB); with the
-#     documents, attributes, filters and planner of the database it does
-#     not (see the README's "Package size"), and the script says by how much;
+#     documents, attributes, filters and planner of the database, and
+#     full-text search, it does not (see the README's "Package size"), and
+#     the script says by how much;
 #   - the ceiling, enforced: exit 1 above it. It sits just above today's
 #     size, so the package cannot grow unnoticed: whatever adds bytes must
 #     raise it in the same commit, with its measured cost in the message.
 # Run from anywhere; `make wasm-size` builds first.
-#   CEILING=bytes overrides the ceiling (default 45000), TARGET the target.
+#   CEILING=bytes overrides the ceiling (default 62500), TARGET the target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 target=${TARGET:-40000}
-ceiling=${CEILING:-${BUDGET:-45000}}
+ceiling=${CEILING:-${BUDGET:-62500}}
 wasm=dist/pocketvec.wasm
 glue=js/pocketvec.js
 for f in "$wasm" "$glue"; do
