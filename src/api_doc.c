@@ -55,6 +55,16 @@ static void doc_name(const pv_doc *d, size_t i, size_t n, char *buf, size_t cap)
   }
 }
 
+/* The error rc of a part of docs[i] (its attributes, its text), already
+ * set with the offset inside that part: the item becomes i. Returns rc. */
+static int item_error(pv_index *idx, size_t i, int rc) {
+  pv_error_info info;
+  pv_errinfo(idx, &info);
+  pv__error_at(idx, (int64_t)i, -1);
+  pv__error_offset(idx, info.offset);
+  return rc;
+}
+
 /* Validate docs[i] and build its record (NULL when it has neither key nor
  * attributes) into *rec, and its tokenized text (NULL: none) into *tp. */
 static int prepare(pv_index *idx, const pv_doc *d, size_t i, size_t n, pv_buf *buf, pv_rec **rec,
@@ -97,13 +107,7 @@ static int prepare(pv_index *idx, const pv_doc *d, size_t i, size_t n, pv_buf *b
     pv__fmt(what, sizeof what, "the %sattributes of %s",
             d->flags & PV_ATTR_ENCODED ? "encoded " : "", name);
     rc = attrs_in(idx, d->attributes, d->attributes_len, d->flags, what, buf);
-    if (rc) {
-      pv_error_info info;
-      pv_errinfo(idx, &info);
-      pv__error_at(idx, (int64_t)i, -1);
-      pv__error_offset(idx, info.offset);
-      return rc;
-    }
+    if (rc) return item_error(idx, i, rc);
   }
   if (d->text || d->text_len) {
     if (!d->text) {
@@ -113,13 +117,7 @@ static int prepare(pv_index *idx, const pv_doc *d, size_t i, size_t n, pv_buf *b
     }
     pv__fmt(what, sizeof what, "the text of %s", name);
     rc = pv__text_prepare(idx, d->text, d->text_len, what, tp);
-    if (rc) {
-      pv_error_info info;
-      pv_errinfo(idx, &info);
-      pv__error_at(idx, (int64_t)i, -1);
-      pv__error_offset(idx, info.offset);
-      return rc;
-    }
+    if (rc) return item_error(idx, i, rc);
   }
   size_t klen = d->key ? d->key_len : 0;
   if (!klen && !buf->len) return PV_OK;

@@ -390,6 +390,11 @@ typedef struct tu_alloc {
 } tu_alloc;
 
 pv_allocator tu_alloc_allocator(tu_alloc *a);
+/* For N = 1, 2, ...: run work with its Nth allocation failing until a run
+ * never reaches N; each run must leak nothing and free no bad pointer, and
+ * more than 20 runs must have seen PV_NOMEM (work counts them in *nomems).
+ * Failures are reported at file:line. */
+void tu_fault_loop(void (*work)(tu_alloc *a, long *nomems), const char *file, int line);
 /* pv_set_allocator(a's allocator): the indexes created from now on use it. */
 void tu_alloc_use(tu_alloc *a);
 void tu_alloc_free(tu_alloc *a, void *ptr);

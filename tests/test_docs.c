@@ -577,22 +577,7 @@ static void docs_workload(tu_alloc *a, long *nomems) {
 }
 
 void test_docs_fault(void) {
-  long n, nomems = 0;
-  for (n = 1; n < 20000; n++) {
-    tu_alloc a;
-    memset(&a, 0, sizeof a);
-    a.fail_at = n;
-    int before = tu_failures;
-    docs_workload(&a, &nomems);
-    CHECK_MSG(a.live == 0, "fail at %ld: %ld allocations leaked", n, a.live);
-    CHECK_MSG(a.bad_ptrs == 0, "fail at %ld: bad pointers freed", n);
-    if (tu_failures != before) {
-      tu_fail(__FILE__, __LINE__, "  ... in the run failing allocation %ld", n);
-      return;
-    }
-    if (a.failures == 0) break;
-  }
-  CHECK_MSG(n < 20000 && nomems > 20, "fault loop: %ld runs, %ld NOMEM seen", n, nomems);
+  tu_fault_loop(docs_workload, __FILE__, __LINE__);
 }
 
 void test_docs_fields(void) {

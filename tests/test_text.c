@@ -694,22 +694,7 @@ static void text_workload(tu_alloc *a, long *nomems) {
 }
 
 void test_text_fault(void) {
-  long n, nomems = 0;
-  for (n = 1; n < 20000; n++) {
-    tu_alloc a;
-    memset(&a, 0, sizeof a);
-    a.fail_at = n;
-    int before = tu_failures;
-    text_workload(&a, &nomems);
-    CHECK_MSG(a.live == 0, "fail at %ld: %ld allocations leaked", n, a.live);
-    CHECK_MSG(a.bad_ptrs == 0, "fail at %ld: bad pointers freed", n);
-    if (tu_failures != before) {
-      tu_fail(__FILE__, __LINE__, "  ... in the run failing allocation %ld", n);
-      return;
-    }
-    if (a.failures == 0) break;
-  }
-  CHECK_MSG(n < 20000 && nomems > 20, "fault loop: %ld runs, %ld NOMEM seen", n, nomems);
+  tu_fault_loop(text_workload, __FILE__, __LINE__);
 }
 
 /* CJK text through the index: a run of characters is indexed as the pairs

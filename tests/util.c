@@ -393,3 +393,24 @@ uint8_t *tu_alloc_dup(tu_alloc *a, const void *b, size_t len) {
   if (len) memcpy(p, b, len);
   return p;
 }
+
+void tu_fault_loop(void (*work)(tu_alloc *a, long *nomems), const char *file, int line) {
+  long n, nomems = 0;
+  for (n = 1; n < 20000; n++) {
+    tu_alloc a;
+    memset(&a, 0, sizeof a);
+    a.fail_at = n;
+    int before = tu_failures;
+    work(&a, &nomems);
+    if (a.live || a.bad_ptrs)
+      tu_fail(file, line, "fail at %ld: %ld allocations leaked, %ld bad pointers freed", n, a.live,
+              a.bad_ptrs);
+    if (tu_failures != before) {
+      tu_fail(file, line, "  ... in the run failing allocation %ld", n);
+      return;
+    }
+    if (a.failures == 0) break;
+  }
+  if (!(n < 20000 && nomems > 20))
+    tu_fail(file, line, "fault loop: %ld runs, %ld NOMEM seen", n, nomems);
+}
