@@ -12,6 +12,14 @@ const encoder = new TextEncoder(), decoder = new TextDecoder('utf-8', { fatal: t
 const LONE = /\p{Cs}/u;
 export const MAX_KEY = 1024, MAX_ATTR = 65536;
 
+/** The UTF-8 bytes of text (null for null or undefined: no text); INVALID,
+ * naming it as what, when it is not a string or holds a lone surrogate. */
+export function textBytes(text, what) {
+  if (text == null) return null;
+  if (typeof text !== 'string' || LONE.test(text)) throw bad(`${what} must be a string (no lone surrogates)`, text);
+  return encoder.encode(text);
+}
+
 /** The UTF-8 bytes of key, which must be a string of 1 to 1024 bytes; else INVALID. */
 export function keyBytes(key) {
   const b = typeof key === 'string' && !LONE.test(key) ? encoder.encode(key) : null;

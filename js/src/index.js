@@ -9,7 +9,7 @@ import { ErrorCode, PocketVecError, bad, isFlat, lenOf, notNumbers, storageError
 import { alloc, cError, cstr, f32, heap, u32, u8, w, withUtf8 } from './wasm.js';
 import { checkPath, isNode, loadFile, saveFile } from './storage/file.js';
 import { checkName, listIdb, loadIdb, removeIdb, saveIdb } from './storage/idb.js';
-import { decodeAttrs, encodeAttrs, keyBytes, utf8Text } from './docs.js';
+import { decodeAttrs, encodeAttrs, keyBytes, textBytes, utf8Text } from './docs.js';
 import { filterText } from './filter.js';
 
 const { INVALID, DIM, NOMEM, NOTFOUND } = ErrorCode;
@@ -240,9 +240,9 @@ export class Index {
       if (f !== 'vector' && f !== 'text') throw new PocketVecError(INVALID, `the query has an unknown field "${f}"; a query has vector and text`);
     const vec = query.vector, text = query.text;
     if (vec == null && text == null) throw bad('the query needs a vector, text or both', query);
-    if (text != null && (typeof text !== 'string' || LONE.test(text))) throw bad('the query text must be a string (no lone surrogates)', text);
+    const t = textBytes(text, 'the query text');
     uint(k, 'k');
-    const n = vec == null ? 0 : this.#len(vec), t = text == null ? null : enc.encode(text);
+    const n = vec == null ? 0 : this.#len(vec);
     const ef = exact ? 0 : uint(o.ef ?? 0, 'ef'), f = filterOf(o.filter);
     let fusion = 0, rrf = 60, wv = 0.5, wt = 0.5;
     const fu = o.fusion;
@@ -362,9 +362,7 @@ export class Index {
       const key = doc.key == null ? null : prefixed(name, () => keyBytes(doc.key));
       const len = prefixed(name, () => lenOf(doc.vector));
       if (len !== d) throw new PocketVecError(DIM, `${name()}: vector has ${len} values, index expects ${d}`);
-      const t = doc.text;
-      if (t != null && (typeof t !== 'string' || LONE.test(t))) throw bad(`${name()}: text must be a string (no lone surrogates)`, t);
-      return [key, prefixed(name, () => encodeAttrs(doc.attributes)), name, t == null ? null : enc.encode(t)];
+      return [key, prefixed(name, () => encodeAttrs(doc.attributes)), name, prefixed(name, () => textBytes(doc.text, 'text'))];
     });
     const bytes = parts.reduce((t, [k, a, , x]) => t + (k?.length ?? 0) + a.length + (x?.length ?? 0), 0);
     const b = alloc(4 * n * (d + 9) + bytes || 1), meta = b + 4 * n * d, ids = meta + 32 * n;
@@ -693,7 +691,6 @@ function filterOf(filter) {
 
 const SEARCH = ['ef', 'filter', 'attributes'], SEARCH_EXACT = ['filter', 'attributes'];
 const QUERY = [...SEARCH, 'prefix', 'fusion', 'k1', 'b', 'window'];
-const enc = new TextEncoder(), LONE = /\p{Cs}/u;
 
 /** A text or hybrid query: a plain object, not a vector. */
 function isQuery(q) {
