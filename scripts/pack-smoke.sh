@@ -43,6 +43,22 @@ import('pocketvec').then(async ({ init, Index, PocketVecError }) => {
   index.free();
 });
 "
+# Text and hybrid search from the installed package, with wrong input too.
+node --input-type=module -e "
+import { init, Index, PocketVecError } from 'pocketvec';
+await init();
+const ix = new Index({ dim: 2, metric: 'l2', text: { stem: true, stopwords: true } });
+ix.upsertBatch([{ key: 'a', vector: [1, 0], text: 'Deploying the app to the edge' },
+                { key: 'b', vector: [0, 1], text: 'Edge functions' }]);
+const t = ix.search({ text: 'deploy' }, 5), h = ix.search({ vector: [0, 1], text: 'edge' }, 5);
+if (t.length !== 1 || t[0].key !== 'a' || h[0].key !== 'b' || !(h[0].textScore > 0)) throw new Error('text: ' + JSON.stringify([t, h]));
+for (const bad of [() => ix.search({ text: 5 }, 5), () => ix.search({ text: 'x' }, 5, { fusion: 'max' }),
+                   () => ix.upsert({ key: 'c', vector: [1, 1], text: '\\ud800' })]) {
+  try { bad(); throw new Error('accepted: ' + bad); } catch (e) { if (!(e instanceof PocketVecError)) throw e; }
+}
+if (ix.size !== 2) throw new Error('a refused upsert changed the index');
+console.log('pack-smoke: text', JSON.stringify(t), 'hybrid', JSON.stringify(h[0]));
+"
 # The README's Node quick start, exactly as written there.
 awk '/^\/\/ quickstart.mjs$/{on=1} on&&/^```$/{exit} on' "$root/README.md" >quickstart.mjs
 [ -s quickstart.mjs ] || { echo "pack-smoke: no quickstart.mjs block in README.md" >&2; exit 1; }
