@@ -395,6 +395,10 @@ pv_allocator tu_alloc_allocator(tu_alloc *a);
  * more than 20 runs must have seen PV_NOMEM (work counts them in *nomems).
  * Failures are reported at file:line. */
 void tu_fault_loop(void (*work)(tu_alloc *a, long *nomems), const char *file, int line);
+/* Inside such a work: idx saved, and loaded back through allocator al (which
+ * may fail): the load succeeds with a copy that passes pv_check, or fails
+ * with PV_NOMEM (counted in *nomems). */
+void tu_fault_reload(pv_index *idx, const pv_allocator *al, long *nomems);
 /* pv_set_allocator(a's allocator): the indexes created from now on use it. */
 void tu_alloc_use(tu_alloc *a);
 void tu_alloc_free(tu_alloc *a, void *ptr);

@@ -560,17 +560,7 @@ static void docs_workload(tu_alloc *a, long *nomems) {
   for (int i = 0; i < 12; i++) pv_delete_key(idx, keys[i], strlen(keys[i])); /* auto compaction */
   dsnap_take(idx, f, &snap);
   fault_rc(idx, f, &snap, pv_compact(idx), "compact", nomems);
-  size_t len = pv_serialized_size(idx);
-  uint8_t *buf = malloc(len);
-  if (buf && pv_serialize_to(idx, buf, len, &len) == PV_OK) {
-    pv_index *copy = NULL;
-    rc = pv_load_with_allocator(buf, len, PV_LOAD_COPY, &al, &copy);
-    CHECK_MSG(rc == PV_OK || rc == PV_NOMEM, "load: %d %s", rc, pv_errmsg(NULL));
-    if (rc == PV_NOMEM) (*nomems)++;
-    if (copy) CHECK_OK(pv_check(copy));
-    pv_free(copy);
-  }
-  free(buf);
+  tu_fault_reload(idx, &al, nomems);
   CHECK_OK(pv_check(idx));
   pv_filter_free(f);
   pv_free(idx);

@@ -678,17 +678,7 @@ static void text_workload(tu_alloc *a, long *nomems) {
   CHECK_MSG(rc == PV_OK || rc == PV_NOMEM, "hybrid: %d", rc);
   tsnap_take(idx, a, &snap);
   tfault_rc(idx, a, &snap, pv_compact(idx), "compact", nomems);
-  size_t len = pv_serialized_size(idx);
-  uint8_t *buf = malloc(len);
-  if (buf && pv_serialize_to(idx, buf, len, &len) == PV_OK) {
-    pv_index *copy = NULL;
-    rc = pv_load_with_allocator(buf, len, PV_LOAD_COPY, &al, &copy);
-    CHECK_MSG(rc == PV_OK || rc == PV_NOMEM, "load: %d %s", rc, pv_errmsg(NULL));
-    if (rc == PV_NOMEM) (*nomems)++;
-    if (copy) CHECK_OK(pv_check(copy));
-    pv_free(copy);
-  }
-  free(buf);
+  tu_fault_reload(idx, &al, nomems);
   free(m.d);
   pv_free(idx);
 }

@@ -414,3 +414,17 @@ void tu_fault_loop(void (*work)(tu_alloc *a, long *nomems), const char *file, in
   if (!(n < 20000 && nomems > 20))
     tu_fail(file, line, "fault loop: %ld runs, %ld NOMEM seen", n, nomems);
 }
+
+void tu_fault_reload(pv_index *idx, const pv_allocator *al, long *nomems) {
+  size_t len = pv_serialized_size(idx);
+  uint8_t *buf = malloc(len);
+  if (buf && pv_serialize_to(idx, buf, len, &len) == PV_OK) {
+    pv_index *copy = NULL;
+    int rc = pv_load_with_allocator(buf, len, PV_LOAD_COPY, al, &copy);
+    CHECK_MSG(rc == PV_OK || rc == PV_NOMEM, "load: %d %s", rc, pv_errmsg(NULL));
+    if (rc == PV_NOMEM) (*nomems)++;
+    if (copy) CHECK_OK(pv_check(copy));
+    pv_free(copy);
+  }
+  free(buf);
+}

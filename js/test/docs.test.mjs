@@ -11,20 +11,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { init, Index, PocketVecError, ErrorCode } from '../index.js';
+import { init, Index, ErrorCode } from '../index.js';
+import { fails } from './helpers/fails.mjs';
 import { filterText } from '../src/filter.js';
 
 await init();
 const { INVALID, DIM, NOTFOUND } = ErrorCode;
 
-function fails(fn, code, re) {
-  assert.throws(fn, (e) => {
-    assert.ok(e instanceof PocketVecError, `not a PocketVecError: ${e?.stack ?? e}`);
-    assert.equal(e.code, code, `code ${e.code} (${e.message})`);
-    assert.match(e.message, re);
-    return true;
-  });
-}
 
 // Everything a caller can see of an index's documents, to show a failed
 // call changed nothing.

@@ -8,19 +8,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { init, Index, PocketVecError, ErrorCode } from '../index.js';
+import { init, Index, ErrorCode } from '../index.js';
+import { fails } from './helpers/fails.mjs';
 
 await init();
 const { INVALID } = ErrorCode;
 
-function fails(fn, code, re) {
-  assert.throws(fn, (e) => {
-    assert.ok(e instanceof PocketVecError, `not a PocketVecError: ${e?.stack ?? e}`);
-    assert.equal(e.code, code, `code ${e.code} (${e.message})`);
-    assert.match(e.message, re);
-    return true;
-  });
-}
 
 // A seeded generator (xorshift), so a failure replays.
 function rng(seed) {
