@@ -204,7 +204,7 @@ export interface TextHit {
   key?: string;
   /** text only: BM25; hybrid: the fused score; higher is better */
   score: number;
-  /** hybrid: the vector distance, when the vector side returned the document */
+  /** with a vector in the query: its distance, when the vector side returned the document */
   distance?: number;
   /** hybrid: the BM25 score, when the text side returned the document */
   textScore?: number;
