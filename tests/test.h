@@ -169,6 +169,7 @@
   X(text_hybrid)                        \
   X(text_fault)                         \
   X(text_cjk)                           \
+  X(text_sparse_ids)                    \
   /* test_compat.c */                   \
   X(compat_v1_header)                   \
   X(compat_v1_load)                     \

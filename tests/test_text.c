@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 
+#include "pvfile.h"
 #include "test.h"
 #include "text/token.h"
 
@@ -746,4 +747,59 @@ void test_text_cjk(void) {
   CHECK_EQ_INT(ids[0], 3);
   CHECK_OK(pv_check(idx));
   pv_free(idx);
+}
+
+/* Ids are never reused, so the ids of an index can be far apart: years of
+ * upserts, or a file that says so. The text index's memory follows its
+ * documents, not the highest id: a file whose next id is near 2^32 loads
+ * in a few megabytes (a bitmap over every id would be 512 MB), and its new
+ * documents, with ids up there, are found next to the old ones. */
+void test_text_sparse_ids(void) {
+  pv_options o = tu_opts(DIM, PV_L2, PV_F32);
+  pv_index *idx = NULL;
+  REQUIRE_OK(pv_new(&o, &idx));
+  static const char *const TEXT[] = {"red apple", "green pear", "yellow banana"};
+  float v[DIM] = {0};
+  for (int i = 0; i < 3; i++) {
+    v[0] = (float)i;
+    pv_doc d = {NULL, 0, v, NULL, 0, 0, TEXT[i], strlen(TEXT[i])};
+    REQUIRE_OK(pv_upsert(idx, &d, NULL));
+  }
+  size_t len = 0;
+  uint8_t *b = save(idx, &len);
+  pv_free(idx);
+  const uint32_t next = 0xFFFFFF00u;
+  wr32(b + 68, next); /* the header's next id */
+  fix_crcs(b, len, 0);
+  pv_index *x = NULL;
+  REQUIRE_OK(pv_load(b, len, 0, &x));
+  CHECK_OK(pv_check(x));
+  CHECK_MSG(pv_memory_usage(x) < 4u << 20, "%zu bytes for 3 documents", pv_memory_usage(x));
+  uint32_t ids[8];
+  pv_doc d = {NULL, 0, v, NULL, 0, 0, "banana split", 12};
+  uint32_t id = 0;
+  REQUIRE_OK(pv_upsert(x, &d, &id));
+  CHECK_EQ_INT(id, next);
+  CHECK_EQ_INT(cjk_query(x, "banana", 0, ids), 2);
+  CHECK_EQ_INT(ids[0], 2);
+  CHECK_EQ_INT(ids[1], next);
+  CHECK_OK(pv_delete(x, 2));
+  CHECK_EQ_INT(cjk_query(x, "banana", 0, ids), 1);
+  CHECK_EQ_INT(ids[0], next);
+  CHECK_EQ_INT(cjk_query(x, "apple", 0, ids), 1);
+  CHECK_EQ_INT(ids[0], 0);
+  CHECK_OK(pv_check(x));
+  CHECK(pv_memory_usage(x) < 4u << 20);
+  /* Saved and loaded again: the same. */
+  size_t len2 = 0;
+  uint8_t *b2 = save(x, &len2);
+  pv_index *y = NULL;
+  REQUIRE_OK(pv_load(b2, len2, 0, &y));
+  CHECK_OK(pv_check(y));
+  CHECK_EQ_INT(cjk_query(y, "banana", 0, ids), 1);
+  CHECK_EQ_INT(ids[0], next);
+  pv_free(y);
+  free(b2);
+  pv_free(x);
+  free(b);
 }

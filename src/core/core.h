@@ -3,8 +3,8 @@
  * The core services every module uses: memory (an index's own allocator,
  * with exact accounting), errors (a code, a message and a structured detail,
  * kept per thread), the message formatter, the (distance, slot) heap, the
- * random generator and the checksums. Nothing here knows the graph or the
- * vectors.
+ * random generator, the checksums and sparse id sets (idset.h). Nothing
+ * here knows the graph or the vectors.
  */
 #ifndef PV_CORE_H
 #define PV_CORE_H

@@ -291,7 +291,7 @@ static void offer(topk *t, uint32_t d, double s) {
 }
 
 static int on(const pv_text *t, uint32_t id) {
-  return id / 64 < t->on_words && (t->on[id / 64] >> (id % 64) & 1);
+  return pv__idset_has(&t->on, id);
 }
 
 int pv__text_search(pv_index *idx, const char *query, size_t len, int prefix, double k1,

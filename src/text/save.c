@@ -113,7 +113,7 @@ static void derive(pv_text *t, pv_term *e) {
     id += d;
     if (tf > e->max_tf) e->max_tf = tf;
     if (dl < e->min_dl) e->min_dl = dl;
-    if (id / 64 < t->on_words && (t->on[id / 64] >> (id % 64) & 1)) e->df++;
+    if (pv__idset_has(&t->on, id)) e->df++;
   }
   e->last = id;
 }
@@ -167,15 +167,11 @@ int pv__text_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64_t 
     pv__free(idx, ls, lbytes);
     return rc;
   }
-  /* The live bitmap and the forward records. */
-  t->on_words = (L->next_id + 63) / 64;
-  if (t->on_words && !(t->on = pv__malloc(idx, 8 * (size_t)t->on_words))) {
-    t->on_words = 0;
-    goto nomem_ls;
-  }
-  if (t->on_words) memset(t->on, 0, 8 * (size_t)t->on_words);
+  /* The live set and the forward records. */
   for (uint32_t x = 0; x < n; x++) {
     if (!ls[x].terms) continue;
+    uint32_t id = pv__id(idx, x);
+    if (pv__idset_reserve(idx, &t->on, id, id)) goto nomem_ls;
     pv_tdoc *f = pv__malloc(idx, sizeof(pv_tdoc) + ls[x].bytes);
     if (!f) goto nomem_ls;
     f->dl = ls[x].dl;
@@ -185,8 +181,7 @@ int pv__text_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64_t 
     t->nforward++;
     t->ndocs++;
     t->total += f->dl;
-    uint32_t id = pv__id(idx, x);
-    t->on[id / 64] |= 1ull << (id % 64);
+    pv__idset_put(&t->on, id, 1);
     ls[x].terms = ls[x].bytes = 0;
   }
   s = q;

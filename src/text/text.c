@@ -388,17 +388,11 @@ int pv__text_reserve(pv_index *idx, pv_tprep *const *p, size_t n) {
     uint8_t *o = q->fwd->data;
     for (uint32_t i = 0, prev = 0; i < q->n; prev = q->t[i++].term) o += pv__uvar_put(o, q->t[i].term - prev);
   }
-  /* The live bitmap, to the ids these documents will get. */
-  uint64_t words = ((uint64_t)idx->next_id + n + 63) / 64;
-  if (words > t->on_words) {
-    uint64_t cap = t->on_words + t->on_words / 2;
-    if (cap < words) cap = words;
-    uint64_t *no = pv__realloc(idx, t->on, 8 * (size_t)t->on_words, 8 * (size_t)cap);
-    if (!no) return PV_NOMEM;
-    memset(no + t->on_words, 0, 8 * (size_t)(cap - t->on_words));
-    t->on = no;
-    t->on_words = (uint32_t)cap;
-  }
+  /* Room in the live set for the ids these documents will get (the
+   * caller refuses a batch that would run out of ids; clamp anyway). */
+  uint64_t last = (uint64_t)idx->next_id + n - 1;
+  if (n && pv__idset_reserve(idx, &t->on, idx->next_id, last < PV_NONE ? (uint32_t)last : PV_NONE - 1))
+    return PV_NOMEM;
   return PV_OK;
 }
 
@@ -497,7 +491,7 @@ void pv__text_add(pv_index *idx, uint32_t id, uint32_t s, pv_tprep *p) {
   ((pv_tdoc **)idx->st.col[PV_COL_TEXT].base)[s] = p->fwd;
   p->fwd = NULL;
   t->nforward++;
-  t->on[id / 64] |= 1ull << (id % 64);
+  pv__idset_put(&t->on, id, 1);
   t->ndocs++;
   t->total += p->dl;
   pv__text_prep_free(idx, p);
@@ -515,7 +509,7 @@ void pv__text_kill(pv_index *idx, uint32_t id, uint32_t s) {
     term += v;
     t->term[term].df--;
   }
-  t->on[id / 64] &= ~(1ull << (id % 64));
+  pv__idset_put(&t->on, id, 0);
   t->ndocs--;
   t->total -= f->dl;
   t->nforward--;
@@ -524,7 +518,7 @@ void pv__text_kill(pv_index *idx, uint32_t id, uint32_t s) {
 }
 
 static int is_on(const pv_text *t, uint32_t id) {
-  return id / 64 < t->on_words && (t->on[id / 64] >> (id % 64) & 1);
+  return pv__idset_has(&t->on, id);
 }
 
 void pv__text_compact(pv_index *idx) {
@@ -583,7 +577,7 @@ void pv__text_free(pv_index *idx) {
   pv__free(idx, t->sorted, sizeof(uint32_t) * t->sorted_cap);
   pv__free(idx, t->arena, t->arena_cap);
   pv__free(idx, t->hash, sizeof(uint32_t) * t->hcap);
-  pv__free(idx, t->on, 8 * (size_t)t->on_words);
+  pv__idset_free(idx, &t->on);
   if (idx->st.col[PV_COL_TEXT].base) {
     pv_tdoc **col = idx->st.col[PV_COL_TEXT].base;
     for (uint32_t s = 0; s < idx->st.n; s++)

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
+#include "core/idset.h"
 
 #define PV_TEXT_BLOCK 128u          /* postings per skip block */
 #define PV_TEXT_MAX_QUERY_TERMS 256 /* distinct terms of one query, prefix expansions included */
@@ -92,8 +93,7 @@ typedef struct pv_text {
                           nsorted are 0 .. nsorted-1 in byte order, the rest
                           (terms added since) in number order */
   uint32_t nsorted, sorted_cap;
-  uint64_t *on;        /* bit per id: a live document with text */
-  uint32_t on_words;
+  pv_idset on;         /* the ids of live documents with text */
   uint32_t ndocs;      /* live documents with at least one token (BM25's N) */
   uint64_t total;      /* their tokens (for the average length) */
   uint32_t nforward;   /* slots with a forward record */
