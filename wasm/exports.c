@@ -256,6 +256,18 @@ uint32_t pvw_export_size(const pv_export *e) {
   return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
+/* A buffer that is always there, for exports at the memory limit: when
+ * not even a chunk buffer can be allocated, the glue reads the export
+ * through this, PVW_RESERVE bytes at a time, so an index that can no
+ * longer grow can still be saved. Zero-filled static data costs no bytes
+ * in the module (it is not in a data segment). JS is single-threaded and
+ * copies each piece out before it reads the next, so one is enough. */
+#define PVW_RESERVE (64 * 1024)
+static uint8_t reserve[PVW_RESERVE] __attribute__((aligned(16)));
+
+PVW_EXPORT(pvw_reserve)
+void *pvw_reserve(void) { return reserve; }
+
 /* Bytes [offset, offset + len) of the export into buf. */
 PVW_EXPORT(pvw_export_read)
 int pvw_export_read(pv_export *e, uint32_t offset, void *buf, size_t len) {

@@ -15,6 +15,7 @@ import { filterText } from './filter.js';
 const { INVALID, DIM, NOMEM, NOTFOUND } = ErrorCode;
 const ENCODED = 2, MERGE = 1; // pocketvec.h: PV_ATTR_ENCODED, PV_ATTR_MERGE
 const CHUNK = 1 << 22; // 4 MiB: the chunks of exports, and the least a loading buffer grows by
+const RESERVE = 1 << 16; // the bytes at pvw_reserve (wasm/exports.c)
 
 /**
  * Each option by its JS name, in the order of index.d.ts: the name C gives
@@ -500,20 +501,32 @@ export class Index {
   toBytes() {
     const p = this.#p(), e = this.#exportBegin(p);
     try {
-      const n = w.pvw_export_size(e) >>> 0, out = new Uint8Array(n), b = alloc(Math.min(n, CHUNK) || 1);
-      try {
-        for (let o = 0; o < n; o += CHUNK) {
-          const len = Math.min(CHUNK, n - o);
-          if (w.pvw_export_read(e, o, b, len)) throw this.#fail();
-          heap();
-          out.set(u8.subarray(b, b + len), o);
-        }
-      } finally {
-        w.free(b);
-      }
+      const n = w.pvw_export_size(e) >>> 0, out = new Uint8Array(n);
+      this.#exportRead(e, 0, n, out);
       return out;
     } finally {
       w.pvw_export_end(e);
+    }
+  }
+
+  /**
+   * Bytes o .. o + n of export e into out (a Uint8Array of n), through one
+   * chunk buffer in WASM memory; at the memory limit, where not even that
+   * can be had, through the module's own 64 KiB (pvw_reserve), so that an
+   * index that can no longer grow can still be saved.
+   */
+  #exportRead(e, o, n, out) {
+    const want = Math.min(n, CHUNK) || 1, own = w.malloc(want) >>> 0;
+    const b = own || w.pvw_reserve() >>> 0, step = own ? want : RESERVE;
+    try {
+      for (let d = 0; d < n; d += step) {
+        const len = Math.min(step, n - d);
+        if (w.pvw_export_read(e, o + d, b, len)) throw this.#fail();
+        heap();
+        out.set(u8.subarray(b, b + len), d);
+      }
+    } finally {
+      if (own) w.free(own);
     }
   }
 
@@ -540,16 +553,9 @@ export class Index {
     try {
       const n = w.pvw_export_size(e) >>> 0;
       for (let o = 0; o < n; o += size) {
-        const len = Math.min(size, n - o), b = alloc(len);
-        let chunk;
-        try {
-          this.#p(); // the consumer may have freed the index between chunks
-          if (w.pvw_export_read(e, o, b, len)) throw this.#fail();
-          heap();
-          chunk = u8.slice(b, b + len);
-        } finally {
-          w.free(b);
-        }
+        const chunk = new Uint8Array(Math.min(size, n - o));
+        this.#p(); // the consumer may have freed the index between chunks
+        this.#exportRead(e, o, chunk.length, chunk);
         yield chunk;
       }
     } finally {

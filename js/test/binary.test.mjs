@@ -74,7 +74,7 @@ test('exports exactly the API the JS glue uses, and its memory', () => {
     'pv_get_attributes_encoded', 'pv_get_key', 'pv_kernels_name', 'pv_lookup', 'pv_memory_usage',
     'pv_set_attributes', 'pv_version', 'pvw_add', 'pvw_add_batch', 'pvw_dim', 'pvw_export_begin',
     'pvw_export_end', 'pvw_export_read', 'pvw_export_size', 'pvw_get', 'pvw_load', 'pvw_metric',
-    'pvw_new_from', 'pvw_option_set', 'pvw_options_new', 'pvw_query', 'pvw_search', 'pvw_storage',
+    'pvw_new_from', 'pvw_option_set', 'pvw_options_new', 'pvw_query', 'pvw_reserve', 'pvw_search', 'pvw_storage',
     'pvw_upsert_batch']);
   assert.equal(D.exports.find((e) => e.name === 'memory').kind, 'memory');
   // One memory, growable to the wasm32 ceiling of 65536 pages (4 GiB).

@@ -218,6 +218,49 @@ test('the export of a generator dropped half-read is ended when it is garbage-co
   ix.free();
 });
 
+test('at the WebAssembly memory limit an index can still be exported: toBytes and exportChunks need no new buffer', async () => {
+  // A module of its own, filled to the 4 GiB limit by indexes that reserve
+  // memory (untouched pages: no real memory), in ever smaller pieces, until
+  // not even 16 KiB can be had. Before, both exports failed NOMEM there,
+  // needing a chunk buffer in WASM memory; now they read through the
+  // module's own 64 KiB.
+  const { Index, memory } = await fresh('export-at-limit');
+  const ix = new Index({ dim: 16, metric: 'l2', m: 8, efConstruction: 16 });
+  ix.addBatch(clustered(3000, 16, { seed: 9 }));
+  const q = clustered(1, 16, { seed: 10 });
+  const want = ix.search(q, 10);
+  // Each hog asks for about what memory can still grow by (an index that
+  // fails part way has grown memory a block at a time: slow), then the
+  // last gaps are filled one small index at a time until one fails.
+  const hogs = [], hog = (dim, capacity) => {
+    try {
+      hogs.push(new Index({ dim, capacity }));
+      return true;
+    } catch (e) {
+      assert.equal(e.code, ErrorCode.NOMEM, e.message);
+      return false;
+    }
+  };
+  for (let cap; (cap = Math.floor((4 * 1024 * MiB - memory()) / (1.05 * 4 * 65536))) >= 1 && hog(65536, cap););
+  for (const dim of [65536, 4096]) while (hog(dim, 1));
+  assert.ok(memory() > 4 * 1024 * MiB - 64 * MiB, `only ${memory() / MiB} MiB`);
+  assert.throws(() => ix.addBatch(clustered(2000, 16, { seed: 11 })), (e) => e.code === ErrorCode.NOMEM);
+  assert.equal(ix.size, 3000);
+  const bytes = ix.toBytes();
+  assert.ok(bytes.length > 4 * 65536, `${bytes.length} bytes: more than one piece`);
+  const parts = [];
+  for await (const c of ix.exportChunks(100000)) parts.push(c);
+  assert.deepEqual(parts.slice(0, -1).map((c) => c.length), new Array(parts.length - 1).fill(100000));
+  assert.deepEqual(Buffer.concat(parts), Buffer.from(bytes));
+  hogs.forEach((h) => h.free());
+  const back = Index.fromBytes(bytes);
+  back.check();
+  assert.deepEqual(back.search(q, 10), want);
+  assert.equal(back.size, 3000);
+  back.free();
+  ix.free();
+});
+
 // ---- 6. lengths before copies ---------------------------------------------------
 
 test('a wrong length is DIM before anything is copied or allocated', () => {
