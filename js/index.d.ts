@@ -365,8 +365,11 @@ export declare class Index {
    * large index moves without one copy of the whole. Throws if the index
    * changes or is freed while the chunks are being read.
    *
-   * Memory: each chunk is read into a WebAssembly buffer, copied out into
-   * the Uint8Array it yields and the buffer freed before the yield, so a
+   * Memory: each chunk is read through a WebAssembly buffer of at most
+   * 4 MiB, copied out into the Uint8Array it yields and the buffer freed
+   * before the yield (at the 4 GiB memory limit, where no such buffer can
+   * be had, through 64 KiB the module always has: an index that can no
+   * longer grow can still be exported and saved), so a
    * generator holds no chunk buffer between chunks, whether it is read on,
    * dropped or forgotten. What it holds until it ends is the export's state
    * in WebAssembly memory (a few hundred bytes: the layout and checksums).
