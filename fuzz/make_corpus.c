@@ -3,8 +3,8 @@
  * Seed corpus for fuzz_load: real saved indexes, small enough for the
  * fuzzer to mutate quickly (a few KB each), in every shape the loader
  * handles: each metric x storage, with tombstones and several levels
- * (small m), compacted, with every vector deleted, empty, one vector, and
- * dims 1 and 17. Written by pv_serialize_to at build time; nothing binary
+ * (small m), compacted, with every vector deleted, empty, one vector,
+ * dims 1 and 17, and vectors repeated (rings of copies, section 10). Written by pv_serialize_to at build time; nothing binary
  * is committed.
  *
  *   make_corpus DIR     writes DIR/<shape>.pvec, prints how many
@@ -25,21 +25,24 @@ typedef struct shape {
   int compact;
   int docs; /* upsert documents with keys and attributes instead of plain adds;
                2: with text too */
+  uint32_t copies; /* > 0: the vectors are this many distinct ones, repeated */
 } shape;
 
 static const shape SHAPES[] = {
-    {"tombstones", 8, 2, 50, 12, 0, 0},
-    {"tombstones-m4", 6, 4, 60, 20, 0, 0},
-    {"compacted", 8, 3, 40, 10, 1, 0},
-    {"all-deleted", 4, 2, 12, 12, 0, 0},
-    {"empty", 8, 4, 0, 0, 0, 0},
-    {"one", 8, 4, 1, 0, 0, 0},
-    {"dim1", 1, 2, 30, 5, 0, 0},
-    {"dim17", 17, 3, 24, 4, 0, 0},
-    {"docs", 8, 3, 30, 6, 0, 1},
-    {"docs-compacted", 5, 2, 40, 15, 1, 1},
-    {"text", 8, 3, 30, 6, 0, 2},
-    {"text-compacted", 5, 2, 40, 15, 1, 2},
+    {"tombstones", 8, 2, 50, 12, 0, 0, 0},
+    {"tombstones-m4", 6, 4, 60, 20, 0, 0, 0},
+    {"compacted", 8, 3, 40, 10, 1, 0, 0},
+    {"all-deleted", 4, 2, 12, 12, 0, 0, 0},
+    {"empty", 8, 4, 0, 0, 0, 0, 0},
+    {"one", 8, 4, 1, 0, 0, 0, 0},
+    {"dim1", 1, 2, 30, 5, 0, 0, 0},
+    {"dim17", 17, 3, 24, 4, 0, 0, 0},
+    {"docs", 8, 3, 30, 6, 0, 1, 0},
+    {"docs-compacted", 5, 2, 40, 15, 1, 1, 0},
+    {"text", 8, 3, 30, 6, 0, 2, 0},
+    {"text-compacted", 5, 2, 40, 15, 1, 2, 0},
+    {"copies", 6, 3, 40, 8, 0, 0, 3},
+    {"copies-compacted", 4, 2, 36, 12, 1, 0, 2},
 };
 
 static uint64_t rnd(uint64_t *s) {
@@ -80,8 +83,9 @@ int main(int argc, char **argv) {
         float *v = malloc(sizeof(float) * sh->dim);
         if (!v) return 1;
         for (uint32_t k = 0; k < sh->n; k++) {
+          uint64_t c = 77 + (sh->copies ? k % sh->copies : 0), *from = sh->copies ? &c : &s;
           for (uint32_t d = 0; d < sh->dim; d++)
-            v[d] = (float)((double)(rnd(&s) >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+            v[d] = (float)((double)(rnd(from) >> 11) / 9007199254740992.0 * 2.0 - 1.0);
           if (sh->docs) {
             /* Keys of every shape (some absent), attributes of every type. */
             char key[32], attrs[160];

@@ -282,16 +282,20 @@ size_t pv_memory_usage(const pv_index *idx);
 /* Validate every invariant of the graph and bookkeeping: links in range, no
  * self links, no duplicate links, no links to freed slots or to nodes below
  * the layer, link counts within m/2m, levels consistent, entry point valid
- * and on the top layer, ids ascending and counts consistent. PV_OK, or
+ * and on the top layer, ids ascending and counts consistent, and the rings
+ * that tie each vector to its exact copies (cycles of slots holding the
+ * same vector: a search that reaches one copy reaches all). PV_OK, or
  * PV_CORRUPT with a message naming the first violation. Changes nothing. */
 int pv_check(pv_index *idx);
 
-/* Prove that every live vector can be found: a search walks layer 0 from
- * the entry point or from a node of an upper layer (where its descent
- * ends), through deleted nodes too; a live vector that no such walk
- * reaches can never be returned by pv_search's graph walk (its brute-force
- * fallback still finds it when the walk comes up short). *unreachable gets
- * the number of those (0: proven reachable). PV_OK (whatever the count),
+/* Prove that every live vector can be found: a search walks layer 0 (and
+ * the rings of exact copies) from the entry point or from a node of an
+ * upper layer (where its descent ends), through deleted nodes too; exact
+ * copies of one vector, however many, are reachable as soon as one is (or
+ * a deleted one is; compaction keeps the links into them). A live vector
+ * that no such walk reaches can never be returned by pv_search's graph
+ * walk (its brute-force fallback still finds it when the walk comes up
+ * short). *unreachable gets the number of those (0: proven reachable). PV_OK (whatever the count),
  * PV_CORRUPT as pv_check, or PV_NOMEM (it needs 4 bytes a slot, and the
  * search scratch's 2). */
 int pv_check_reachable(pv_index *idx, size_t *unreachable);

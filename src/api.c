@@ -219,6 +219,7 @@ int pv__add(pv_index *idx, const pv_vecs *src, size_t n, uint32_t *ids_out) {
     ids[s] = idx->next_id;
     pv__flags(idx)[s] = 0;
     ((pv_rec **)idx->st.col[PV_COL_DOC].base)[s] = NULL;
+    pv__twin_set(idx, s, PV_NONE);
     memset(pv__links(idx, s, 0), 0, sizeof(uint32_t) * idx->st.lwords);
     pv__encode_slot(idx, s, vec_at(src, i, idx->dim), c->qf);
     idx->st.n = s + 1;

@@ -49,6 +49,13 @@ struct pv_index {
 static inline uint32_t pv__id(const pv_index *idx, uint32_t s) {
   return ((const uint32_t *)idx->st.col[PV_COL_ID].base)[s];
 }
+/* The next slot in s's ring of exact copies, PV_NONE if none (graph.h). */
+static inline uint32_t pv__twin(const pv_index *idx, uint32_t s) {
+  return ((const uint32_t *)idx->st.col[PV_COL_TWIN].base)[s] - 1; /* PV_NONE: none */
+}
+static inline void pv__twin_set(pv_index *idx, uint32_t s, uint32_t next) {
+  ((uint32_t *)idx->st.col[PV_COL_TWIN].base)[s] = next + 1; /* PV_NONE: none */
+}
 static inline uint8_t pv__level(const pv_index *idx, uint32_t s) {
   return ((const uint8_t *)idx->st.col[PV_COL_LEVEL].base)[s];
 }

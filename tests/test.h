@@ -80,6 +80,7 @@
   X(edge_many_searches)                 \
   X(edge_no_overflow)                   \
   X(edge_duplicates_return_k)           \
+  X(edge_duplicates_saved)             \
   /* test_errors.c */                   \
   X(errors_nan_inf_in_add)              \
   X(errors_nan_inf_in_batch)            \
@@ -115,6 +116,8 @@
   X(model_cosine_sq8)                   \
   X(model_l2_sq8)                       \
   X(model_dot_sq8)                      \
+  X(model_l2_f32_dups)                  \
+  X(model_cosine_sq8_dups)              \
   /* test_fault.c */                    \
   X(fault_memory_usage_matches_allocator) \
   X(fault_index_keeps_its_allocator)    \

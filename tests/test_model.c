@@ -6,7 +6,8 @@
  * the ids it issues, its counts, the vectors it returns, exact search equal
  * to the model's brute force (F32), every search hit live with its correct
  * distance, auto-compaction exactly when the threshold is exceeded, and
- * pv_check every few steps.
+ * pv_check every few steps. The duplicate-heavy runs draw most vectors
+ * from a handful of distinct ones.
  */
 #include <stdlib.h>
 
@@ -22,6 +23,7 @@ typedef struct mcfg {
   float thr;
   int steps;
   uint64_t seed;
+  uint32_t dups; /* > 0: most vectors are exact copies of one of this many */
 } mcfg;
 
 typedef struct model {
@@ -64,7 +66,11 @@ static void m_vector(model *m, float *v) {
   uint32_t dim = m->c->dim;
   uint32_t r = tu_below(&m->rng, 10);
   tu_rand_vec(&m->rng, v, dim);
-  if (r == 0 && m->n > 0) {
+  if (m->c->dups && r < 8) {
+    /* the pool: the same seeds give the same vectors every time */
+    uint64_t s = 1000 + tu_below(&m->rng, m->c->dups);
+    tu_rand_vec(&s, v, dim);
+  } else if (r == 0 && m->n > 0) {
     const float *src = m->raw + (size_t)tu_below(&m->rng, (uint32_t)m->n) * dim;
     for (uint32_t d = 0; d < dim; d++) v[d] = src[d] + v[d] * 0.01f;
   } else if (r == 1) {
@@ -363,30 +369,38 @@ static void run_model(const mcfg *c) {
 }
 
 void test_model_cosine_f32(void) {
-  const mcfg c = {PV_COSINE, PV_F32, 8, 4, 32, 0, 0.3f, 3000, 1};
+  const mcfg c = {PV_COSINE, PV_F32, 8, 4, 32, 0, 0.3f, 3000, 1, 0};
   run_model(&c);
 }
 void test_model_l2_f32(void) {
-  const mcfg c = {PV_L2, PV_F32, 16, 8, 64, 0, 0.0f, 3000, 2}; /* manual compaction only */
+  const mcfg c = {PV_L2, PV_F32, 16, 8, 64, 0, 0.0f, 3000, 2, 0}; /* manual compaction only */
   run_model(&c);
 }
 void test_model_dot_f32(void) {
-  const mcfg c = {PV_DOT, PV_F32, 12, 6, 40, 64, 0.5f, 3000, 3};
+  const mcfg c = {PV_DOT, PV_F32, 12, 6, 40, 64, 0.5f, 3000, 3, 0};
   run_model(&c);
 }
 void test_model_l2_f32_m2(void) {
-  const mcfg c = {PV_L2, PV_F32, 4, 2, 8, 0, 0.2f, 2000, 4};
+  const mcfg c = {PV_L2, PV_F32, 4, 2, 8, 0, 0.2f, 2000, 4, 0};
   run_model(&c);
 }
 void test_model_cosine_sq8(void) {
-  const mcfg c = {PV_COSINE, PV_SQ8, 16, 8, 50, 0, 0.3f, 3000, 5};
+  const mcfg c = {PV_COSINE, PV_SQ8, 16, 8, 50, 0, 0.3f, 3000, 5, 0};
   run_model(&c);
 }
 void test_model_l2_sq8(void) {
-  const mcfg c = {PV_L2, PV_SQ8, 8, 5, 30, 500, 0.15f, 2500, 6};
+  const mcfg c = {PV_L2, PV_SQ8, 8, 5, 30, 500, 0.15f, 2500, 6, 0};
+  run_model(&c);
+}
+void test_model_l2_f32_dups(void) {
+  const mcfg c = {PV_L2, PV_F32, 16, 4, 40, 0, 0.3f, 3000, 8, 3};
+  run_model(&c);
+}
+void test_model_cosine_sq8_dups(void) {
+  const mcfg c = {PV_COSINE, PV_SQ8, 8, 8, 60, 0, 0.0f, 2500, 9, 2};
   run_model(&c);
 }
 void test_model_dot_sq8(void) {
-  const mcfg c = {PV_DOT, PV_SQ8, 16, 12, 100, 0, 0.0f, 2500, 7};
+  const mcfg c = {PV_DOT, PV_SQ8, 16, 12, 100, 0, 0.0f, 2500, 7, 0};
   run_model(&c);
 }

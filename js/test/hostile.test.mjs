@@ -16,7 +16,7 @@ import { runInNewContext } from 'node:vm';
 
 import { init, Index, PocketVecError, ErrorCode } from '../index.js';
 import { saveFile } from '../src/storage/file.js';
-import { clustered } from './helpers/data.mjs';
+import { clustered, rng } from './helpers/data.mjs';
 
 const info = await init();
 const { INVALID, DIM, IO } = ErrorCode;
@@ -391,6 +391,33 @@ test('values beyond sqrt(FLT_MAX / (16 dim)) are INVALID under l2 and dot; at th
   c.add([1e38, -3e38]);
   assert.equal(c.size, 1);
   c.free();
+});
+
+test('exact copies are all reachable: 250 copies of one vector among 2000 (issue 16, point 1)', () => {
+  // Before: the graph reached 7 of the 250 copies, so searches for the
+  // vector (ef below the count: the graph answers, not brute force)
+  // returned 7 copies and then its neighbours; after deleting those 7,
+  // none; after compact(), one.
+  const u = new Index({ dim: 16, metric: 'l2', m: 4, efConstruction: 200, seed: 1 });
+  const a = Float32Array.from({ length: 16 }, (_, i) => i / 16), r = rng(7);
+  u.addBatch(Array.from({ length: 2000 }, (_, i) => (i % 8 ? a.map((x) => x + r() - 0.5) : a)));
+  const copies = (hits, n) => {
+    assert.equal(hits.length, n);
+    for (const h of hits) assert.ok(h.distance === 0 && h.id % 8 === 0, JSON.stringify(h));
+  };
+  copies(u.search(a, 200, { ef: 400 }), 200);
+  copies(u.search(a, 10), 10);
+  for (const h of u.search(a, 100, { ef: 400 })) u.delete(h.id);
+  copies(u.search(a, 100, { ef: 300 }), 100);
+  copies(u.search(a, 10), 10);
+  u.compact();
+  u.check();
+  copies(u.search(a, 150, { ef: 300 }), 150);
+  // Saved and loaded, the rings come back with the graph.
+  const back = Index.fromBytes(u.toBytes());
+  copies(back.search(a, 150, { ef: 300 }), 150);
+  back.free();
+  u.free();
 });
 
 test('a graph split by ties (no duplicates, no deletes) still returns k hits', () => {

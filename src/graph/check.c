@@ -62,6 +62,25 @@ static int check_structure(pv_index *idx, pv_ctx *c) {
       }
     }
   }
+  /* Rings of exact copies (graph.h): each member's next is another member
+   * holding the same vector, and no slot is the next of two, so (as many
+   * nexts as members) the rings are cycles. */
+  uint32_t twins = 0;
+  pv__visit_reset(c);
+  for (uint32_t s = 0; s < n; s++) {
+    uint32_t t = pv__twin(idx, s);
+    if (t == PV_NONE) continue;
+    twins++;
+    if (t >= n || t == s || pv__twin(idx, t) == PV_NONE)
+      BAD("the index is corrupt: slot %u's next copy %u is not another slot of a ring", s, t);
+    if (pv__visit(c, t)) BAD("the index is corrupt: slot %u is the next copy of two slots", t);
+    pv_ref r = pv__ref(idx, s);
+    if (!pv__same(idx, &r, t))
+      BAD("the index is corrupt: slot %u and its next copy %u hold different vectors", s, t);
+  }
+  if (twins != idx->g.twins)
+    BAD("the index is corrupt: %u slots are in rings of copies but the count says %u", twins,
+        idx->g.twins);
   return PV_OK;
 }
 
@@ -78,9 +97,11 @@ static size_t count_unreachable(pv_index *idx, pv_ctx *c, uint32_t *queue) {
   for (uint32_t s = 0; s < n; s++)
     if ((s == idx->g.entry || pv__level(idx, s) > 0) && !pv__visit(c, s)) queue[tail++] = s;
   while (head < tail) {
-    const uint32_t *ln = pv__links(idx, queue[head++], 0);
+    uint32_t s = queue[head++], t = pv__twin(idx, s);
+    const uint32_t *ln = pv__links(idx, s, 0);
     for (uint32_t i = 1; i <= ln[0]; i++)
       if (!pv__visit(c, ln[i])) queue[tail++] = ln[i];
+    if (t != PV_NONE && !pv__visit(c, t)) queue[tail++] = t; /* walks follow rings too */
   }
   size_t missing = 0;
   for (uint32_t s = 0; s < n; s++)

@@ -42,10 +42,18 @@ static void repair(pv_index *idx, pv_ctx *c, uint32_t s, int l, pv_pair *cand, u
 
   pv__visit_reset(c);
   pv__visit(c, s);
+  for (i = 1; i <= ln[0]; i++) pv__visit(c, ln[i]);
   for (i = 1; i <= ln[0]; i++) {
     uint32_t t = ln[i];
-    pv__visit(c, t);
-    if (pv__is_live(idx, t)) ln[1 + kept++] = t;
+    if (pv__is_live(idx, t)) {
+      ln[1 + kept++] = t;
+      continue;
+    }
+    /* A deleted copy points at a live one of its ring (prune_rings): the
+     * same vector, so the link keeps its meaning. */
+    uint32_t u = idx->g.twins ? pv__twin(idx, t) : PV_NONE;
+    if (u != PV_NONE && u != s && pv__is_live(idx, u) && pv__level(idx, u) >= l && !pv__visit(c, u))
+      ln[1 + kept++] = u;
     else queue[nq++] = t;
   }
   uint32_t freed = ln[0] - kept;
@@ -76,6 +84,50 @@ static void repair(pv_index *idx, pv_ctx *c, uint32_t s, int l, pv_pair *cand, u
   ln[0] = kept + nc;
 }
 
+/* Before the repair: take the dead copies out of every ring, and point
+ * each dead copy at the next live copy of its ring (both in ring order),
+ * so that repair can turn a link into a dead copy into a link to a live
+ * one: the same vector, so the same distance, and the link into the ring
+ * (perhaps its only one from the graph) survives. A ring left with one
+ * live copy is no ring. c's visit marks note the rings done. */
+static void prune_rings(pv_index *idx, pv_ctx *c) {
+  uint32_t n = idx->st.n;
+  pv__visit_reset(c);
+  for (uint32_t s = 0; s < n; s++) {
+    if (pv__twin(idx, s) == PV_NONE || pv__visit(c, s)) continue;
+    /* Mark the ring and find a live member to start from. */
+    uint32_t first = pv__is_live(idx, s) ? s : PV_NONE;
+    for (uint32_t t = pv__twin(idx, s); t != s; t = pv__twin(idx, t)) {
+      pv__visit(c, t);
+      if (first == PV_NONE && pv__is_live(idx, t)) first = t;
+    }
+    if (first == PV_NONE) continue; /* all dead: the slide removes them */
+    /* From each live member to the next: the dead ones between point at
+     * that next live one, and so does the live one before them. */
+    uint32_t prev = first, t = pv__twin(idx, first), dead = PV_NONE;
+    for (;;) {
+      if (!pv__is_live(idx, t)) {
+        uint32_t nx = pv__twin(idx, t);
+        pv__twin_set(idx, t, dead); /* a chain of the dead run, for now */
+        dead = t;
+        t = nx;
+        continue;
+      }
+      for (uint32_t d = dead; d != PV_NONE;) {
+        uint32_t nx = pv__twin(idx, d);
+        pv__twin_set(idx, d, t);
+        d = nx;
+      }
+      dead = PV_NONE;
+      pv__twin_set(idx, prev, t);
+      if (t == first) break;
+      prev = t;
+      t = pv__twin(idx, t);
+    }
+    if (pv__twin(idx, first) == first) pv__twin_set(idx, first, PV_NONE); /* alone */
+  }
+}
+
 int pv__compact(pv_index *idx) {
   uint32_t n = idx->st.n;
   if (idx->live == n) return PV_OK;
@@ -101,6 +153,7 @@ int pv__compact(pv_index *idx) {
   }
 
   /* 1. repair */
+  if (idx->g.twins) prune_rings(idx, c);
   for (uint32_t s = 0; s < n; s++) {
     if (!pv__is_live(idx, s)) continue;
     for (int l = 0; l <= pv__level(idx, s); l++) repair(idx, c, s, l, cand, queue, lim);
@@ -128,6 +181,8 @@ int pv__compact(pv_index *idx) {
         uint32_t *ln = pv__links(idx, s, l);
         for (uint32_t i = 1; i <= ln[0]; i++) ln[i] = pv__id(idx, ln[i]);
       }
+      uint32_t t = pv__twin(idx, s); /* live too, after prune_rings */
+      if (t != PV_NONE) pv__twin_set(idx, s, pv__id(idx, t));
     }
   uint32_t entry_id = idx->g.entry != PV_NONE ? pv__id(idx, idx->g.entry) : PV_NONE;
   uint32_t j = 0;
@@ -148,7 +203,13 @@ int pv__compact(pv_index *idx) {
   idx->st.n = j;
 
   /* 4. renumber links; repair left only live targets, but stay defensive */
+  idx->g.twins = 0;
   for (uint32_t s = 0; s < j; s++) {
+    uint32_t tw = pv__twin(idx, s);
+    if (tw != PV_NONE) {
+      pv__twin_set(idx, s, remap ? remap[tw] : pv__slot_of(idx, tw));
+      idx->g.twins++;
+    }
     for (int l = 0; l <= pv__level(idx, s); l++) {
       uint32_t *ln = pv__links(idx, s, l);
       uint32_t w = 0;

@@ -22,7 +22,18 @@ typedef struct pv_graph {
   uint32_t entry;  /* entry point slot, PV_NONE when empty */
   int max_level;   /* its level, -1 when empty */
   uint64_t rng;    /* the level generator's state */
+  uint32_t twins;  /* slots in rings of exact copies (below) */
 } pv_graph;
+
+/* Exact copies. A vector inserted where an identical one already is (the
+ * same code, and the same parameters) joins that one's ring: a cycle of
+ * slots through the twins column, which the layer-0 walks follow like one
+ * more link. The heuristic keeps a node from linking only to its copies
+ * (pv__select), so a new copy often gets no link back from the graph; the
+ * ring is what makes it reachable: reach one copy, or a tombstone of one,
+ * and the walk can reach them all. Compaction keeps every ring whole and
+ * turns links into a deleted copy into links to a live one
+ * (pv__twin and pv__twin_set in index.h.) */
 
 /* Which nodes a search may return, besides being live: the graph walks
  * through the others. fn is called once per reached live node. */

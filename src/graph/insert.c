@@ -104,12 +104,14 @@ static uint32_t *plan_of(const pv_index *idx, pv_ctx *c, int l) {
 
 void pv__insert_plan(const pv_index *idx, pv_ctx *c, uint32_t s) {
   int L = pv__level(idx, s);
+  c->twin = PV_NONE;
   if (idx->g.entry == PV_NONE) return;
   pv_ref q = pv__ref(idx, s);
   pv_pair ep = pv__descend(idx, &q, L);
   int top = L < idx->g.max_level ? L : idx->g.max_level;
+  uint32_t nw = 0;
   for (int l = top; l >= 0; l--) {
-    uint32_t nw = pv__search_layer_all(idx, c, &q, ep, idx->opt.ef_construction, l);
+    nw = pv__search_layer_all(idx, c, &q, ep, idx->opt.ef_construction, l);
     pv__maxheap_sort(c->W, nw);
     /* The new node picks m links on every layer, layer 0 included; its
      * layer-0 list fills up to 2m with the links later nodes add back.
@@ -119,6 +121,13 @@ void pv__insert_plan(const pv_index *idx, pv_ctx *c, uint32_t s) {
     p[0] = pv__select(idx, &q, c->W, nw, idx->g.m, p + 1);
     if (nw) ep = c->W[0];
   }
+  /* An exact copy among the nearest on layer 0 (tombstones included): the
+   * ring to join. Copies are all equally near, so they come first. */
+  for (uint32_t i = 0; i < nw && c->W[i].d <= c->W[0].d; i++)
+    if (pv__same(idx, &q, c->W[i].s)) {
+      c->twin = c->W[i].s;
+      break;
+    }
 }
 
 void pv__insert_commit(pv_index *idx, pv_ctx *c, uint32_t s) {
@@ -138,5 +147,12 @@ void pv__insert_commit(pv_index *idx, pv_ctx *c, uint32_t s) {
   if (L > idx->g.max_level) {
     idx->g.entry = s;
     idx->g.max_level = L;
+  }
+  uint32_t h = c->twin;
+  if (h != PV_NONE) {
+    uint32_t next = pv__twin(idx, h);
+    idx->g.twins += next == PV_NONE ? 2 : 1;
+    pv__twin_set(idx, s, next == PV_NONE ? h : next);
+    pv__twin_set(idx, h, s);
   }
 }

@@ -85,14 +85,19 @@ static uint32_t search_layer(const pv_index *idx, pv_ctx *c, const pv_ref *q, pv
      * codec's batched kernel does). The scores are the same as one at a
      * time, and are used in the same order, so the results are too. */
     const uint32_t *ln = pv__links(idx, cur.s, l);
-    uint32_t todo[2 * PV_MAX_M], nt = 0;
+    uint32_t todo[2 * PV_MAX_M + 1], nt = 0;
     for (uint32_t i = 1; i <= ln[0]; i++) {
       uint32_t t = ln[i];
       if (pv__visit(c, t)) continue;
       todo[nt++] = t;
       pv__prefetch(idx, t);
     }
-    float dist[2 * PV_MAX_M];
+    /* The next exact copy of the node, like one more link (graph.h). */
+    if (idx->g.twins && l == 0) {
+      uint32_t t = pv__twin(idx, cur.s);
+      if (t != PV_NONE && !pv__visit(c, t)) todo[nt++] = t;
+    }
+    float dist[2 * PV_MAX_M + 1];
     idx->codec->dist_many(idx, q, todo, nt, dist);
     for (uint32_t i = 0; i < nt; i++) {
       uint32_t t = todo[i];
@@ -171,15 +176,17 @@ size_t pv__graph_search_bits(const pv_index *idx, pv_ctx *c, const pv_ref *q, si
   pv__visit(c, ep.s);
   cand_push(C, &nc, ccap, ep, NULL);
   if (bit_ok(idx, bits, verify, ep.s, dense)) pv__maxheap_push(W, &nw, ep);
-  uint32_t todo[4 * PV_MAX_M];
-  float dist[4 * PV_MAX_M];
+  uint32_t todo[4 * PV_MAX_M + 1];
+  float dist[4 * PV_MAX_M + 1];
   while (nc) {
     pv_pair cur = pv__minheap_pop(C, &nc);
     if (nw == ef && pv__less(W[0], cur)) break;
     const uint32_t *ln = pv__links(idx, cur.s, 0);
-    uint32_t nt = 0, nmatch = 0, nmiss = 0, miss[2 * PV_MAX_M];
-    for (uint32_t i = 1; i <= ln[0]; i++) {
-      uint32_t t = ln[i];
+    uint32_t nt = 0, nmatch = 0, nmiss = 0, miss[2 * PV_MAX_M + 1];
+    /* The node's links, then its next exact copy (graph.h). */
+    uint32_t tw = idx->g.twins ? pv__twin(idx, cur.s) : PV_NONE;
+    for (uint32_t i = 1; i <= ln[0] + (tw != PV_NONE); i++) {
+      uint32_t t = i <= ln[0] ? ln[i] : tw;
       if (!bit_ok(idx, bits, verify, t, dense)) {
         if (!pv__visit(c, t)) miss[nmiss++] = t;
         continue;

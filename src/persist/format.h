@@ -46,6 +46,7 @@ enum {
   PV_SEC_DELETED = 7, /* the slots of tombstones */
   PV_SEC_DOCS = 8,    /* keys and attributes (doc/doc.h): only when some slot has them */
   PV_SEC_TEXT = 9,    /* the text index (text/save.c): only when there is one */
+  PV_SEC_TWINS = 10,  /* the rings of exact copies (graph.h): only when there are some */
   PV_SEC_KINDS        /* one past the largest kind this version knows */
 };
 
@@ -92,7 +93,8 @@ typedef struct pv_secdef {
   const char *name;
   int col; /* a column of the store saved raw (its bytes, slot order), or -1 */
   /* Written for this index? Length in bytes, and its bytes into the walk.
-   * NULL for a raw column (present when its element size is not 0). */
+   * len and walk are NULL for a raw column, which is present when its
+   * element size is not 0 and present(), if given, says so. */
   int (*present)(const pv_index *idx);
   uint64_t (*len)(const pv_index *idx);
   void (*walk)(pv_walker *w, const pv_index *idx);
@@ -103,6 +105,9 @@ typedef struct pv_secdef {
   int (*load)(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64_t len);
   /* 1 if a file may lack the section (present() says when it is written). */
   int may_be_absent;
+  /* 1 if it is written optional: a reader that does not know it may skip
+   * it and still answer correctly (FORMAT.md, "How the format grows"). */
+  int optional;
 } pv_secdef;
 extern const pv_secdef pv_sections[];
 extern const uint32_t pv_nsections;

@@ -195,8 +195,8 @@ static int parse_table(const uint8_t *b, size_t len, const pv_checker *c, pv_lay
     if (!d && (s.flags & PV_SEC_REQUIRED))
       return pv__error(NULL, PV_VERSION, "the index needs a section of kind %u, which this "
                        "pocketvec does not know: upgrade pocketvec", s.kind);
-    if (d && (L->sec[s.kind].kind || !(s.flags & PV_SEC_REQUIRED)))
-      CORRUPT("section %u has kind %u, repeated or not marked required", i, s.kind);
+    if (d && (L->sec[s.kind].kind || (s.flags & PV_SEC_REQUIRED ? 0 : 1) != d->optional))
+      CORRUPT("section %u has kind %u, repeated or not marked as this kind is", i, s.kind);
     if (s.kind == PV_SEC_PARAMS && !codec->param_bytes)
       CORRUPT("section %u holds codec parameters, which %s vectors do not have", i, codec->name);
     const char *name = d ? d->name : "optional";

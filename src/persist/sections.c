@@ -160,17 +160,34 @@ static int docs_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64
   return pv__keys_rebuild(idx);
 }
 
+/* ---- rings of exact copies: the twins column as it is (1 + the next
+ * slot, 0: none); the structural checker proves the rings. ------------- */
+static int twins_present(const pv_index *idx) { return idx->g.twins != 0; }
+static int twins_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64_t len) {
+  (void)L, (void)p, (void)len; /* the length was checked as a column's */
+  uint32_t twins = 0;
+  for (uint32_t s = 0; s < idx->st.n; s++)
+    if (pv__twin(idx, s) != PV_NONE) {
+      if (pv__twin(idx, s) >= idx->st.n) CORRUPT("slot %u's next copy is not a slot", s);
+      twins++;
+    }
+  if (!twins) CORRUPT("the twins section holds no ring");
+  idx->g.twins = twins;
+  return PV_OK;
+}
+
 /* ---- the registry, in file order ------------------------------------------- */
 const pv_secdef pv_sections[] = {
-    {PV_SEC_CODES, "vectors", -1, always, codes_len, codes_walk, NULL, 0},
-    {PV_SEC_LINKS0, "layer-0 links", -1, always, links0_len, links0_walk, NULL, 0},
-    {PV_SEC_UPPER, "upper links", -1, always, upper_len, upper_walk, upper_load, 0},
-    {PV_SEC_PARAMS, "codec parameters", PV_COL_PARAM, NULL, NULL, NULL, NULL, 0},
-    {PV_SEC_IDS, "ids", PV_COL_ID, NULL, NULL, NULL, NULL, 0},
-    {PV_SEC_LEVELS, "levels", PV_COL_LEVEL, NULL, NULL, NULL, NULL, 0},
-    {PV_SEC_DELETED, "deleted", -1, always, deleted_len, deleted_walk, deleted_load, 0},
-    {PV_SEC_DOCS, "documents", -1, docs_present, docs_len, docs_walk, docs_load, 1},
-    {PV_SEC_TEXT, "text", -1, pv__text_present, pv__text_len, pv__text_walk, pv__text_load, 1},
+    {PV_SEC_CODES, "vectors", -1, always, codes_len, codes_walk, NULL, 0, 0},
+    {PV_SEC_LINKS0, "layer-0 links", -1, always, links0_len, links0_walk, NULL, 0, 0},
+    {PV_SEC_UPPER, "upper links", -1, always, upper_len, upper_walk, upper_load, 0, 0},
+    {PV_SEC_PARAMS, "codec parameters", PV_COL_PARAM, NULL, NULL, NULL, NULL, 0, 0},
+    {PV_SEC_IDS, "ids", PV_COL_ID, NULL, NULL, NULL, NULL, 0, 0},
+    {PV_SEC_LEVELS, "levels", PV_COL_LEVEL, NULL, NULL, NULL, NULL, 0, 0},
+    {PV_SEC_DELETED, "deleted", -1, always, deleted_len, deleted_walk, deleted_load, 0, 0},
+    {PV_SEC_DOCS, "documents", -1, docs_present, docs_len, docs_walk, docs_load, 1, 0},
+    {PV_SEC_TEXT, "text", -1, pv__text_present, pv__text_len, pv__text_walk, pv__text_load, 1, 0},
+    {PV_SEC_TWINS, "twins", PV_COL_TWIN, twins_present, NULL, NULL, twins_load, 1, 1},
 };
 const uint32_t pv_nsections = sizeof pv_sections / sizeof pv_sections[0];
 

@@ -13,7 +13,8 @@
 static uint64_t align_up(uint64_t x) { return (x + PV_ALIGN - 1) & ~(uint64_t)(PV_ALIGN - 1); }
 
 static int present(const pv_secdef *d, const pv_index *idx) {
-  return d->col >= 0 ? idx->st.col[d->col].esize != 0 : d->present(idx);
+  if (d->col >= 0) return idx->st.col[d->col].esize != 0 && (!d->present || d->present(idx));
+  return d->present(idx);
 }
 static uint64_t sec_len(const pv_secdef *d, const pv_index *idx) {
   return d->col >= 0 ? (uint64_t)idx->st.n * idx->st.col[d->col].esize : d->len(idx);
@@ -29,7 +30,7 @@ static void plan(const pv_index *idx, pv_layout *L) {
     if (!present(d, idx)) continue;
     pv_section *s = &L->sec[d->kind];
     s->kind = d->kind;
-    s->flags = PV_SEC_REQUIRED;
+    s->flags = d->optional ? 0 : PV_SEC_REQUIRED;
     s->off = off;
     s->len = sec_len(d, idx);
     off = align_up(off + s->len);

@@ -33,6 +33,7 @@ typedef struct pv_ctx {
   void *qcode;        /* the codec's code of a prepared query */
   void *qparam;       /* and its parameters */
   uint32_t *plan;     /* an insert's planned links: m per layer */
+  uint32_t twin;      /* and the copy whose ring it joins, or PV_NONE */
   uint64_t *bits;     /* a filtered search's bitmaps over ids */
   size_t bits_cap;    /* their words */
 } pv_ctx;

@@ -20,4 +20,5 @@ const pv_coldef pv_columns[PV_COL_COUNT] = {
     [PV_COL_PARAM] = {"codec parameters", PV_COL_MOVED, param_size},
     [PV_COL_DOC] = {"documents", PV_COL_MOVED | PV_COL_ZERO, ptr_size},
     [PV_COL_TEXT] = {"text records", PV_COL_MOVED | PV_COL_ZERO, ptr_size},
+    [PV_COL_TWIN] = {"twins", PV_COL_MOVED | PV_COL_ZERO, u32_size},
 };

@@ -36,6 +36,7 @@ enum {
   PV_COL_PARAM, /* the codec's per-vector parameters (none for F32) */
   PV_COL_DOC,   /* pv_rec *: the document's key and attributes, or NULL (doc/doc.h) */
   PV_COL_TEXT,  /* pv_tdoc *: the document's terms, or NULL (text/text.h) */
+  PV_COL_TWIN,  /* u32: 1 + the next slot in the ring of its exact copies; 0: none (graph.h) */
   PV_COL_COUNT
 };
 
