@@ -296,8 +296,9 @@ int pv_check(pv_index *idx);
  * that no such walk reaches can never be returned by pv_search's graph
  * walk (its brute-force fallback still finds it when the walk comes up
  * short). *unreachable gets the number of those (0: proven reachable). PV_OK (whatever the count),
- * PV_CORRUPT as pv_check, or PV_NOMEM (it needs 4 bytes a slot, and the
- * search scratch's 2). */
+ * PV_CORRUPT as pv_check, or PV_NOMEM (it needs 4 bytes and a bit a
+ * slot). pv_compact makes every live vector reachable: a node no walk
+ * reaches gets a link from its nearest reachable node. */
 int pv_check_reachable(pv_index *idx, size_t *unreachable);
 
 /* ------------------------------------------------------------------------ */

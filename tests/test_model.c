@@ -6,8 +6,9 @@
  * the ids it issues, its counts, the vectors it returns, exact search equal
  * to the model's brute force (F32), every search hit live with its correct
  * distance, auto-compaction exactly when the threshold is exceeded, and
- * pv_check every few steps. The duplicate-heavy runs draw most vectors
- * from a handful of distinct ones.
+ * pv_check every few steps, and every live vector reachable after each
+ * compaction. The duplicate-heavy runs draw most vectors from a handful of
+ * distinct ones.
  */
 #include <stdlib.h>
 
@@ -352,6 +353,11 @@ static void run_model(const mcfg *c) {
       int rc = pv_compact(m.idx);
       CHECK_MSG(rc == PV_OK, "step %d: compact: %d", m.step, rc);
       if (rc == PV_OK) m.ntomb = 0;
+      /* a compacted index is reachable whole */
+      size_t unreachable = 1;
+      CHECK_OK(pv_check_reachable(m.idx, &unreachable));
+      CHECK_MSG(unreachable == 0, "step %d: %zu live vectors unreachable after compaction",
+                m.step, unreachable);
     } else if (r < 97) {
       m_step_search(&m, r == 95 ? 1 : 2);
     } else {

@@ -5,6 +5,8 @@
  * the loader runs the structural part on every file; users can run it
  * after loading data they do not trust.
  */
+#include <string.h>
+
 #include "index.h"
 
 #define BAD(...) return pv__error(idx, PV_CORRUPT, __VA_ARGS__)
@@ -86,27 +88,54 @@ static int check_structure(pv_index *idx, pv_ctx *c) {
 
 /* Reachability: a search's walk of layer 0 starts where its descent
  * through the upper layers ends, which is the entry point or some node
- * above layer 0. So a live node that no layer-0 walk from any of those can
- * reach (through tombstones too: searches walk through them) is a vector
- * no search will ever find, even though every link is valid. One
- * breadth-first walk from all of those starts at once counts them. queue
- * has room for n words. */
-static size_t count_unreachable(pv_index *idx, pv_ctx *c, uint32_t *queue) {
-  uint32_t n = idx->st.n, head = 0, tail = 0;
-  pv__visit_reset(c);
-  for (uint32_t s = 0; s < n; s++)
-    if ((s == idx->g.entry || pv__level(idx, s) > 0) && !pv__visit(c, s)) queue[tail++] = s;
-  while (head < tail) {
-    uint32_t s = queue[head++], t = pv__twin(idx, s);
+ * above layer 0, and follows links and rings of copies, through tombstones
+ * too. So a live node that no such walk from any of those can reach is a
+ * vector no search will ever find, even though every link is valid. One
+ * breadth-first walk from all of those starts at once marks the others. */
+static inline void see(pv_reach *r, uint32_t s) {
+  if (r->seen[s >> 6] >> (s & 63) & 1) return;
+  r->seen[s >> 6] |= 1ull << (s & 63);
+  r->queue[r->tail++] = s;
+}
+
+void pv__reach_start(const pv_index *idx, pv_reach *r) {
+  memset(r->seen, 0, 8 * (((size_t)idx->st.n + 63) / 64));
+  r->tail = 0;
+  for (uint32_t s = 0; s < idx->st.n; s++)
+    if (s == idx->g.entry || pv__level(idx, s) > 0) see(r, s);
+  pv__reach_from(idx, r, 0);
+}
+
+void pv__reach_from(const pv_index *idx, pv_reach *r, uint32_t head) {
+  while (head < r->tail) {
+    uint32_t s = r->queue[head++], t = pv__twin(idx, s);
     const uint32_t *ln = pv__links(idx, s, 0);
-    for (uint32_t i = 1; i <= ln[0]; i++)
-      if (!pv__visit(c, ln[i])) queue[tail++] = ln[i];
-    if (t != PV_NONE && !pv__visit(c, t)) queue[tail++] = t; /* walks follow rings too */
+    for (uint32_t i = 1; i <= ln[0]; i++) see(r, ln[i]);
+    if (t != PV_NONE) see(r, t);
   }
-  size_t missing = 0;
-  for (uint32_t s = 0; s < n; s++)
-    missing += pv__is_live(idx, s) && c->visit[s] != c->epoch;
-  return missing;
+}
+
+void pv__reach_add(const pv_index *idx, pv_reach *r, uint32_t s) {
+  uint32_t head = r->tail;
+  see(r, s);
+  pv__reach_from(idx, r, head);
+}
+
+int pv__reach_open(pv_index *idx, pv_reach *r) {
+  size_t n = idx->st.n;
+  r->seen = pv__malloc(idx, 8 * ((n + 63) / 64));
+  r->queue = pv__malloc(idx, sizeof(uint32_t) * n);
+  if (r->seen && r->queue) return PV_OK;
+  pv__reach_close(idx, r);
+  return PV_NOMEM;
+}
+
+void pv__reach_close(pv_index *idx, pv_reach *r) {
+  size_t n = idx->st.n;
+  pv__free(idx, r->seen, 8 * ((n + 63) / 64));
+  pv__free(idx, r->queue, sizeof(uint32_t) * n);
+  r->seen = NULL;
+  r->queue = NULL;
 }
 
 int pv__check_structure(pv_index *idx) {
@@ -129,12 +158,10 @@ int pv_check_reachable(pv_index *idx, size_t *unreachable) {
   *unreachable = 0;
   int rc = pv__check_structure(idx);
   if (rc || idx->st.n == 0) return rc ? rc : pv__error(idx, PV_OK, NULL);
-  size_t bytes = sizeof(uint32_t) * (size_t)idx->st.n;
-  pv_ctx *c = pv__ctx_acquire(idx, 0, idx->st.n);
-  uint32_t *queue = pv__malloc(idx, bytes);
-  if (c && queue) *unreachable = count_unreachable(idx, c, queue);
-  pv__free(idx, queue, bytes);
-  pv__ctx_release(idx, c);
-  if (!c || !queue) return pv__error(idx, PV_NOMEM, "out of memory checking reachability");
+  pv_reach r;
+  if (pv__reach_open(idx, &r)) return pv__error(idx, PV_NOMEM, "out of memory checking reachability");
+  pv__reach_start(idx, &r);
+  for (uint32_t s = 0; s < idx->st.n; s++) *unreachable += pv__is_live(idx, s) && !pv__reached(&r, s);
+  pv__reach_close(idx, &r);
   return pv__error(idx, PV_OK, NULL);
 }

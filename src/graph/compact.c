@@ -13,7 +13,9 @@
  *   3. live slots slide down over the dead ones, keeping their order, so the
  *      slot -> id column stays ascending and every id keeps its vector (the
  *      store moves every column of the registry);
- *   4. links are renumbered and the arrays shrink to fit.
+ *   4. links are renumbered and the arrays shrink to fit;
+ *   5. every live node that no search could reach gets a link from its
+ *      nearest reachable node, so a compacted index is reachable whole.
  * All scratch is allocated before step 1, so PV_NOMEM changes nothing. The
  * only scratch that grows with the index, the old -> new slot map, is
  * optional: without it (an index at the memory limit, where deleting is
@@ -128,6 +130,61 @@ static void prune_rings(pv_index *idx, pv_ctx *c) {
   }
 }
 
+/* Step 5. The heuristic and the repair choose links by distance, not by
+ * who else links to a node, so now and then a node loses its last link in
+ * (at a few in ten thousand; more with small m and many deletes), and
+ * only the brute-force fallback can still return it. Here each such node
+ * gets a link from the nearest node a search does reach: one with room in
+ * its list if the beam finds one, else the nearest, giving up its
+ * farthest link (whose target the next round checks). The walk from where
+ * searches start (pv_check_reachable's) is O(n m); a beam search per
+ * unreachable node. Needs n / 8 + 4 n bytes; without them it is skipped
+ * (searches stay correct through the fallback). */
+static void relink(pv_index *idx) {
+  uint32_t n = idx->st.n, m0 = idx->g.m0;
+  pv_reach re;
+  if (!n || pv__reach_open(idx, &re)) return;
+  pv_ctx *c = pv__ctx_acquire(idx, idx->opt.ef_construction, n);
+  for (int round = 0; c && round < 4; round++) {
+    uint32_t moved = 0;
+    pv__reach_start(idx, &re);
+    for (uint32_t u = 0; u < n && re.tail < n; u++) {
+      if (pv__reached(&re, u)) continue;
+      pv_ref q = pv__ref(idx, u);
+      pv_pair ep = pv__descend(idx, &q, 0);
+      uint32_t nw = pv__search_layer_all(idx, c, &q, ep, idx->opt.ef_construction, 0);
+      pv__maxheap_sort(c->W, nw);
+      uint32_t r = PV_NONE, near = PV_NONE;
+      for (uint32_t i = 0; i < nw && r == PV_NONE; i++) {
+        uint32_t t = c->W[i].s;
+        if (t == u || !pv__reached(&re, t)) continue;
+        if (near == PV_NONE) near = t;
+        if (pv__links(idx, t, 0)[0] < m0) r = t;
+      }
+      if (r == PV_NONE) r = near;
+      if (r == PV_NONE) continue; /* the beam found nothing: a later round */
+      uint32_t *ln = pv__links(idx, r, 0);
+      if (ln[0] == m0) {
+        pv_ref rr = pv__ref(idx, r);
+        uint32_t far = 1;
+        float fd = pv__dist(idx, &rr, ln[1]);
+        for (uint32_t i = 2; i <= ln[0]; i++) {
+          float d = pv__dist(idx, &rr, ln[i]);
+          if (d > fd) fd = d, far = i;
+        }
+        ln[far] = u;
+        moved++;
+      } else {
+        ln[1 + ln[0]++] = u;
+      }
+      pv__reach_add(idx, &re, u);
+    }
+    if (!moved) break; /* no link given up: every node is reached */
+  }
+  pv__ctx_release(idx, c);
+  pv__reach_close(idx, &re);
+}
+
 int pv__compact(pv_index *idx) {
   uint32_t n = idx->st.n;
   if (idx->live == n) return PV_OK;
@@ -227,6 +284,7 @@ int pv__compact(pv_index *idx) {
   pv__free(idx, queue, sizeof(uint32_t) * lim);
   pv__store_shrink(idx, j);
   pv__ctx_shrink_all(idx, j);
+  relink(idx);
   pv__fidx_sweep(idx); /* the field indexes still list the ids just removed */
   pv__text_compact(idx); /* and the postings */
   return PV_OK;

@@ -75,6 +75,21 @@ void pv__insert_commit(pv_index *idx, pv_ctx *c, uint32_t s);
  * kept one than to the node. Writes kept slots to out, returns how many. */
 uint32_t pv__select(const pv_index *idx, const pv_ref *node, const pv_pair *cand, uint32_t n,
                     uint32_t max, uint32_t *out);
+/* Reachability (check.c): the nodes the walks of a search can reach, as a
+ * bit per slot, and the queue of the breadth-first walk that marks them.
+ * open allocates both for the index's n slots (PV_OK/PV_NOMEM), start
+ * marks what is reachable from where searches start, add marks s and what
+ * is reachable from it (after a link to s was made), close frees. */
+typedef struct pv_reach {
+  uint64_t *seen;
+  uint32_t *queue, tail;
+} pv_reach;
+int pv__reach_open(pv_index *idx, pv_reach *r);
+void pv__reach_start(const pv_index *idx, pv_reach *r);
+void pv__reach_from(const pv_index *idx, pv_reach *r, uint32_t head);
+void pv__reach_add(const pv_index *idx, pv_reach *r, uint32_t s);
+void pv__reach_close(pv_index *idx, pv_reach *r);
+static inline int pv__reached(const pv_reach *r, uint32_t s) { return r->seen[s >> 6] >> (s & 63) & 1; }
 /* Bytes of the upper lists of a node on `level`. */
 size_t pv__upper_bytes(const pv_index *idx, int level);
 /* Free the upper lists of slots [from, to) and set them NULL (pv_free, a
