@@ -248,10 +248,14 @@ static void run(input *in) {
           if (!isfinite(q[d])) FINDING("get %u: element %u is not finite", id, d);
         break;
       }
-      case 6:
+      case 6: {
         if (pv_compact(idx) != PV_OK) FINDING("pv_compact: %s", pv_errmsg(idx));
         agree(idx, &mo, "compact");
+        size_t lost = 0; /* compaction leaves every live vector reachable */
+        if (pv_check_reachable(idx, &lost) != PV_OK || lost)
+          FINDING("after compact: %zu live vectors unreachable", lost);
         break;
+      }
       case 7: { /* save and load: the copy answers exact searches alike */
         sink s = {NULL, 0, 0};
         if (pv_serialize(idx, sink_write, &s) != PV_OK) FINDING("pv_serialize: %s", pv_errmsg(idx));

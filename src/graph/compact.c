@@ -135,16 +135,18 @@ static void prune_rings(pv_index *idx, pv_ctx *c) {
  * (at a few in ten thousand; more with small m and many deletes), and
  * only the brute-force fallback can still return it. Here each such node
  * gets a link from the nearest node a search does reach: one with room in
- * its list if the beam finds one, else the nearest, giving up its
- * farthest link (whose target the next round checks). The walk from where
- * searches start (pv_check_reachable's) is O(n m); a beam search per
- * unreachable node. Needs n / 8 + 4 n bytes; without them it is skipped
- * (searches stay correct through the fallback). */
-static void relink(pv_index *idx) {
-  uint32_t n = idx->st.n, m0 = idx->g.m0;
+ * its list if the beam finds one, else any reached node with room, else
+ * the nearest, giving up its farthest link (whose target the next round
+ * checks). The walk from where searches start (pv_check_reachable's) is
+ * O(n m), plus a beam search per unreachable node. Needs n / 8 + 4 n
+ * bytes; without them it is skipped (searches stay correct through the
+ * fallback). Returns the links it wrote. */
+static uint32_t relink(pv_index *idx) {
+  uint32_t n = idx->st.n, m0 = idx->g.m0, made = 0;
   pv_reach re;
-  if (!n || pv__reach_open(idx, &re)) return;
-  pv_ctx *c = pv__ctx_acquire(idx, idx->opt.ef_construction, n);
+  if (!n || pv__reach_open(idx, &re)) return 0;
+  uint32_t ef = idx->opt.ef_construction < 4 * m0 ? 4 * m0 : idx->opt.ef_construction;
+  pv_ctx *c = pv__ctx_acquire(idx, ef, n);
   for (int round = 0; c && round < 4; round++) {
     uint32_t moved = 0;
     pv__reach_start(idx, &re);
@@ -152,7 +154,7 @@ static void relink(pv_index *idx) {
       if (pv__reached(&re, u)) continue;
       pv_ref q = pv__ref(idx, u);
       pv_pair ep = pv__descend(idx, &q, 0);
-      uint32_t nw = pv__search_layer_all(idx, c, &q, ep, idx->opt.ef_construction, 0);
+      uint32_t nw = pv__search_layer_all(idx, c, &q, ep, ef, 0);
       pv__maxheap_sort(c->W, nw);
       uint32_t r = PV_NONE, near = PV_NONE;
       for (uint32_t i = 0; i < nw && r == PV_NONE; i++) {
@@ -161,8 +163,15 @@ static void relink(pv_index *idx) {
         if (near == PV_NONE) near = t;
         if (pv__links(idx, t, 0)[0] < m0) r = t;
       }
+      /* Else any reached node with room, though far: a link that only
+       * makes u reachable, which is what matters here. */
+      for (uint32_t i = 0; i < re.tail && r == PV_NONE; i++)
+        if (pv__links(idx, re.queue[i], 0)[0] < m0) r = re.queue[i];
       if (r == PV_NONE) r = near;
       if (r == PV_NONE) continue; /* the beam found nothing: a later round */
+      /* A loaded index read in place gets its own copy before a write. */
+      if (!made && pv__store_materialize(idx, 0) != PV_OK) break;
+      made++;
       uint32_t *ln = pv__links(idx, r, 0);
       if (ln[0] == m0) {
         pv_ref rr = pv__ref(idx, r);
@@ -183,11 +192,15 @@ static void relink(pv_index *idx) {
   }
   pv__ctx_release(idx, c);
   pv__reach_close(idx, &re);
+  return made;
 }
 
 int pv__compact(pv_index *idx) {
   uint32_t n = idx->st.n;
-  if (idx->live == n) return PV_OK;
+  if (idx->live == n) { /* nothing to remove: only step 5 */
+    if (relink(idx)) idx->changes++;
+    return PV_OK;
+  }
 
   /* Candidates of one repair: the live links plus up to m0 links from each
    * of up to m0 tombstones reached, which covers one full ring of deleted
@@ -284,7 +297,7 @@ int pv__compact(pv_index *idx) {
   pv__free(idx, queue, sizeof(uint32_t) * lim);
   pv__store_shrink(idx, j);
   pv__ctx_shrink_all(idx, j);
-  relink(idx);
+  relink(idx); /* after the ++ above: the index changed anyway */
   pv__fidx_sweep(idx); /* the field indexes still list the ids just removed */
   pv__text_compact(idx); /* and the postings */
   return PV_OK;
