@@ -677,6 +677,25 @@ void test_edge_no_overflow(void) {
   pv_free(idx);
 }
 
+/* An l2 index (m 4) of n vectors of dim d, each a copy of a (a[i] = i +
+ * shift) or of b = -a: b at every `every`-th slot from slot 0, a elsewhere. */
+static pv_index *copies(uint32_t d, uint32_t n, uint32_t every, float shift, uint64_t seed,
+                        float *a, float *b) {
+  pv_options o = pv_options_default();
+  o.dim = d;
+  o.metric = PV_L2;
+  o.m = 4;
+  o.seed = seed;
+  pv_index *idx = NULL;
+  CHECK_OK(pv_new(&o, &idx));
+  for (uint32_t i = 0; i < d; i++) a[i] = (float)i + shift, b[i] = -a[i];
+  float *v = tu_xmalloc(sizeof(float) * d * n);
+  for (uint32_t i = 0; i < n; i++) memcpy(v + (size_t)d * i, i % every ? a : b, sizeof(float) * d);
+  CHECK_OK(idx ? pv_add_batch(idx, v, n, NULL) : PV_NOMEM);
+  free(v);
+  return idx; /* NULL if pv_new failed (reported) */
+}
+
 /* Exact duplicates (issue 16, point 1): 500 vectors made of 2 distinct
  * ones (l2, dim 16, m 4) left most nodes unreachable from the entry point
  * (searches reached 14 of 500). Copies now join rings that the walks
@@ -685,17 +704,9 @@ void test_edge_no_overflow(void) {
  * the next search (it was empty with 487 of 500 live) matches brute force,
  * and so does one for the other vector. */
 void test_edge_duplicates_return_k(void) {
-  pv_options o = pv_options_default();
-  o.dim = 16;
-  o.metric = PV_L2;
-  o.m = 4;
-  o.seed = 1;
-  pv_index *idx;
-  REQUIRE_OK(pv_new(&o, &idx));
-  float a[16], b[16], v[16 * 500];
-  for (int i = 0; i < 16; i++) a[i] = (float)i, b[i] = -(float)i;
-  for (int i = 0; i < 500; i++) memcpy(v + 16 * i, i % 2 ? a : b, sizeof a);
-  REQUIRE_OK(pv_add_batch(idx, v, 500, NULL));
+  float a[16], b[16];
+  pv_index *idx = copies(16, 500, 2, 0.0f, 1, a, b);
+  REQUIRE(idx);
   size_t unreachable = 1;
   CHECK_OK(pv_check_reachable(idx, &unreachable));
   CHECK_EQ_INT(unreachable, 0);
@@ -724,23 +735,15 @@ void test_edge_duplicates_return_k(void) {
   pv_free(idx);
 }
 
-/* The rings of exact copies are saved (section 10, only when there are
- * some): a loaded index reaches every copy, answers as the saved one did,
- * and goes on adding copies to the same rings. A twins section that links
- * two different vectors, or makes a slot the next copy of two, is
- * CORRUPT, as is a damaged byte anywhere in it. */
+/* The rings of exact copies are saved (section 10, optional, only when
+ * there are some): a loaded index reaches every copy, answers as the saved
+ * one did, and goes on adding copies to the same rings. A twins section
+ * that links two different vectors, makes a slot the next copy of two, or
+ * names a slot past the end is CORRUPT. */
 void test_edge_duplicates_saved(void) {
-  pv_options o = pv_options_default();
-  o.dim = 8;
-  o.metric = PV_L2;
-  o.m = 4;
-  o.seed = 3;
-  pv_index *idx;
-  REQUIRE_OK(pv_new(&o, &idx));
-  float a[8], b[8], v[8 * 300];
-  for (int i = 0; i < 8; i++) a[i] = (float)i + 1, b[i] = -(float)i - 1;
-  for (int i = 0; i < 300; i++) memcpy(v + 8 * i, i % 3 ? a : b, sizeof a);
-  REQUIRE_OK(pv_add_batch(idx, v, 300, NULL));
+  float a[8], b[8];
+  pv_index *idx = copies(8, 300, 3, 1.0f, 3, a, b);
+  REQUIRE(idx);
   size_t len = pv_serialized_size(idx), got = 0;
   uint8_t *buf = tu_xmalloc(len);
   REQUIRE_OK(pv_serialize_to(idx, buf, len, &got));
