@@ -81,6 +81,7 @@
   X(edge_no_overflow)                   \
   X(edge_duplicates_return_k)           \
   X(edge_duplicates_saved)             \
+  X(edge_duplicates_every_metric)       \
   /* test_errors.c */                   \
   X(errors_nan_inf_in_add)              \
   X(errors_nan_inf_in_batch)            \

@@ -802,3 +802,28 @@ void test_edge_duplicates_saved(void) {
   free(buf);
   pv_free(idx);
 }
+
+/* Under dot a vector's copy is not its nearest neighbour (a longer vector
+ * in the same direction is nearer), and the copy must still find its
+ * ring: under every metric, (1, 1.1) added twice after (2, 2.2) makes a
+ * ring, which the file shows as section 10. */
+void test_edge_duplicates_every_metric(void) {
+  for (int metric = 0; metric < 3; metric++) {
+    pv_options o = pv_options_default();
+    o.dim = 2;
+    o.metric = (pv_metric)metric;
+    pv_index *idx = NULL;
+    REQUIRE_OK(pv_new(&o, &idx));
+    const float v[3][2] = {{2.0f, 2.2f}, {1.0f, 1.1f}, {1.0f, 1.1f}};
+    for (int i = 0; i < 3; i++) REQUIRE_OK(pv_add(idx, v[i], NULL));
+    uint8_t buf[4096];
+    size_t len = 0, count = 0;
+    REQUIRE_OK(pv_serialize_to(idx, buf, sizeof buf, &len));
+    pv_section_info sec[16];
+    REQUIRE_OK(pv_read_sections(buf, len, sec, 16, &count));
+    int rings = 0;
+    for (size_t i = 0; i < count; i++) rings |= sec[i].kind == 10;
+    CHECK_MSG(rings, "metric %d: the two copies are in no ring", metric);
+    pv_free(idx);
+  }
+}

@@ -33,7 +33,12 @@ typedef struct pv_graph {
  * ring is what makes it reachable: reach one copy, or a tombstone of one,
  * and the walk can reach them all. Compaction keeps every ring whole and
  * turns links into a deleted copy into links to a live one
- * (pv__twin and pv__twin_set in index.h.) */
+ * (pv__twin and pv__twin_set in index.h.) A copy is found by the insert's
+ * own beam, so one that the beam does not reach starts no ring: under dot,
+ * where a longer vector in the same direction is nearer than a copy, that
+ * happens once ef_construction copies of such vectors crowd the beam.
+ * Compaction's last step (compact.c) then restores reachability; an index
+ * of exact codes (a hash) would find every copy. */
 
 /* Which nodes a search may return, besides being live: the graph walks
  * through the others. fn is called once per reached live node. */

@@ -122,9 +122,12 @@ void pv__insert_plan(const pv_index *idx, pv_ctx *c, uint32_t s) {
     if (nw) ep = c->W[0];
   }
   /* An exact copy among the nearest on layer 0 (tombstones included): the
-   * ring to join. Copies are all equally near, so they come first. */
-  for (uint32_t i = 0; i < nw && c->W[i].d <= c->W[0].d; i++)
-    if (pv__same(idx, &q, c->W[i].s)) {
+   * ring to join. A copy is at the node's distance to itself, computed
+   * from the same bits: 0 under l2 and cosine, but -|q|^2 under dot, where
+   * a longer vector in the same direction comes first. */
+  float self = pv__dist(idx, &q, s);
+  for (uint32_t i = 0; i < nw; i++)
+    if (c->W[i].d == self && pv__same(idx, &q, c->W[i].s)) {
       c->twin = c->W[i].s;
       break;
     }
