@@ -76,10 +76,11 @@ void pv__insert_plan(const pv_index *idx, pv_ctx *c, uint32_t s);
  * point. Allocates nothing and cannot fail. */
 void pv__insert_commit(pv_index *idx, pv_ctx *c, uint32_t s);
 /* The neighbour-selection heuristic: from cand[0..n) sorted ascending by
- * distance to node, keep at most max that are not closer to an already
- * kept one than to the node. Writes kept slots to out, returns how many. */
-uint32_t pv__select(const pv_index *idx, const pv_ref *node, const pv_pair *cand, uint32_t n,
-                    uint32_t max, uint32_t *out);
+ * distance to node (slot s, whose ref is node), keep at most max that are
+ * not closer to an already kept one than to the node. Writes kept slots to
+ * out, returns how many. */
+uint32_t pv__select(const pv_index *idx, const pv_ref *node, uint32_t s, const pv_pair *cand,
+                    uint32_t n, uint32_t max, uint32_t *out);
 /* Reachability (check.c): the nodes the walks of a search can reach, as a
  * bit per slot, and the queue of the breadth-first walk that marks them.
  * open allocates both for the index's n slots (PV_OK/PV_NOMEM), start

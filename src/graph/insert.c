@@ -48,14 +48,16 @@ void pv__graph_free_upper(pv_index *idx, uint32_t from, uint32_t to) {
  * the node is the smallest possible, so they come first and, being equally
  * close to each other, all pass the test: a node with many copies would link
  * only to copies, and a cluster of copies would have no way out. At most
- * half the links may go to copies of the node; the rest go outwards. */
-uint32_t pv__select(const pv_index *idx, const pv_ref *node, const pv_pair *cand, uint32_t n,
-                    uint32_t max, uint32_t *out) {
+ * half the links may go to copies of the node; the rest go outwards. A
+ * copy is at the node's distance to itself (not always the smallest:
+ * under dot a longer vector in the same direction is nearer). */
+uint32_t pv__select(const pv_index *idx, const pv_ref *node, uint32_t s, const pv_pair *cand,
+                    uint32_t n, uint32_t max, uint32_t *out) {
   uint32_t kept = 0, copies = 0;
-  float best = n ? cand[0].d : 0.0f;
+  float self = pv__dist(idx, node, s);
   for (uint32_t i = 0; i < n && kept < max; i++) {
     pv_pair e = cand[i];
-    int copy = e.d <= best && pv__same(idx, node, e.s);
+    int copy = e.d == self && pv__same(idx, node, e.s);
     if (copy && copies >= max / 2) continue;
     pv_ref re = pv__ref(idx, e.s);
     int good = 1;
@@ -94,7 +96,7 @@ static void add_link(pv_index *idx, pv_ctx *c, uint32_t nb, uint32_t s, int l) {
   cand[n].d = pv__dist(idx, &r, s);
   cand[n++].s = s;
   pv__sort_pairs(cand, n);
-  pv__set_count(ln, pv__select(idx, &r, cand, n, max, ln + 1), max);
+  pv__set_count(ln, pv__select(idx, &r, nb, cand, n, max, ln + 1), max);
 }
 
 /* Where layer l's plan lies in c->plan. */
@@ -118,7 +120,7 @@ void pv__insert_plan(const pv_index *idx, pv_ctx *c, uint32_t s) {
      * Picking 2m at once gave it long lists of close, similar links, slower
      * to build and to search (hnswlib does the same). */
     uint32_t *p = plan_of(idx, c, l);
-    p[0] = pv__select(idx, &q, c->W, nw, idx->g.m, p + 1);
+    p[0] = pv__select(idx, &q, s, c->W, nw, idx->g.m, p + 1);
     if (nw) ep = c->W[0];
   }
   /* An exact copy among the nearest on layer 0 (tombstones included): the
