@@ -290,9 +290,9 @@ int pv_check(pv_index *idx);
 
 /* Prove that every live vector can be found: a search walks layer 0 (and
  * the rings of exact copies) from the entry point or from a node of an
- * upper layer (where its descent ends), through deleted nodes too; exact
- * copies of one vector, however many, are reachable as soon as one is (or
- * a deleted one is; compaction keeps the links into them). A live vector
+ * upper layer (where its descent ends), through deleted nodes too; the
+ * copies in one ring are reachable as soon as one is (or a deleted one
+ * is; compaction keeps the links into them). A live vector
  * that no such walk reaches can never be returned by pv_search's graph
  * walk (its brute-force fallback still finds it when the walk comes up
  * short). *unreachable gets the number of those (0: proven reachable). PV_OK (whatever the count),

@@ -44,13 +44,13 @@ void pv__graph_free_upper(pv_index *idx, uint32_t from, uint32_t to) {
  * node, so the links spread in different directions instead of all pointing
  * into one cluster.
  *
- * Exact duplicates of the node need a rule of their own. Their distance to
- * the node is the smallest possible, so they come first and, being equally
+ * Exact duplicates of the node need a rule of their own. They are all at
+ * the node's distance to itself, usually the smallest, and, being equally
  * close to each other, all pass the test: a node with many copies would link
  * only to copies, and a cluster of copies would have no way out. At most
- * half the links may go to copies of the node; the rest go outwards. A
- * copy is at the node's distance to itself (not always the smallest:
- * under dot a longer vector in the same direction is nearer). */
+ * half the links may go to copies of the node; the rest go outwards.
+ * (Not always the smallest: under dot a longer vector in the same
+ * direction is nearer than a copy.) */
 uint32_t pv__select(const pv_index *idx, const pv_ref *node, uint32_t s, const pv_pair *cand,
                     uint32_t n, uint32_t max, uint32_t *out) {
   uint32_t kept = 0, copies = 0;
