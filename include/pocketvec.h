@@ -60,6 +60,8 @@ extern "C" {
                            the index changed */
 #define PV_RANGE    12  /* a buffer too small for the result, or an offset past the
                            end; pv_errinfo's need says how many bytes are needed */
+#define PV_CONFLICT 13  /* reserved for hosts: a save found the stored index changed
+                           since it was loaded or last saved (another writer) */
 
 /* Values. Every element of a vector or query must be finite, and under
  * PV_L2 and PV_DOT at most sqrt(FLT_MAX / (16 dim)) in magnitude (about

@@ -53,6 +53,11 @@ export declare const ErrorCode: Readonly<{
   MISUSE: 11;
   /** a buffer too small, or an offset out of range */
   RANGE: 12;
+  /** a save found the stored index changed since this index loaded or last
+   * saved it (another tab, worker or process saved or removed it), or a new
+   * index saved over an existing one: nothing was written. Load it again
+   * and redo the change, or pass { overwrite: true }. */
+  CONFLICT: 13;
 }>;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -265,6 +270,27 @@ export interface StorageOptions {
   backend?: 'file' | 'indexeddb';
 }
 
+/** What save() takes: where, and whether it may replace what it did not load. */
+export interface SaveOptions extends StorageOptions {
+  /**
+   * Replace the stored index even if it is not the version this index
+   * loaded or last saved (or this index never loaded it). Default false:
+   * such a save fails with CONFLICT, so that no write is lost silently.
+   */
+  overwrite?: boolean;
+}
+
+/** What Index.watch() reports: a save or remove of the target finished. */
+export interface SavedEvent {
+  /** the name (IndexedDB) or path (file) watched */
+  name: string;
+  /** bytes of the version now stored; 0 when removed */
+  size: number;
+  savedAt: Date;
+  /** true when the target was removed */
+  removed: boolean;
+}
+
 /** An index saved in IndexedDB, as Index.list() reports it. */
 export interface SavedIndex {
   name: string;
@@ -362,8 +388,11 @@ export declare class Index {
   toBytes(): Uint8Array;
   /**
    * The bytes of toBytes() in chunks of `size` bytes (default 4 MiB), so a
-   * large index moves without one copy of the whole. Throws if the index
-   * changes or is freed while the chunks are being read.
+   * large index moves without one copy of the whole. The bytes are the
+   * index as it was when exportChunks() was called: if it is changed (or
+   * freed) before the last chunk is read, the chunks not read yet are first
+   * copied out of WebAssembly memory (once, into JS memory; NOMEM for the
+   * change, which is then not made, if even that cannot be had).
    *
    * Memory: each chunk is read through a WebAssembly buffer of at most
    * 4 MiB, copied out into the Uint8Array it yields and the buffer freed
@@ -385,13 +414,27 @@ export declare class Index {
    * a name, in chunks, crash-safe (the previous version stays current until
    * the new one is complete).
    *
+   * A snapshot: what is saved is the index as it was when save() was called;
+   * adds, upserts, deletes (even free()) while the save runs neither fail it
+   * nor get into it.
+   *
+   * No lost writes: the saves of one target are serialised (a Web Lock per
+   * name in browsers; a lock file PATH.lock, also taken by the CLI, for
+   * files), and a save fails with CONFLICT, writing nothing, when the
+   * target is not the version this index loaded or last saved: another tab
+   * or process saved or removed it meanwhile, or this index never loaded it
+   * and it exists. { overwrite: true } replaces it anyway.
+   *
    * The target is checked before anything is written: anything but a
    * non-empty string (a path also without NUL, not ending in a separator and
    * not an existing directory) is INVALID, as is a backend other than 'file'
-   * or 'indexeddb'. If the save fails later (a write, the sync, the rename),
-   * it is IO and the temporary file is removed; the old file is untouched.
+   * or 'indexeddb'. If the save fails later (a write, the sync, the rename,
+   * a full quota), it is IO, and what it wrote is removed at once (a process
+   * or tab killed mid-save leaves files or chunks that the next save of the
+   * target removes); the stored version is untouched. A full IndexedDB quota
+   * says what the save needed and what the browser reports available.
    */
-  save(target: string, options?: StorageOptions): Promise<void>;
+  save(target: string, options?: SaveOptions): Promise<void>;
   /**
    * An index from bytes (copied once into WebAssembly memory, where its
    * vectors are then used in place). The bytes are checked: damage gives
@@ -405,6 +448,14 @@ export declare class Index {
    * NOTFOUND if there is none; the target is checked as save() checks it.
    */
   static load(target: string, options?: StorageOptions): Promise<Index>;
+  /**
+   * Calls callback after every save or remove of target that finishes: in
+   * IndexedDB from any tab or worker of the origin, this one included (a
+   * BroadcastChannel); for a file from any process (fs.watch on its
+   * directory). A tab that is told of a newer version can load it. Returns
+   * a function that stops watching.
+   */
+  static watch(target: string, callback: (event: SavedEvent) => void, options?: StorageOptions): () => void;
   /** The indexes saved in IndexedDB. */
   static list(): Promise<SavedIndex[]>;
   /** Delete an index from IndexedDB; resolves true if there was one. INVALID unless name is a non-empty string. */

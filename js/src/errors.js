@@ -11,7 +11,7 @@
  */
 export const ErrorCode = Object.freeze({
   OK: 0, ERROR: 1, NOMEM: 2, INVALID: 3, DIM: 4, NOTFOUND: 5, CORRUPT: 6, VERSION: 7, FULL: 8,
-  IO: 9, ABORT: 10, MISUSE: 11, RANGE: 12,
+  IO: 9, ABORT: 10, MISUSE: 11, RANGE: 12, CONFLICT: 13,
 });
 
 export class PocketVecError extends Error {
@@ -110,4 +110,17 @@ export function storageError(what, e, loading = false) {
   // Browsers raise QuotaExceededError with an empty message.
   const why = e?.message || (kind === 'QuotaExceededError' ? "the site's storage quota is full" : String(e ?? 'unknown error'));
   return new PocketVecError(ErrorCode.IO, `${what}: ${kind ? `${kind}: ` : ''}${why}`, { cause: e });
+}
+
+/**
+ * The CONFLICT error of a save of `what` that found the stored version
+ * `found` where it expected `expect` (null: nothing stored).
+ */
+export function conflict(what, expect, found) {
+  const why = expect === null
+    ? 'already holds an index that this one did not load or save'
+    : found === null ? 'was removed since this index loaded or saved it'
+      : 'was saved by someone else since this index loaded or saved it';
+  return new PocketVecError(ErrorCode.CONFLICT, `${what} ${why}: nothing was written; load it again and ` +
+    'redo the changes, or pass { overwrite: true } to replace it');
 }

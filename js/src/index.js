@@ -7,8 +7,8 @@
 // indexes.
 import { ErrorCode, PocketVecError, bad, isFlat, lenOf, notNumbers, storageError, uint } from './errors.js';
 import { alloc, cError, cstr, f32, heap, u32, u8, w, withUtf8 } from './wasm.js';
-import { checkPath, isNode, loadFile, saveFile } from './storage/file.js';
-import { checkName, listIdb, loadIdb, removeIdb, saveIdb } from './storage/idb.js';
+import { fileKey, isNode, loadFile, saveFile, watchFile } from './storage/file.js';
+import { checkName, idbKey, listIdb, loadIdb, removeIdb, saveIdb, watchIdb } from './storage/idb.js';
 import { decodeAttrs, encodeAttrs, keyBytes, textBytes, utf8Text } from './docs.js';
 import { filterText } from './filter.js';
 
@@ -116,13 +116,18 @@ const reclaim = new FinalizationRegistry((h) => {
   w.free(h.b);
 });
 
-// Ends the C export of an exportChunks() generator that was garbage-
-// collected before it finished ({ e }: the export; 0 once it has ended).
-// pv_export_end needs no index, so this is safe after the index's free().
-const ends = new FinalizationRegistry((held) => held.e && w.pvw_export_end(held.e));
+// Ends the export of an exportChunks() generator that was garbage-
+// collected before it finished.
+const ends = new FinalizationRegistry((x) => x.end());
+
+// The storage backends, as save() and load() use them.
+const FILES = { what: 'file', key: fileKey, save: saveFile, load: loadFile };
+const IDB = { what: 'IndexedDB name', key: idbKey, save: saveIdb, load: loadIdb };
 
 export class Index {
   #h; // { p: pv_index *, b: scratch buffer, n: its bytes }, shared with reclaim
+  #open = new Set(); // exports not yet read to the end (Export)
+  #seen = new Map(); // storage target -> the version of it this index last loaded or saved (null: none)
   #dim;
   #metric;
   #quant;
@@ -141,6 +146,13 @@ export class Index {
   #p() {
     if (!this.#h.p) throw new PocketVecError(INVALID, 'this index has been freed');
     return this.#h.p;
+  }
+
+  /** #p() for a call that changes the index: unfinished exports first copy what they still need (Export). */
+  #w() {
+    const p = this.#p();
+    for (const x of this.#open) x.freeze();
+    return p;
   }
 
   #fail() {
@@ -174,7 +186,7 @@ export class Index {
   }
 
   add(vector) {
-    const p = this.#p(), n = this.#len(vector), b = this.#scratch(8 + 4 * n);
+    const p = this.#w(), n = this.#len(vector), b = this.#scratch(8 + 4 * n);
     put(vector, (b >>> 2) + 2, 'the vector');
     if (w.pvw_add(p, b + 8, n, b)) throw this.#fail();
     heap();
@@ -182,7 +194,7 @@ export class Index {
   }
 
   addBatch(vectors) {
-    const p = this.#p(), d = this.#dim, flat = isFlat(vectors);
+    const p = this.#w(), d = this.#dim, flat = isFlat(vectors);
     if (!flat && !Array.isArray(vectors))
       throw bad('addBatch takes an array of vectors or one flat Float32Array', vectors);
     const n = flat ? vectors.length / d : vectors.length;
@@ -293,7 +305,7 @@ export class Index {
 
   /** Deletes a document by key (a string) or a vector by id (a number). */
   delete(keyOrId) {
-    const p = this.#p();
+    const p = this.#w();
     const rc = typeof keyOrId === 'string'
       ? this.#withKey(keyOrId, (b, n) => w.pv_delete_key(p, b, n))
       : w.pv_delete(p, uint(keyOrId, 'id'));
@@ -351,7 +363,7 @@ export class Index {
   // then everything goes to WASM in one buffer: vectors, eight u32 per
   // document (wasm/exports.c), ids, then the keys', attributes' and texts' bytes.
   #upsert(docs, one) {
-    const p = this.#p(), d = this.#dim, n = docs.length;
+    const p = this.#w(), d = this.#dim, n = docs.length;
     const parts = docs.map((doc, i) => {
       const k = doc?.key, name = () => (typeof k === 'string' && k && k.length <= 1024
         ? `document ${JSON.stringify(k.length > 40 ? `${k.slice(0, 40)}...` : k)}` : one ? 'the document' : `document ${i}`);
@@ -398,7 +410,7 @@ export class Index {
     const a = encodeAttrs(attributes), b = alloc(a.length || 1);
     try {
       u8.set(a, b);
-      if (w.pv_set_attributes(this.#p(), id, b, a.length, ENCODED | (o.merge ? MERGE : 0))) throw this.#fail();
+      if (w.pv_set_attributes(this.#w(), id, b, a.length, ENCODED | (o.merge ? MERGE : 0))) throw this.#fail();
     } finally {
       w.free(b);
     }
@@ -481,7 +493,7 @@ export class Index {
   }
 
   compact() {
-    if (w.pv_compact(this.#p())) throw this.#fail();
+    if (w.pv_compact(this.#w())) throw this.#fail();
   }
 
   check() {
@@ -499,42 +511,26 @@ export class Index {
 
   /** The index as bytes: one Uint8Array, filled chunk by chunk. */
   toBytes() {
-    const p = this.#p(), e = this.#exportBegin(p);
+    const x = this.#export();
     try {
-      const n = w.pvw_export_size(e) >>> 0, out = new Uint8Array(n);
-      this.#exportRead(e, 0, n, out);
-      return out;
+      return x.next(x.n);
     } finally {
-      w.pvw_export_end(e);
+      x.end();
     }
   }
 
-  /**
-   * Bytes o .. o + n of export e into out (a Uint8Array of n), through one
-   * chunk buffer in WASM memory; at the memory limit, where not even that
-   * can be had, through the module's own 64 KiB (pvw_reserve), so that an
-   * index that can no longer grow can still be saved.
-   */
-  #exportRead(e, o, n, out) {
-    const want = Math.min(n, CHUNK) || 1, own = w.malloc(want) >>> 0;
-    const b = own || w.pvw_reserve() >>> 0, step = own ? want : RESERVE;
-    try {
-      for (let d = 0; d < n; d += step) {
-        const len = Math.min(step, n - d);
-        if (w.pvw_export_read(e, o + d, b, len)) throw this.#fail();
-        heap();
-        out.set(u8.subarray(b, b + len), d);
-      }
-    } finally {
-      if (own) w.free(own);
-    }
+  /** An export of the index as it is now (Export); it stays open until end(). */
+  #export() {
+    const p = this.#p(), e = w.pvw_export_begin(p) >>> 0;
+    if (!e) throw this.#fail();
+    return new Export(this, p, e, this.#open);
   }
 
   /**
-   * The bytes of toBytes() as chunks of `size` bytes, never all at once.
-   * Between chunks the generator holds no chunk buffer in WASM memory: each
-   * chunk is read into a buffer that is copied out and freed before the
-   * chunk is yielded. What it does hold is the C export (a few hundred
+   * The bytes of toBytes() as chunks of `size` bytes, never all at once:
+   * the index as it was when exportChunks() was called, whatever changes
+   * it while the chunks are read (Export). Between chunks the generator
+   * holds no chunk buffer in WASM memory, only the C export (a few hundred
    * bytes: the layout and checksums), which ends when the generator
    * finishes, fails or is return()ed; a generator abandoned half-read is
    * garbage, and `ends` then ends its export. Rejected: ending the export
@@ -542,33 +538,9 @@ export class Index {
    * begin computes the checksums in a pass over the whole index.
    */
   exportChunks(size = CHUNK) {
-    const held = { e: 0 }, it = this.#chunks(size, held);
-    ends.register(it, held, held);
+    const x = this.#export(), it = chunksOf(x, size, true);
+    ends.register(it, x, x);
     return it;
-  }
-
-  async *#chunks(size, held) {
-    if (!Number.isInteger(size) || size < 1) throw bad('chunk size must be a positive integer', size);
-    const e = (held.e = this.#exportBegin(this.#p()));
-    try {
-      const n = w.pvw_export_size(e) >>> 0;
-      for (let o = 0; o < n; o += size) {
-        const chunk = new Uint8Array(Math.min(size, n - o));
-        this.#p(); // the consumer may have freed the index between chunks
-        this.#exportRead(e, o, chunk.length, chunk);
-        yield chunk;
-      }
-    } finally {
-      ends.unregister(held);
-      held.e = 0;
-      w.pvw_export_end(e);
-    }
-  }
-
-  #exportBegin(p) {
-    const e = w.pvw_export_begin(p) >>> 0;
-    if (!e) throw this.#fail();
-    return e;
   }
 
   /** An index from the bytes of toBytes() (or a file the CLI wrote). */
@@ -596,33 +568,54 @@ export class Index {
 
   /**
    * Save: in Node to a file path, elsewhere to IndexedDB under a name; each
-   * backend is crash-safe (src/storage/). The chunks are read as the
-   * backend writes them.
+   * backend is crash-safe and serialises the writers of one target
+   * (src/storage/). What is saved is the index as it was when save() was
+   * called (Export). CONFLICT unless the target is as this index last saw
+   * it (absent, if it never loaded or saved it), or { overwrite: true }.
    */
   async save(target, options) {
-    this.#p();
-    const file = useFiles(options);
-    await (file ? checkPath : checkName)(target); // before anything is written
+    const x = this.#export();
     try {
-      await (file ? saveFile : saveIdb)(target, this.exportChunks());
-    } catch (e) {
-      throw storageError(`saving to ${file ? 'file' : 'IndexedDB name'} "${target}" failed`, e);
+      const o = opts(options, ['backend', 'overwrite']), file = useFiles(o);
+      if (o.overwrite !== undefined && typeof o.overwrite !== 'boolean') throw bad('overwrite must be true or false', o.overwrite);
+      const backend = file ? FILES : IDB, key = await backend.key(target); // checked before anything is written
+      try {
+        const version = await backend.save(target, chunksOf(x, CHUNK), x.n, this.#seen.get(key) ?? null, !!o.overwrite);
+        this.#seen.set(key, version);
+      } catch (e) {
+        throw storageError(`saving to ${backend.what} "${target}" failed`, e);
+      }
+    } finally {
+      x.end();
     }
   }
 
   /** Load what save() wrote (a file path in Node, a name in IndexedDB). */
   static async load(target, options) {
     if (!w) throw new PocketVecError(INVALID, 'call await init() before loading an index');
-    const file = useFiles(options);
-    await (file ? checkPath : checkName)(target);
+    const backend = useFiles(opts(options, ['backend'])) ? FILES : IDB, key = await backend.key(target);
     const sink = new Sink();
     try {
-      await (file ? loadFile : loadIdb)(target, (c) => sink.add(asBytes(c)));
-      return sink.finish();
+      const version = await backend.load(target, (c) => sink.add(asBytes(c)));
+      const index = sink.finish();
+      index.#seen.set(key, version);
+      return index;
     } catch (e) {
       sink.drop();
-      throw storageError(`loading ${file ? 'file' : 'IndexedDB name'} "${target}" failed`, e, true);
+      throw storageError(`loading ${backend.what} "${target}" failed`, e, true);
     }
+  }
+
+  /**
+   * Calls callback({ name, size, savedAt, removed }) when a save or a
+   * remove of target (a name in IndexedDB, a file path in Node) finishes,
+   * in this page, another tab or worker, or another process (files); so a
+   * tab can load the newer version. Returns a function that stops watching.
+   */
+  static watch(target, callback, options) {
+    if (typeof callback !== 'function') throw bad('watch takes a callback function', callback);
+    const file = useFiles(opts(options, ['backend']));
+    return (file ? watchFile : watchIdb)(target, callback);
   }
 
   /** Names, sizes and save times of the indexes in IndexedDB. */
@@ -647,6 +640,15 @@ export class Index {
   free() {
     const h = this.#h;
     if (!h.p) return;
+    // Unfinished saves keep the bytes they still need; if even that
+    // cannot be had, they fail (Export.next) rather than read freed memory.
+    for (const x of this.#open) {
+      try {
+        x.freeze();
+      } catch {
+        x.end();
+      }
+    }
     reclaim.unregister(h);
     w.pv_free(h.p);
     w.free(h.b);
@@ -722,11 +724,109 @@ function prefixed(name, fn) {
   }
 }
 
+// ---- exports: the bytes of an index as of one moment ---------------------------
+
+/**
+ * An export of an index: its bytes as they were when it began, read in
+ * order. While the index is unchanged they are read from it through the C
+ * export, with no copy. Before any change (Index.#w, free) the index calls
+ * freeze(), which copies the bytes not read yet out of WASM memory and
+ * ends the C export: a save or an exportChunks() that runs while the
+ * application goes on writing gets the index as it was, whole, never a
+ * mix and never a failure. The copy is made only if a change comes while
+ * an export is open; it is NOMEM (and the change is not made) if even
+ * that memory cannot be had.
+ */
+class Export {
+  constructor(index, p, e, open) {
+    this.index = index; // keeps the index (and so the C export's pv_index) alive
+    this.p = p;
+    this.e = e;
+    this.open = open;
+    this.n = w.pvw_export_size(e) >>> 0;
+    this.o = 0; // bytes given out
+    this.rest = null; // once frozen: the bytes from `at` to n
+    this.at = 0;
+    open.add(this);
+  }
+
+  /** The next min(len, bytes left) bytes, as a Uint8Array of their own. */
+  next(len) {
+    const m = Math.min(len, this.n - this.o);
+    let out;
+    // A copy, not a view: IndexedDB would store a view's whole buffer.
+    if (this.rest) out = this.rest.slice(this.o - this.at, this.o - this.at + m);
+    else if (this.e) exportRead(this.p, this.e, this.o, m, (out = new Uint8Array(m)));
+    else throw new PocketVecError(INVALID, 'the index was freed before this export was read to the end');
+    this.o += m;
+    return out;
+  }
+
+  freeze() {
+    if (!this.e) return;
+    let rest;
+    try {
+      rest = new Uint8Array(this.n - this.o);
+    } catch (e) {
+      throw new PocketVecError(NOMEM, `out of memory copying the ${this.n - this.o} bytes an unfinished save or export still ` +
+        'needs before the index changes; the change was not made', { cause: e });
+    }
+    exportRead(this.p, this.e, this.o, rest.length, rest);
+    this.rest = rest;
+    this.at = this.o;
+    this.close();
+  }
+
+  close() {
+    if (this.e) w.pvw_export_end(this.e);
+    this.e = 0;
+    this.open.delete(this);
+  }
+
+  end() {
+    this.close();
+    this.rest = null;
+    this.o = this.n;
+  }
+}
+
+/**
+ * Bytes o .. o + n of export e of index p into out (a Uint8Array of n),
+ * through one chunk buffer in WASM memory; at the memory limit, where not
+ * even that can be had, through the module's own 64 KiB (pvw_reserve), so
+ * that an index that can no longer grow can still be saved.
+ */
+function exportRead(p, e, o, n, out) {
+  const want = Math.min(n, CHUNK) || 1, own = w.malloc(want) >>> 0;
+  const b = own || w.pvw_reserve() >>> 0, step = own ? want : RESERVE;
+  try {
+    for (let d = 0; d < n; d += step) {
+      const len = Math.min(step, n - d);
+      if (w.pvw_export_read(e, o + d, b, len)) throw cError(p);
+      heap();
+      out.set(u8.subarray(b, b + len), d);
+    }
+  } finally {
+    if (own) w.free(own);
+  }
+}
+
+/** The rest of export x in chunks of size bytes; ends x when done, failed or return()ed. */
+async function* chunksOf(x, size, registered = false) {
+  try {
+    if (!Number.isInteger(size) || size < 1) throw bad('chunk size must be a positive integer', size);
+    while (x.o < x.n) yield x.next(size);
+  } finally {
+    if (registered) ends.unregister(x);
+    x.end();
+  }
+}
+
 // ---- loading bytes into WASM memory -------------------------------------------
 
-/** Whether options choose the file backend (else IndexedDB); INVALID for another backend. */
-function useFiles(options) {
-  const b = options?.backend ?? (isNode() ? 'file' : 'indexeddb');
+/** Whether options (checked by opts) choose the file backend (else IndexedDB); INVALID for another backend. */
+function useFiles(o) {
+  const b = o.backend ?? (isNode() ? 'file' : 'indexeddb');
   if (b !== 'file' && b !== 'indexeddb') throw bad("backend must be 'file' or 'indexeddb'", b);
   return b === 'file';
 }

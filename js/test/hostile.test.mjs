@@ -136,7 +136,7 @@ test('a file save removes its temporary file whatever fails: the rename, a write
       await writeFile(join(target, 'inside'), 'x');
       yield bytes.subarray(100);
     }
-    const e = await saveFile(target, thenDir()).catch((x) => x);
+    const e = await saveFile(target, thenDir(), bytes.length, null, false).catch((x) => x);
     assert.match(e?.code ?? '', /^(EISDIR|ENOTEMPTY|EEXIST|EPERM)$/, `${e}`);
     assert.deepEqual(await temporaries(dir), []);
     assert.deepEqual(await readdir(target), ['inside']);
@@ -145,13 +145,13 @@ test('a file save removes its temporary file whatever fails: the rename, a write
       yield bytes.subarray(0, 10);
       throw new PocketVecError(ErrorCode.MISUSE, 'stop');
     }
-    await failure(() => saveFile(join(dir, 'b.pvec'), broken()), ErrorCode.MISUSE, /^stop$/);
+    await failure(() => saveFile(join(dir, 'b.pvec'), broken(), bytes.length, null, false), ErrorCode.MISUSE, /^stop$/);
     // A write fails: a chunk with a length that is not bytes.
     async function* notBytes() {
       yield bytes.subarray(0, 10);
       yield { length: 5 };
     }
-    const w = await saveFile(join(dir, 'c.pvec'), notBytes()).catch((x) => x);
+    const w = await saveFile(join(dir, 'c.pvec'), notBytes(), bytes.length, null, false).catch((x) => x);
     assert.equal(w?.code, 'ERR_INVALID_ARG_TYPE', `${w}`);
     assert.deepEqual((await readdir(dir)).sort(), ['late']);
     // Through Index.save: an IO error, and nothing left behind.

@@ -68,12 +68,12 @@ test('save by name, load, list, remove; two names do not interfere', async () =>
   for (const x of [a, b, a2, b2, a3]) x.free();
 });
 
-test('a save that fails at any chunk leaves the previous version current and loadable', async () => {
+test('a save that fails at any chunk leaves the previous version current and loadable, and nothing behind', async () => {
   // The new version is 40000 x 64 floats: 10.9 MB, 3 chunks of 4 MiB, then
   // the record; put number failAt (0..3) fails.
   const dim = 64, old = build(20000, dim, 6), big = build(40000, dim, 7, 'f32');
   await old.save('kb', idb);
-  const oldBytes = old.toBytes();
+  const oldBytes = old.toBytes(), replace = { ...idb, overwrite: true };
   const put = IDBObjectStore.prototype.put;
   try {
     for (let failAt = 0; failAt < 4; failAt++) {
@@ -83,17 +83,20 @@ test('a save that fails at any chunk leaves the previous version current and loa
         if (puts++ === failAt) throw new DOMException('simulated quota exceeded', 'QuotaExceededError');
         return put.apply(this, a);
       };
-      await assert.rejects(big.save('kb', idb), /simulated quota exceeded/);
+      await assert.rejects(big.save('kb', replace), (e) => e instanceof PocketVecError && e.code === ErrorCode.IO &&
+        /quota is full: saving "kb" needs \d{8} bytes .* what this save wrote was deleted/.test(e.message) &&
+        e.cause?.name === 'QuotaExceededError', `failed at put ${failAt}`);
       IDBObjectStore.prototype.put = put;
       const back = await Index.load('kb', idb);
       assert.deepEqual(back.toBytes(), oldBytes, `failed at put ${failAt}`);
       back.free();
+      // What the failed save wrote is gone at once, not at the next save.
+      assert.equal(new Set((await chunkKeys()).map((k) => k[1])).size, 1, `failed at put ${failAt}: one generation left`);
     }
   } finally {
     IDBObjectStore.prototype.put = put;
   }
-  // The leftovers of the failed saves are cleaned up by the next good save.
-  await big.save('kb', idb);
+  await big.save('kb', replace);
   const back = await Index.load('kb', idb);
   assert.equal(back.size, 40000);
   assert.equal(new Set((await chunkKeys()).map((k) => k[1])).size, 1);

@@ -51,6 +51,7 @@ const char *pv_errstr(int code) {
     case PV_ABORT: return "stopped by a callback";
     case PV_MISUSE: return "library used incorrectly";
     case PV_RANGE: return "buffer too small or offset out of range";
+    case PV_CONFLICT: return "changed by another writer";
     default: return "unknown status code";
   }
 }

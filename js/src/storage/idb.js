@@ -7,7 +7,7 @@
 // previous version stays whole and current, so a tab closed mid-save loses
 // nothing. Bytes only: the Index gives a save its chunks and takes a load's
 // pieces (src/index.js).
-import { ErrorCode, PocketVecError, bad } from '../errors.js';
+import { ErrorCode, PocketVecError, bad, conflict } from '../errors.js';
 
 const STORES = ['indexes', 'chunks'];
 
@@ -43,45 +43,142 @@ export function checkName(name) {
   if (typeof name !== 'string' || !name) throw bad('the name must be a non-empty string', name);
 }
 
-/** Saves the byte chunks (an async iterable) under name, crash-safe. */
-export async function saveIdb(name, chunks) {
+/** The key an Index remembers the versions of name by. */
+export async function idbKey(name) {
   checkName(name);
-  const db = await openDb();
-  try {
+  return `indexeddb:${name}`;
+}
+
+/**
+ * fn() holding the Web Lock of name, so that the saves (and removes) of one
+ * name, in every tab and worker of the origin, run one at a time. Where the
+ * browser has no Web Locks, fn() runs at once: the version check in the
+ * save's last transaction still keeps a write from being lost, but two
+ * saves may then both write their chunks before one of them fails.
+ */
+function withWebLock(name, fn) {
+  const locks = globalThis.navigator?.locks;
+  return locks ? locks.request(`pocketvec:${name}`, fn) : fn();
+}
+
+/** Tells the watchers of name, in this and every other tab and worker, what changed. */
+function announce(event) {
+  if (typeof BroadcastChannel !== 'function') return;
+  const ch = new BroadcastChannel(CHANNEL);
+  ch.postMessage(event);
+  ch.close();
+}
+const CHANNEL = 'pocketvec';
+
+/** The key range of every chunk of generation gen of name. */
+const genRange = (name, gen) => IDBKeyRange.bound([name, gen, 0], [name, gen, []]);
+
+/**
+ * Saves the byte chunks (an async iterable of `size` bytes in all) under
+ * name, crash-safe, holding name's Web Lock; CONFLICT if the stored version
+ * of name (its generation; null if none) is not `expect`, unless
+ * overwrite. Returns the new version. A save that fails deletes the chunks
+ * it wrote before it reports the failure, and a save finding chunks of
+ * generations no record points at (a tab closed mid-save) deletes them.
+ * A full quota is IO with what the save needed and what the browser says
+ * is left.
+ */
+export async function saveIdb(name, chunks, size, expect, overwrite) {
+  checkName(name);
+  return withWebLock(name, async () => {
+    const db = await openDb();
     const gen = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-    let i = 0, size = 0;
-    for await (const c of chunks) {
-      const tx = db.transaction(STORES[1], 'readwrite');
-      tx.objectStore(STORES[1]).put(c, [name, gen, i++]);
-      size += c.length;
-      await done(tx);
-    }
-    const tx = db.transaction(STORES, 'readwrite'), store = tx.objectStore(STORES[1]), finished = done(tx);
-    // A save of the same name that finished while this one was writing
-    // (another tab, an overlapping autosave) deleted every generation but
-    // its own, some of this one's chunks included: pointing the record at
-    // this generation would lose both versions. Keep that save's, drop the
-    // rest of this one, and fail.
-    const mine = IDBKeyRange.bound([name, gen, 0], [name, gen, []]);
-    if ((await req(store.count(mine))) !== i) {
-      store.delete(mine);
+    let i = 0, written = 0;
+    try {
+      // Checked before the chunks are written, so a conflict costs no
+      // writing; checked again in the last transaction, which decides.
+      const tx0 = db.transaction(STORES, 'readwrite'), done0 = done(tx0);
+      const rec0 = await req(tx0.objectStore(STORES[0]).get(name)), found0 = rec0?.gen ?? null;
+      if (!overwrite && found0 !== expect) {
+        tx0.abort();
+        await done0.catch(() => {});
+        throw conflict(`IndexedDB name "${name}"`, expect, found0);
+      }
+      // Holding the lock, chunks of any generation but the current one are
+      // left over from a save that never finished.
+      if (globalThis.navigator?.locks) {
+        const store = tx0.objectStore(STORES[1]);
+        if (found0 === null) store.delete(IDBKeyRange.bound([name], [name, []]));
+        else {
+          store.delete(IDBKeyRange.bound([name], [name, found0], false, true));
+          store.delete(IDBKeyRange.bound([name, found0, []], [name, []]));
+        }
+      }
+      await done0;
+      for await (const c of chunks) {
+        const tx = db.transaction(STORES[1], 'readwrite');
+        tx.objectStore(STORES[1]).put(c, [name, gen, i++]);
+        await done(tx);
+        written += c.length;
+      }
+      const tx = db.transaction(STORES, 'readwrite'), store = tx.objectStore(STORES[1]), finished = done(tx);
+      const rec = await req(tx.objectStore(STORES[0]).get(name)), found = rec?.gen ?? null;
+      if (!overwrite && found !== expect) {
+        tx.abort();
+        await finished.catch(() => {});
+        throw conflict(`IndexedDB name "${name}"`, expect, found);
+      }
+      // A save of the same name that finished while this one was writing
+      // (possible only without Web Locks) deleted every generation but its
+      // own, some of this one's chunks included: pointing the record at
+      // this generation would lose both versions. Keep that save's and fail.
+      if ((await req(store.count(genRange(name, gen)))) !== i) {
+        tx.abort();
+        await finished.catch(() => {});
+        throw new PocketVecError(ErrorCode.IO, `another save of "${name}" finished while this one was writing; ` +
+          `"${name}" holds that save's version`);
+      }
+      const savedAt = Date.now();
+      tx.objectStore(STORES[0]).put({ name, gen, size: written, chunks: i, savedAt });
+      store.delete(IDBKeyRange.bound([name], [name, gen], false, true));
+      store.delete(IDBKeyRange.bound([name, gen, []], [name, []]));
       await finished;
-      throw new PocketVecError(ErrorCode.IO, `another save of "${name}" finished while this one was writing; ` +
-        `"${name}" holds that save's version`);
+      announce({ name, version: gen, size: written, savedAt, removed: false });
+      return gen;
+    } catch (e) {
+      if (i) await dropGen(db, name, gen);
+      if (e?.name === 'QuotaExceededError') throw await quotaError(name, size, written, e);
+      throw e;
+    } finally {
+      db.close();
     }
-    tx.objectStore(STORES[0]).put({ name, gen, size, chunks: i, savedAt: Date.now() });
-    store.delete(IDBKeyRange.bound([name], [name, gen], false, true));
-    store.delete(IDBKeyRange.bound([name, gen, []], [name, []]));
-    await finished;
-  } finally {
-    db.close();
+  });
+}
+
+/** Deletes the chunks of generation gen of name, as far as it can. */
+async function dropGen(db, name, gen) {
+  try {
+    const tx = db.transaction(STORES[1], 'readwrite');
+    tx.objectStore(STORES[1]).delete(genRange(name, gen));
+    await done(tx);
+  } catch {
+    // the next save of name deletes them (saveIdb)
   }
+}
+
+/** The IO error of a save that found the quota full, with what it needed and what is left. */
+async function quotaError(name, size, written, cause) {
+  let left = '';
+  try {
+    const { quota, usage } = await navigator.storage.estimate();
+    left = `; the browser reports ${Math.max(0, quota - usage)} bytes available (quota ${quota}, in use ${usage})`;
+  } catch {
+    // no estimate here: say what is known
+  }
+  return new PocketVecError(ErrorCode.IO, `the site's storage quota is full: saving "${name}" needs ${size} bytes ` +
+    `besides the saved version, and ${written} had been written${left}; what this save wrote was deleted and the saved ` +
+    'version is unchanged', { cause });
 }
 
 /**
  * Reads the current version of name, calling add(bytes) with each chunk
- * in order. NOTFOUND if there is no such name, CORRUPT if chunks are
- * missing; an error add throws rejects the load.
+ * in order; returns the version read. NOTFOUND if there is no such name,
+ * CORRUPT if chunks are missing; an error add throws rejects the load.
  */
 export async function loadIdb(name, add) {
   checkName(name);
@@ -111,6 +208,7 @@ export async function loadIdb(name, add) {
     await finished;
     if (n !== rec.chunks)
       throw new PocketVecError(ErrorCode.CORRUPT, `index "${name}" in IndexedDB has ${n} of its ${rec.chunks} chunks`);
+    return rec.gen;
   } finally {
     db.close();
   }
@@ -130,15 +228,34 @@ export async function listIdb() {
 /** Deletes name and its chunks; true if there was one. */
 export async function removeIdb(name) {
   checkName(name);
-  const db = await openDb();
-  try {
-    const tx = db.transaction(STORES, 'readwrite'), recs = tx.objectStore(STORES[0]);
-    const had = (await req(recs.getKey(name))) !== undefined;
-    recs.delete(name);
-    tx.objectStore(STORES[1]).delete(IDBKeyRange.bound([name], [name, []]));
-    await done(tx);
-    return had;
-  } finally {
-    db.close();
-  }
+  return withWebLock(name, async () => {
+    const db = await openDb();
+    try {
+      const tx = db.transaction(STORES, 'readwrite'), recs = tx.objectStore(STORES[0]);
+      const had = (await req(recs.getKey(name))) !== undefined;
+      recs.delete(name);
+      tx.objectStore(STORES[1]).delete(IDBKeyRange.bound([name], [name, []]));
+      await done(tx);
+      if (had) announce({ name, version: null, size: 0, savedAt: Date.now(), removed: true });
+      return had;
+    } finally {
+      db.close();
+    }
+  });
+}
+
+/**
+ * Calls callback({ name, size, savedAt, removed }) after each save or
+ * remove of name that finishes in any tab or worker of the origin, this
+ * one included (a BroadcastChannel). Returns stop().
+ */
+export function watchIdb(name, callback) {
+  checkName(name);
+  if (typeof BroadcastChannel !== 'function')
+    throw new PocketVecError(ErrorCode.INVALID, 'watching needs BroadcastChannel, which this environment does not have');
+  const ch = new BroadcastChannel(CHANNEL);
+  ch.onmessage = ({ data }) => {
+    if (data?.name === name) callback({ name, size: data.size, savedAt: new Date(data.savedAt), removed: data.removed });
+  };
+  return () => ch.close();
 }
