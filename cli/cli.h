@@ -274,13 +274,15 @@ const char *cli_load_advice(int rc);
 typedef struct cli_output {
   char *path;   /* the target (owned copy) */
   char *tmp;    /* the temporary file while it exists, else NULL */
+  char *lock;   /* the lock file (PATH.lock) while it is held, else NULL */
   int fd;       /* open on tmp, or -1 */
 } cli_output;
 
-/* Check the target and create the temporary file now, before any input is
- * read, so that a bad output is found in the first second, not after the
- * build: path must not be a directory or any file but a regular one, its
- * directory must exist and be writable. Each failure is reported saying
+/* Check the target, take its writers' lock (PATH.lock, the JS package's
+ * too: waits for another writer) and create the temporary file now, before
+ * any input is read, so that a bad output is found in the first second,
+ * not after the build: path must not be a directory or any file but a
+ * regular one, its directory must exist and be writable. Each failure is reported saying
  * which of these it is. path must not be empty (a usage error for the
  * caller to report). CLI_OK or CLI_FAILED (reported; o is then finished,
  * and cli_output_abort on it does nothing). */
@@ -292,7 +294,7 @@ int cli_output_begin(cli_output *o, const char *path);
  * was; CLI_FAILED, reported. Either way o is finished. */
 int cli_output_commit(cli_output *o, pv_index *idx, uint64_t *bytes);
 
-/* Remove the temporary file and release o. Safe after commit. */
+/* Remove the temporary file, release the lock and o. Safe after commit. */
 void cli_output_abort(cli_output *o);
 
 /* Open path, an index file to change in place (upsert, delete): the output

@@ -34,7 +34,7 @@ int cmd_delete(int argc, char **argv) {
   size_t nkeys = 0, ngiven = 0, nids = 0;
   int rc = CLI_USAGE;
   pv_index *idx = NULL;
-  cli_output out = {NULL, NULL, -1};
+  cli_output out = {NULL, NULL, NULL, -1};
   if (!keys || !given_ids || !ids) {
     cli_error("out of memory");
     rc = CLI_FAILED;

@@ -18,6 +18,7 @@
 #define _XOPEN_SOURCE 700 /* realpath */
 #define _FILE_OFFSET_BITS 64
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -127,9 +129,10 @@ int cli_load_index_text(const char *path, pv_index **out, size_t *file_size, int
 #define IS_EDQUOT(err) 0
 #endif
 
-/* The temporary file a signal handler must remove; set only while one
- * exists. unlink is async-signal-safe. */
+/* The temporary file and the lock file a signal handler must remove; set
+ * only while they exist. unlink is async-signal-safe. */
 static char *volatile sig_tmp;
+static char *volatile sig_lock;
 
 /* The signals that end the process by default and that a user sends
  * (Ctrl-C, Ctrl-\, kill, a closed terminal): the temporary file is removed
@@ -139,8 +142,9 @@ static const int cleanup_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 static struct sigaction old_cleanup[N_CLEANUP], old_xfsz;
 
 static void on_signal(int sig) {
-  char *t = sig_tmp;
+  char *t = sig_tmp, *l = sig_lock;
   if (t) unlink(t);
+  if (l) unlink(l);
   signal(sig, SIG_DFL);
   raise(sig);
 }
@@ -173,6 +177,136 @@ static void release_signals(void) {
   for (size_t i = 0; i < N_CLEANUP; i++) sigaction(cleanup_signals[i], &old_cleanup[i], NULL);
   sigaction(SIGXFSZ, &old_xfsz, NULL);
   sig_tmp = NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The writers' lock                                                        */
+/* ------------------------------------------------------------------------ */
+
+/* Writers of one index file take PATH.lock, created exclusively and
+ * holding "pid hostname\n", the protocol of the JS package's saves
+ * (js/src/storage/file.js): so a CLI upsert and a Node save of one file
+ * run one after the other, and the Node save then finds the file changed
+ * (CONFLICT) instead of dropping the CLI's write. A lock whose process is
+ * gone (same host) is stale and taken over, as is one that has had no
+ * owner written into it for LOCK_EMPTY_STALE seconds. A live holder is
+ * waited for up to LOCK_WAIT_MS. Rejected: flock(), which the lock's
+ * other user, Node, cannot take. */
+#define LOCK_WAIT_MS 10000
+#define LOCK_EMPTY_STALE 5
+
+static const char *host_name(void) {
+  static char host[256];
+  if (!host[0] && gethostname(host, sizeof host - 1) != 0) strcpy(host, "?");
+  return host;
+}
+
+/* The lock file's text, "" if it is empty or unreadable; 0 if it is gone. */
+static int read_lock(const char *lock, char *buf, size_t cap) {
+  int fd = open(lock, O_RDONLY);
+  if (fd < 0) return errno == ENOENT ? 0 : (buf[0] = '\0', 1);
+  ssize_t n = read(fd, buf, cap - 1);
+  close(fd);
+  buf[n > 0 ? n : 0] = '\0';
+  return 1;
+}
+
+/* Whether the lock file is stale, and if so removes it (see above). */
+static int stale_lock(const char *lock) {
+  char text[320], again[320];
+  if (!read_lock(lock, text, sizeof text)) return 1;
+  long pid = 0;
+  char host[260];
+  int stale;
+  if (sscanf(text, "%ld %259[^\n]", &pid, host) == 2 && pid > 0)
+    stale = strcmp(host, host_name()) == 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+  else {
+    struct stat st;
+    stale = stat(lock, &st) == 0 && time(NULL) - st.st_mtime > LOCK_EMPTY_STALE;
+  }
+  /* Another writer may have found it stale too, removed it and taken the
+   * lock since: compare again just before removing. */
+  if (!stale || !read_lock(lock, again, sizeof again) || strcmp(text, again) != 0) return 0;
+  unlink(lock);
+  return 1;
+}
+
+static char *lock_name(const char *path);
+
+/* Take the lock of path: CLI_OK with *lock_out the lock file's name
+ * (malloc'd), or CLI_FAILED reported. A name too long for ".lock" is cut
+ * (lock_name), as the JS package cuts it. */
+static int take_lock(const char *path, char **lock_out) {
+  *lock_out = NULL;
+  char *lock = lock_name(path);
+  if (!lock) {
+    cli_error("out of memory");
+    return CLI_FAILED;
+  }
+  char mine[320];
+  int len = snprintf(mine, sizeof mine, "%ld %s\n", (long)getpid(), host_name());
+  for (long waited = 0, pause = 2;;) {
+    int fd = open(lock, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd >= 0) {
+      int ok = write(fd, mine, (size_t)len) == len;
+      int err = errno;
+      close(fd);
+      if (ok) break;
+      unlink(lock);
+      cli_error("%s: writing the lock file %s failed: %s", path, lock, strerror(err));
+      free(lock);
+      return CLI_FAILED;
+    }
+    if (errno != EEXIST) {
+      cli_error("%s: cannot create the lock file %s: %s", path, lock, strerror(errno));
+      free(lock);
+      return CLI_FAILED;
+    }
+    if (stale_lock(lock)) continue;
+    if (waited >= LOCK_WAIT_MS) {
+      char text[320];
+      if (!read_lock(lock, text, sizeof text) || !text[0]) strcpy(text, "a process that has not written its name yet");
+      text[strcspn(text, "\n")] = '\0';
+      cli_error("%s is being written by another process (%s, lock file %s) and was not released "
+                "within %d s; if nothing is writing it, remove the lock file",
+                path, text, lock, LOCK_WAIT_MS / 1000);
+      free(lock);
+      return CLI_FAILED;
+    }
+    struct timespec ts = {0, pause * 1000000L};
+    nanosleep(&ts, NULL);
+    waited += pause;
+    pause = pause * 2 > 100 ? 100 : pause * 2;
+  }
+  *lock_out = lock;
+  return CLI_OK;
+}
+
+/* Remove the temporary files of earlier writes of path whose process is
+ * gone (killed mid-write): PATH.tmp-PID-XXXXXX, by this CLI or the JS
+ * package. Called holding the lock. */
+static void sweep_tmp(const char *dir, const char *path) {
+  const char *slash = strrchr(path, '/');
+  const char *base = slash ? slash + 1 : path;
+  size_t bn = strlen(base);
+  DIR *d = opendir(dir);
+  if (!d) return;
+  for (struct dirent *e; (e = readdir(d));) {
+    if (strncmp(e->d_name, base, bn) != 0 || strncmp(e->d_name + bn, ".tmp-", 5) != 0) continue;
+    char *end;
+    long pid = strtol(e->d_name + bn + 5, &end, 10);
+    if (pid <= 0 || *end != '-' || pid == (long)getpid()) continue;
+    if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+    size_t dn = strlen(dir), fn = strlen(e->d_name);
+    char *full = malloc(dn + fn + 2);
+    if (!full) break;
+    memcpy(full, dir, dn);
+    full[dn] = '/';
+    memcpy(full + dn + 1, e->d_name, fn + 1);
+    unlink(full);
+    free(full);
+  }
+  closedir(d);
 }
 
 /* The directory holding path, malloc'd: "." for a bare name, "/" for
@@ -245,8 +379,9 @@ static int check_target(const char *path, const char *dir) {
   return CLI_OK;
 }
 
-#define TMP_SUFFIX ".tmp-XXXXXX"
-#define TMP_SUFFIX_LEN (sizeof TMP_SUFFIX - 1)
+/* ".tmp-PID-XXXXXX": the pid lets a later writer tell a file left by a
+ * killed process from one being written (sweep_tmp). */
+#define TMP_SUFFIX_MAX 40
 
 /* How many bytes of the file name `name` (in directory dir) the temporary
  * file's name keeps before TMP_SUFFIX: all of them unless the whole would
@@ -255,45 +390,73 @@ static int check_target(const char *path, const char *dir) {
  * at a UTF-8 character boundary, so the name stays readable in a listing.
  * Rejected alternative: a fixed name such as ".pvtmp-XXXXXX" fits always,
  * but a file left by a crash would no longer say which target it was for. */
-static size_t tmp_keep(const char *dir, const char *name) {
+static size_t tmp_keep(const char *dir, const char *name, size_t suffix) {
   long name_max = pathconf(dir, _PC_NAME_MAX);
   if (name_max <= 0) name_max = 255; /* no limit known: the common one */
   size_t keep = strlen(name);
-  if (keep + TMP_SUFFIX_LEN <= (size_t)name_max) return keep;
-  keep = (size_t)name_max > TMP_SUFFIX_LEN ? (size_t)name_max - TMP_SUFFIX_LEN : 0;
+  if (keep + suffix <= (size_t)name_max) return keep;
+  keep = (size_t)name_max > suffix ? (size_t)name_max - suffix : 0;
   while (keep > 0 && ((unsigned char)name[keep] & 0xC0) == 0x80) keep--;
   return keep;
+}
+
+/* PATH.lock, malloc'd (NULL when out of memory); where the name would be
+ * longer than a name may be, its file name is cut first, at a character
+ * boundary (tmp_keep). */
+static char *lock_name(const char *path) {
+  char *dir = dir_of(path);
+  size_t n = strlen(path);
+  char *lock = dir ? malloc(n + 6) : NULL;
+  if (lock) {
+    const char *slash = strrchr(path, '/');
+    size_t base = slash ? (size_t)(slash - path) + 1 : 0;
+    size_t keep = base + tmp_keep(dir, path + base, 5);
+    memcpy(lock, path, keep);
+    memcpy(lock + keep, ".lock", 6);
+  }
+  free(dir);
+  return lock;
 }
 
 int cli_output_begin(cli_output *o, const char *path) {
   o->fd = -1;
   o->tmp = NULL;
   o->path = NULL;
+  o->lock = NULL;
   size_t n = strlen(path);
   char *dir = dir_of(path);
   char *copy = malloc(n + 1);
-  char *tmp = malloc(n + TMP_SUFFIX_LEN + 1);
+  char *tmp = malloc(n + TMP_SUFFIX_MAX + 1);
+  char *lock = NULL;
   if (!dir || !copy || !tmp) {
     cli_error("out of memory");
     goto fail;
   }
   if (check_target(path, dir) != CLI_OK) goto fail;
   memcpy(copy, path, n + 1);
+  char suffix[TMP_SUFFIX_MAX];
+  size_t slen = (size_t)snprintf(suffix, sizeof suffix, ".tmp-%ld-XXXXXX", (long)getpid());
   const char *slash = strrchr(path, '/');
   size_t base = slash ? (size_t)(slash - path) + 1 : 0;
-  size_t keep = base + tmp_keep(dir, path + base);
+  size_t keep = base + tmp_keep(dir, path + base, slen);
   memcpy(tmp, path, keep);
-  memcpy(tmp + keep, TMP_SUFFIX, TMP_SUFFIX_LEN + 1);
-  /* Block the signals while the name is created and registered, so that a
-   * Ctrl-C never leaves a temporary file nobody knows about. */
+  memcpy(tmp + keep, suffix, slen + 1);
+  /* The lock first (waiting for it is not done with signals blocked: a
+   * Ctrl-C then may leave the lock file, which the next writer finds
+   * stale); holding it, the files earlier writers left when they were
+   * killed are removed. Then the signals are blocked while the temporary
+   * file is created and registered, so that a Ctrl-C never leaves a file
+   * nobody knows about. */
+  if (take_lock(path, &lock) != CLI_OK) goto fail;
+  sweep_tmp(dir, path);
   sigset_t old;
   block_signals(&old);
   o->fd = mkstemp(tmp);
   int err = errno;
-  if (o->fd >= 0) {
-    o->tmp = tmp;
-    catch_signals(tmp);
-  }
+  o->lock = lock;
+  sig_lock = lock;
+  if (o->fd >= 0) o->tmp = tmp;
+  catch_signals(o->fd >= 0 ? tmp : NULL);
   sigprocmask(SIG_SETMASK, &old, NULL);
   if (o->fd < 0) {
     const char *advice = "choose another place";
@@ -305,6 +468,7 @@ int cli_output_begin(cli_output *o, const char *path) {
       advice = "free some space or choose another place";
     cli_error("%s: cannot create a temporary file in the directory '%s' (%s): %s; %s", path,
               dir, tmp, strerror(err), advice);
+    cli_output_abort(o); /* releases the lock */
     goto fail;
   }
   free(dir);
@@ -324,15 +488,17 @@ fail:
 
 void cli_output_abort(cli_output *o) {
   if (o->fd >= 0) close(o->fd);
-  if (o->tmp) {
-    unlink(o->tmp);
+  if (o->tmp) unlink(o->tmp);
+  if (o->lock) {
+    unlink(o->lock);
     release_signals();
+    sig_lock = NULL;
   }
   free(o->tmp);
   free(o->path);
+  free(o->lock);
   o->fd = -1;
-  o->tmp = NULL;
-  o->path = NULL;
+  o->tmp = o->path = o->lock = NULL;
 }
 
 typedef struct {

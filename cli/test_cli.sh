@@ -587,6 +587,43 @@ expect "delete through a symbolic link" 0 "1 document deleted" "$BIN" delete lin
 check "the link is still a link, and its target changed" bash -c 'test -L link.pvec && ! "$0" get d0.pvec a 2>/dev/null' "$BIN"
 check "no temporary file left by upsert and delete" no_tmp
 
+echo "# writers of one file take turns: PATH.lock (the JS package's lock too)"
+cp d5.pvec l.pvec
+sleep 30 &
+holder=$!
+echo "$holder $(hostname)" >l.pvec.lock
+"$BIN" upsert l.pvec up.jsonl >out 2>err &
+writer=$!
+sleep 0.5
+check "upsert waits while a live process holds the lock" kill -0 $writer
+check "  and has not written yet" cmp l.pvec d5.pvec
+rm -f l.pvec.lock
+wait $writer
+check "  then writes once the lock is released" grep -q "2 documents upserted" out
+check "  and leaves no lock file" test ! -e l.pvec.lock
+kill $holder 2>/dev/null
+wait $holder 2>/dev/null || true
+bash -c 'exit 0' &
+dead=$!
+wait $dead
+echo "$dead $(hostname)" >l.pvec.lock
+echo "half a write" >l.pvec.tmp-$dead-AbCdEf
+expect "a dead process's lock is taken over at once" 0 "1 document deleted" "$BIN" delete l.pvec a
+check "  and its temporary file removed" test ! -e l.pvec.tmp-$dead-AbCdEf -a ! -e l.pvec.lock
+echo "1 elsewhere.example" >l.pvec.lock
+touch -d '1 minute ago' l.pvec.lock
+start=$SECONDS
+expect "a lock held on another host is waited for, then named" 1 \
+  "l.pvec is being written by another process \(1 elsewhere.example, lock file l.pvec.lock\) and was not released within 10 s" \
+  "$BIN" delete l.pvec b
+check "  after about 10 s" test $((SECONDS - start)) -ge 9
+check "  leaving the file and the lock as they were" test -e l.pvec.lock -a "$("$BIN" get l.pvec b | head -c 8)" = '{"key":"'
+rm -f l.pvec.lock
+: >l.pvec.lock
+touch -d '1 minute ago' l.pvec.lock
+expect "an empty lock file older than 5 s is stale" 0 "1 document deleted" "$BIN" delete l.pvec b
+check "no temporary or lock file left" bash -c '! ls ./*.tmp-* ./*.lock >/dev/null 2>&1'
+
 echo "# documents: bad lines are named by line and column, and nothing is written"
 # bad_line NAME REGEX LINE...: building from these lines fails, saying REGEX.
 bad_line() {

@@ -535,7 +535,10 @@ function saveName() {
 
 async function save() {
   const name = saveName(), t0 = performance.now();
-  await app.index.save(name);
+  // The user typed the name and pressed save: replace what is there. (An
+  // app that loads, changes and saves would leave overwrite off, and get
+  // CONFLICT if another tab saved the name meanwhile.)
+  await app.index.save(name, { overwrite: true });
   $('store-status').textContent = `saved “${name}” in ${fmtMs(performance.now() - t0)}`;
   clearError();
   await refreshSaved();

@@ -79,3 +79,26 @@ test('an index JS wrote, with deletes, loads in the CLI and answers as JS does',
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a CLI upsert between a load and a save in Node: the save is CONFLICT, a reload has both writes', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pocketvec-cli-'));
+  try {
+    const dim = 8, data = clustered(50, dim, { seed: 3 }), path = join(dir, 'shared.pvec');
+    const ix = new Index({ dim });
+    for (let i = 0; i < 40; i++) ix.upsert({ key: `k${i}`, vector: row(data, dim, i) });
+    await ix.save(path);
+    const mine = await Index.load(path);
+    mine.upsert({ key: 'from-node', vector: row(data, dim, 40) });
+    await writeFile(join(dir, 'more.jsonl'), `${JSON.stringify({ key: 'from-cli', vector: Array.from(row(data, dim, 41)) })}\n`);
+    pocketvec('upsert', path, join(dir, 'more.jsonl'));
+    await assert.rejects(mine.save(path), (e) => e.code === 13 && /was saved by someone else/.test(e.message));
+    const back = await Index.load(path);
+    assert.ok(back.has('from-cli') && !back.has('from-node'));
+    back.upsert({ key: 'from-node', vector: row(data, dim, 40) });
+    await back.save(path);
+    assert.match(pocketvec('get', path, 'from-node'), /"key":"from-node"/);
+    for (const x of [ix, mine, back]) x.free();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -95,11 +95,23 @@ async function staleLock(fs, lock, host) {
 }
 
 /**
+ * PATH.lock; where the file name would pass 255 bytes (the usual longest
+ * name), the name is cut first at a character boundary, as the CLI cuts it.
+ */
+async function lockName(path) {
+  const { basename, dirname, join } = await node('path'), base = new TextEncoder().encode(basename(path));
+  if (base.length + 5 <= 255) return `${path}.lock`;
+  let keep = 250;
+  while (keep > 0 && (base[keep] & 0xc0) === 0x80) keep--;
+  return join(dirname(path), `${new TextDecoder().decode(base.subarray(0, keep))}.lock`);
+}
+
+/**
  * fn() holding the lock file of path (PATH.lock). Waits for another
  * writer up to LOCK_WAIT, then fails with IO naming the holder.
  */
 async function withLockFile(fs, path, fn) {
-  const { hostname } = await node('os'), host = hostname(), lock = `${path}.lock`;
+  const { hostname } = await node('os'), host = hostname(), lock = await lockName(path);
   for (let waited = 0, pause = 2; ; ) {
     try {
       await fs.writeFile(lock, `${process.pid} ${host}\n`, { flag: 'wx' });

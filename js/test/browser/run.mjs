@@ -345,7 +345,7 @@ test('crash safety: a tab closed mid-save leaves the old version loadable', asyn
       const { app, pv } = window;
       window.big = await pv.Index.load('big');
       app.tracePuts();
-      window.big.save('crash').then(() => console.log('pv-saved'), (e) => console.log(`pv-save-failed ${e}`));
+      window.big.save('crash', { overwrite: true }).then(() => console.log('pv-saved'), (e) => console.log(`pv-save-failed ${e}`));
     });
     await secondChunk;
   } finally {
@@ -363,7 +363,7 @@ test('crash safety: a tab closed mid-save leaves the old version loadable', asyn
       `${got.stray} chunk(s) of the interrupted save were left on disk`);
     await page.evaluate(async () => {
       const index = await window.pv.Index.load('big');
-      await index.save('crash');
+      await index.save('crash', { overwrite: true });
       index.free();
     });
     const next = await inspect(page, 'crash');
@@ -386,7 +386,7 @@ test('crash safety: a save whose transaction aborts mid-way rejects and leaves t
     const aborted = await page.evaluate(async () => {
       const { app, pv } = window, restore = app.abortChunkPutAfter(2);
       try {
-        await window.big.save('kb');
+        await window.big.save('kb', { overwrite: true });
         return 'saved';
       } catch (e) {
         return { isPocketVecError: e instanceof pv.PocketVecError, name: e.name, code: e.code, message: e.message };
@@ -399,11 +399,11 @@ test('crash safety: a save whose transaction aborts mid-way rejects and leaves t
     assert.match(aborted.message, /saving to IndexedDB name "kb" failed: .*IndexedDB transaction aborted/, 'the error of an aborted save');
     let got = await inspect(page, 'kb');
     assert.equal(got.loaded, oldHash, 'after the aborted save, what loads is the old version');
-    assert.ok(got.stray >= 2, `the aborted save had written 2 chunks, ${got.stray} are stored`);
-    note(`aborted at chunk 3: save() rejected with ${aborted.name} "${aborted.message}"; the old version loads ` +
-      `(${got.stray} stray chunks)`);
+    assert.equal(got.stray, 0, 'the chunks the aborted save had written are deleted before it rejects');
+    note(`aborted at chunk 3: save() rejected with ${aborted.name} "${aborted.message}"; the old version loads, ` +
+      'and the 2 chunks the save had written are gone');
 
-    await page.evaluate(() => window.big.save('kb'));
+    await page.evaluate(() => window.big.save('kb', { overwrite: true }));
     got = await inspect(page, 'kb');
     assert.notEqual(got.loaded, oldHash, 'a later save of "kb" made the new version current');
     same({ stray: got.stray, current: got.current }, { stray: 0, current: got.chunks }, 'chunks after the later save');
@@ -413,12 +413,11 @@ test('crash safety: a save whose transaction aborts mid-way rejects and leaves t
   }
 });
 
-// Two saves of one name at once (another tab, an overlapping autosave):
-// each save's last transaction deletes the other generations of the name,
-// so the one that finishes first deletes chunks the other has written. What
-// loads must be one of the two versions, whole; a save that cannot be made
-// whole must reject, never resolve.
-test('crash safety: two overlapping saves of one name leave one whole version', async (note) => {
+// Two saves of one name at once (an overlapping autosave, two indexes told
+// to overwrite): the name's Web Lock makes them take turns, in the order
+// they were called, so both resolve and the later one's version is what
+// loads, whole, with no chunk of the other left.
+test('two overlapping saves of one name take turns: the later version loads, whole', async (note) => {
   const { page } = await openPage();
   try {
     const oldHash = await saveOld(page, 'both');
@@ -426,23 +425,128 @@ test('crash safety: two overlapping saves of one name leave one whole version', 
       const { app, pv } = window, big = await pv.Index.load('big'), small = new pv.Index({ dim: 8 });
       small.add([1, 2, 3, 4, 5, 6, 7, 8]);
       const hashes = [app.hashBytes(big.toBytes()), app.hashBytes(small.toBytes())];
-      const settled = await Promise.allSettled([big.save('both'), small.save('both')]);
+      const order = [];
+      const settled = await Promise.allSettled([big.save('both', { overwrite: true }).then(() => order.push('big')),
+        small.save('both', { overwrite: true }).then(() => order.push('small'))]);
       big.free();
       small.free();
-      return { hashes, settled: settled.map((x) => (x.status === 'fulfilled' ? 'saved' : x.reason.message)) };
+      return { hashes, order, settled: settled.map((x) => (x.status === 'fulfilled' ? 'saved' : x.reason.message)) };
     });
-    const got = await inspect(page, 'both'), which = r.hashes.indexOf(got.loaded);
+    const got = await inspect(page, 'both');
     assert.notEqual(got.loaded, oldHash, 'neither overlapping save made its version current');
-    assert.ok(which >= 0, `what loads is neither version: ${got.loaded}`);
-    assert.equal(r.settled[which], 'saved', 'the version that loads is from a save that resolved');
-    const other = r.settled[1 - which];
-    assert.ok(other === 'saved' || /another save of "both" finished while this one was writing/.test(other),
-      `the other save: ${other}`);
+    same(r.settled, ['saved', 'saved'], 'both saves');
+    same(r.order, ['big', 'small'], 'the order the saves finished in');
+    assert.equal(got.loaded, r.hashes[1], 'what loads is the later save\'s version');
     same({ stray: got.stray, current: got.current }, { stray: 0, current: got.chunks }, 'chunks after both saves');
-    note(`the ${['7-chunk', '1-chunk'][which]} save's version loads, whole; the other save: ` +
-      `${other === 'saved' ? 'resolved' : `rejected with "${other}"`}`);
+    note('the 7-chunk save, then the 1-chunk one: both resolved in call order; the later version loads, 0 stray chunks');
   } finally {
     await page.close();
+  }
+});
+
+// A save while the application goes on writing: the saved version is the
+// index as it was when save() was called, and the save never fails for it.
+test('a save during a stream of upserts and deletes saves the index as it was when called', async (note) => {
+  const { page } = await openPage();
+  try {
+    const r = await page.evaluate(async () => {
+      const { app, pv } = window, index = await pv.Index.load('big'), dim = index.dim;
+      const vec = (i) => Float32Array.from({ length: dim }, (_, j) => Math.sin(i * 7 + j));
+      const want = app.hashBytes(index.toBytes()), size = index.size;
+      let done = false, writes = 0;
+      const saving = index.save('stream').finally(() => (done = true));
+      while (!done) {
+        index.upsert({ key: `w${writes}`, vector: vec(writes) });
+        index.delete(writes);
+        writes++;
+        await new Promise((ok) => setTimeout(ok, 0));
+      }
+      await saving;
+      const back = await pv.Index.load('stream'), got = app.hashBytes(back.toBytes());
+      const out = { want, got, writes, size, backSize: back.size, hasLast: back.has(`w${writes - 1}`), liveSize: index.size };
+      back.free();
+      index.free();
+      await pv.Index.remove('stream');
+      return out;
+    });
+    assert.ok(r.writes > 1, `writes while the save ran: ${r.writes}`);
+    assert.equal(r.got, r.want, 'what loads is the index of the save() call');
+    same([r.backSize, r.hasLast, r.liveSize], [r.size, false, r.size], 'sizes, and the last write, in the saved and the live index');
+    note(`${r.writes} upserts and deletes ran while the save wrote 7 chunks; it saved the index of the call, whole`);
+  } finally {
+    await page.close();
+  }
+});
+
+// Two tabs of one origin on one name: each loads it and changes it. The
+// second save is CONFLICT, and writes nothing; the other tab heard of the
+// first save through watch(), loads the new version, redoes its change,
+// saves: both writes are in what loads. A quota failure leaves nothing.
+test('two tabs on one name: CONFLICT, watch(), a reload that keeps both writes; a full quota leaves nothing', async (note) => {
+  const a = (await openPage()).page, b = (await openPage()).page;
+  try {
+    await a.evaluate(async () => {
+      const { pv } = window, index = new pv.Index({ dim: 4 });
+      for (let i = 0; i < 50; i++) index.upsert({ key: `n${i}`, vector: [1, i, 2, i % 3] });
+      await index.save('shared');
+      index.free();
+    });
+    const loadBoth = (p) => p.evaluate(async () => {
+      window.ix = await window.pv.Index.load('shared');
+      window.events = [];
+      window.stop = window.pv.Index.watch('shared', (e) => window.events.push(e));
+    });
+    await loadBoth(a);
+    await loadBoth(b);
+    await a.evaluate(async () => {
+      window.ix.upsert({ key: 'from-a', vector: [1, 1, 1, 1] });
+      await window.ix.save('shared');
+    });
+    await b.waitForFunction(() => window.events.length > 0, null, { timeout: 10_000 });
+    const inB = await b.evaluate(async () => {
+      const { pv } = window, event = { ...window.events[0], savedAt: window.events[0].savedAt instanceof Date };
+      window.ix.upsert({ key: 'from-b', vector: [2, 2, 2, 2] });
+      const conflict = await window.ix.save('shared').then(() => 'saved', (e) => ({ code: e.code, message: e.message }));
+      // What the watcher says to do: load the new version, redo the change.
+      const fresh = await pv.Index.load('shared');
+      const seesA = fresh.has('from-a');
+      fresh.upsert({ key: 'from-b', vector: [2, 2, 2, 2] });
+      await fresh.save('shared');
+      fresh.free();
+      const both = await pv.Index.load('shared'), keys = [both.has('from-a'), both.has('from-b'), both.size];
+      both.free();
+      return { event, conflict, seesA, keys };
+    });
+    same(inB.event, { name: 'shared', size: inB.event.size, savedAt: true, removed: false }, 'the event tab b heard');
+    assert.equal(inB.conflict.code, 13, `tab b's save: ${JSON.stringify(inB.conflict)}`);
+    assert.match(inB.conflict.message, /IndexedDB name "shared" was saved by someone else since this index loaded or saved it/);
+    same([inB.seesA, inB.keys], [true, [true, true, 52]], 'after the reload: both writes');
+    note(`tab b heard of tab a's save (watch), its own save was CONFLICT; loaded again, redone: both writes kept`);
+
+    // A full quota at the third chunk: the save says what it needed and
+    // what the browser has left, and deletes what it wrote.
+    const quota = await a.evaluate(async () => {
+      const { app, pv } = window, big = await pv.Index.load('big');
+      const put = IDBObjectStore.prototype.put;
+      let n = 0;
+      IDBObjectStore.prototype.put = function (...x) {
+        if (this.name === 'chunks' && n++ === 2) throw new DOMException('', 'QuotaExceededError');
+        return put.apply(this, x);
+      };
+      const e = await big.save('shared', { overwrite: true }).then(() => null, (x) => ({ code: x.code, message: x.message }));
+      IDBObjectStore.prototype.put = put;
+      big.free();
+      const { record, keys } = await app.stored('shared');
+      return { e, stray: keys.filter((k) => k[1] !== record.gen).length };
+    });
+    assert.equal(quota.e?.code, 9, JSON.stringify(quota.e));
+    assert.match(quota.e.message, /quota is full: saving "shared" needs \d+ bytes besides the saved version, and 8388608 had been written; the browser reports \d+ bytes available \(quota \d+, in use \d+\); what this save wrote was deleted/);
+    assert.equal(quota.stray, 0, 'chunks left by the failed save');
+    note(`a full quota: "${quota.e.message.slice(0, 150)}..."; 0 chunks left behind`);
+    for (const p of [a, b]) await p.evaluate(() => window.stop());
+  } finally {
+    await a.close();
+    await b.close();
   }
 });
 
