@@ -543,6 +543,66 @@ void pv_export_end(pv_export *e);
                               come from that allocator (malloc by default).
                               On failure the caller still owns buf. */
 
+/* The tag of the file an export writes (for pv_log_rebase): PV_OK, or
+ * PV_MISUSE when the index changed since the export began. */
+int pv_export_tag(pv_export *e, uint64_t *tag);
+
+/* ------------------------------------------------------------------------ */
+/* Incremental saves: the change log (docs/FORMAT.md, "The change log")     */
+/* ------------------------------------------------------------------------ */
+/* A saved index may be a file (the base) followed by log records, each
+ * holding the changing calls of one incremental save; pv_load reads the
+ * base and makes those calls again, ending with the index that was saved,
+ * identical byte for byte. A host saves incrementally like this:
+ *   - pv_log_start once the index matches what is stored (after a load, or
+ *     at once for a new index followed by a whole save); from then on
+ *     every successful change (pv_add_batch, pv_upsert_batch, pv_delete,
+ *     pv_set_attributes, pv_compact and the calls built on them) is
+ *     recorded. Recording stops by itself when the recorded calls pass
+ *     64 MiB (or memory runs out): the next save must then be whole.
+ *   - To save: pv_log_state's mark (the position now), then either
+ *     pv_log_record (the calls up to the mark as one record, appended by
+ *     the host after the stored bytes at `end`) and, once it is stored,
+ *     pv_log_appended; or a whole save (pv_export_begin, pv_export_tag)
+ *     and, once stored, pv_log_rebase. Calls made after the mark stay
+ *     recorded for the next save.
+ * A load keeps the log's state (tag, next sequence number, end), so the
+ * next record follows what was read; a record cut short by a crash, and
+ * whatever follows it, is ignored as an unfinished save. */
+typedef struct pv_log_info {
+  uint64_t base_tag;      /* the base the stored records follow; 0: none */
+  uint64_t next_seq;      /* sequence number of the next record */
+  uint64_t end;           /* bytes of the base and its valid records */
+  uint64_t records;       /* valid records after the base */
+  uint64_t cost_us;       /* the sum of their costs, as their writers gave them */
+  uint64_t mark;          /* the recording's position now */
+  uint64_t pending_ops;   /* calls recorded and not yet in a stored record */
+  uint64_t pending_bytes; /* their bytes */
+  uint64_t changes;       /* the index's count of changes (to compare with a snapshot's) */
+  int recording;          /* 1 while recording */
+} pv_log_info;
+
+/* Start recording, from an empty journal. PV_OK. */
+int pv_log_start(pv_index *idx);
+/* The log's state into *out. */
+void pv_log_state(const pv_index *idx, pv_log_info *out);
+/* The record of the calls recorded before mark, its sequence number the
+ * next one, `cost_us` the host's measure of their time (summed in
+ * pv_log_info at load, so hosts can weigh the log against a whole save),
+ * into buf (caller owns, cap bytes); *len_out gets its length. PV_RANGE
+ * when cap is too small (need in pv_errinfo) or the mark is not in the
+ * journal; PV_MISUSE when not recording or there is no base. */
+int pv_log_record(pv_index *idx, uint64_t mark, uint64_t cost_us, void *buf, size_t cap,
+                  size_t *len_out);
+/* The record of the calls before mark (len bytes) is stored after the
+ * base: they leave the journal, the sequence number and end advance. */
+int pv_log_appended(pv_index *idx, uint64_t mark, uint64_t len, uint64_t cost_us);
+/* A whole save is stored: the file of tag `tag` and `size` bytes, made of
+ * the index when it had made `changes` changes and its journal was at
+ * mark, is the new base. The calls after the mark stay recorded; a
+ * journal that was not recording starts now if nothing changed since. */
+int pv_log_rebase(pv_index *idx, uint64_t mark, uint64_t changes, uint64_t tag, uint64_t size);
+
 /* Load an index from len bytes at buf (the bytes are untrusted: every
  * count, offset, id and link is checked before use, and nothing is
  * allocated beyond what the bytes themselves justify). On success *out owns

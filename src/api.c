@@ -123,6 +123,7 @@ void pv_free(pv_index *idx) {
   pv__fidx_free(idx);
   pv__text_free(idx);
   pv__ctx_free_all(idx);
+  pv__log_free(idx);
   pv__store_free(idx);
   pv_allocator a = idx->alloc;
   a.free(a.ctx, idx);
@@ -164,7 +165,9 @@ int pv_add_batch(pv_index *idx, const float *v, size_t n, uint32_t *ids_out) {
     if (rc) return rc;
   }
   pv_vecs src = {v, NULL, NULL};
-  return pv__add(idx, &src, n, ids_out);
+  int rc = pv__add(idx, &src, n, ids_out);
+  if (!rc) pv__log_add(idx, v, n);
+  return rc;
 }
 
 static const float *vec_at(const pv_vecs *src, size_t i, uint32_t dim) {
@@ -196,6 +199,9 @@ int pv__add(pv_index *idx, const pv_vecs *src, size_t n, uint32_t *ids_out) {
   uint64_t rng = idx->g.rng;
   uint8_t *level = idx->st.col[PV_COL_LEVEL].base;
   uint32_t **up = pv__upper(idx);
+  /* A slot compaction freed keeps stale copies of what moved down (a
+   * document's or a text's record, a twin): start every new one clear. */
+  for (size_t i = 0; i < n; i++) pv__store_clear(idx, first + (uint32_t)i);
   for (size_t i = 0; i < n; i++) {
     uint32_t s = first + (uint32_t)i;
     int lv = pv__random_level(idx, &rng);
@@ -217,9 +223,6 @@ int pv__add(pv_index *idx, const pv_vecs *src, size_t n, uint32_t *ids_out) {
   for (size_t i = 0; i < n; i++) {
     uint32_t s = first + (uint32_t)i;
     ids[s] = idx->next_id;
-    pv__flags(idx)[s] = 0;
-    ((pv_rec **)idx->st.col[PV_COL_DOC].base)[s] = NULL;
-    pv__twin_set(idx, s, PV_NONE);
     memset(pv__links(idx, s, 0), 0, sizeof(uint32_t) * idx->st.lwords);
     pv__encode_slot(idx, s, vec_at(src, i, idx->dim), c->qf);
     idx->st.n = s + 1;
@@ -249,8 +252,8 @@ void pv__maybe_compact(pv_index *idx) {
   float t = idx->opt.compact_threshold;
   if (t > 0.0f && (double)(idx->st.n - idx->live) > (double)t * idx->st.n) {
     /* Best effort: a failed compaction leaves the index as it was, and the
-     * write that triggered it has succeeded. */
-    pv__compact(idx);
+     * write that triggered it has succeeded (but a replay could compact). */
+    if (pv__compact(idx) != PV_OK) pv__log_stop(idx);
   }
 }
 
@@ -259,12 +262,14 @@ int pv_delete(pv_index *idx, uint32_t id) {
   if (s == PV_NONE) return pv__not_found(idx, id);
   pv__kill(idx, s);
   pv__maybe_compact(idx);
+  pv__log_delete(idx, id);
   return pv__error(idx, PV_OK, NULL);
 }
 
 int pv_compact(pv_index *idx) {
   if (pv__compact(idx) != PV_OK)
     return pv__error(idx, PV_NOMEM, "out of memory compacting %u slots", idx->st.n);
+  pv__log_compact(idx);
   return pv__error(idx, PV_OK, NULL);
 }
 

@@ -247,6 +247,7 @@ int pv_upsert_batch(pv_index *idx, const pv_doc *docs, size_t n, uint32_t *ids_o
   batch_free(idx, &b, n);
   idx->changes++;
   pv__maybe_compact(idx);
+  pv__log_upsert(idx, docs, n);
   return pv__error(idx, PV_OK, NULL);
 }
 
@@ -338,6 +339,7 @@ int pv_set_attributes(pv_index *idx, uint32_t id, const char *attributes, size_t
   if (r && r->attr_len) pv__fidx_add(idx, id, pv__rec_attr(r), r->attr_len);
   pv__rec_set(idx, s, r);
   idx->changes++;
+  pv__log_set_attr(idx, id, attributes, len, flags);
   return pv__error(idx, PV_OK, NULL);
 }
 

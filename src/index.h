@@ -18,6 +18,7 @@
 #include "fidx/fidx.h"
 #include "graph/graph.h"
 #include "kernels/kernels.h"
+#include "persist/log.h"
 #include "query/context.h"
 #include "store/store.h"
 #include "text/text.h"
@@ -41,6 +42,7 @@ struct pv_index {
   uint32_t live;       /* live slots (st.n counts tombstones too) */
   uint32_t next_id;
   uint64_t changes;    /* counts writes, so an export can tell */
+  pv_journal jr;       /* the change log of incremental saves (persist/log.h) */
 
   pv_ctx *pool[PV_POOL_SIZE]; /* idle search contexts (atomic slots) */
 };

@@ -153,6 +153,10 @@
   X(persist_table_offset_wraps)         \
   X(persist_optional_sections)          \
   X(persist_unreachable_counted)        \
+  /* test_log.c */                      \
+  X(log_model)                          \
+  X(log_torn_and_damaged)               \
+  X(log_bad_call)                       \
   /* test_docs.c */                     \
   X(docs_keys_basics)                   \
   X(docs_bad_input)                     \
@@ -174,6 +178,7 @@
   X(text_fault)                         \
   X(text_cjk)                           \
   X(text_sparse_ids)                    \
+  X(text_slot_reused_after_compaction)  \
   /* test_compat.c */                   \
   X(compat_v1_header)                   \
   X(compat_v1_load)                     \

@@ -803,3 +803,26 @@ void test_text_sparse_ids(void) {
   pv_free(x);
   free(b);
 }
+
+/* A slot that compaction emptied is filled by the next insert: it must not
+ * keep the text record of the document that moved down from it (found by
+ * the change log's model test: pv_check failed, then a double free). */
+void test_text_slot_reused_after_compaction(void) {
+  pv_options o = tu_opts(4, PV_L2, PV_SQ8);
+  o.compact_threshold = 0.3f;
+  pv_index *idx;
+  REQUIRE_OK(pv_new(&o, &idx));
+  float v[4] = {1, 2, 3, 4}, w[4] = {4, 3, 2, 1};
+  pv_doc d = {"doc", 3, v, NULL, 0, 0, "some words", 10};
+  CHECK_OK(pv_upsert(idx, &d, NULL));
+  CHECK_OK(pv_add(idx, w, NULL));
+  d.vector = w;
+  CHECK_OK(pv_upsert(idx, &d, NULL)); /* replaces slot 0: compaction moves the rest down */
+  CHECK_EQ_INT(pv_deleted_count(idx), 0);
+  CHECK_OK(pv_add(idx, v, NULL)); /* takes the slot the text record moved from */
+  CHECK_OK(pv_check(idx));
+  pv_doc plain = {"plain", 5, v, NULL, 0, 0, NULL, 0};
+  CHECK_OK(pv_upsert(idx, &plain, NULL));
+  CHECK_OK(pv_check(idx));
+  pv_free(idx);
+}

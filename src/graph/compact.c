@@ -144,9 +144,14 @@ static void prune_rings(pv_index *idx, pv_ctx *c) {
 static uint32_t relink(pv_index *idx) {
   uint32_t n = idx->st.n, m0 = idx->g.m0, made = 0;
   pv_reach re;
-  if (!n || pv__reach_open(idx, &re)) return 0;
+  if (!n) return 0;
+  if (pv__reach_open(idx, &re)) {
+    pv__log_stop(idx); /* a replay with the memory might relink */
+    return 0;
+  }
   uint32_t ef = idx->opt.ef_construction < 4 * m0 ? 4 * m0 : idx->opt.ef_construction;
   pv_ctx *c = pv__ctx_acquire(idx, ef, n);
+  if (!c) pv__log_stop(idx);
   for (int round = 0; c && round < 4; round++) {
     uint32_t moved = 0;
     pv__reach_start(idx, &re);

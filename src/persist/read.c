@@ -304,6 +304,18 @@ fail:
   return rc;
 }
 
+/* Where the base ends when buf holds a file followed by change log
+ * records (the bytes after the header's file size begin as a record does,
+ * even if cut short); else len, and the header check says what is wrong. */
+static size_t log_base(const uint8_t *b, size_t len) {
+  static const uint8_t magic[8] = {0x89, 'P', 'V', 'L', 'O', 'G', '\r', '\n'};
+  if (len < PV_HEADER_SIZE || memcmp(b, PV_MAGIC, 8)) return len;
+  uint64_t fs = pv__get64(b + 16);
+  if (fs < PV_HEADER_SIZE || fs >= len) return len;
+  size_t tail = len - (size_t)fs;
+  return memcmp(b + fs, magic, tail < 8 ? tail : 8) ? len : (size_t)fs;
+}
+
 int pv_load_with_allocator(const void *buf, size_t len, unsigned flags,
                            const pv_allocator *alloc, pv_index **out) {
   if (!out) return pv__error_null(NULL, PV_INVALID, "out is NULL");
@@ -313,20 +325,29 @@ int pv_load_with_allocator(const void *buf, size_t len, unsigned flags,
   if (alloc && (!alloc->malloc || !alloc->realloc || !alloc->free))
     return pv__error(NULL, PV_INVALID, "the allocator lacks malloc, realloc or free");
   pv_allocator a = alloc ? *alloc : pv__default_allocator();
+  /* A base followed by change log records: the base is loaded as a file,
+   * then its records replayed. */
+  size_t base = log_base(buf, len);
   pv_layout L;
   memset(&L, 0, sizeof L);
-  int rc = parse_header(buf, len, &L);
+  int rc = parse_header(buf, base, &L);
   if (rc) return rc;
   /* The rest's checksum follows from the version, now believed. */
   pv_checker c;
   if (pv__checker_open(&c, L.version, &a) != PV_OK)
     return pv__error(NULL, PV_NOMEM, "out of memory for the checksum tables");
-  rc = parse_table(buf, len, &c, &L);
+  rc = parse_table(buf, base, &c, &L);
   pv__checker_close(&c);
   if (rc) return rc;
   pv_index *idx = NULL;
   rc = build(buf, &L, flags, &a, &idx);
   if (rc) return rc;
+  /* Before the buffer is taken, so that a failure leaves it the caller's. */
+  rc = pv__log_replay(idx, buf, base, len);
+  if (rc) {
+    pv_free(idx);
+    return rc;
+  }
   if (flags & PV_LOAD_TAKE) {
     /* The index owns the buffer now: keep it if blocks read from it,
      * otherwise it is of no more use. */

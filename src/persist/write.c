@@ -224,6 +224,19 @@ int pv_export_read(pv_export *e, uint64_t offset, void *buf, size_t len) {
   return pv__error(idx, PV_OK, NULL);
 }
 
+int pv_export_tag(pv_export *e, uint64_t *tag) {
+  uint8_t head[PV_HEADER_SIZE], sum[4];
+  uint64_t at = e->L.table_off + (uint64_t)PV_ENTRY_SIZE * e->L.count;
+  int rc = pv_export_read(e, 0, head, sizeof head);
+  if (!rc) rc = pv_export_read(e, at, sum, sizeof sum);
+  if (rc) return rc;
+  /* pv__base_tag reads the table's checksum at table_off + 32 count of
+   * what it is given: lay the two pieces out as a file would. */
+  *tag = (uint64_t)pv__get32(head + 124) | (uint64_t)pv__get32(sum) << 32;
+  if (!*tag) *tag = 1;
+  return PV_OK;
+}
+
 void pv_export_end(pv_export *e) {
   if (e) e->alloc.free(e->alloc.ctx, e);
 }

@@ -234,6 +234,14 @@ void pv__store_shrink(pv_index *idx, uint32_t keep) {
   update_cap(st);
 }
 
+void pv__store_clear(pv_index *idx, uint32_t s) {
+  for (int c = 0; c < PV_COL_COUNT; c++) {
+    pv_column *col = &idx->st.col[c];
+    if ((pv_columns[c].flags & PV_COL_ZERO) && col->esize)
+      memset((uint8_t *)col->base + col->esize * s, 0, col->esize);
+  }
+}
+
 void pv__store_move(pv_index *idx, uint32_t to, uint32_t from) {
   pv_store *st = &idx->st;
   for (int c = 0; c < PV_COL_COUNT; c++) {

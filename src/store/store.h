@@ -99,6 +99,10 @@ int pv__store_reserve(pv_index *idx, uint32_t need);
 /* Give back the room beyond `keep` slots (keep >= n); a failed shrink keeps
  * the larger array, which is still correct. */
 void pv__store_shrink(pv_index *idx, uint32_t keep);
+/* Clear slot s's columns that start zeroed (PV_COL_ZERO: flags, pointers,
+ * twins) for a new node: a slot compaction emptied still holds copies of
+ * what moved down, whose owners are elsewhere now. */
+void pv__store_clear(pv_index *idx, uint32_t s);
 /* Move slot `from` to slot `to` (to < from): every moved column and the
  * block items. Compaction slides live slots down with it. */
 void pv__store_move(pv_index *idx, uint32_t to, uint32_t from);
