@@ -238,6 +238,7 @@ int pv_upsert_batch(pv_index *idx, const pv_doc *docs, size_t n, uint32_t *ids_o
     if (r->attr_len) pv__fidx_add(idx, b.ids[j], pv__rec_attr(r), r->attr_len);
   }
   pv__fidx_bulk(idx, 0);
+  pv__log_upsert(idx, docs, b.pick, b.npick, first);
   if (ids_out) {
     /* Back to front, so a dropped position finds its winner's id set. */
     uint32_t j = b.npick;
@@ -247,7 +248,6 @@ int pv_upsert_batch(pv_index *idx, const pv_doc *docs, size_t n, uint32_t *ids_o
   batch_free(idx, &b, n);
   idx->changes++;
   pv__maybe_compact(idx);
-  pv__log_upsert(idx, docs, n);
   return pv__error(idx, PV_OK, NULL);
 }
 
@@ -339,7 +339,7 @@ int pv_set_attributes(pv_index *idx, uint32_t id, const char *attributes, size_t
   if (r && r->attr_len) pv__fidx_add(idx, id, pv__rec_attr(r), r->attr_len);
   pv__rec_set(idx, s, r);
   idx->changes++;
-  pv__log_set_attr(idx, id, attributes, len, flags);
+  pv__log_set_attr(idx, id);
   return pv__error(idx, PV_OK, NULL);
 }
 

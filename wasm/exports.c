@@ -276,3 +276,47 @@ int pvw_export_read(pv_export *e, uint32_t offset, void *buf, size_t len) {
 
 PVW_EXPORT(pvw_export_end)
 void pvw_export_end(pv_export *e) { pv_export_end(e); }
+
+/* ---- incremental saves: the change log ------------------------------------- */
+/* 64-bit counts cross as doubles (exact below 2^53: positions and sizes in
+ * bytes, microseconds); the base tag, which JS only hands back, as two u32. */
+
+/* The tag of the export's file into out[0] (low) and out[1] (high). */
+PVW_EXPORT(pvw_export_tag)
+int pvw_export_tag(pv_export *e, uint32_t *out) {
+  uint64_t tag = 0;
+  int rc = pv_export_tag(e, &tag);
+  out[0] = (uint32_t)tag;
+  out[1] = (uint32_t)(tag >> 32);
+  return rc;
+}
+
+/* pv_log_state as ten doubles: next_seq, end, records, cost_us, mark,
+ * pending_ops, pending_bytes, changes, recording, whether there is a base. */
+PVW_EXPORT(pvw_log_state)
+void pvw_log_state(const pv_index *idx, double *out) {
+  pv_log_info li;
+  pv_log_state(idx, &li);
+  double v[10] = {(double)li.next_seq, (double)li.end, (double)li.records, (double)li.cost_us,
+                  (double)li.mark, (double)li.pending_ops, (double)li.pending_bytes,
+                  (double)li.changes, li.recording, li.base_tag != 0};
+  for (int i = 0; i < 10; i++) out[i] = v[i];
+}
+
+PVW_EXPORT(pvw_log_record)
+int pvw_log_record(pv_index *idx, double mark, double cost_us, void *buf, size_t cap,
+                   size_t *len_out) {
+  return pv_log_record(idx, (uint64_t)mark, (uint64_t)cost_us, buf, cap, len_out);
+}
+
+PVW_EXPORT(pvw_log_appended)
+int pvw_log_appended(pv_index *idx, double mark, double len, double cost_us) {
+  return pv_log_appended(idx, (uint64_t)mark, (uint64_t)len, (uint64_t)cost_us);
+}
+
+PVW_EXPORT(pvw_log_rebase)
+int pvw_log_rebase(pv_index *idx, double mark, double changes, uint32_t tag_lo, uint32_t tag_hi,
+                   double size) {
+  return pv_log_rebase(idx, (uint64_t)mark, (uint64_t)changes,
+                       (uint64_t)tag_lo | (uint64_t)tag_hi << 32, (uint64_t)size);
+}

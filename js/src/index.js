@@ -7,8 +7,8 @@
 // indexes.
 import { ErrorCode, PocketVecError, bad, isFlat, lenOf, notNumbers, storageError, uint } from './errors.js';
 import { alloc, cError, cstr, f32, heap, u32, u8, w, withUtf8 } from './wasm.js';
-import { fileKey, isNode, loadFile, saveFile, watchFile } from './storage/file.js';
-import { checkName, idbKey, listIdb, loadIdb, removeIdb, saveIdb, watchIdb } from './storage/idb.js';
+import { appendFile, fileKey, isNode, loadFile, saveFile, watchFile } from './storage/file.js';
+import { appendIdb, checkName, idbKey, listIdb, loadIdb, removeIdb, saveIdb, watchIdb } from './storage/idb.js';
 import { decodeAttrs, encodeAttrs, keyBytes, textBytes, utf8Text } from './docs.js';
 import { filterText } from './filter.js';
 
@@ -121,13 +121,21 @@ const reclaim = new FinalizationRegistry((h) => {
 const ends = new FinalizationRegistry((x) => x.end());
 
 // The storage backends, as save() and load() use them.
-const FILES = { what: 'file', key: fileKey, save: saveFile, load: loadFile };
-const IDB = { what: 'IndexedDB name', key: idbKey, save: saveIdb, load: loadIdb };
+const FILES = { what: 'file', key: fileKey, save: saveFile, load: loadFile, append: appendFile };
+const IDB = { what: 'IndexedDB name', key: idbKey, save: saveIdb, load: loadIdb, append: appendIdb };
+// A save writes the whole index once replaying the change log would cost a
+// load more than this share of loading the index itself (save()).
+const CHECKPOINT = 0.15;
 
 export class Index {
   #h; // { p: pv_index *, b: scratch buffer, n: its bytes }, shared with reclaim
   #open = new Set(); // exports not yet read to the end (Export)
   #seen = new Map(); // storage target -> the version of it this index last loaded or saved (null: none)
+  #home = null; // the target whose stored bytes the C change log follows (saves there can be incremental)
+  #cost = 0; // ms the changes took, all of them (what replaying them costs a load)
+  #costStored = 0; // #cost at the mark of the last save
+  #t0 = 0;
+  #queue = Promise.resolve(); // this index's saves, one at a time
   #dim;
   #metric;
   #quant;
@@ -148,11 +156,20 @@ export class Index {
     return this.#h.p;
   }
 
-  /** #p() for a call that changes the index: unfinished exports first copy what they still need (Export). */
+  /**
+   * #p() for a call that changes the index: unfinished exports first copy
+   * what they still need (Export); the clock starts for #did().
+   */
   #w() {
     const p = this.#p();
     for (const x of this.#open) x.freeze();
+    this.#t0 = performance.now();
     return p;
+  }
+
+  /** A change succeeded: its time counts towards replaying the change log (save). */
+  #did() {
+    this.#cost += performance.now() - this.#t0;
   }
 
   #fail() {
@@ -189,6 +206,7 @@ export class Index {
     const p = this.#w(), n = this.#len(vector), b = this.#scratch(8 + 4 * n);
     put(vector, (b >>> 2) + 2, 'the vector');
     if (w.pvw_add(p, b + 8, n, b)) throw this.#fail();
+    this.#did();
     heap();
     return u32[b >>> 2];
   }
@@ -209,6 +227,7 @@ export class Index {
       if (flat) put(vectors, b >>> 2, 'the batch', d);
       else for (let i = 0; i < n; i++) put(vectors[i], (b >>> 2) + i * d, `vector ${i}`);
       if (w.pvw_add_batch(p, b, d, n, ids)) throw this.#fail();
+      this.#did();
       heap();
       return u32.slice(ids >>> 2, (ids >>> 2) + n);
     } finally {
@@ -310,6 +329,7 @@ export class Index {
       ? this.#withKey(keyOrId, (b, n) => w.pv_delete_key(p, b, n))
       : w.pv_delete(p, uint(keyOrId, 'id'));
     if (rc) throw this.#fail();
+    this.#did();
   }
 
   has(keyOrId) {
@@ -392,6 +412,7 @@ export class Index {
         }
       }
       if (w.pvw_upsert_batch(p, b, d, n, meta, ids)) throw this.#fail();
+      this.#did();
       heap();
       return u32.slice(ids >>> 2, (ids >>> 2) + n);
     } finally {
@@ -411,6 +432,7 @@ export class Index {
     try {
       u8.set(a, b);
       if (w.pv_set_attributes(this.#w(), id, b, a.length, ENCODED | (o.merge ? MERGE : 0))) throw this.#fail();
+      this.#did();
     } finally {
       w.free(b);
     }
@@ -494,6 +516,7 @@ export class Index {
 
   compact() {
     if (w.pv_compact(this.#w())) throw this.#fail();
+    this.#did();
   }
 
   check() {
@@ -570,23 +593,99 @@ export class Index {
    * Save: in Node to a file path, elsewhere to IndexedDB under a name; each
    * backend is crash-safe and serialises the writers of one target
    * (src/storage/). What is saved is the index as it was when save() was
-   * called (Export). CONFLICT unless the target is as this index last saw
-   * it (absent, if it never loaded or saved it), or { overwrite: true }.
+   * called (Export, and the change log's mark). CONFLICT unless the target
+   * is as this index last saw it (absent, if it never loaded or saved it),
+   * or { overwrite: true }.
+   *
+   * Incremental: when the target is the one this index was loaded from or
+   * last saved whole, the save appends one change log record (the calls
+   * since the last save) instead of writing the index; a whole save (a
+   * checkpoint) is made instead when replaying the log at load would cost
+   * more than `checkpoint` (default 0.15) times the load of the index
+   * itself, or with { checkpoint: true }.
    */
   async save(target, options) {
-    const x = this.#export();
+    const x = this.#export(), snap = this.#snapshot(x); // before anything can change the index
+    let release;
+    const turn = this.#queue;
+    this.#queue = new Promise((ok) => (release = ok));
     try {
-      const o = opts(options, ['backend', 'overwrite']), file = useFiles(o);
+      const o = opts(options, ['backend', 'overwrite', 'checkpoint']), file = useFiles(o);
       if (o.overwrite !== undefined && typeof o.overwrite !== 'boolean') throw bad('overwrite must be true or false', o.overwrite);
+      const cp = o.checkpoint ?? CHECKPOINT;
+      if (typeof cp !== 'boolean' && !(typeof cp === 'number' && cp >= 0))
+        throw bad('checkpoint must be true, false or a ratio of at least 0', cp);
       const backend = file ? FILES : IDB, key = await backend.key(target); // checked before anything is written
+      await turn;
+      const expect = this.#seen.get(key) ?? null;
       try {
-        const version = await backend.save(target, chunksOf(x, CHUNK), x.n, this.#seen.get(key) ?? null, !!o.overwrite);
+        const log = !o.overwrite && this.#home === key && this.#h.p ? this.#record(snap, cp) : null;
+        if (log) {
+          x.end();
+          const version = await backend.append(target, log.bytes, expect, log.end);
+          this.#seen.set(key, version);
+          if (this.#h.p) w.pvw_log_appended(this.#h.p, snap.mark, log.bytes.length, log.us);
+          this.#costStored = Math.max(this.#costStored, snap.cost);
+          return;
+        }
+        const version = await backend.save(target, chunksOf(x, CHUNK), x.n, expect, !!o.overwrite);
         this.#seen.set(key, version);
+        if (this.#h.p) {
+          w.pvw_log_rebase(this.#h.p, snap.mark, snap.changes, snap.tag[0], snap.tag[1], x.n);
+          this.#home = key;
+        }
+        this.#costStored = Math.max(this.#costStored, snap.cost);
       } catch (e) {
         throw storageError(`saving to ${backend.what} "${target}" failed`, e);
       }
     } finally {
       x.end();
+      release();
+    }
+  }
+
+  /** The change log's state: next_seq, end, records, cost_us, mark, pending_ops, pending_bytes, changes, recording, based. */
+  #logState() {
+    const b = this.#scratch(80);
+    w.pvw_log_state(this.#h.p, b);
+    return Array.from(new Float64Array(u8.buffer, b, 10));
+  }
+
+  /** What a save needs of the moment of the call: the log's mark, the count of changes, the export's tag. */
+  #snapshot(x) {
+    const [, , , , mark, , , changes] = this.#logState(), b = this.#scratch(8);
+    if (w.pvw_export_tag(x.e, b)) throw this.#fail();
+    heap();
+    return { mark, changes, cost: this.#cost, tag: [u32[b >>> 2], u32[(b >>> 2) + 1]] };
+  }
+
+  /**
+   * The change log record of the calls before snap's mark { bytes, end
+   * (where it goes), us (its cost) }; null when the save must be whole: not
+   * recording, no stored base, or the log would cost a load more than `cp`
+   * times the index's own.
+   */
+  #record(snap, cp) {
+    const [, end, , logUs, , , , , recording, based] = this.#logState();
+    if (!recording || !based || cp === true) return null;
+    // A load reads about a byte a nanosecond; replaying a call takes what
+    // the call took (measured by #did, in ms).
+    const ms = Math.max(0, snap.cost - this.#costStored), us = Math.round(ms * 1000);
+    if (cp !== false && logUs / 1000 + ms > cp * (end / 1e6)) return null;
+    const p = this.#h.p, b = this.#scratch(8);
+    let rc = w.pvw_log_record(p, snap.mark, us, 0, 0, b);
+    heap();
+    const need = u32[b >>> 2];
+    if (rc !== ErrorCode.RANGE) throw this.#fail();
+    if (cp !== false && need > end / 4) return null; // a log that large: write the index instead
+    const buf = alloc(need);
+    try {
+      rc = w.pvw_log_record(p, snap.mark, us, buf, need, b);
+      if (rc) throw this.#fail();
+      heap();
+      return { bytes: u8.slice(buf, buf + need), end, us };
+    } finally {
+      w.free(buf);
     }
   }
 
@@ -599,6 +698,9 @@ export class Index {
       const version = await backend.load(target, (c) => sink.add(asBytes(c)));
       const index = sink.finish();
       index.#seen.set(key, version);
+      // It is what is stored: its changes from now on can be saved as a log.
+      w.pv_log_start(index.#h.p);
+      index.#home = key;
       return index;
     } catch (e) {
       sink.drop();

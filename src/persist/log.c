@@ -16,12 +16,14 @@
  * Calls:
  *   ADD      u32 n, then n vectors of dim f32
  *   UPSERT   u32 n, then n documents: u32 flags (1 key, 2 attributes,
- *            4 text, 8 attributes encoded), then for each of key,
+ *            4 text, 8 attributes encoded: the writer always encodes, so
+ *            that a host without JSON replays them), then for each of key,
  *            attributes, text that it has: u32 length and the bytes; then
  *            the vector, dim f32
  *   DELETE   u32 id
- *   SET_ATTR u32 id, u32 flags (pv_set_attributes' | 0x100 when the
- *            attributes are NULL), u32 length, the bytes
+ *   SET_ATTR u32 id, u32 flags (pv_set_attributes': the writer puts
+ *            PV_ATTR_ENCODED; | 0x100 when the attributes are NULL),
+ *            u32 length, the bytes
  *   COMPACT  nothing
  */
 #include <string.h>
@@ -104,12 +106,18 @@ void pv__log_add(pv_index *idx, const float *v, size_t n) {
   memcpy(o + 4, v, n * vb);
 }
 
-void pv__log_upsert(pv_index *idx, const pv_doc *docs, size_t n) {
+/* The upsert is logged as the documents that went in (the last of each
+ * key), their attributes as the index stored them (encoded, whatever the
+ * caller passed: a host without JSON replays them), read from their slots
+ * first .. first + npick - 1 before anything moves them. */
+void pv__log_upsert(pv_index *idx, const pv_doc *docs, const uint32_t *pick, size_t npick,
+                    uint32_t first) {
   if (!idx->jr.on || idx->jr.depth) return;
   size_t vb = (size_t)idx->dim * 4, bytes = 4;
-  for (size_t i = 0; i < n; i++) {
-    const pv_doc *d = &docs[i];
-    size_t one = 4 + vb + (d->key ? 4 + d->key_len : 0) + (d->attributes ? 4 + d->attributes_len : 0) +
+  for (size_t j = 0; j < npick; j++) {
+    const pv_doc *d = &docs[pick[j]];
+    const pv_rec *r = pv__rec_of(idx, first + (uint32_t)j);
+    size_t one = 4 + vb + (d->key ? 4 + d->key_len : 0) + (r && r->attr_len ? 4 + r->attr_len : 0) +
                  (d->text ? 4 + d->text_len : 0);
     if (one > JOURNAL_MAX || bytes > JOURNAL_MAX - one) {
       stop(idx);
@@ -119,16 +127,16 @@ void pv__log_upsert(pv_index *idx, const pv_doc *docs, size_t n) {
   }
   uint8_t *o = begin(idx, PV_OP_UPSERT, bytes);
   if (!o) return;
-  pv__put32(o, (uint32_t)n);
+  pv__put32(o, (uint32_t)npick);
   o += 4;
-  for (size_t i = 0; i < n; i++) {
-    const pv_doc *d = &docs[i];
-    uint32_t f = (d->key ? 1u : 0) | (d->attributes ? 2u : 0) | (d->text ? 4u : 0) |
-                 (d->flags & PV_ATTR_ENCODED ? 8u : 0);
-    pv__put32(o, f);
+  for (size_t j = 0; j < npick; j++) {
+    const pv_doc *d = &docs[pick[j]];
+    const pv_rec *r = pv__rec_of(idx, first + (uint32_t)j);
+    int attrs = r && r->attr_len;
+    pv__put32(o, (d->key ? 1u : 0) | (attrs ? 2u | 8u : 0) | (d->text ? 4u : 0));
     o += 4;
     if (d->key) o = put_bytes(o, d->key, d->key_len);
-    if (d->attributes) o = put_bytes(o, d->attributes, d->attributes_len);
+    if (attrs) o = put_bytes(o, pv__rec_attr(r), r->attr_len);
     if (d->text) o = put_bytes(o, d->text, d->text_len);
     memcpy(o, d->vector, vb);
     o += vb;
@@ -140,13 +148,17 @@ void pv__log_delete(pv_index *idx, uint32_t id) {
   if (o) pv__put32(o, id);
 }
 
-void pv__log_set_attr(pv_index *idx, uint32_t id, const char *a, size_t len, unsigned flags) {
-  if (!a) len = 0;
+/* Logged as a replacement by the attributes id now has, encoded (so a
+ * merge, and JSON text, replay anywhere). */
+void pv__log_set_attr(pv_index *idx, uint32_t id) {
+  if (!idx->jr.on || idx->jr.depth) return;
+  const pv_rec *r = pv__rec_of(idx, pv__slot_of(idx, id));
+  size_t len = r ? r->attr_len : 0;
   uint8_t *o = begin(idx, PV_OP_SET_ATTR, 12 + len);
   if (!o) return;
   pv__put32(o, id);
-  pv__put32(o + 4, flags | (a ? 0 : ATTR_NULL));
-  put_bytes(o + 8, a, len);
+  pv__put32(o + 4, PV_ATTR_ENCODED);
+  put_bytes(o + 8, len ? pv__rec_attr(r) : NULL, len);
 }
 
 void pv__log_compact(pv_index *idx) { begin(idx, PV_OP_COMPACT, 0); }

@@ -50,9 +50,10 @@ enum { PV_OP_ADD = 1, PV_OP_UPSERT = 2, PV_OP_DELETE = 3, PV_OP_SET_ATTR = 4, PV
  * the next save a whole one: nothing is lost). */
 struct pv_doc;
 void pv__log_add(pv_index *idx, const float *v, size_t n);
-void pv__log_upsert(pv_index *idx, const struct pv_doc *docs, size_t n);
+void pv__log_upsert(pv_index *idx, const struct pv_doc *docs, const uint32_t *pick, size_t npick,
+                    uint32_t first);
 void pv__log_delete(pv_index *idx, uint32_t id);
-void pv__log_set_attr(pv_index *idx, uint32_t id, const char *a, size_t len, unsigned flags);
+void pv__log_set_attr(pv_index *idx, uint32_t id);
 void pv__log_compact(pv_index *idx);
 void pv__log_free(pv_index *idx);
 /* A change whose effect depended on memory (a best-effort step skipped

@@ -190,6 +190,40 @@ export async function saveFile(path, chunks, size, expect, overwrite) {
 }
 
 /**
+ * Appends one change log record to the file at path (a fileKey) whose
+ * index and valid records end at `end`, holding its lock; CONFLICT if the
+ * file's version is not `expect`. What lies past `end` (a record an
+ * interrupted save left half-written) is cut off first. The record is
+ * synced before the version is returned; a write that fails is cut off
+ * again, so the file stays what it was. A crash mid-append leaves a torn
+ * record, which a load ignores.
+ */
+export async function appendFile(path, bytes, expect, end) {
+  const fs = await nodeFs();
+  return withLockFile(fs, path, async () => {
+    const found = await statVersion(fs, path);
+    if (found !== expect) throw conflict(`the file "${path}"`, expect, found);
+    const fh = await fs.open(path, 'r+');
+    try {
+      const { size } = await fh.stat();
+      if (size < end)
+        throw new PocketVecError(ErrorCode.CORRUPT, `the file "${path}" is ${size} bytes, shorter than the ${end} it had when loaded or saved`);
+      try {
+        if (size > end) await fh.truncate(end);
+        for (let o = 0; o < bytes.length; ) o += (await fh.write(bytes, o, bytes.length - o, end + o)).bytesWritten;
+        await fh.sync();
+      } catch (e) {
+        await fh.truncate(end).catch(() => {});
+        throw e;
+      }
+    } finally {
+      await fh.close();
+    }
+    return statVersion(fs, path);
+  });
+}
+
+/**
  * Reads the file at path in 4 MiB pieces, calling add(bytes) with each: a
  * view of one reused buffer, valid only during the call. Returns the
  * version read (a save renames a new file into place, so the open file

@@ -93,7 +93,7 @@ export async function saveIdb(name, chunks, size, expect, overwrite) {
       // Checked before the chunks are written, so a conflict costs no
       // writing; checked again in the last transaction, which decides.
       const tx0 = db.transaction(STORES, 'readwrite'), done0 = done(tx0);
-      const rec0 = await req(tx0.objectStore(STORES[0]).get(name)), found0 = rec0?.gen ?? null;
+      const rec0 = await req(tx0.objectStore(STORES[0]).get(name)), found0 = recordVersion(rec0);
       if (!overwrite && found0 !== expect) {
         tx0.abort();
         await done0.catch(() => {});
@@ -103,10 +103,11 @@ export async function saveIdb(name, chunks, size, expect, overwrite) {
       // left over from a save that never finished.
       if (globalThis.navigator?.locks) {
         const store = tx0.objectStore(STORES[1]);
-        if (found0 === null) store.delete(IDBKeyRange.bound([name], [name, []]));
+        const g = rec0?.gen;
+        if (g === undefined) store.delete(IDBKeyRange.bound([name], [name, []]));
         else {
-          store.delete(IDBKeyRange.bound([name], [name, found0], false, true));
-          store.delete(IDBKeyRange.bound([name, found0, []], [name, []]));
+          store.delete(IDBKeyRange.bound([name], [name, g], false, true));
+          store.delete(IDBKeyRange.bound([name, g, []], [name, []]));
         }
       }
       await done0;
@@ -117,7 +118,7 @@ export async function saveIdb(name, chunks, size, expect, overwrite) {
         written += c.length;
       }
       const tx = db.transaction(STORES, 'readwrite'), store = tx.objectStore(STORES[1]), finished = done(tx);
-      const rec = await req(tx.objectStore(STORES[0]).get(name)), found = rec?.gen ?? null;
+      const rec = await req(tx.objectStore(STORES[0]).get(name)), found = recordVersion(rec);
       if (!overwrite && found !== expect) {
         tx.abort();
         await finished.catch(() => {});
@@ -134,7 +135,7 @@ export async function saveIdb(name, chunks, size, expect, overwrite) {
           `"${name}" holds that save's version`);
       }
       const savedAt = Date.now();
-      tx.objectStore(STORES[0]).put({ name, gen, size: written, chunks: i, savedAt });
+      tx.objectStore(STORES[0]).put({ name, gen, version: gen, size: written, chunks: i, savedAt });
       store.delete(IDBKeyRange.bound([name], [name, gen], false, true));
       store.delete(IDBKeyRange.bound([name, gen, []], [name, []]));
       await finished;
@@ -143,6 +144,44 @@ export async function saveIdb(name, chunks, size, expect, overwrite) {
     } catch (e) {
       if (i) await dropGen(db, name, gen);
       if (e?.name === 'QuotaExceededError') throw await quotaError(name, size, written, e);
+      throw e;
+    } finally {
+      db.close();
+    }
+  });
+}
+
+/** The version of a stored record: a new one at every save, whole or incremental (null: none). */
+const recordVersion = (rec) => (rec ? rec.version ?? rec.gen : null);
+
+/**
+ * Appends one change log record to name, in one transaction (so a tab
+ * closed or a transaction aborted leaves the previous version whole),
+ * holding its Web Lock: the record becomes the next chunk of the current
+ * generation. CONFLICT if the stored version is not `expect`; CORRUPT if
+ * the stored bytes are not `end` long. Returns the new version.
+ */
+export async function appendIdb(name, bytes, expect, end) {
+  checkName(name);
+  return withWebLock(name, async () => {
+    const db = await openDb();
+    try {
+      const tx = db.transaction(STORES, 'readwrite'), finished = done(tx), recs = tx.objectStore(STORES[0]);
+      const rec = await req(recs.get(name)), found = recordVersion(rec);
+      if (found !== expect || rec.size !== end) {
+        tx.abort();
+        await finished.catch(() => {});
+        if (found !== expect) throw conflict(`IndexedDB name "${name}"`, expect, found);
+        throw new PocketVecError(ErrorCode.CORRUPT, `IndexedDB name "${name}" holds ${rec.size} bytes, not the ${end} it had when loaded or saved`);
+      }
+      const version = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`, savedAt = Date.now();
+      tx.objectStore(STORES[1]).put(bytes, [name, rec.gen, rec.chunks]);
+      recs.put({ ...rec, version, size: rec.size + bytes.length, chunks: rec.chunks + 1, savedAt });
+      await finished;
+      announce({ name, version, size: rec.size + bytes.length, savedAt, removed: false });
+      return version;
+    } catch (e) {
+      if (e?.name === 'QuotaExceededError') throw await quotaError(name, bytes.length, 0, e);
       throw e;
     } finally {
       db.close();
@@ -208,7 +247,7 @@ export async function loadIdb(name, add) {
     await finished;
     if (n !== rec.chunks)
       throw new PocketVecError(ErrorCode.CORRUPT, `index "${name}" in IndexedDB has ${n} of its ${rec.chunks} chunks`);
-    return rec.gen;
+    return recordVersion(rec);
   } finally {
     db.close();
   }
