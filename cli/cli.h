@@ -276,6 +276,10 @@ typedef struct cli_output {
   char *tmp;    /* the temporary file while it exists, else NULL */
   char *lock;   /* the lock file (PATH.lock) while it is held, else NULL */
   int fd;       /* open on tmp, or -1 */
+  double t0;    /* when a rewrite's index was loaded (seconds): what its changes cost */
+  double load_us; /* how long that load took */
+  int save;     /* a rewrite's save: CLI_SAVE_AUTO, _WHOLE (always the whole
+                   file) or _APPEND (a record whenever the file allows) */
 } cli_output;
 
 /* Check the target, take its writers' lock (PATH.lock, the JS package's
@@ -291,8 +295,16 @@ int cli_output_begin(cli_output *o, const char *path);
 /* Stream idx into the temporary file with pv_serialize, fsync, rename over
  * the target, fsync the directory. *bytes gets the file's size (may be
  * NULL). On failure the temporary file is removed and the target left as it
- * was; CLI_FAILED, reported. Either way o is finished. */
+ * was; CLI_FAILED, reported. Either way o is finished.
+ * For a rewrite (cli_rewrite_begin), when the changes can be saved as one
+ * change log record (docs/FORMAT.md) whose replay costs a load at most
+ * 0.15 of the index's own, the record is appended to the file instead
+ * (synced; a failure cuts it off again), as the JS package's saves do. */
 int cli_output_commit(cli_output *o, pv_index *idx, uint64_t *bytes);
+/* CLI_OK with the record appended, CLI_DECLINED when the save must be
+ * whole, CLI_FAILED reported (the file as it was). */
+#define CLI_DECLINED 3
+enum { CLI_SAVE_AUTO = 0, CLI_SAVE_WHOLE = 1, CLI_SAVE_APPEND = 2 };
 
 /* Remove the temporary file, release the lock and o. Safe after commit. */
 void cli_output_abort(cli_output *o);

@@ -34,7 +34,8 @@ int cmd_delete(int argc, char **argv) {
   size_t nkeys = 0, ngiven = 0, nids = 0;
   int rc = CLI_USAGE;
   pv_index *idx = NULL;
-  cli_output out = {NULL, NULL, NULL, -1};
+  cli_output out = {NULL, NULL, NULL, -1, 0, 0, 0};
+  int save = CLI_SAVE_AUTO;
   if (!keys || !given_ids || !ids) {
     cli_error("out of memory");
     rc = CLI_FAILED;
@@ -52,6 +53,8 @@ int cmd_delete(int argc, char **argv) {
       given_ids[ngiven++] = (uint32_t)x;
     } else if (!flags_done && strcmp(argv[i], "--ignore-missing") == 0) {
       ignore_missing = 1;
+    } else if (!flags_done && (strcmp(argv[i], "--whole") == 0 || strcmp(argv[i], "--append") == 0)) {
+      save = argv[i][2] == 'w' ? CLI_SAVE_WHOLE : CLI_SAVE_APPEND;
     } else if (!flags_done && argv[i][0] == '-' && argv[i][1] != '\0') {
       rc = cli_usage_error("delete", "unknown flag '%s' (a key that starts with '-' goes "
                                      "after --)",
@@ -78,6 +81,7 @@ int cmd_delete(int argc, char **argv) {
 
   rc = CLI_FAILED;
   if (cli_rewrite_begin(index, &idx, &out) != CLI_OK) goto done;
+  out.save = save;
   size_t missing = 0, bad = 0;
   char q[128];
   for (size_t k = 0; k < nkeys; k++) {

@@ -337,7 +337,13 @@ int cmd_info(int argc, char **argv) {
     version_row(h.version);
     settings(o.dim, (uint32_t)o.metric, (uint32_t)o.storage, o.m, o.ef_construction,
              o.ef_search, o.seed, o.compact_threshold);
-    counts(live, pv_deleted_count(idx), h.next_id);
+    counts(live, pv_deleted_count(idx), pv_next_id(idx));
+    pv_log_info li;
+    pv_log_state(idx, &li);
+    if (li.records)
+      row("change log", "%s record%s after the index (%s bytes), replayed at load; the fields "
+          "above are after it, the sections below the index's", cli_group(a, li.records),
+          li.records == 1 ? "" : "s", cli_group(b, h.file_size < len ? len - h.file_size : 0));
     if (documents(idx) != CLI_OK) {
       pv_free(idx);
       free(secs);

@@ -24,6 +24,7 @@ typedef struct upsert_args {
   const char *index, *input, *attributes;
   cli_format format;
   uint64_t batch;
+  int save; /* CLI_SAVE_* */
 } upsert_args;
 
 static int parse_args(int argc, char **argv, upsert_args *a) {
@@ -41,6 +42,8 @@ static int parse_args(int argc, char **argv, upsert_args *a) {
       if (m < 0 || cli_parse_format("upsert", v, &a->format)) return CLI_USAGE;
     } else if (FLAG("--batch")) {
       if (m < 0 || cli_parse_u64("upsert", "--batch", v, 1, 1000000, &a->batch)) return CLI_USAGE;
+    } else if (strcmp(argv[i], "--whole") == 0 || strcmp(argv[i], "--append") == 0) {
+      a->save = argv[i][2] == 'w' ? CLI_SAVE_WHOLE : CLI_SAVE_APPEND;
     } else if (strcmp(argv[i], "--stem") == 0 || strcmp(argv[i], "--stopwords") == 0) {
       /* A text index holds the terms as its options made them: a document
        * tokenized otherwise could never be found. */
@@ -95,6 +98,7 @@ int cmd_upsert(int argc, char **argv) {
   pv_index *idx;
   cli_output out;
   if (cli_rewrite_begin(a.index, &idx, &out) != CLI_OK) return CLI_FAILED;
+  out.save = a.save;
   pv_options o;
   pv_get_options(idx, &o);
   cli_docsrc s;

@@ -423,6 +423,8 @@ int cli_output_begin(cli_output *o, const char *path) {
   o->tmp = NULL;
   o->path = NULL;
   o->lock = NULL;
+  o->t0 = o->load_us = 0;
+  o->save = CLI_SAVE_AUTO;
   size_t n = strlen(path);
   char *dir = dir_of(path);
   char *copy = malloc(n + 1);
@@ -531,7 +533,71 @@ static int sync_dir(const char *path) {
   return err;
 }
 
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Append idx's recorded changes to o->path as one change log record, if
+ * that is worth it (cli.h); the policy is the JS package's (save()). */
+static int append_record(cli_output *o, pv_index *idx, uint64_t *bytes) {
+  pv_log_info li;
+  pv_log_state(idx, &li);
+  if (!o->t0 || !li.recording || !li.base_tag || o->save == CLI_SAVE_WHOLE) return CLI_DECLINED;
+  int any = o->save == CLI_SAVE_APPEND;
+  /* The load to weigh the log against: what this one took, or a byte a
+   * nanosecond if that was faster. */
+  double us = (now_s() - o->t0) * 1e6, load = (double)li.end / 1e3;
+  if (o->load_us > load) load = o->load_us;
+  if (!any && (double)li.cost_us + us > 0.15 * load) return CLI_DECLINED;
+  size_t need = 0;
+  if (pv_log_record(idx, li.mark, (uint64_t)us, NULL, 0, &need) != PV_RANGE ||
+      (!any && need > li.end / 4))
+    return CLI_DECLINED;
+  unsigned char *rec = malloc(need);
+  if (!rec) return CLI_DECLINED;
+  int rc = pv_log_record(idx, li.mark, (uint64_t)us, rec, need, &need);
+  int fd = rc == PV_OK ? open(o->path, O_WRONLY) : -1;
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0 || (uint64_t)st.st_size < li.end) {
+    if (fd >= 0) close(fd);
+    free(rec);
+    return CLI_DECLINED; /* not the file that was loaded: write it whole */
+  }
+  const char *step = "cutting off an unfinished record";
+  int err = (uint64_t)st.st_size > li.end && ftruncate(fd, (off_t)li.end) != 0 ? errno : 0;
+  for (size_t done = 0; !err && done < need;) {
+    step = "appending the change log record";
+    ssize_t w = pwrite(fd, rec + done, need - done, (off_t)(li.end + done));
+    if (w < 0 && errno != EINTR) err = errno;
+    if (w > 0) done += (size_t)w;
+  }
+  if (!err && fsync(fd) != 0) {
+    step = "flushing to disk";
+    err = errno;
+  }
+  if (err && ftruncate(fd, (off_t)li.end) != 0) {
+    /* the record is cut short or whole: a load ignores the first */
+  }
+  close(fd);
+  free(rec);
+  if (err) {
+    cli_error("%s: %s failed: %s; nothing was changed", o->path, step, strerror(err));
+    return CLI_FAILED;
+  }
+  pv_log_appended(idx, li.mark, need, (uint64_t)us);
+  if (bytes) *bytes = li.end + need;
+  cli_output_abort(o); /* the temporary file was not needed; the lock goes */
+  return CLI_OK;
+}
+
 int cli_output_commit(cli_output *o, pv_index *idx, uint64_t *bytes) {
+  int arc = append_record(o, idx, bytes);
+  if (arc != CLI_DECLINED) {
+    if (arc != CLI_OK) cli_output_abort(o);
+    return arc;
+  }
   const char *step = "writing";
   int err = 0;
   file_sink s = {fdopen(o->fd, "wb"), 0, 0};
@@ -619,10 +685,15 @@ int cli_rewrite_begin(const char *path, pv_index **idx, cli_output *out) {
     /* not allowed: keep the caller's */
   }
   (void)fchmod(out->fd, st.st_mode & 07777);
+  double t = now_s();
   if (cli_load_index(path, idx, NULL) != CLI_OK) {
     cli_output_abort(out);
     goto done;
   }
+  /* What is stored: its changes from now on can go in a change log record. */
+  pv_log_start(*idx);
+  out->t0 = now_s();
+  out->load_us = (out->t0 - t) * 1e6;
   rc = CLI_OK;
 done:
   free(real);

@@ -624,6 +624,27 @@ touch -d '1 minute ago' l.pvec.lock
 expect "an empty lock file older than 5 s is stale" 0 "1 document deleted" "$BIN" delete l.pvec b
 check "no temporary or lock file left" bash -c '! ls ./*.tmp-* ./*.lock >/dev/null 2>&1'
 
+echo "# changes appended as change log records (docs/FORMAT.md), replayed at load"
+cp d5.pvec g.pvec
+base=$(stat -c %s g.pvec)
+expect "upsert --append" 0 "2 documents upserted" "$BIN" upsert g.pvec up.jsonl --append
+one=$(stat -c %s g.pvec)
+check "  the file grew by one record, not a rewrite" test $one -gt $base -a $one -lt $((base + 400))
+expect "  and loads with it: the new document" 0 '"key":"e"' "$BIN" get g.pvec e
+expect "delete --append" 0 "1 document deleted" "$BIN" delete g.pvec e --append
+two=$(stat -c %s g.pvec)
+check "  a second record" test $two -gt $one -a $two -lt $((one + 200))
+expect "  info names the log" 0 "change log +2 records after the index" "$BIN" info g.pvec
+expect "  verify replays it" 0 "ok" "$BIN" verify g.pvec
+truncate -s $((two - 3)) g.pvec
+expect "a record cut short (a crash) is an unfinished save: the one before it loads" 0 '"key":"e"' "$BIN" get g.pvec e
+expect "  the next append replaces the torn record" 0 "1 document deleted" "$BIN" delete g.pvec e --append
+check "  at the same place" test $(stat -c %s g.pvec) -eq $two
+expect "  and it loads" 1 'no document has the key "e"' "$BIN" get g.pvec e
+expect "upsert --whole writes the whole index: no log" 0 "2 documents upserted" "$BIN" upsert g.pvec up.jsonl --whole
+check "  info shows no change log" bash -c '! "$0" info g.pvec | grep -q "change log"' "$BIN"
+check "no temporary or lock file left by the appends" bash -c '! ls ./*.tmp-* ./*.lock >/dev/null 2>&1'
+
 echo "# documents: bad lines are named by line and column, and nothing is written"
 # bad_line NAME REGEX LINE...: building from these lines fails, saying REGEX.
 bad_line() {

@@ -273,6 +273,9 @@ size_t pv_count(const pv_index *idx);
 
 /* Deleted vectors whose slots are not yet reclaimed by compaction. */
 size_t pv_deleted_count(const pv_index *idx);
+/* The id the next insert gets (ids are issued in increasing order and
+ * never reused); 0 for NULL. */
+uint32_t pv_next_id(const pv_index *idx);
 
 /* Write up to cap live ids, ascending, to out (caller owns); returns the
  * number of live ids (which may exceed cap: call again with more room). */

@@ -290,6 +290,7 @@ int pv_get(pv_index *idx, uint32_t id, float *out) {
 
 size_t pv_count(const pv_index *idx) { return idx ? idx->live : 0; }
 size_t pv_deleted_count(const pv_index *idx) { return idx ? idx->st.n - idx->live : 0; }
+uint32_t pv_next_id(const pv_index *idx) { return idx ? idx->next_id : 0; }
 
 size_t pv_list_ids(const pv_index *idx, uint32_t *out, size_t cap) {
   size_t j = 0;

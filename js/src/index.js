@@ -135,6 +135,7 @@ export class Index {
   #cost = 0; // ms the changes took, all of them (what replaying them costs a load)
   #costStored = 0; // #cost at the mark of the last save
   #t0 = 0;
+  #loadMs = 0; // how long Index.load took to give this index (the load a log is weighed against)
   #queue = Promise.resolve(); // this index's saves, one at a time
   #dim;
   #metric;
@@ -668,10 +669,10 @@ export class Index {
   #record(snap, cp) {
     const [, end, , logUs, , , , , recording, based] = this.#logState();
     if (!recording || !based || cp === true) return null;
-    // A load reads about a byte a nanosecond; replaying a call takes what
-    // the call took (measured by #did, in ms).
+    // The load is what Index.load took, or a byte a nanosecond if that is
+    // longer; replaying a call takes what the call took (#did, in ms).
     const ms = Math.max(0, snap.cost - this.#costStored), us = Math.round(ms * 1000);
-    if (cp !== false && logUs / 1000 + ms > cp * (end / 1e6)) return null;
+    if (cp !== false && logUs / 1000 + ms > cp * Math.max(end / 1e6, this.#loadMs)) return null;
     const p = this.#h.p, b = this.#scratch(8);
     let rc = w.pvw_log_record(p, snap.mark, us, 0, 0, b);
     heap();
@@ -693,7 +694,7 @@ export class Index {
   static async load(target, options) {
     if (!w) throw new PocketVecError(INVALID, 'call await init() before loading an index');
     const backend = useFiles(opts(options, ['backend'])) ? FILES : IDB, key = await backend.key(target);
-    const sink = new Sink();
+    const sink = new Sink(), t0 = performance.now();
     try {
       const version = await backend.load(target, (c) => sink.add(asBytes(c)));
       const index = sink.finish();
@@ -701,6 +702,7 @@ export class Index {
       // It is what is stored: its changes from now on can be saved as a log.
       w.pv_log_start(index.#h.p);
       index.#home = key;
+      index.#loadMs = performance.now() - t0;
       return index;
     } catch (e) {
       sink.drop();

@@ -102,3 +102,36 @@ test('a CLI upsert between a load and a save in Node: the save is CONFLICT, a re
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a change log written by Node is replayed by the CLI, and one the CLI appends by Node', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pocketvec-cli-'));
+  try {
+    const dim = 16, n = 6000, data = clustered(n + 10, dim, { seed: 5 }), path = join(dir, 'log.pvec');
+    const ix = new Index({ dim, metric: 'l2', quantization: 'sq8' });
+    ix.upsertBatch(Array.from({ length: n }, (_, i) => ({ key: `k${i}`, vector: row(data, dim, i), attributes: { i } })));
+    await ix.save(path);
+    const whole = (await readFile(path)).length;
+    const a = await Index.load(path);
+    a.upsert({ key: 'from-node', vector: row(data, dim, n), attributes: { by: 'node' } });
+    a.delete('k3');
+    await a.save(path, { checkpoint: false });
+    const logged = (await readFile(path)).length;
+    assert.ok(logged > whole && logged < whole + 1000, `${whole} -> ${logged} bytes`);
+    // The CLI replays Node's record: same document, same search results.
+    assert.match(pocketvec('get', path, 'from-node'), /"by":"node"/);
+    const q = join(dir, 'q.fvecs');
+    await writeFile(q, fvecs(data.subarray(0, 5 * dim), dim));
+    assert.deepEqual(cliHits(path, q, 10, 64), Array.from({ length: 5 }, (_, i) =>
+      a.search(row(data, dim, i), 10, { ef: 64 }).map(({ id, distance }) => ({ id, distance }))));
+    // The CLI appends its own record after Node's; Node replays both.
+    await writeFile(join(dir, 'more.jsonl'), `${JSON.stringify({ key: 'from-cli', vector: Array.from(row(data, dim, n + 1)) })}\n`);
+    pocketvec('upsert', path, join(dir, 'more.jsonl'));
+    assert.ok((await readFile(path)).length < logged + 1000, 'the CLI appended a record');
+    const back = await Index.load(path);
+    assert.ok(back.has('from-cli') && back.has('from-node') && !back.has('k3'));
+    assert.equal(back.size, n + 1);
+    for (const x of [ix, a, back]) x.free();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -342,23 +342,28 @@ int pv_load_with_allocator(const void *buf, size_t len, unsigned flags,
   pv_index *idx = NULL;
   rc = build(buf, &L, flags, &a, &idx);
   if (rc) return rc;
-  /* Before the buffer is taken, so that a failure leaves it the caller's. */
+  /* The index owns a taken buffer from here, so that replaying the change
+   * log writes blocks where they lie (pv__store_materialize). */
+  int take = (flags & PV_LOAD_TAKE) && idx->st.nborrow;
+  if (take) {
+    idx->st.taken = (void *)(uintptr_t)buf;
+    idx->st.taken_size = len;
+    __atomic_fetch_add(&idx->mem, len, __ATOMIC_RELAXED);
+  }
   rc = pv__log_replay(idx, buf, base, len);
   if (rc) {
+    /* The caller keeps the buffer of a failed load (its bytes may have
+     * been written by the replay). */
+    if (take) {
+      __atomic_fetch_sub(&idx->mem, len, __ATOMIC_RELAXED);
+      idx->st.taken = NULL; /* borrowed blocks are never freed as blocks */
+    }
     pv_free(idx);
     return rc;
   }
-  if (flags & PV_LOAD_TAKE) {
-    /* The index owns the buffer now: keep it if blocks read from it,
-     * otherwise it is of no more use. */
-    if (idx->st.nborrow) {
-      idx->st.taken = (void *)(uintptr_t)buf;
-      idx->st.taken_size = len;
-      __atomic_fetch_add(&idx->mem, len, __ATOMIC_RELAXED);
-    } else {
-      idx->alloc.free(idx->alloc.ctx, (void *)(uintptr_t)buf);
-    }
-  }
+  if (take && !idx->st.nborrow) pv__store_materialize(idx, 0); /* frees the buffer no block reads */
+  if ((flags & PV_LOAD_TAKE) && !take)
+    idx->alloc.free(idx->alloc.ctx, (void *)(uintptr_t)buf); /* nothing reads it */
   pv__error(NULL, PV_OK, NULL);
   *out = idx;
   return PV_OK;

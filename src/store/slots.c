@@ -53,6 +53,12 @@ void pv__store_free(pv_index *idx) {
 
 int pv__store_materialize(pv_index *idx, uint32_t from) {
   pv_store *st = &idx->st;
+  /* Blocks read from a buffer the index owns (taken) may be written where
+   * they are; only the last one, which grows and shrinks, needs its own
+   * allocation. Copying them all would double the index in memory at the
+   * first write after a load, and make replaying a change log cost a copy
+   * of the whole index. */
+  if (st->taken && st->nblk && from < st->nblk - 1) from = st->nblk - 1;
   while (st->nborrow > from) {
     uint32_t b = st->nborrow - 1, slots = pv__block_slots(idx, b);
     size_t bytes = block_bytes(st, slots), lbytes = sizeof(uint32_t) * st->lwords * slots;
@@ -65,7 +71,7 @@ int pv__store_materialize(pv_index *idx, uint32_t from) {
     if (b + 1 == st->nblk) st->last_bytes = bytes;
     st->nborrow = b;
   }
-  if (st->nborrow == 0 && st->taken) {
+  if (st->nborrow == 0 && st->taken && !idx->jr.depth) { /* a replay's load may yet fail (read.c) */
     /* Nothing reads the loaded buffer any more. */
     pv__free(idx, st->taken, st->taken_size);
     st->taken = NULL;
