@@ -3,7 +3,8 @@
 # (fuzz_load.c), the API as call sequences against a model (fuzz_ops.c),
 # attributes as JSON, as untrusted encodings and as numbers (fuzz_attr.c),
 # the filter compiler and evaluator (fuzz_filter.c), the text section
-# of a file (fuzz_text.c), and the tokenizer (fuzz_token.c). Included
+# of a file (fuzz_text.c), the tokenizer (fuzz_token.c), and the change
+# log after a file (fuzz_log.c). Included
 # from the top Makefile (`include fuzz/fuzz.mk`), whose LIB_SRC, WARN,
 # HEADERS, BUILD, CC and LDLIBS it uses;
 # `make -f Makefile -f fuzz/fuzz.mk fuzz-run` works too.
@@ -21,7 +22,8 @@
 #                        FUZZ_OPS_SECONDS (default 30), then attributes,
 #                        filters, text sections and the tokenizer for
 #                        FUZZ_ATTR_SECONDS, FUZZ_FILTER_SECONDS,
-#                        FUZZ_TEXT_SECONDS and FUZZ_TOKEN_SECONDS
+#                        FUZZ_TEXT_SECONDS, FUZZ_TOKEN_SECONDS and
+#                        FUZZ_LOG_SECONDS
 #                        (default 20 each); fails if a fuzzer
 #                        finds a crash, a leak or a broken invariant (the
 #                        input is saved under build-fuzz/artifacts/: replay
@@ -44,6 +46,7 @@ FUZZ_ATTR_SECONDS ?= 20
 FUZZ_FILTER_SECONDS ?= 20
 FUZZ_TEXT_SECONDS ?= 20
 FUZZ_TOKEN_SECONDS ?= 20
+FUZZ_LOG_SECONDS ?= 20
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # The library is instrumented for coverage (fuzzer-no-link); only the
 # target links libFuzzer's main.
@@ -53,7 +56,7 @@ FUZZ_LIB_OBJ  = $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 .PHONY: fuzz fuzz-run fuzz-corpus clean-fuzz
 
 fuzz: $(FUZZ_BUILD)/fuzz_load $(FUZZ_BUILD)/fuzz_ops $(FUZZ_BUILD)/fuzz_attr $(FUZZ_BUILD)/fuzz_filter \
-      $(FUZZ_BUILD)/fuzz_text $(FUZZ_BUILD)/fuzz_token fuzz-corpus
+      $(FUZZ_BUILD)/fuzz_text $(FUZZ_BUILD)/fuzz_token $(FUZZ_BUILD)/fuzz_log fuzz-corpus
 
 $(FUZZ_BUILD)/src/%.o: src/%.c $(HEADERS) fuzz/fuzz.mk
 	@mkdir -p $(dir $@)
@@ -87,6 +90,13 @@ $(FUZZ_BUILD)/fuzz_text: fuzz/fuzz_text.c $(FUZZ_LIB_OBJ) $(HEADERS) fuzz/fuzz.m
 	$(FUZZ_CC) $(WARN) -O1 -g -Iinclude -Isrc $(FUZZ_SAN) -fsanitize=fuzzer fuzz/fuzz_text.c \
 	  $(FUZZ_LIB_OBJ) $(LDLIBS) -o $@
 
+# The change log after a fixed base: raw bytes, or calls in a valid frame;
+# its seeds are records of real changes, written by the target itself
+# (PV_LOG_SEEDS).
+$(FUZZ_BUILD)/fuzz_log: fuzz/fuzz_log.c $(FUZZ_LIB_OBJ) $(HEADERS) fuzz/fuzz.mk
+	$(FUZZ_CC) $(WARN) -O1 -g -Iinclude -Isrc $(FUZZ_SAN) -fsanitize=fuzzer fuzz/fuzz_log.c \
+	  $(FUZZ_LIB_OBJ) $(LDLIBS) -o $@
+
 # The tokenizer: every option combination on arbitrary bytes.
 $(FUZZ_BUILD)/fuzz_token: fuzz/fuzz_token.c $(FUZZ_LIB_OBJ) $(HEADERS) fuzz/fuzz.mk
 	$(FUZZ_CC) $(WARN) -O1 -g -Iinclude -Isrc $(FUZZ_SAN) -fsanitize=fuzzer fuzz/fuzz_token.c \
@@ -98,13 +108,16 @@ $(FUZZ_BUILD)/make_corpus: fuzz/make_corpus.c $(BUILD)/libpocketvec.a
 	$(CC) $(WARN) -O2 -Iinclude fuzz/make_corpus.c $(BUILD)/libpocketvec.a $(LDLIBS) -o $@
 
 fuzz-corpus: $(FUZZ_BUILD)/corpus/.done
-$(FUZZ_BUILD)/corpus/.done: $(FUZZ_BUILD)/make_corpus $(FUZZ_BUILD)/fuzz_text
+$(FUZZ_BUILD)/corpus/.done: $(FUZZ_BUILD)/make_corpus $(FUZZ_BUILD)/fuzz_text $(FUZZ_BUILD)/fuzz_log
 	rm -rf $(FUZZ_BUILD)/corpus
 	@mkdir -p $(FUZZ_BUILD)/corpus
 	$(FUZZ_BUILD)/make_corpus $(FUZZ_BUILD)/corpus
 	rm -rf $(FUZZ_BUILD)/corpus-text
 	@mkdir -p $(FUZZ_BUILD)/corpus-text
 	PV_TEXT_SEEDS=$(FUZZ_BUILD)/corpus-text $(FUZZ_BUILD)/fuzz_text
+	rm -rf $(FUZZ_BUILD)/corpus-log
+	@mkdir -p $(FUZZ_BUILD)/corpus-log
+	PV_LOG_SEEDS=$(FUZZ_BUILD)/corpus-log $(FUZZ_BUILD)/fuzz_log
 	@touch $@
 
 # New inputs go to a scratch directory, so the seeds stay as generated.
@@ -129,6 +142,10 @@ fuzz-run: fuzz
 	$(FUZZ_BUILD)/fuzz_text -max_total_time=$(FUZZ_TEXT_SECONDS) -timeout=20 -rss_limit_mb=2048 \
 	  -max_len=16384 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ \
 	  $(FUZZ_BUILD)/text-work $(FUZZ_BUILD)/corpus-text
+	@mkdir -p $(FUZZ_BUILD)/log-work
+	$(FUZZ_BUILD)/fuzz_log -max_total_time=$(FUZZ_LOG_SECONDS) -timeout=20 -rss_limit_mb=2048 \
+	  -max_len=8192 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ \
+	  $(FUZZ_BUILD)/log-work $(FUZZ_BUILD)/corpus-log
 	@mkdir -p $(FUZZ_BUILD)/token-work
 	$(FUZZ_BUILD)/fuzz_token -max_total_time=$(FUZZ_TOKEN_SECONDS) -timeout=20 -rss_limit_mb=2048 \
 	  -max_len=4096 -dict=fuzz/token.dict -print_final_stats=1 \
