@@ -298,7 +298,7 @@ int cli_output_begin(cli_output *o, const char *path);
  * was; CLI_FAILED, reported. Either way o is finished.
  * For a rewrite (cli_rewrite_begin), when the changes can be saved as one
  * change log record (docs/FORMAT.md) whose replay costs a load at most
- * 0.15 of the index's own, the record is appended to the file instead
+ * 0.1 of the index's own, the record is appended to the file instead
  * (synced; a failure cuts it off again), as the JS package's saves do. */
 int cli_output_commit(cli_output *o, pv_index *idx, uint64_t *bytes);
 /* CLI_OK with the record appended, CLI_DECLINED when the save must be

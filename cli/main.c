@@ -272,7 +272,7 @@ static const cli_command commands[] = {
      "The file changes as a whole or not at all: the input is checked whole\n"
      "first. Then the changes are appended to INDEX.pvec as one change log\n"
      "record (flushed; a load replays it) when replaying the file's log\n"
-     "would cost a load at most 0.15 of loading the index; otherwise the new\n"
+     "would cost a load at most 0.1 of loading the index; otherwise the new\n"
      "index is written whole to a temporary file next to INDEX.pvec, flushed\n"
      "and renamed over it, keeping its permissions (a symbolic link is\n"
      "followed, not replaced). On any error, or Ctrl-C, the file stays as it\n"

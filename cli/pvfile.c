@@ -550,7 +550,7 @@ static int append_record(cli_output *o, pv_index *idx, uint64_t *bytes) {
    * nanosecond if that was faster. */
   double us = (now_s() - o->t0) * 1e6, load = (double)li.end / 1e3;
   if (o->load_us > load) load = o->load_us;
-  if (!any && (double)li.cost_us + us > 0.15 * load) return CLI_DECLINED;
+  if (!any && (double)li.cost_us + us > 0.1 * load) return CLI_DECLINED;
   size_t need = 0;
   if (pv_log_record(idx, li.mark, (uint64_t)us, NULL, 0, &need) != PV_RANGE ||
       (!any && need > li.end / 4))

@@ -125,13 +125,13 @@ const FILES = { what: 'file', key: fileKey, save: saveFile, load: loadFile, appe
 const IDB = { what: 'IndexedDB name', key: idbKey, save: saveIdb, load: loadIdb, append: appendIdb };
 // A save writes the whole index once replaying the change log would cost a
 // load more than this share of loading the index itself (save()).
-const CHECKPOINT = 0.15;
+const CHECKPOINT = 0.1;
 
 export class Index {
   #h; // { p: pv_index *, b: scratch buffer, n: its bytes }, shared with reclaim
   #open = new Set(); // exports not yet read to the end (Export)
   #seen = new Map(); // storage target -> the version of it this index last loaded or saved (null: none)
-  #home = null; // the target whose stored bytes the C change log follows (saves there can be incremental)
+  #home = null; // { key, target, file }: where the stored bytes the C change log follows are (saves there can append)
   #cost = 0; // ms the changes took, all of them (what replaying them costs a load)
   #costStored = 0; // #cost at the mark of the last save
   #t0 = 0;
@@ -602,45 +602,52 @@ export class Index {
    * last saved whole, the save appends one change log record (the calls
    * since the last save) instead of writing the index; a whole save (a
    * checkpoint) is made instead when replaying the log at load would cost
-   * more than `checkpoint` (default 0.15) times the load of the index
+   * more than `checkpoint` (default 0.1) times the load of the index
    * itself, or with { checkpoint: true }.
    */
   async save(target, options) {
-    const x = this.#export(), snap = this.#snapshot(x); // before anything can change the index
+    const o = opts(options, ['backend', 'overwrite', 'checkpoint']), file = useFiles(o);
+    if (o.overwrite !== undefined && typeof o.overwrite !== 'boolean') throw bad('overwrite must be true or false', o.overwrite);
+    const cp = o.checkpoint ?? CHECKPOINT;
+    if (typeof cp !== 'boolean' && !(typeof cp === 'number' && cp >= 0))
+      throw bad('checkpoint must be true, false or a ratio of at least 0', cp);
+    const backend = file ? FILES : IDB, home = this.#home;
+    // Decided now, with the index as the caller sees it: a record of the
+    // calls so far, or the whole index (an export: its bytes as they are).
+    const append = !o.overwrite && !!home && home.target === target && home.file === file && this.#appendable(cp, file);
+    let x = append ? null : this.#export();
+    const snap = this.#snapshot(x);
     let release;
     const turn = this.#queue;
     this.#queue = new Promise((ok) => (release = ok));
     try {
-      const o = opts(options, ['backend', 'overwrite', 'checkpoint']), file = useFiles(o);
-      if (o.overwrite !== undefined && typeof o.overwrite !== 'boolean') throw bad('overwrite must be true or false', o.overwrite);
-      const cp = o.checkpoint ?? CHECKPOINT;
-      if (typeof cp !== 'boolean' && !(typeof cp === 'number' && cp >= 0))
-        throw bad('checkpoint must be true, false or a ratio of at least 0', cp);
-      const backend = file ? FILES : IDB, key = await backend.key(target); // checked before anything is written
+      const key = await backend.key(target); // checked before anything is written
       await turn;
       const expect = this.#seen.get(key) ?? null;
       try {
-        const log = !o.overwrite && this.#home === key && this.#h.p ? this.#record(snap, cp) : null;
+        const log = append && this.#h.p ? this.#record(snap) : null;
         if (log) {
-          x.end();
           const version = await backend.append(target, log.bytes, expect, log.end);
           this.#seen.set(key, version);
           if (this.#h.p) w.pvw_log_appended(this.#h.p, snap.mark, log.bytes.length, log.us);
           this.#costStored = Math.max(this.#costStored, snap.cost);
           return;
         }
+        // The log could not be written after all (its recording stopped
+        // meanwhile): the whole index, as it is now.
+        if (!x) Object.assign(snap, this.#snapshot((x = this.#export())));
         const version = await backend.save(target, chunksOf(x, CHUNK), x.n, expect, !!o.overwrite);
         this.#seen.set(key, version);
         if (this.#h.p) {
           w.pvw_log_rebase(this.#h.p, snap.mark, snap.changes, snap.tag[0], snap.tag[1], x.n);
-          this.#home = key;
+          this.#home = { key, target, file };
         }
         this.#costStored = Math.max(this.#costStored, snap.cost);
       } catch (e) {
         throw storageError(`saving to ${backend.what} "${target}" failed`, e);
       }
     } finally {
-      x.end();
+      x?.end();
       release();
     }
   }
@@ -648,37 +655,48 @@ export class Index {
   /** The change log's state: next_seq, end, records, cost_us, mark, pending_ops, pending_bytes, changes, recording, based. */
   #logState() {
     const b = this.#scratch(80);
-    w.pvw_log_state(this.#h.p, b);
+    w.pvw_log_state(this.#p(), b);
     return Array.from(new Float64Array(u8.buffer, b, 10));
   }
 
   /** What a save needs of the moment of the call: the log's mark, the count of changes, the export's tag. */
   #snapshot(x) {
-    const [, , , , mark, , , changes] = this.#logState(), b = this.#scratch(8);
-    if (w.pvw_export_tag(x.e, b)) throw this.#fail();
-    heap();
-    return { mark, changes, cost: this.#cost, tag: [u32[b >>> 2], u32[(b >>> 2) + 1]] };
+    const [, , , , mark, , , changes] = this.#logState(), s = { mark, changes, cost: this.#cost, tag: [0, 0] };
+    if (x) {
+      const b = this.#scratch(8);
+      if (w.pvw_export_tag(x.e, b)) throw this.#fail();
+      heap();
+      s.tag = [u32[b >>> 2], u32[(b >>> 2) + 1]];
+    }
+    return s;
   }
 
   /**
-   * The change log record of the calls before snap's mark { bytes, end
-   * (where it goes), us (its cost) }; null when the save must be whole: not
-   * recording, no stored base, or the log would cost a load more than `cp`
-   * times the index's own.
+   * Whether a save now may append a change log record rather than write
+   * the whole index: the index is recording, follows a stored base, and
+   * (unless cp is false) a load would spend at most cp times the index's
+   * own load replaying the log: the calls' time as they took it (#did),
+   * and for IndexedDB about half a millisecond a record to read it.
    */
-  #record(snap, cp) {
-    const [, end, , logUs, , , , , recording, based] = this.#logState();
-    if (!recording || !based || cp === true) return null;
-    // The load is what Index.load took, or a byte a nanosecond if that is
-    // longer; replaying a call takes what the call took (#did, in ms).
-    const ms = Math.max(0, snap.cost - this.#costStored), us = Math.round(ms * 1000);
-    if (cp !== false && logUs / 1000 + ms > cp * Math.max(end / 1e6, this.#loadMs)) return null;
-    const p = this.#h.p, b = this.#scratch(8);
+  #appendable(cp, file) {
+    const [, end, records, logUs, mark, , , , recording, based] = this.#logState();
+    if (!recording || !based || cp === true) return false;
+    if (cp === false) return true;
+    const ms = logUs / 1000 + Math.max(0, this.#cost - this.#costStored) + (file ? 0 : 0.5 * (records + 1));
+    if (ms > cp * Math.max(end / 1e6, this.#loadMs)) return false;
+    const b = this.#scratch(8); // a record that large: the index itself is smaller to write
+    return w.pvw_log_record(this.#h.p, mark, 0, 0, 0, b) === ErrorCode.RANGE && (heap(), u32[b >>> 2] <= end / 4);
+  }
+
+  /** The change log record of the calls before snap's mark { bytes, end (where it goes), us (its cost) }, or null. */
+  #record(snap) {
+    const [, end, , , , , , , recording, based] = this.#logState();
+    if (!recording || !based) return null;
+    const p = this.#h.p, b = this.#scratch(8), us = Math.round(Math.max(0, snap.cost - this.#costStored) * 1000);
     let rc = w.pvw_log_record(p, snap.mark, us, 0, 0, b);
     heap();
     const need = u32[b >>> 2];
-    if (rc !== ErrorCode.RANGE) throw this.#fail();
-    if (cp !== false && need > end / 4) return null; // a log that large: write the index instead
+    if (rc !== ErrorCode.RANGE) return null;
     const buf = alloc(need);
     try {
       rc = w.pvw_log_record(p, snap.mark, us, buf, need, b);
@@ -701,7 +719,7 @@ export class Index {
       index.#seen.set(key, version);
       // It is what is stored: its changes from now on can be saved as a log.
       w.pv_log_start(index.#h.p);
-      index.#home = key;
+      index.#home = { key, target, file: backend === FILES };
       index.#loadMs = performance.now() - t0;
       return index;
     } catch (e) {

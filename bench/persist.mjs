@@ -1,0 +1,282 @@
+#!/usr/bin/env node
+// SPDX-License-Identifier: MIT
+// Saving like a database, measured (issue: incremental saves): for a
+// document store of N x DIM SQ8 vectors with keys (built once by the CLI
+// from the seeded datasets of bench/datagen.mjs, efConstruction 64), in
+// Node with files and in headless Chromium with IndexedDB:
+//   - a whole save (a checkpoint): time and bytes written;
+//   - adding one document and saving: time and bytes written, median of
+//     SAVES saves in a row (each one an appended change log record);
+//   - how many such saves the automatic policy appends before it writes
+//     the whole index again;
+//   - load time of a fresh whole save, and of the index with the longest
+//     log the automatic policy leaves (just before its checkpoint): the
+//     ratio is the issue's load target (<= 1.2).
+// Bytes written are counted where they go: the file's growth, and in the
+// page by wrapping IDBObjectStore.prototype.put. Every figure of a set
+// comes from one run; the machine is shared, so compare ratios.
+//
+//   node bench/persist.mjs [--sets 20k-384,100k-768] [--saves 15] [--no-browser]
+// writes bench/results/persist.json (with this command line).
+import { createServer } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, rm, stat, writeFile, copyFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { makeDataset } from './datagen.mjs';
+import { init, Index } from '../js/index.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const arg = (name, dflt) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
+const SETS = arg('--sets', '20k-384,100k-768').split(',');
+const SAVES = Number(arg('--saves', '15'));
+const browser = !process.argv.includes('--no-browser');
+const cache = join(root, 'bench/.cache/persist');
+const cli = join(root, 'build/pocketvec');
+const info = await init();
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const r1 = (x) => Math.round(x * 10) / 10;
+
+/** The base index of a set, built by the CLI once and cached. */
+async function base(set) {
+  const [n, dim] = set.split('-').map((x) => Number(x.replace('k', '000')));
+  const file = join(cache, `${set}.pvec`);
+  const exists = await stat(file).catch(() => null);
+  const ds = makeDataset(dim, n + 100, 0, 0, 7);
+  if (!exists) {
+    await mkdir(cache, { recursive: true });
+    const raw = join(cache, `${set}.f32`), attrs = join(cache, `${set}.jsonl`);
+    await writeFile(raw, new Uint8Array(ds.base.buffer, 0, n * dim * 4));
+    await writeFile(attrs, Array.from({ length: n }, (_, i) => JSON.stringify({ key: `chunk-${i}`, doc: `d${i % 500}` })).join('\n') + '\n');
+    console.log(`building ${set} with the CLI...`);
+    execFileSync(cli, ['build', raw, '--dim', String(dim), '--attributes', attrs, '--storage', 'sq8',
+      '--ef-construction', '64', '-o', file], { stdio: 'inherit' });
+    await rm(raw);
+    await rm(attrs);
+  }
+  return { file, n, dim, extra: ds.base.subarray(n * dim) };
+}
+
+const vec = (b, i) => b.extra.subarray(i * b.dim, (i + 1) * b.dim);
+
+/** Node, files. */
+async function nodeFiles(b) {
+  const path = join(cache, 'work.pvec');
+  await copyFile(b.file, path);
+  const whole = (await stat(path)).size;
+  const ix = await Index.load(path);
+  // Whole saves: the checkpoint's time and bytes.
+  const wholeMs = [];
+  for (let i = 0; i < 5; i++) {
+    ix.upsert({ key: `w${i}`, vector: vec(b, i), attributes: { doc: 'new' } });
+    const t0 = performance.now();
+    await ix.save(path, { checkpoint: true });
+    wholeMs.push(performance.now() - t0);
+  }
+  // One document per save, appended.
+  const oneMs = [], oneBytes = [];
+  for (let i = 0; i < SAVES; i++) {
+    ix.upsert({ key: `one-${i}`, vector: vec(b, 10 + i), attributes: { doc: 'new' } });
+    const before = (await stat(path)).size, t0 = performance.now();
+    await ix.save(path, { checkpoint: false });
+    oneMs.push(performance.now() - t0);
+    oneBytes.push((await stat(path)).size - before);
+  }
+  // The automatic policy: appends until it checkpoints.
+  await ix.save(path, { checkpoint: true });
+  ix.free();
+  let auto = 0, longest = 0;
+  {
+    const a = await Index.load(path);
+    for (let i = 0; i < 200; i++) {
+      a.upsert({ key: `auto-${i}`, vector: vec(b, 30 + (i % 60)), attributes: { doc: 'auto' } });
+      const before = (await stat(path)).size;
+      await a.save(path);
+      const after = (await stat(path)).size;
+      if (after < before) break; // a checkpoint
+      auto++;
+      longest = after;
+      await copyFile(path, join(cache, 'longest.pvec'));
+    }
+    a.free();
+  }
+  const loadOf = async (p) => {
+    const t = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      (await Index.load(p)).free();
+      t.push(performance.now() - t0);
+    }
+    return median(t);
+  };
+  const fresh = await loadOf(b.file), logged = auto ? await loadOf(join(cache, 'longest.pvec')) : fresh;
+  await rm(path, { force: true });
+  await rm(join(cache, 'longest.pvec'), { force: true });
+  return {
+    index_bytes: whole,
+    whole_save_ms: r1(median(wholeMs)),
+    one_doc_save_ms: r1(median(oneMs)),
+    one_doc_bytes: median(oneBytes),
+    one_doc_bytes_share: +(median(oneBytes) / whole).toExponential(2),
+    one_doc_time_share: +(median(oneMs) / median(wholeMs)).toFixed(3),
+    appends_before_checkpoint: auto,
+    longest_log_bytes: longest ? longest - whole : 0,
+    load_fresh_ms: r1(fresh),
+    load_with_log_ms: r1(logged),
+    load_ratio: +(logged / fresh).toFixed(2),
+  };
+}
+
+/** Chromium, IndexedDB: the same steps in a page. */
+async function chromiumIdb(b) {
+  const { chromium } = await import(join(root, 'js/node_modules/playwright-core/index.mjs'));
+  const bytes = await readFile(b.file);
+  const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://x');
+    try {
+      let body, type = 'application/octet-stream';
+      if (url.pathname === '/base.pvec') body = bytes;
+      else if (url.pathname === '/extra') body = new Uint8Array(b.extra.buffer, b.extra.byteOffset, b.extra.byteLength);
+      else if (url.pathname === '/') [body, type] = ['<!doctype html><title>persist</title>', 'text/html'];
+      else {
+        const f = join(root, 'js', url.pathname.replace(/^\/pkg\//, ''));
+        body = await readFile(f);
+        type = TYPES[f.slice(f.lastIndexOf('.'))] ?? type;
+      }
+      res.writeHead(200, { 'content-type': type });
+      res.end(body);
+    } catch {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const br = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'] });
+  try {
+    const page = await br.newPage();
+    await page.goto(`${origin}/`);
+    return await page.evaluate(async ({ dim, saves }) => {
+      const pv = await import('/pkg/index.js');
+      await pv.init();
+      const extra = new Float32Array(await (await fetch('/extra')).arrayBuffer());
+      const vec = (i) => extra.subarray(i * dim, (i + 1) * dim);
+      const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+      let written = 0;
+      const put = IDBObjectStore.prototype.put;
+      IDBObjectStore.prototype.put = function (v, k) {
+        if (this.name === 'chunks') written += v.byteLength;
+        return put.call(this, v, k);
+      };
+      const first = pv.Index.fromBytes(new Uint8Array(await (await fetch('/base.pvec')).arrayBuffer()));
+      await first.save('bench', { overwrite: true });
+      const whole = first.toBytes().length;
+      first.free();
+      const ix = await pv.Index.load('bench');
+      const wholeMs = [], wholeBytes = [];
+      for (let i = 0; i < 5; i++) {
+        ix.upsert({ key: `w${i}`, vector: vec(i), attributes: { doc: 'new' } });
+        written = 0;
+        const t0 = performance.now();
+        await ix.save('bench', { checkpoint: true });
+        wholeMs.push(performance.now() - t0);
+        wholeBytes.push(written);
+      }
+      const oneMs = [], oneBytes = [];
+      for (let i = 0; i < saves; i++) {
+        ix.upsert({ key: `one-${i}`, vector: vec(10 + i), attributes: { doc: 'new' } });
+        written = 0;
+        const t0 = performance.now();
+        await ix.save('bench', { checkpoint: false });
+        oneMs.push(performance.now() - t0);
+        oneBytes.push(written);
+      }
+      await ix.save('bench', { checkpoint: true });
+      ix.free();
+      const size = async () => (await pv.Index.list()).find((x) => x.name === 'bench').size;
+      const a = await pv.Index.load('bench');
+      let auto = 0, longest = 0;
+      for (let i = 0; i < 200; i++) {
+        a.upsert({ key: `auto-${i}`, vector: vec(30 + (i % 60)), attributes: { doc: 'auto' } });
+        const before = await size();
+        await a.save('bench');
+        const after = await size();
+        if (after < before) break;
+        auto++;
+        longest = after;
+      }
+      // The longest log the policy left is what 'bench' holds just before
+      // its checkpoint: rebuild it (the checkpoint replaced it).
+      await a.save('bench', { checkpoint: true });
+      for (let i = 0; i < auto; i++) {
+        a.upsert({ key: `again-${i}`, vector: vec(30 + (i % 60)), attributes: { doc: 'auto' } });
+        await a.save('bench', { checkpoint: false });
+      }
+      a.free();
+      const loadOf = async (name) => {
+        const t = [];
+        for (let i = 0; i < 5; i++) {
+          const t0 = performance.now();
+          (await pv.Index.load(name)).free();
+          t.push(performance.now() - t0);
+        }
+        return median(t);
+      };
+      const logged = await loadOf('bench');
+      const fresh0 = pv.Index.fromBytes(new Uint8Array(await (await fetch('/base.pvec')).arrayBuffer()));
+      await fresh0.save('fresh', { overwrite: true });
+      fresh0.free();
+      const fresh = await loadOf('fresh');
+      await pv.Index.remove('bench');
+      await pv.Index.remove('fresh');
+      return {
+        index_bytes: whole,
+        whole_save_ms: Math.round(median(wholeMs) * 10) / 10,
+        whole_save_bytes: median(wholeBytes),
+        one_doc_save_ms: Math.round(median(oneMs) * 10) / 10,
+        one_doc_bytes: median(oneBytes),
+        one_doc_bytes_share: +(median(oneBytes) / whole).toExponential(2),
+        one_doc_time_share: +(median(oneMs) / median(wholeMs)).toFixed(3),
+        appends_before_checkpoint: auto,
+        longest_log_bytes: longest ? longest - whole : 0,
+        load_fresh_ms: Math.round(fresh * 10) / 10,
+        load_with_log_ms: Math.round(logged * 10) / 10,
+        load_ratio: +(logged / fresh).toFixed(2),
+      };
+    }, { dim: b.dim, saves: SAVES });
+  } finally {
+    await br.close();
+    server.close();
+  }
+}
+
+const out = {
+  command: `node bench/persist.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+  date: new Date().toISOString(),
+  pocketvec: info.version,
+  node: process.version,
+  load_average: loadavg().map((x) => +x.toFixed(2)),
+  note: 'one run; Node: files (rename + fsync for whole saves, append + fsync for records); Chromium: IndexedDB; ' +
+    'loads are warm (same process or page); saves of one document each append one change log record',
+  sets: {},
+};
+for (const set of SETS) {
+  const b = await base(set);
+  console.log(`${set}: Node files...`);
+  const files = await nodeFiles(b);
+  console.log(JSON.stringify(files));
+  let idb = null;
+  if (browser) {
+    console.log(`${set}: Chromium IndexedDB...`);
+    idb = await chromiumIdb(b);
+    console.log(JSON.stringify(idb));
+  }
+  out.sets[set] = { n: b.n, dim: b.dim, quantization: 'sq8', file: files, indexeddb: idb };
+}
+await writeFile(join(root, 'bench/results/persist.json'), `${JSON.stringify(out, null, 2)}\n`);
+console.log('wrote bench/results/persist.json');
