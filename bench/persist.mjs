@@ -3,7 +3,7 @@
 // Saving like a database, measured (issue: incremental saves): for a
 // document store of N x DIM SQ8 vectors with keys (built once by the CLI
 // from the seeded datasets of bench/datagen.mjs, efConstruction 64), in
-// Node with files and in headless Chromium with IndexedDB:
+// Node with files and in headless Chromium with IndexedDB and the OPFS:
 //   - a whole save (a checkpoint): time and bytes written;
 //   - adding one document and saving: time and bytes written, median of
 //     SAVES saves in a row (each one an appended change log record);
@@ -13,7 +13,8 @@
 //     log the automatic policy leaves (just before its checkpoint): the
 //     ratio is the issue's load target (<= 1.2).
 // Bytes written are counted where they go: the file's growth, and in the
-// page by wrapping IDBObjectStore.prototype.put. Every figure of a set
+// page by wrapping IDBObjectStore.prototype.put and the OPFS's
+// FileSystemWritableFileStream.prototype.write. Every figure of a set
 // comes from one run; the machine is shared, so compare ratios.
 //
 //   node bench/persist.mjs [--sets 20k-384,100k-768] [--saves 15] [--no-browser]
@@ -61,6 +62,18 @@ async function base(set) {
 
 const vec = (b, i) => b.extra.subarray(i * b.dim, (i + 1) * b.dim);
 
+/** Whether the file at path is an index alone (its header's size is the file's): no change log. */
+async function wholeFile(path) {
+  const { open } = await import('node:fs/promises'), fh = await open(path, 'r');
+  try {
+    const h = new Uint8Array(24);
+    await fh.read(h, 0, 24, 0);
+    return Number(new DataView(h.buffer).getBigUint64(16, true)) === (await fh.stat()).size;
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Node, files. */
 async function nodeFiles(b) {
   const path = join(cache, 'work.pvec');
@@ -92,10 +105,9 @@ async function nodeFiles(b) {
     const a = await Index.load(path);
     for (let i = 0; i < 200; i++) {
       a.upsert({ key: `auto-${i}`, vector: vec(b, 30 + (i % 60)), attributes: { doc: 'auto' } });
-      const before = (await stat(path)).size;
       await a.save(path);
       const after = (await stat(path)).size;
-      if (after < before) break; // a checkpoint
+      if (await wholeFile(path)) break; // a checkpoint: no log after the index
       auto++;
       longest = after;
       await copyFile(path, join(cache, 'longest.pvec'));
@@ -129,7 +141,7 @@ async function nodeFiles(b) {
   };
 }
 
-/** Chromium, IndexedDB: the same steps in a page. */
+/** Chromium, IndexedDB and the OPFS (main thread: appends through a writable stream): the same steps in a page. */
 async function chromiumIdb(b) {
   const { chromium } = await import(join(root, 'js/node_modules/playwright-core/index.mjs'));
   const bytes = await readFile(b.file);
@@ -161,29 +173,49 @@ async function chromiumIdb(b) {
   try {
     const page = await br.newPage();
     await page.goto(`${origin}/`);
-    return await page.evaluate(async ({ dim, saves }) => {
+    const run = (backend) => page.evaluate(async ({ dim, saves, backend }) => {
       const pv = await import('/pkg/index.js');
       await pv.init();
+      const o = { backend };
       const extra = new Float32Array(await (await fetch('/extra')).arrayBuffer());
       const vec = (i) => extra.subarray(i * dim, (i + 1) * dim);
       const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+      // Bytes written, counted where they go.
       let written = 0;
       const put = IDBObjectStore.prototype.put;
       IDBObjectStore.prototype.put = function (v, k) {
         if (this.name === 'chunks') written += v.byteLength;
         return put.call(this, v, k);
       };
+      const W = globalThis.FileSystemWritableFileStream?.prototype, wwrite = W?.write;
+      if (W) W.write = function (d) {
+        written += d?.byteLength ?? d?.data?.byteLength ?? 0;
+        return wwrite.call(this, d);
+      };
+      // Whether the stored index has no change log after it (a checkpoint).
+      const whole = async () => {
+        if (backend === 'opfs') {
+          const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('pocketvec');
+          const f = await (await dir.getFileHandle('bench.pvec')).getFile();
+          return Number(new DataView(await f.slice(16, 24).arrayBuffer()).getBigUint64(0, true)) === f.size;
+        }
+        const db = await new Promise((ok) => (indexedDB.open('pocketvec').onsuccess = (e) => ok(e.target.result)));
+        const rec = await new Promise((ok) => (db.transaction('indexes').objectStore('indexes').get('bench').onsuccess = (e) => ok(e.target.result)));
+        db.close();
+        return rec.chunks === rec.base;
+      };
+      const size = async () => (await pv.Index.list(o)).find((x) => x.name === 'bench').size;
       const first = pv.Index.fromBytes(new Uint8Array(await (await fetch('/base.pvec')).arrayBuffer()));
-      await first.save('bench', { overwrite: true });
-      const whole = first.toBytes().length;
+      await first.save('bench', { ...o, overwrite: true });
+      const wholeSize = first.toBytes().length;
       first.free();
-      const ix = await pv.Index.load('bench');
+      const ix = await pv.Index.load('bench', o);
       const wholeMs = [], wholeBytes = [];
       for (let i = 0; i < 5; i++) {
         ix.upsert({ key: `w${i}`, vector: vec(i), attributes: { doc: 'new' } });
         written = 0;
         const t0 = performance.now();
-        await ix.save('bench', { checkpoint: true });
+        await ix.save('bench', { ...o, checkpoint: true });
         wholeMs.push(performance.now() - t0);
         wholeBytes.push(written);
       }
@@ -192,63 +224,61 @@ async function chromiumIdb(b) {
         ix.upsert({ key: `one-${i}`, vector: vec(10 + i), attributes: { doc: 'new' } });
         written = 0;
         const t0 = performance.now();
-        await ix.save('bench', { checkpoint: false });
+        await ix.save('bench', { ...o, checkpoint: false });
         oneMs.push(performance.now() - t0);
         oneBytes.push(written);
       }
-      await ix.save('bench', { checkpoint: true });
+      await ix.save('bench', { ...o, checkpoint: true });
       ix.free();
-      const size = async () => (await pv.Index.list()).find((x) => x.name === 'bench').size;
-      const a = await pv.Index.load('bench');
+      const a = await pv.Index.load('bench', o);
       let auto = 0, longest = 0;
       for (let i = 0; i < 200; i++) {
         a.upsert({ key: `auto-${i}`, vector: vec(30 + (i % 60)), attributes: { doc: 'auto' } });
-        const before = await size();
-        await a.save('bench');
-        const after = await size();
-        if (after < before) break;
+        await a.save('bench', o);
+        if (await whole()) break;
         auto++;
-        longest = after;
+        longest = await size();
       }
-      // The longest log the policy left is what 'bench' holds just before
-      // its checkpoint: rebuild it (the checkpoint replaced it).
-      await a.save('bench', { checkpoint: true });
+      // The longest log the policy left is what 'bench' held just before
+      // its checkpoint: make it again (the checkpoint replaced it).
+      await a.save('bench', { ...o, checkpoint: true });
       for (let i = 0; i < auto; i++) {
         a.upsert({ key: `again-${i}`, vector: vec(30 + (i % 60)), attributes: { doc: 'auto' } });
-        await a.save('bench', { checkpoint: false });
+        await a.save('bench', { ...o, checkpoint: false });
       }
       a.free();
       const loadOf = async (name) => {
         const t = [];
         for (let i = 0; i < 5; i++) {
           const t0 = performance.now();
-          (await pv.Index.load(name)).free();
+          (await pv.Index.load(name, o)).free();
           t.push(performance.now() - t0);
         }
         return median(t);
       };
       const logged = await loadOf('bench');
       const fresh0 = pv.Index.fromBytes(new Uint8Array(await (await fetch('/base.pvec')).arrayBuffer()));
-      await fresh0.save('fresh', { overwrite: true });
+      await fresh0.save('fresh', { ...o, overwrite: true });
       fresh0.free();
       const fresh = await loadOf('fresh');
-      await pv.Index.remove('bench');
-      await pv.Index.remove('fresh');
+      await pv.Index.remove('bench', o);
+      await pv.Index.remove('fresh', o);
       return {
-        index_bytes: whole,
+        index_bytes: wholeSize,
         whole_save_ms: Math.round(median(wholeMs) * 10) / 10,
         whole_save_bytes: median(wholeBytes),
         one_doc_save_ms: Math.round(median(oneMs) * 10) / 10,
         one_doc_bytes: median(oneBytes),
-        one_doc_bytes_share: +(median(oneBytes) / whole).toExponential(2),
+        one_doc_bytes_share: +(median(oneBytes) / wholeSize).toExponential(2),
         one_doc_time_share: +(median(oneMs) / median(wholeMs)).toFixed(3),
         appends_before_checkpoint: auto,
-        longest_log_bytes: longest ? longest - whole : 0,
+        longest_log_bytes: longest ? longest - wholeSize : 0,
         load_fresh_ms: Math.round(fresh * 10) / 10,
         load_with_log_ms: Math.round(logged * 10) / 10,
         load_ratio: +(logged / fresh).toFixed(2),
       };
-    }, { dim: b.dim, saves: SAVES });
+    }, { dim: b.dim, saves: SAVES, backend });
+    return { indexeddb: await run('indexeddb'), opfs: await run('opfs') };
   } finally {
     await br.close();
     server.close();
@@ -270,13 +300,13 @@ for (const set of SETS) {
   console.log(`${set}: Node files...`);
   const files = await nodeFiles(b);
   console.log(JSON.stringify(files));
-  let idb = null;
+  let web = { indexeddb: null, opfs: null };
   if (browser) {
-    console.log(`${set}: Chromium IndexedDB...`);
-    idb = await chromiumIdb(b);
-    console.log(JSON.stringify(idb));
+    console.log(`${set}: Chromium IndexedDB and OPFS (main thread)...`);
+    web = await chromiumIdb(b);
+    console.log(JSON.stringify(web));
   }
-  out.sets[set] = { n: b.n, dim: b.dim, quantization: 'sq8', file: files, indexeddb: idb };
+  out.sets[set] = { n: b.n, dim: b.dim, quantization: 'sq8', file: files, ...web };
 }
 await writeFile(join(root, 'bench/results/persist.json'), `${JSON.stringify(out, null, 2)}\n`);
 console.log('wrote bench/results/persist.json');

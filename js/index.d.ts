@@ -264,10 +264,12 @@ export interface FieldInfo {
 /** Where save() and load() keep an index. */
 export interface StorageOptions {
   /**
-   * 'file' (a path; Node) or 'indexeddb' (a name; browsers and workers).
+   * 'file' (a path; Node), 'indexeddb' (a name; browsers and workers) or
+   * 'opfs' (a name in the Origin Private File System; browsers and
+   * workers: appends through synchronous access handles in workers).
    * Default: 'file' in Node, 'indexeddb' elsewhere.
    */
-  backend?: 'file' | 'indexeddb';
+  backend?: 'file' | 'indexeddb' | 'opfs';
 }
 
 /** What save() takes: where, and whether it may replace what it did not load. */
@@ -278,6 +280,15 @@ export interface SaveOptions extends StorageOptions {
    * such a save fails with CONFLICT, so that no write is lost silently.
    */
   overwrite?: boolean;
+  /**
+   * When this index was loaded from the target (or last saved whole to it),
+   * a save appends one change log record (the changes since its last save)
+   * instead of writing the whole index, unless replaying the log at load
+   * would cost more than this share of loading the index itself. A number
+   * (default 0.1); true: always write the whole index (a checkpoint);
+   * false: always append when possible.
+   */
+  checkpoint?: boolean | number;
 }
 
 /** What Index.watch() reports: a save or remove of the target finished. */
@@ -456,10 +467,10 @@ export declare class Index {
    * a function that stops watching.
    */
   static watch(target: string, callback: (event: SavedEvent) => void, options?: StorageOptions): () => void;
-  /** The indexes saved in IndexedDB. */
-  static list(): Promise<SavedIndex[]>;
-  /** Delete an index from IndexedDB; resolves true if there was one. INVALID unless name is a non-empty string. */
-  static remove(name: string): Promise<boolean>;
+  /** The indexes saved in IndexedDB, or with { backend: 'opfs' } in the Origin Private File System. */
+  static list(options?: { backend?: 'indexeddb' | 'opfs' }): Promise<SavedIndex[]>;
+  /** Delete an index from IndexedDB (or the OPFS); resolves true if there was one. INVALID unless name is a non-empty string. */
+  static remove(name: string, options?: { backend?: 'indexeddb' | 'opfs' }): Promise<boolean>;
 
   /** Release the index's memory. Safe to call twice; other methods throw afterwards. */
   free(): void;

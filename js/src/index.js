@@ -9,6 +9,7 @@ import { ErrorCode, PocketVecError, bad, isFlat, lenOf, notNumbers, storageError
 import { alloc, cError, cstr, f32, heap, u32, u8, w, withUtf8 } from './wasm.js';
 import { appendFile, fileKey, isNode, loadFile, saveFile, watchFile } from './storage/file.js';
 import { appendIdb, checkName, idbKey, listIdb, loadIdb, removeIdb, saveIdb, watchIdb } from './storage/idb.js';
+import { appendOpfs, listOpfs, loadOpfs, opfsKey, removeOpfs, saveOpfs, watchOpfs } from './storage/opfs.js';
 import { decodeAttrs, encodeAttrs, keyBytes, textBytes, utf8Text } from './docs.js';
 import { filterText } from './filter.js';
 
@@ -121,8 +122,15 @@ const reclaim = new FinalizationRegistry((h) => {
 const ends = new FinalizationRegistry((x) => x.end());
 
 // The storage backends, as save() and load() use them.
-const FILES = { what: 'file', key: fileKey, save: saveFile, load: loadFile, append: appendFile };
-const IDB = { what: 'IndexedDB name', key: idbKey, save: saveIdb, load: loadIdb, append: appendIdb };
+// A change log record read at load costs a backend this much besides its
+// replay (ms): IndexedDB reads the records in one request.
+const FILES = { what: 'file', key: fileKey, save: saveFile, load: loadFile, append: appendFile, watch: watchFile,
+  record: 0 };
+const IDB = { what: 'IndexedDB name', key: idbKey, save: saveIdb, load: loadIdb, append: appendIdb, watch: watchIdb,
+  list: listIdb, remove: removeIdb, record: 0.5, where: 'IndexedDB' };
+const OPFS = { what: 'OPFS name', key: opfsKey, save: saveOpfs, load: loadOpfs, append: appendOpfs, watch: watchOpfs,
+  list: listOpfs, remove: removeOpfs, record: 0, where: 'the Origin Private File System' };
+const BACKENDS = { file: FILES, indexeddb: IDB, opfs: OPFS };
 // A save writes the whole index once replaying the change log would cost a
 // load more than this share of loading the index itself (save()).
 const CHECKPOINT = 0.1;
@@ -606,15 +614,16 @@ export class Index {
    * itself, or with { checkpoint: true }.
    */
   async save(target, options) {
-    const o = opts(options, ['backend', 'overwrite', 'checkpoint']), file = useFiles(o);
+    const o = opts(options, ['backend', 'overwrite', 'checkpoint']), backend = backendOf(o);
     if (o.overwrite !== undefined && typeof o.overwrite !== 'boolean') throw bad('overwrite must be true or false', o.overwrite);
     const cp = o.checkpoint ?? CHECKPOINT;
     if (typeof cp !== 'boolean' && !(typeof cp === 'number' && cp >= 0))
       throw bad('checkpoint must be true, false or a ratio of at least 0', cp);
-    const backend = file ? FILES : IDB, home = this.#home;
+    const home = this.#home;
     // Decided now, with the index as the caller sees it: a record of the
     // calls so far, or the whole index (an export: its bytes as they are).
-    const append = !o.overwrite && !!home && home.target === target && home.file === file && this.#appendable(cp, file);
+    const append = !o.overwrite && !!home && home.target === target && home.backend === backend &&
+      this.#appendable(cp, backend);
     let x = append ? null : this.#export();
     const snap = this.#snapshot(x);
     let release;
@@ -640,7 +649,7 @@ export class Index {
         this.#seen.set(key, version);
         if (this.#h.p) {
           w.pvw_log_rebase(this.#h.p, snap.mark, snap.changes, snap.tag[0], snap.tag[1], x.n);
-          this.#home = { key, target, file };
+          this.#home = { key, target, backend };
         }
         this.#costStored = Math.max(this.#costStored, snap.cost);
       } catch (e) {
@@ -678,11 +687,11 @@ export class Index {
    * own load replaying the log: the calls' time as they took it (#did),
    * and for IndexedDB about half a millisecond a record to read it.
    */
-  #appendable(cp, file) {
+  #appendable(cp, backend) {
     const [, end, records, logUs, mark, , , , recording, based] = this.#logState();
     if (!recording || !based || cp === true) return false;
     if (cp === false) return true;
-    const ms = logUs / 1000 + Math.max(0, this.#cost - this.#costStored) + (file ? 0 : 0.5 * (records + 1));
+    const ms = logUs / 1000 + Math.max(0, this.#cost - this.#costStored) + backend.record * (records + 1);
     if (ms > cp * Math.max(end / 1e6, this.#loadMs)) return false;
     const b = this.#scratch(8); // a record that large: the index itself is smaller to write
     return w.pvw_log_record(this.#h.p, mark, 0, 0, 0, b) === ErrorCode.RANGE && (heap(), u32[b >>> 2] <= end / 4);
@@ -711,7 +720,7 @@ export class Index {
   /** Load what save() wrote (a file path in Node, a name in IndexedDB). */
   static async load(target, options) {
     if (!w) throw new PocketVecError(INVALID, 'call await init() before loading an index');
-    const backend = useFiles(opts(options, ['backend'])) ? FILES : IDB, key = await backend.key(target);
+    const backend = backendOf(opts(options, ['backend'])), key = await backend.key(target);
     const sink = new Sink(), t0 = performance.now();
     try {
       const version = await backend.load(target, (c) => sink.add(asBytes(c)));
@@ -719,7 +728,7 @@ export class Index {
       index.#seen.set(key, version);
       // It is what is stored: its changes from now on can be saved as a log.
       w.pv_log_start(index.#h.p);
-      index.#home = { key, target, file: backend === FILES };
+      index.#home = { key, target, backend };
       index.#loadMs = performance.now() - t0;
       return index;
     } catch (e) {
@@ -736,26 +745,27 @@ export class Index {
    */
   static watch(target, callback, options) {
     if (typeof callback !== 'function') throw bad('watch takes a callback function', callback);
-    const file = useFiles(opts(options, ['backend']));
-    return (file ? watchFile : watchIdb)(target, callback);
+    return backendOf(opts(options, ['backend'])).watch(target, callback);
   }
 
-  /** Names, sizes and save times of the indexes in IndexedDB. */
-  static async list() {
+  /** Names, sizes and save times of the indexes in IndexedDB (or { backend: 'opfs' }). */
+  static async list(options) {
+    const b = namedBackend(options);
     try {
-      return await listIdb();
+      return await b.list();
     } catch (e) {
-      throw storageError('listing the indexes in IndexedDB failed', e);
+      throw storageError(`listing the indexes in ${b.where} failed`, e);
     }
   }
 
-  /** Delete an index from IndexedDB; true if there was one. */
-  static async remove(name) {
+  /** Delete an index from IndexedDB (or { backend: 'opfs' }); true if there was one. */
+  static async remove(name, options) {
+    const b = namedBackend(options);
     checkName(name);
     try {
-      return await removeIdb(name);
+      return await b.remove(name);
     } catch (e) {
-      throw storageError(`removing IndexedDB name "${name}" failed`, e);
+      throw storageError(`removing ${b.what} "${name}" failed`, e);
     }
   }
 
@@ -946,11 +956,18 @@ async function* chunksOf(x, size, registered = false) {
 
 // ---- loading bytes into WASM memory -------------------------------------------
 
-/** Whether options (checked by opts) choose the file backend (else IndexedDB); INVALID for another backend. */
-function useFiles(o) {
+/** The backend options (checked by opts) choose: files in Node, else IndexedDB, unless they say; INVALID for another. */
+function backendOf(o) {
   const b = o.backend ?? (isNode() ? 'file' : 'indexeddb');
-  if (b !== 'file' && b !== 'indexeddb') throw bad("backend must be 'file' or 'indexeddb'", b);
-  return b === 'file';
+  if (!Object.hasOwn(BACKENDS, b)) throw bad("backend must be 'file', 'indexeddb' or 'opfs'", b);
+  return BACKENDS[b];
+}
+
+/** The store of names list() and remove() act on: IndexedDB unless options say 'opfs'. */
+function namedBackend(options) {
+  const b = opts(options, ['backend']).backend ?? 'indexeddb';
+  if (b !== 'indexeddb' && b !== 'opfs') throw bad("list() and remove() take backend 'indexeddb' or 'opfs'", b);
+  return BACKENDS[b];
 }
 
 function asBytes(v) {
@@ -993,7 +1010,10 @@ class Sink {
       u = h;
     }
     if (this.len + u.length > this.cap) {
-      const want = Math.max(this.len + u.length, Math.min(this.total, Math.max(2 * this.cap, CHUNK)));
+      // Past the header's size come change log records, often one small
+      // piece each: room for a chunk's worth of them at a time.
+      const need = this.len + u.length;
+      const want = need > this.total ? need + CHUNK : Math.max(need, Math.min(this.total, Math.max(2 * this.cap, CHUNK)));
       const nb = alloc(want);
       if (this.b) {
         u8.copyWithin(nb, this.b, this.b + this.len);

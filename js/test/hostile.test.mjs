@@ -115,7 +115,7 @@ test('save(): a bad target is INVALID, naming its JS type, before anything is wr
       await failure(() => Index.load(name, { backend: 'indexeddb' }), INVALID, re);
       await failure(() => Index.remove(name), INVALID, re);
     }
-    await failure(() => ix.save(join(dir, 'x'), { backend: 'floppy' }), INVALID, /^backend must be 'file' or 'indexeddb', got string "floppy"$/);
+    await failure(() => ix.save(join(dir, 'x'), { backend: 'floppy' }), INVALID, /^backend must be 'file', 'indexeddb' or 'opfs', got string "floppy"$/);
     assert.deepEqual((await readdir(dir)).sort(), ['sub']);
     // And a good target still saves.
     await ix.save(join(dir, 'ok.pvec'));

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // IndexedDB, for browsers and workers: database "pocketvec"; store
-// "indexes" holds one record per name { name, gen, size, chunks, savedAt };
-// store "chunks" holds the bytes under [name, gen, i]. A save writes the
+// "indexes" holds one record per name { name, gen, version, size, chunks,
+// base, savedAt }; store "chunks" holds the bytes under [name, gen, i]:
+// chunks 0 .. base - 1 are the index, the rest change log records appended
+// by incremental saves (appendIdb). A save writes the
 // chunks of a new generation, then one transaction points the record at it
 // and deletes every other generation of that name: until that commits, the
 // previous version stays whole and current, so a tab closed mid-save loses
@@ -135,7 +137,7 @@ export async function saveIdb(name, chunks, size, expect, overwrite) {
           `"${name}" holds that save's version`);
       }
       const savedAt = Date.now();
-      tx.objectStore(STORES[0]).put({ name, gen, version: gen, size: written, chunks: i, savedAt });
+      tx.objectStore(STORES[0]).put({ name, gen, version: gen, size: written, chunks: i, base: i, savedAt });
       store.delete(IDBKeyRange.bound([name], [name, gen], false, true));
       store.delete(IDBKeyRange.bound([name, gen, []], [name, []]));
       await finished;
@@ -228,9 +230,13 @@ export async function loadIdb(name, add) {
     const tx = db.transaction(STORES), finished = done(tx);
     const rec = await req(tx.objectStore(STORES[0]).get(name));
     if (!rec) throw new PocketVecError(ErrorCode.NOTFOUND, `no index named "${name}" in IndexedDB`);
+    // The index's own chunks (large: one at a time, so that only one is in
+    // memory besides what add keeps), then the change log's records (small,
+    // and a cursor step costs milliseconds in a browser: all at once).
+    const base = rec.base ?? rec.chunks, store = tx.objectStore(STORES[1]);
     let n = 0;
     await new Promise((ok, no) => {
-      const c = tx.objectStore(STORES[1]).openCursor(IDBKeyRange.bound([name, rec.gen, 0], [name, rec.gen, []]));
+      const c = store.openCursor(IDBKeyRange.bound([name, rec.gen, 0], [name, rec.gen, base], false, true));
       c.onerror = () => no(c.error);
       c.onsuccess = () => {
         const cur = c.result;
@@ -244,6 +250,11 @@ export async function loadIdb(name, add) {
         cur.continue();
       };
     });
+    if (rec.chunks > base) {
+      const log = await req(store.getAll(IDBKeyRange.bound([name, rec.gen, base], [name, rec.gen, []])));
+      for (const v of log) add(v);
+      n += log.length;
+    }
     await finished;
     if (n !== rec.chunks)
       throw new PocketVecError(ErrorCode.CORRUPT, `index "${name}" in IndexedDB has ${n} of its ${rec.chunks} chunks`);

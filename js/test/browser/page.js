@@ -6,7 +6,7 @@
 // directly, interrupting saves, and talking to the Web Worker.
 import * as pv from '/pkg/index.js';
 
-export { fetchDataset, scenario, searchAll, hashBytes } from './scenario.js';
+export { fetchDataset, opfsRound, scenario, searchAll, hashBytes } from './scenario.js';
 
 const $ = (id) => document.getElementById(id);
 

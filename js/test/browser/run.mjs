@@ -550,6 +550,33 @@ test('two tabs on one name: CONFLICT, watch(), a reload that keeps both writes; 
   }
 });
 
+// The Origin Private File System: on the main thread (appends through a
+// writable stream) and in a worker (through a synchronous access handle):
+// a whole save, an appended record that a load replays, CONFLICT, list,
+// remove.
+test('OPFS on the main thread and in a worker: save, append, load, CONFLICT, list, remove', async (note) => {
+  const { page } = await openPage();
+  try {
+    const r = await page.evaluate(async (spec) => {
+      const { app, pv } = window, ds = await app.fetchDataset(spec);
+      const main = await app.opfsRound(pv, ds, 'opfs-main');
+      const worker = await app.inWorker({ job: 'opfs', dataset: spec, name: 'opfs-worker' });
+      return { main, worker };
+    }, OLD);
+    for (const where of ['main', 'worker']) {
+      const x = r[where];
+      assert.ok(x.appended > 0 && x.appended < 2000, `${where}: one upsert appended ${x.appended} bytes to ${x.whole}`);
+      same([x.same, x.fresh, x.conflict, x.listed, x.removed, x.gone], [true, { fresh: true }, 13, true, [true, false], 5],
+        `${where}: replayed, CONFLICT, list, remove, load after remove`);
+    }
+    assert.equal(r.worker.sync, true, 'the worker has synchronous access handles');
+    note(`main thread and worker: ${r.main.whole}-byte index, one upsert appended ${r.main.appended} bytes, ` +
+      'replayed identically; the second save CONFLICT; list and remove');
+  } finally {
+    await page.close();
+  }
+});
+
 // 6. An index the CLI built from a seeded dataset file, fetched over HTTP
 // and opened with Index.fromBytes: timed in the page, and answering as the
 // CLI's own `query` and Node's fromBytes of the same file do.

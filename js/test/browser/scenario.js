@@ -78,3 +78,33 @@ export function scenario(pv, { dim, base, queries, quantization }) {
     index.free();
   }
 }
+
+/**
+ * The Origin Private File System backend, wherever it runs (the page or a
+ * worker): a whole save of the dataset's index under name, a load, one
+ * upsert appended as a change log record, a load that replays it, two
+ * indexes loaded at once (the second to save is CONFLICT), list and
+ * remove. Answers what run.mjs checks: hashes, sizes, codes.
+ */
+export async function opfsRound(pv, ds, name) {
+  const o = { backend: 'opfs' }, size = async () => (await pv.Index.list(o)).find((x) => x.name === name)?.size;
+  const index = new pv.Index({ dim: ds.dim, quantization: 'sq8' });
+  index.upsertBatch(Array.from({ length: ds.base.length / ds.dim }, (_, i) => ({ key: `k${i}`, vector: ds.base.subarray(i * ds.dim, (i + 1) * ds.dim) })));
+  await index.save(name, { ...o, overwrite: true });
+  const whole = await size();
+  index.free();
+  const a = await pv.Index.load(name, o), b = await pv.Index.load(name, o);
+  a.upsert({ key: 'new', vector: ds.base.subarray(0, ds.dim), attributes: { fresh: true } });
+  await a.save(name, { ...o, checkpoint: false });
+  const appended = (await size()) - whole, want = hashBytes(a.toBytes());
+  const back = await pv.Index.load(name, o), got = hashBytes(back.toBytes()), fresh = back.get('new')?.attributes;
+  back.free();
+  b.upsert({ key: 'other', vector: ds.base.subarray(ds.dim, 2 * ds.dim) });
+  const conflict = await b.save(name, o).then(() => 'saved', (e) => e.code);
+  const listed = (await pv.Index.list(o)).some((x) => x.name === name);
+  const removed = [await pv.Index.remove(name, o), await pv.Index.remove(name, o)];
+  const gone = await pv.Index.load(name, o).then(() => 'loaded', (e) => e.code);
+  a.free();
+  b.free();
+  return { whole, appended, same: got === want, fresh, conflict, listed, removed, gone };
+}

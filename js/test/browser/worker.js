@@ -9,8 +9,10 @@
 //     dataset, times the build (performance.now), saves it to IndexedDB
 //     under name; answers the build and save times, the serialized size and
 //     every query's 10 nearest.
+//   { job: 'opfs', dataset, name }: opfsRound (scenario.js) here, where
+//     appends go through synchronous access handles.
 import * as pv from '/pkg/index.js';
-import { fetchDataset, scenario, searchAll } from './scenario.js';
+import { fetchDataset, opfsRound, scenario, searchAll } from './scenario.js';
 
 async function run({ job, dataset, quantizations, options, name }) {
   const { version, kernels } = await pv.init();
@@ -33,6 +35,7 @@ async function run({ job, dataset, quantizations, options, name }) {
       index.free();
     }
   }
+  if (job === 'opfs') return { ...(await opfsRound(pv, ds, name)), sync: typeof FileSystemSyncAccessHandle === 'function' };
   throw new Error(`unknown job ${job}`);
 }
 

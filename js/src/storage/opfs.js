@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+// The Origin Private File System, for browsers and workers: one file per
+// name, "NAME.pvec" (the name URI-encoded) in the directory "pocketvec".
+//
+// A whole save goes through a writable stream (createWritable), which
+// writes to a swap file and replaces the file atomically when closed: a tab
+// closed or a stream aborted half-way leaves the previous version. An
+// incremental save appends one change log record: in a worker through a
+// synchronous access handle, written and flushed in place (a record cut
+// short by a crash is ignored at load and cut off by the next append); on
+// the main thread, which has no such handles, through a writable stream
+// that keeps the existing data (the browser copies the file into its swap
+// file first, so there an append costs a copy of the file, not its bytes).
+//
+// Writers of one name take turns under a Web Lock, and a save checks, in
+// turn, that the file is the version its index last loaded or saved (its
+// size and modification time). Bytes only: the Index gives a save its
+// chunks and takes a load's pieces (src/index.js).
+import { ErrorCode, PocketVecError, bad, conflict } from '../errors.js';
+
+const OPFS_DIR = 'pocketvec', OPFS_CHANNEL = 'pocketvec-opfs';
+
+const opfsName = (name) => `${encodeURIComponent(name)}.pvec`;
+
+/** Throws INVALID unless name is a non-empty string; the key an Index remembers its versions by. */
+export async function opfsKey(name) {
+  if (typeof name !== 'string' || !name) throw bad('the name must be a non-empty string', name);
+  return `opfs:${name}`;
+}
+
+/** The directory, created on first use. */
+async function opfsDir() {
+  if (!globalThis.navigator?.storage?.getDirectory)
+    throw new PocketVecError(ErrorCode.INVALID, 'the Origin Private File System is not available here');
+  return (await navigator.storage.getDirectory()).getDirectoryHandle(OPFS_DIR, { create: true });
+}
+
+/** The file of name, or null when there is none. */
+async function opfsFile(name, create = false) {
+  try {
+    return await (await opfsDir()).getFileHandle(opfsName(name), { create });
+  } catch (e) {
+    if (e?.name === 'NotFoundError') return null;
+    throw e;
+  }
+}
+
+/** The version of a file: its size and modification time (null: no file). */
+async function opfsVersion(h) {
+  if (!h) return null;
+  const f = await h.getFile();
+  return `${f.size}:${f.lastModified}`;
+}
+
+const withOpfsLock = (name, fn) => {
+  const locks = globalThis.navigator?.locks;
+  return locks ? locks.request(`pocketvec-opfs:${name}`, fn) : fn();
+};
+
+function announceOpfs(event) {
+  if (typeof BroadcastChannel !== 'function') return;
+  const ch = new BroadcastChannel(OPFS_CHANNEL);
+  ch.postMessage(event);
+  ch.close();
+}
+
+/** Saves the byte chunks as name's whole file, atomically; CONFLICT unless it is at `expect` or overwrite. */
+export async function saveOpfs(name, chunks, size, expect, overwrite) {
+  return withOpfsLock(name, async () => {
+    const found = await opfsVersion(await opfsFile(name));
+    if (!overwrite && found !== expect) throw conflict(`OPFS name "${name}"`, expect, found);
+    const h = await opfsFile(name, true), w = await h.createWritable();
+    try {
+      for await (const c of chunks) await w.write(c);
+      await w.close();
+    } catch (e) {
+      await w.abort().catch(() => {}); // the swap file goes; the file stays as it was
+      throw e;
+    }
+    const f = await h.getFile();
+    announceOpfs({ name, size: f.size, savedAt: f.lastModified, removed: false });
+    return `${f.size}:${f.lastModified}`;
+  });
+}
+
+/** Appends one change log record to name at `end`; CONFLICT unless the file is at `expect`. */
+export async function appendOpfs(name, bytes, expect, end) {
+  return withOpfsLock(name, async () => {
+    const h = await opfsFile(name), found = await opfsVersion(h);
+    if (found !== expect) throw conflict(`OPFS name "${name}"`, expect, found);
+    if (typeof h.createSyncAccessHandle === 'function' && typeof WorkerGlobalScope !== 'undefined') {
+      const s = await h.createSyncAccessHandle();
+      try {
+        if (s.getSize() > end) s.truncate(end);
+        for (let o = 0; o < bytes.length; ) o += s.write(bytes.subarray(o), { at: end + o });
+        s.flush();
+      } catch (e) {
+        try {
+          s.truncate(end);
+        } catch {
+          // the record is cut short or whole: a load ignores the first
+        }
+        throw e;
+      } finally {
+        s.close();
+      }
+    } else {
+      const w = await h.createWritable({ keepExistingData: true });
+      try {
+        await w.truncate(end);
+        await w.write({ type: 'write', position: end, data: bytes });
+        await w.close();
+      } catch (e) {
+        await w.abort().catch(() => {});
+        throw e;
+      }
+    }
+    const f = await h.getFile();
+    announceOpfs({ name, size: f.size, savedAt: f.lastModified, removed: false });
+    return `${f.size}:${f.lastModified}`;
+  });
+}
+
+/** Reads name in 4 MiB pieces, calling add(bytes) with each; returns the version read. NOTFOUND if there is none. */
+export async function loadOpfs(name, add) {
+  const h = await opfsFile(name);
+  if (!h) throw new PocketVecError(ErrorCode.NOTFOUND, `no index named "${name}" in the Origin Private File System`);
+  const f = await h.getFile(), piece = 1 << 22; // a File is a snapshot: later writes do not show
+  for (let o = 0; o < f.size; o += piece) add(new Uint8Array(await f.slice(o, o + piece).arrayBuffer()));
+  return `${f.size}:${f.lastModified}`;
+}
+
+/** Names, sizes and save times of the indexes in the OPFS. */
+export async function listOpfs() {
+  const out = [];
+  for await (const [n, h] of (await opfsDir()).entries()) {
+    if (h.kind !== 'file' || !n.endsWith('.pvec')) continue;
+    const f = await h.getFile();
+    out.push({ name: decodeURIComponent(n.slice(0, -5)), size: f.size, savedAt: new Date(f.lastModified) });
+  }
+  return out;
+}
+
+/** Deletes name; true if there was one. */
+export async function removeOpfs(name) {
+  await opfsKey(name);
+  return withOpfsLock(name, async () => {
+    try {
+      await (await opfsDir()).removeEntry(opfsName(name));
+    } catch (e) {
+      if (e?.name === 'NotFoundError') return false;
+      throw e;
+    }
+    announceOpfs({ name, size: 0, savedAt: Date.now(), removed: true });
+    return true;
+  });
+}
+
+/** Calls callback({ name, size, savedAt, removed }) after each save or remove of name in any tab or worker. */
+export function watchOpfs(name, callback) {
+  if (typeof name !== 'string' || !name) throw bad('the name must be a non-empty string', name);
+  if (typeof BroadcastChannel !== 'function')
+    throw new PocketVecError(ErrorCode.INVALID, 'watching needs BroadcastChannel, which this environment does not have');
+  const ch = new BroadcastChannel(OPFS_CHANNEL);
+  ch.onmessage = ({ data }) => {
+    if (data?.name === name) callback({ name, size: data.size, savedAt: new Date(data.savedAt), removed: data.removed });
+  };
+  return () => ch.close();
+}
