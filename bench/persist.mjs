@@ -141,7 +141,11 @@ async function nodeFiles(b) {
   };
 }
 
-/** Chromium, IndexedDB and the OPFS (main thread: appends through a writable stream): the same steps in a page. */
+/**
+ * Chromium: IndexedDB and the OPFS on the main thread (appends through a
+ * writable stream), and the OPFS in a worker (appends through a
+ * synchronous access handle): the same steps (bench/persist-web.js).
+ */
 async function chromiumIdb(b) {
   const { chromium } = await import(join(root, 'js/node_modules/playwright-core/index.mjs'));
   const bytes = await readFile(b.file);
@@ -151,6 +155,10 @@ async function chromiumIdb(b) {
     try {
       let body, type = 'application/octet-stream';
       if (url.pathname === '/base.pvec') body = bytes;
+      else if (url.pathname === '/persist-web.js') [body, type] = [await readFile(join(root, 'bench/persist-web.js')), TYPES['.js']];
+      else if (url.pathname === '/persist-worker.js')
+        [body, type] = ["import { run } from '/persist-web.js';\nonmessage = ({ data }) => run(data).then(postMessage, " +
+          '(e) => postMessage({ error: String(e && e.stack || e) }));\n', TYPES['.js']];
       else if (url.pathname === '/extra') body = new Uint8Array(b.extra.buffer, b.extra.byteOffset, b.extra.byteLength);
       else if (url.pathname === '/') [body, type] = ['<!doctype html><title>persist</title>', 'text/html'];
       else {
@@ -173,112 +181,21 @@ async function chromiumIdb(b) {
   try {
     const page = await br.newPage();
     await page.goto(`${origin}/`);
-    const run = (backend) => page.evaluate(async ({ dim, saves, backend }) => {
-      const pv = await import('/pkg/index.js');
-      await pv.init();
-      const o = { backend };
-      const extra = new Float32Array(await (await fetch('/extra')).arrayBuffer());
-      const vec = (i) => extra.subarray(i * dim, (i + 1) * dim);
-      const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-      // Bytes written, counted where they go.
-      let written = 0;
-      const put = IDBObjectStore.prototype.put;
-      IDBObjectStore.prototype.put = function (v, k) {
-        if (this.name === 'chunks') written += v.byteLength;
-        return put.call(this, v, k);
-      };
-      const W = globalThis.FileSystemWritableFileStream?.prototype, wwrite = W?.write;
-      if (W) W.write = function (d) {
-        written += d?.byteLength ?? d?.data?.byteLength ?? 0;
-        return wwrite.call(this, d);
-      };
-      // Whether the stored index has no change log after it (a checkpoint).
-      const whole = async () => {
-        if (backend === 'opfs') {
-          const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('pocketvec');
-          const f = await (await dir.getFileHandle('bench.pvec')).getFile();
-          return Number(new DataView(await f.slice(16, 24).arrayBuffer()).getBigUint64(0, true)) === f.size;
-        }
-        const db = await new Promise((ok) => (indexedDB.open('pocketvec').onsuccess = (e) => ok(e.target.result)));
-        const rec = await new Promise((ok) => (db.transaction('indexes').objectStore('indexes').get('bench').onsuccess = (e) => ok(e.target.result)));
-        db.close();
-        return rec.chunks === rec.base;
-      };
-      const size = async () => (await pv.Index.list(o)).find((x) => x.name === 'bench').size;
-      const first = pv.Index.fromBytes(new Uint8Array(await (await fetch('/base.pvec')).arrayBuffer()));
-      await first.save('bench', { ...o, overwrite: true });
-      const wholeSize = first.toBytes().length;
-      first.free();
-      const ix = await pv.Index.load('bench', o);
-      const wholeMs = [], wholeBytes = [];
-      for (let i = 0; i < 5; i++) {
-        ix.upsert({ key: `w${i}`, vector: vec(i), attributes: { doc: 'new' } });
-        written = 0;
-        const t0 = performance.now();
-        await ix.save('bench', { ...o, checkpoint: true });
-        wholeMs.push(performance.now() - t0);
-        wholeBytes.push(written);
+    const run = (backend, worker) => page.evaluate(async ({ dim, saves, backend, worker }) => {
+      if (!worker) return (await import('/persist-web.js')).run({ dim, saves, backend });
+      const w = new Worker('/persist-worker.js', { type: 'module' });
+      try {
+        return await new Promise((ok, no) => {
+          w.onmessage = ({ data }) => (data.error ? no(new Error(data.error)) : ok(data));
+          w.onerror = (e) => no(new Error(e.message));
+          w.postMessage({ dim, saves, backend });
+        });
+      } finally {
+        w.terminate();
       }
-      const oneMs = [], oneBytes = [];
-      for (let i = 0; i < saves; i++) {
-        ix.upsert({ key: `one-${i}`, vector: vec(10 + i), attributes: { doc: 'new' } });
-        written = 0;
-        const t0 = performance.now();
-        await ix.save('bench', { ...o, checkpoint: false });
-        oneMs.push(performance.now() - t0);
-        oneBytes.push(written);
-      }
-      await ix.save('bench', { ...o, checkpoint: true });
-      ix.free();
-      const a = await pv.Index.load('bench', o);
-      let auto = 0, longest = 0;
-      for (let i = 0; i < 200; i++) {
-        a.upsert({ key: `auto-${i}`, vector: vec(30 + (i % 60)), attributes: { doc: 'auto' } });
-        await a.save('bench', o);
-        if (await whole()) break;
-        auto++;
-        longest = await size();
-      }
-      // The longest log the policy left is what 'bench' held just before
-      // its checkpoint: make it again (the checkpoint replaced it).
-      await a.save('bench', { ...o, checkpoint: true });
-      for (let i = 0; i < auto; i++) {
-        a.upsert({ key: `again-${i}`, vector: vec(30 + (i % 60)), attributes: { doc: 'auto' } });
-        await a.save('bench', { ...o, checkpoint: false });
-      }
-      a.free();
-      const loadOf = async (name) => {
-        const t = [];
-        for (let i = 0; i < 5; i++) {
-          const t0 = performance.now();
-          (await pv.Index.load(name, o)).free();
-          t.push(performance.now() - t0);
-        }
-        return median(t);
-      };
-      const logged = await loadOf('bench');
-      const fresh0 = pv.Index.fromBytes(new Uint8Array(await (await fetch('/base.pvec')).arrayBuffer()));
-      await fresh0.save('fresh', { ...o, overwrite: true });
-      fresh0.free();
-      const fresh = await loadOf('fresh');
-      await pv.Index.remove('bench', o);
-      await pv.Index.remove('fresh', o);
-      return {
-        index_bytes: wholeSize,
-        whole_save_ms: Math.round(median(wholeMs) * 10) / 10,
-        whole_save_bytes: median(wholeBytes),
-        one_doc_save_ms: Math.round(median(oneMs) * 10) / 10,
-        one_doc_bytes: median(oneBytes),
-        one_doc_bytes_share: +(median(oneBytes) / wholeSize).toExponential(2),
-        one_doc_time_share: +(median(oneMs) / median(wholeMs)).toFixed(3),
-        appends_before_checkpoint: auto,
-        longest_log_bytes: longest ? longest - wholeSize : 0,
-        load_fresh_ms: Math.round(fresh * 10) / 10,
-        load_with_log_ms: Math.round(logged * 10) / 10,
-        load_ratio: +(logged / fresh).toFixed(2),
-      };
-    }, { dim: b.dim, saves: SAVES, backend });
-    return { indexeddb: await run('indexeddb'), opfs: await run('opfs') };
+    }, { dim: b.dim, saves: SAVES, backend, worker });
+    return { indexeddb: await run('indexeddb', false), opfs: await run('opfs', false),
+      opfs_worker: await run('opfs', true) };
   } finally {
     await br.close();
     server.close();
@@ -302,7 +219,7 @@ for (const set of SETS) {
   console.log(JSON.stringify(files));
   let web = { indexeddb: null, opfs: null };
   if (browser) {
-    console.log(`${set}: Chromium IndexedDB and OPFS (main thread)...`);
+    console.log(`${set}: Chromium IndexedDB, OPFS on the main thread and in a worker...`);
     web = await chromiumIdb(b);
     console.log(JSON.stringify(web));
   }
