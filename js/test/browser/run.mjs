@@ -577,6 +577,82 @@ test('OPFS on the main thread and in a worker: save, append, load, CONFLICT, lis
   }
 });
 
+// An incremental save is one IndexedDB transaction: aborted, the save
+// rejects and the version before it loads; the next append goes on. A
+// whole save to the OPFS (a checkpoint) in a tab closed half-way through
+// its writes leaves the version before it.
+test('an aborted IndexedDB append and a tab closed mid-checkpoint in the OPFS leave the previous version', async (note) => {
+  const first = (await openPage()).page;
+  let before, saved = false;
+  try {
+    const r = await first.evaluate(async (spec) => {
+      const { app, pv } = window, ds = await app.fetchDataset(spec);
+      const index = new pv.Index({ dim: spec.dim, quantization: 'sq8' });
+      index.upsertBatch(Array.from({ length: spec.n }, (_, i) => ({ key: `k${i}`, vector: ds.base.subarray(i * spec.dim, (i + 1) * spec.dim) })));
+      await index.save('append', { overwrite: true });
+      index.free();
+      const a = await pv.Index.load('append'), want = app.hashBytes(a.toBytes());
+      a.upsert({ key: 'lost', vector: ds.base.subarray(0, spec.dim) });
+      const put = IDBObjectStore.prototype.put;
+      IDBObjectStore.prototype.put = function (...x) {
+        const q = put.apply(this, x);
+        if (this.name === 'indexes') this.transaction.abort();
+        return q;
+      };
+      const aborted = await a.save('append', { checkpoint: false }).then(() => 'saved', (e) => e.code);
+      IDBObjectStore.prototype.put = put;
+      const b = await pv.Index.load('append'), same = app.hashBytes(b.toBytes()) === want;
+      b.free();
+      await a.save('append', { checkpoint: false });
+      const c = await pv.Index.load('append'), kept = c.has('lost');
+      c.free();
+      a.free();
+      await pv.Index.remove('append');
+      // The OPFS: an old version, then the 7-chunk "big" index saved over it.
+      const old = new pv.Index({ dim: 4 });
+      old.add([1, 2, 3, 4]);
+      await old.save('checkpoint', { backend: 'opfs', overwrite: true });
+      const oldHash = app.hashBytes(old.toBytes());
+      old.free();
+      window.big = await pv.Index.load('big');
+      const W = FileSystemWritableFileStream.prototype, write = W.write;
+      W.write = function (...x) {
+        console.log('pv-opfs-write');
+        return write.apply(this, x);
+      };
+      window.big.save('checkpoint', { backend: 'opfs', overwrite: true }).then(() => console.log('pv-saved'));
+      return { aborted, same, kept, oldHash };
+    }, OLD);
+    same([r.aborted, r.same, r.kept], [9, true, true], 'the aborted append: IO, the version before it, then an append that keeps the change');
+    before = r.oldHash;
+    // Close the tab at the OPFS save's second write (of 7).
+    await new Promise((ok) => {
+      let n = 0;
+      first.on('console', (m) => {
+        if (m.text() === 'pv-saved') saved = true;
+        if (m.text() === 'pv-opfs-write' && ++n === 2) ok();
+      });
+    });
+  } finally {
+    await first.close();
+  }
+  assert.equal(saved, false, 'the OPFS save finished before the tab closed: the test needs a bigger index');
+  const { page } = await openPage();
+  try {
+    const after = await page.evaluate(async () => {
+      const { app, pv } = window, ix = await pv.Index.load('checkpoint', { backend: 'opfs' }), h = app.hashBytes(ix.toBytes());
+      ix.free();
+      await pv.Index.remove('checkpoint', { backend: 'opfs' });
+      return h;
+    });
+    assert.equal(after, before, 'what loads after the tab closed mid-checkpoint is the version before it');
+    note('an aborted IndexedDB append rejected (IO) and the version before it loaded; the next append kept the change; ' +
+      'an OPFS checkpoint cut by closing its tab left the version before it');
+  } finally {
+    await page.close();
+  }
+});
+
 // 6. An index the CLI built from a seeded dataset file, fetched over HTTP
 // and opened with Index.fromBytes: timed in the page, and answering as the
 // CLI's own `query` and Node's fromBytes of the same file do.
