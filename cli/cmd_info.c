@@ -343,7 +343,10 @@ int cmd_info(int argc, char **argv) {
     if (li.records)
       row("change log", "%s record%s after the index (%s bytes), replayed at load; the fields "
           "above are after it, the sections below the index's", cli_group(a, li.records),
-          li.records == 1 ? "" : "s", cli_group(b, h.file_size < len ? len - h.file_size : 0));
+          li.records == 1 ? "" : "s", cli_group(b, li.end - h.file_size));
+    if (li.end < len)
+      row("unfinished save", "the last %s bytes are a change log record cut short (a save "
+          "interrupted by a crash): ignored, and written over by the next save", cli_group(a, len - li.end));
     if (documents(idx) != CLI_OK) {
       pv_free(idx);
       free(secs);

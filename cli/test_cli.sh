@@ -638,6 +638,7 @@ expect "  info names the log" 0 "change log +2 records after the index" "$BIN" i
 expect "  verify replays it" 0 "ok" "$BIN" verify g.pvec
 truncate -s $((two - 3)) g.pvec
 expect "a record cut short (a crash) is an unfinished save: the one before it loads" 0 '"key":"e"' "$BIN" get g.pvec e
+expect "  info says so" 0 "unfinished save +the last [0-9,]+ bytes are a change log record cut short" "$BIN" info g.pvec
 expect "  the next append replaces the torn record" 0 "1 document deleted" "$BIN" delete g.pvec e --append
 check "  at the same place" test $(stat -c %s g.pvec) -eq $two
 expect "  and it loads" 1 'no document has the key "e"' "$BIN" get g.pvec e
