@@ -145,7 +145,7 @@ export async function saveIdb(name, chunks, size, expect, overwrite) {
       return gen;
     } catch (e) {
       if (i) await dropGen(db, name, gen);
-      if (e?.name === 'QuotaExceededError') throw await quotaError(name, size, written, e);
+      if (e?.name === 'QuotaExceededError') throw await quotaError(`"${name}"`, size, written, e);
       throw e;
     } finally {
       db.close();
@@ -183,7 +183,7 @@ export async function appendIdb(name, bytes, expect, end) {
       announce({ name, version, size: rec.size + bytes.length, savedAt, removed: false });
       return version;
     } catch (e) {
-      if (e?.name === 'QuotaExceededError') throw await quotaError(name, bytes.length, 0, e);
+      if (e?.name === 'QuotaExceededError') throw await quotaError(`"${name}"`, bytes.length, 0, e);
       throw e;
     } finally {
       db.close();
@@ -202,8 +202,8 @@ async function dropGen(db, name, gen) {
   }
 }
 
-/** The IO error of a save that found the quota full, with what it needed and what is left. */
-async function quotaError(name, size, written, cause) {
+/** The IO error of a save of `what` that found the quota full, with what it needed and what is left. */
+export async function quotaError(what, size, written, cause) {
   let left = '';
   try {
     const { quota, usage } = await navigator.storage.estimate();
@@ -211,7 +211,7 @@ async function quotaError(name, size, written, cause) {
   } catch {
     // no estimate here: say what is known
   }
-  return new PocketVecError(ErrorCode.IO, `the site's storage quota is full: saving "${name}" needs ${size} bytes ` +
+  return new PocketVecError(ErrorCode.IO, `the site's storage quota is full: saving ${what} needs ${size} bytes ` +
     `besides the saved version, and ${written} had been written${left}; what this save wrote was deleted and the saved ` +
     'version is unchanged', { cause });
 }

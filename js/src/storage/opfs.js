@@ -17,6 +17,7 @@
 // size and modification time). Bytes only: the Index gives a save its
 // chunks and takes a load's pieces (src/index.js).
 import { ErrorCode, PocketVecError, bad, conflict } from '../errors.js';
+import { quotaError } from './idb.js';
 
 const OPFS_DIR = 'pocketvec', OPFS_CHANNEL = 'pocketvec-opfs';
 
@@ -70,11 +71,16 @@ export async function saveOpfs(name, chunks, size, expect, overwrite) {
     const found = await opfsVersion(await opfsFile(name));
     if (!overwrite && found !== expect) throw conflict(`OPFS name "${name}"`, expect, found);
     const h = await opfsFile(name, true), w = await h.createWritable();
+    let written = 0;
     try {
-      for await (const c of chunks) await w.write(c);
+      for await (const c of chunks) {
+        await w.write(c);
+        written += c.length;
+      }
       await w.close();
     } catch (e) {
       await w.abort().catch(() => {}); // the swap file goes; the file stays as it was
+      if (e?.name === 'QuotaExceededError') throw await quotaError(`OPFS name "${name}"`, size, written, e);
       throw e;
     }
     const f = await h.getFile();
@@ -118,6 +124,8 @@ export async function appendOpfs(name, bytes, expect, end) {
     const f = await h.getFile();
     announceOpfs({ name, size: f.size, savedAt: f.lastModified, removed: false });
     return `${f.size}:${f.lastModified}`;
+  }).catch(async (e) => {
+    throw e?.name === 'QuotaExceededError' ? await quotaError(`OPFS name "${name}"`, bytes.length, 0, e) : e;
   });
 }
 

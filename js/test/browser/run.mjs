@@ -566,8 +566,11 @@ test('OPFS on the main thread and in a worker: save, append, load, CONFLICT, lis
     for (const where of ['main', 'worker']) {
       const x = r[where];
       assert.ok(x.appended > 0 && x.appended < 2000, `${where}: one upsert appended ${x.appended} bytes to ${x.whole}`);
-      same([x.same, x.fresh, x.conflict, x.listed, x.removed, x.gone], [true, { fresh: true }, 13, true, [true, false], 5],
-        `${where}: replayed, CONFLICT, list, remove, load after remove`);
+      same([x.same, x.fresh, x.conflict, x.keptSame, x.listed, x.removed, x.gone],
+        [true, { fresh: true }, 13, true, true, [true, false], 5],
+        `${where}: replayed, CONFLICT, the version before a failed save, list, remove, load after remove`);
+      assert.match(x.quota, /^9 the site's storage quota is full: saving OPFS name "opfs-\w+" needs \d+ bytes .*what this save wrote was deleted/,
+        `${where}: a full quota`);
     }
     assert.equal(r.worker.sync, true, 'the worker has synchronous access handles');
     note(`main thread and worker: ${r.main.whole}-byte index, one upsert appended ${r.main.appended} bytes, ` +
@@ -648,6 +651,67 @@ test('an aborted IndexedDB append and a tab closed mid-checkpoint in the OPFS le
     assert.equal(after, before, 'what loads after the tab closed mid-checkpoint is the version before it');
     note('an aborted IndexedDB append rejected (IO) and the version before it loaded; the next append kept the change; ' +
       'an OPFS checkpoint cut by closing its tab left the version before it');
+  } finally {
+    await page.close();
+  }
+});
+
+// Incremental saves in IndexedDB, counted where they go (IDBObjectStore.put
+// wrapped in the page): each one-document save of the 50k x 384 index of
+// test 2 writes under 1 % of it; after 20 of them and a page reload, the
+// index loads identical. Then memory: build, save and free ten times, and
+// WebAssembly memory stays within 10 % of the first round's.
+test('IndexedDB: one-document saves write under 1 % of the index; 20 of them reload identical; memory is reused', async (note) => {
+  const { page } = await openPage();
+  let want;
+  try {
+    const r = await page.evaluate(async () => {
+      const { app, pv } = window, index = await pv.Index.load('big');
+      await index.save('incremental', { overwrite: true });
+      const whole = index.toBytes().length, writes = [];
+      const put = IDBObjectStore.prototype.put;
+      IDBObjectStore.prototype.put = function (v, k) {
+        if (this.name === 'chunks') writes[writes.length - 1] += v.byteLength;
+        return put.call(this, v, k);
+      };
+      for (let i = 0; i < 20; i++) {
+        index.upsert({ key: `note-${i}`, vector: Float32Array.from({ length: index.dim }, (_, j) => Math.sin(i + j)) });
+        if (i % 5 === 4) index.delete(`note-${i - 2}`);
+        writes.push(0);
+        await index.save('incremental', { checkpoint: false });
+      }
+      IDBObjectStore.prototype.put = put;
+      const hash = app.hashBytes(index.toBytes());
+      index.free();
+      return { whole, writes, hash };
+    });
+    assert.ok(r.writes.every((b) => b > 0 && b <= r.whole / 100), `bytes per save: ${r.writes.join(' ')} of ${r.whole}`);
+    want = r.hash;
+    note(`20 saves of one document each wrote ${Math.min(...r.writes)}-${Math.max(...r.writes)} bytes (the index: ${r.whole})`);
+    await page.reload();
+    await ready(page);
+    const after = await page.evaluate(async () => {
+      const { app, pv } = window, ix = await pv.Index.load('incremental'), h = app.hashBytes(ix.toBytes());
+      const size = ix.size;
+      ix.free();
+      await pv.Index.remove('incremental');
+      // Memory: ten rounds of build, save, free.
+      const { memory } = await pv.init(), sizes = [];
+      for (let round = 0; round < 10; round++) {
+        const x = new pv.Index({ dim: 64, quantization: 'sq8', m: 8, efConstruction: 32 });
+        x.addBatch(Float32Array.from({ length: 64 * 20000 }, (_, i) => Math.sin(i * 0.37 + round)));
+        await x.save('rounds', { overwrite: true });
+        (await pv.Index.load('rounds')).free();
+        x.free();
+        sizes.push(memory.buffer.byteLength);
+      }
+      await pv.Index.remove('rounds');
+      return { h, size, sizes };
+    });
+    assert.equal(after.h, want, 'after 20 incremental saves and a reload, the index loads identical');
+    assert.ok(after.sizes[9] <= after.sizes[0] * 1.1, `memory by round: ${after.sizes.join(' ')}`);
+    note(`reloaded: identical (${after.size} documents); WebAssembly memory over ten build/save/free rounds: ` +
+      `${(after.sizes[0] / 2 ** 20).toFixed(0)} MiB, then ${(after.sizes[9] / 2 ** 20).toFixed(0)} MiB`);
   } finally {
     await page.close();
   }

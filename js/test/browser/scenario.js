@@ -101,10 +101,18 @@ export async function opfsRound(pv, ds, name) {
   back.free();
   b.upsert({ key: 'other', vector: ds.base.subarray(ds.dim, 2 * ds.dim) });
   const conflict = await b.save(name, o).then(() => 'saved', (e) => e.code);
+  // A full quota during a whole save: IO saying what was needed and left,
+  // and the version before it stays.
+  const W = FileSystemWritableFileStream.prototype, write = W.write;
+  W.write = () => Promise.reject(new DOMException('', 'QuotaExceededError'));
+  const quota = await a.save(name, { ...o, checkpoint: true }).then(() => 'saved', (e) => `${e.code} ${e.message}`);
+  W.write = write;
+  const kept = await pv.Index.load(name, o), keptSame = hashBytes(kept.toBytes()) === want;
+  kept.free();
   const listed = (await pv.Index.list(o)).some((x) => x.name === name);
   const removed = [await pv.Index.remove(name, o), await pv.Index.remove(name, o)];
   const gone = await pv.Index.load(name, o).then(() => 'loaded', (e) => e.code);
   a.free();
   b.free();
-  return { whole, appended, same: got === want, fresh, conflict, listed, removed, gone };
+  return { whole, appended, same: got === want, fresh, conflict, quota, keptSame, listed, removed, gone };
 }
