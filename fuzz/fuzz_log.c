@@ -29,6 +29,7 @@
 
 #include "core/core.h"
 #include "kernels/kernels.h"
+#include "persist/format.h"
 #include "pocketvec.h"
 
 #define FINDING(...)                                          \
@@ -79,30 +80,22 @@ static pv_index *make_base(void) {
   return idx;
 }
 
-static void put32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-static void put64(uint8_t *p, uint64_t v) {
-  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* base + one record of `calls` calls whose bytes are body (a valid frame). */
 static uint8_t *wrap(const uint8_t *body, size_t n, uint32_t calls, size_t *len) {
-  static const uint8_t magic[8] = {0x89, 'P', 'V', 'L', 'O', 'G', '\r', '\n'};
   size_t rec = 48 + n + 4;
   uint8_t *b = malloc(base_len + rec);
   if (!b) abort();
   memcpy(b, base, base_len);
   uint8_t *h = b + base_len;
-  memcpy(h, magic, 8);
-  put32(h + 8, 1);
-  put32(h + 12, calls);
-  put64(h + 16, tag);
-  put64(h + 24, 1);
-  put64(h + 32, rec);
-  put64(h + 40, 0);
+  memcpy(h, PV_LOG_MAGIC, 8);
+  pv__put32(h + 8, 1);
+  pv__put32(h + 12, calls);
+  pv__put64(h + 16, tag);
+  pv__put64(h + 24, 1);
+  pv__put64(h + 32, rec);
+  pv__put64(h + 40, 0);
   if (n) memcpy(h + 48, body, n);
-  put32(h + rec - 4, pv__sum_of(pv_kernels_best(), h, rec - 4));
+  pv__put32(h + rec - 4, pv__sum_of(pv_kernels_best(), h, rec - 4));
   *len = base_len + rec;
   return b;
 }

@@ -139,7 +139,7 @@ export class Index {
   #h; // { p: pv_index *, b: scratch buffer, n: its bytes }, shared with reclaim
   #open = new Set(); // exports not yet read to the end (Export)
   #seen = new Map(); // storage target -> the version of it this index last loaded or saved (null: none)
-  #home = null; // { key, target, file }: where the stored bytes the C change log follows are (saves there can append)
+  #home = null; // { target, backend }: where the stored bytes the C change log follows are (saves there can append)
   #cost = 0; // ms the changes took, all of them (what replaying them costs a load)
   #costStored = 0; // #cost at the mark of the last save
   #t0 = 0;
@@ -649,7 +649,7 @@ export class Index {
         this.#seen.set(key, version);
         if (this.#h.p) {
           w.pvw_log_rebase(this.#h.p, snap.mark, snap.changes, snap.tag[0], snap.tag[1], x.n);
-          this.#home = { key, target, backend };
+          this.#home = { target, backend };
         }
         this.#costStored = Math.max(this.#costStored, snap.cost);
       } catch (e) {
@@ -728,7 +728,7 @@ export class Index {
       index.#seen.set(key, version);
       // It is what is stored: its changes from now on can be saved as a log.
       w.pv_log_start(index.#h.p);
-      index.#home = { key, target, backend };
+      index.#home = { target, backend };
       index.#loadMs = performance.now() - t0;
       return index;
     } catch (e) {

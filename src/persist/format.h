@@ -26,6 +26,8 @@
 
 /* "\x89PVEC\r\n\x1a": catches text-mode transfers. */
 static const uint8_t PV_MAGIC[8] = {0x89, 'P', 'V', 'E', 'C', '\r', '\n', 0x1a};
+/* "\x89PVLOG\r\n": a change log record after a file (persist/log.c). */
+static const uint8_t PV_LOG_MAGIC[8] = {0x89, 'P', 'V', 'L', 'O', 'G', '\r', '\n'};
 /* Return PV_CORRUPT with a message for the no-index status (loads). */
 #define PV_CORRUPT_(...) return pv__error(NULL, PV_CORRUPT, __VA_ARGS__)
 

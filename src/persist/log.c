@@ -32,7 +32,6 @@
 #include "persist/format.h"
 #include "persist/log.h"
 
-static const uint8_t LOG_MAGIC[8] = {0x89, 'P', 'V', 'L', 'O', 'G', '\r', '\n'};
 #define LOG_HEADER 48u
 #define LOG_VERSION 1u
 #define ATTR_NULL 0x100u
@@ -219,7 +218,7 @@ int pv_log_record(pv_index *idx, uint64_t mark, uint64_t cost_us, void *buf, siz
   uint32_t calls = 0;
   for (size_t o = 0; o < body; o += 8 + pv__get32(j->p + o + 4)) calls++;
   uint8_t *b = buf;
-  memcpy(b, LOG_MAGIC, 8);
+  memcpy(b, PV_LOG_MAGIC, 8);
   pv__put32(b + 8, LOG_VERSION);
   pv__put32(b + 12, calls);
   pv__put64(b + 16, j->tag);
@@ -253,9 +252,8 @@ int pv_log_rebase(pv_index *idx, uint64_t mark, uint64_t changes, uint64_t tag, 
   return pv__error(idx, PV_OK, NULL);
 }
 
-uint64_t pv__base_tag(const uint8_t *base, uint64_t table_off, uint32_t count) {
-  /* pv_export_tag computes the same from an export. */
-  uint64_t t = (uint64_t)pv__get32(base + 124) | (uint64_t)pv__get32(base + table_off + 32u * count) << 32;
+uint64_t pv__base_tag(uint32_t header_sum, uint32_t table_sum) {
+  uint64_t t = (uint64_t)header_sum | (uint64_t)table_sum << 32;
   return t ? t : 1; /* 0 means "no base" */
 }
 
@@ -364,14 +362,14 @@ static int replay_call(pv_index *idx, uint32_t kind, rd *r) {
 int pv__log_replay(pv_index *idx, const uint8_t *buf, uint64_t base, uint64_t len) {
   pv_journal *j = &idx->jr;
   uint64_t pos = base, seq = 1;
-  uint64_t tag = pv__base_tag(buf, pv__get64(buf + 88), pv__get32(buf + 96));
+  uint64_t tag = pv__base_tag(pv__get32(buf + 124), pv__get32(buf + pv__get64(buf + 88) + 32u * pv__get32(buf + 96)));
   j->tag = tag;
   j->depth++;
   int rc = PV_OK;
   while (len - pos >= LOG_HEADER + 4) {
     const uint8_t *h = buf + pos;
     uint64_t n = pv__get64(h + 32);
-    if (memcmp(h, LOG_MAGIC, 8) || pv__get32(h + 8) != LOG_VERSION || pv__get64(h + 16) != tag ||
+    if (memcmp(h, PV_LOG_MAGIC, 8) || pv__get32(h + 8) != LOG_VERSION || pv__get64(h + 16) != tag ||
         pv__get64(h + 24) != seq || n < LOG_HEADER + 4 || n > len - pos ||
         pv__sum_of(idx->kern, h, n - 4) != pv__get32(h + n - 4))
       break; /* an interrupted save: this and the rest are ignored */

@@ -61,8 +61,9 @@ void pv__log_free(pv_index *idx);
  * recording, so the next save is whole. */
 void pv__log_stop(pv_index *idx);
 
-/* The tag of a base: its header checksum and its table's checksum. */
-uint64_t pv__base_tag(const uint8_t *base, uint64_t table_off, uint32_t count);
+/* The tag of a base, from its header's checksum (bytes 124..127) and its
+ * table's checksum (after the table): the loader's and pv_export_tag's. */
+uint64_t pv__base_tag(uint32_t header_sum, uint32_t table_sum);
 
 /* After the base of a load (buf[0 .. base), already loaded into idx), the
  * records in buf[base .. len): check them, replay the valid ones. A record

@@ -308,12 +308,11 @@ fail:
  * records (the bytes after the header's file size begin as a record does,
  * even if cut short); else len, and the header check says what is wrong. */
 static size_t log_base(const uint8_t *b, size_t len) {
-  static const uint8_t magic[8] = {0x89, 'P', 'V', 'L', 'O', 'G', '\r', '\n'};
   if (len < PV_HEADER_SIZE || memcmp(b, PV_MAGIC, 8)) return len;
   uint64_t fs = pv__get64(b + 16);
   if (fs < PV_HEADER_SIZE || fs >= len) return len;
   size_t tail = len - (size_t)fs;
-  return memcmp(b + fs, magic, tail < 8 ? tail : 8) ? len : (size_t)fs;
+  return memcmp(b + fs, PV_LOG_MAGIC, tail < 8 ? tail : 8) ? len : (size_t)fs;
 }
 
 int pv_load_with_allocator(const void *buf, size_t len, unsigned flags,

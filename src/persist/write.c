@@ -230,10 +230,7 @@ int pv_export_tag(pv_export *e, uint64_t *tag) {
   int rc = pv_export_read(e, 0, head, sizeof head);
   if (!rc) rc = pv_export_read(e, at, sum, sizeof sum);
   if (rc) return rc;
-  /* pv__base_tag reads the table's checksum at table_off + 32 count of
-   * what it is given: lay the two pieces out as a file would. */
-  *tag = (uint64_t)pv__get32(head + 124) | (uint64_t)pv__get32(sum) << 32;
-  if (!*tag) *tag = 1;
+  *tag = pv__base_tag(pv__get32(head + 124), pv__get32(sum));
   return PV_OK;
 }
 
