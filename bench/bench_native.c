@@ -55,8 +55,8 @@ static const size_t search_ef[] = {16, 32, 64, 128, 256};
 static const size_t delete_ef[] = {64, 128};
 #define N_DEL_EF (sizeof delete_ef / sizeof delete_ef[0])
 
-static const pv_storage storages[] = {PV_F32, PV_SQ8};
-#define N_STORAGE 2
+static const pv_storage storages[] = {PV_F32, PV_SQ8, PV_BINARY, PV_BINARY_F32};
+#define N_STORAGE 4
 
 /* ------------------------------------------------------------------------ */
 /* Workloads                                                                */
@@ -142,6 +142,8 @@ typedef struct delete_experiment {
 /* ------------------------------------------------------------------------ */
 
 static int quick;
+/* --storage NAME: only that storage (-1: all). */
+static int only_storage = -1;
 
 static double now(void) {
   struct timespec ts;
@@ -180,7 +182,10 @@ static void *xmalloc(size_t size) {
 #define COMPILER __VERSION__
 #endif
 
-static const char *storage_name(pv_storage s) { return s == PV_SQ8 ? "sq8" : "f32"; }
+static const char *storage_name(pv_storage s) {
+  static const char *const names[] = {"f32", "sq8", "binary", "binary-f32"};
+  return names[s];
+}
 
 
 /* v with thousands separators into buf (room for 32). */
@@ -536,7 +541,9 @@ static void run_dataset(const workload *w, int passes, dataset_result *r) {
   truth_get(w->name, &ds, w->seed, truth, &r->truth_cached, &r->truth_s);
   printf("  generated in %.2f s; exact top-%d %s in %.2f s\n", r->generate_s, K,
          r->truth_cached ? "read from the cache" : "computed by brute force", r->truth_s);
-  for (int s = 0; s < N_STORAGE; s++) run_index(w, &ds, truth, storages[s], passes, &r->idx[s]);
+  for (int s = 0; s < N_STORAGE; s++)
+    if (only_storage < 0 || only_storage == (int)storages[s])
+      run_index(w, &ds, truth, storages[s], passes, &r->idx[s]);
   free(truth);
   pv_dataset_free(&ds);
 }
@@ -676,6 +683,7 @@ static void run_delete(const workload *w, delete_experiment *r) {
          r->generate_s, K, group(a, (double)r->survivors),
          r->truth_cached ? "read from the cache" : "computed by brute force", r->truth_s);
   for (int st = 0; st < N_STORAGE; st++)
+    if (only_storage < 0 || only_storage == (int)storages[st])
     run_delete_storage(w, &ds, &surv, surv_base, order, r->deleted, truth, storages[st],
                        &r->st[st]);
   free(truth);
@@ -845,6 +853,7 @@ static void write_json(const char *path, const facts *fx, int passes,
     jw_open(&w, "indexes", '[', 0);
     for (int s = 0; s < N_STORAGE; s++) {
       const index_result *x = &d->idx[s];
+      if (!x->count) continue; /* not run (--storage) */
       jw_open(&w, NULL, '{', 0);
       jw_str(&w, "storage", storage_name(x->storage));
       jw_num(&w, "build_seconds", 3, x->build_s);
@@ -898,6 +907,7 @@ static void write_json(const char *path, const facts *fx, int passes,
     jw_open(&w, "indexes", '[', 0);
     for (int s = 0; s < N_STORAGE; s++) {
       const delete_result *x = &del->st[s];
+      if (!x->build_s) continue; /* not run (--storage) */
       jw_open(&w, NULL, '{', 0);
       jw_str(&w, "storage", storage_name(x->storage));
       jw_num(&w, "build_seconds", 3, x->build_s);
@@ -948,6 +958,7 @@ static void usage(FILE *f) {
           "  --only NAME   run one workload: 10k-384, 100k-768, delete-20k-384\n"
           "                (with --quick: 5k-384, 10k-768, delete-5k-384)\n"
           "  --out PATH    write the JSON there (default " RESULTS_DIR "/native.json)\n"
+          "  --storage S   only storage S: f32, sq8, binary or binary-f32\n"
           "\n"
           "Run from the repository root: the truth cache is " CACHE_DIR "/.\n");
 }
@@ -967,6 +978,14 @@ int main(int argc, char **argv) {
         only = argv[++i];
       else
         out = argv[++i];
+    } else if (strcmp(a, "--storage") == 0 && i + 1 < argc) {
+      const char *v = argv[++i];
+      for (int s = 0; s < N_STORAGE; s++)
+        if (strcmp(v, storage_name(storages[s])) == 0) only_storage = (int)storages[s];
+      if (only_storage < 0) {
+        fprintf(stderr, "bench_native: no storage named '%s'\n", v);
+        return 2;
+      }
     } else if (strncmp(a, "--only=", 7) == 0) {
       only = a + 7;
     } else if (strncmp(a, "--out=", 6) == 0) {

@@ -51,7 +51,9 @@ static int parse_metric(const char *v, pv_metric *out) {
 static int parse_storage(const char *v, pv_storage *out) {
   if (strcmp(v, "f32") == 0) *out = PV_F32;
   else if (strcmp(v, "sq8") == 0) *out = PV_SQ8;
-  else return cli_usage_error("build", "--storage expects f32 or sq8, got '%s'", v);
+  else if (strcmp(v, "binary") == 0) *out = PV_BINARY;
+  else if (strcmp(v, "binary-f32") == 0) *out = PV_BINARY_F32;
+  else return cli_usage_error("build", "--storage expects f32, sq8, binary or binary-f32, got '%s'", v);
   return CLI_OK;
 }
 

@@ -53,8 +53,8 @@ static const char *metric_name(uint32_t m) {
 }
 
 static const char *storage_name(uint32_t s) {
-  static const char *const names[] = {"f32", "sq8"};
-  return s < 2 ? names[s] : "unknown";
+  static const char *const names[] = {"f32", "sq8", "binary", "binary-f32"};
+  return s < 4 ? names[s] : "unknown";
 }
 
 static void settings(uint32_t dim, uint32_t metric, uint32_t storage, uint32_t m,

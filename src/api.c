@@ -47,7 +47,7 @@ int pv__check_options(const pv_options *o) {
     return pv__error(NULL, PV_INVALID, "metric %d is unknown; use PV_COSINE, PV_L2 or PV_DOT",
                      (int)o->metric);
   if (!pv__codec_of(o->storage))
-    return pv__error(NULL, PV_INVALID, "storage %d is unknown; use PV_F32 or PV_SQ8",
+    return pv__error(NULL, PV_INVALID, "storage %d is unknown; use PV_F32, PV_SQ8, PV_BINARY or PV_BINARY_F32",
                      (int)o->storage);
   if (o->m < 2 || o->m > PV_MAX_M)
     return pv__error(NULL, PV_INVALID, "m is %u; it must be between 2 and %u", (unsigned)o->m,
@@ -99,7 +99,7 @@ int pv__new(const pv_options *opts, const pv_allocator *alloc, pv_index **out) {
    * discover it needs memory half-way through an insert. */
   pv_ctx *c = pv__ctx_acquire(idx, idx->opt.ef_construction, idx->st.n);
   pv__ctx_release(idx, c);
-  int ok = c != NULL;
+  int ok = c != NULL && (!idx->codec->open || idx->codec->open(idx) == PV_OK);
   if (ok && opts->capacity) ok = pv__store_reserve(idx, opts->capacity) == PV_OK;
   if (!ok) {
     pv_free(idx);
@@ -125,6 +125,7 @@ void pv_free(pv_index *idx) {
   pv__ctx_free_all(idx);
   pv__log_free(idx);
   pv__store_free(idx);
+  if (idx->codec->close) idx->codec->close(idx);
   pv_allocator a = idx->alloc;
   a.free(a.ctx, idx);
 }
@@ -235,6 +236,7 @@ int pv__add(pv_index *idx, const pv_vecs *src, size_t n, uint32_t *ids_out) {
   pv__ctx_release(idx, c);
   idx->g.rng = rng;
   idx->changes++;
+  if (idx->codec->grown) idx->codec->grown(idx);
   return pv__error(idx, PV_OK, NULL);
 }
 

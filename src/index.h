@@ -33,6 +33,7 @@ struct pv_index {
   float max_abs;       /* pv__max_magnitude of the metric and dim */
   const pv_kernels *kern;
   const pv_codec *codec;
+  pv_cstate cs;        /* the codec's own state (codec.h), if it has any */
 
   pv_store st;         /* slots, columns, blocks */
   pv_graph g;          /* entry point, levels, link sizes */
@@ -80,7 +81,7 @@ static inline void *pv__param(const pv_index *idx, uint32_t s) {
   return (uint8_t *)idx->st.col[PV_COL_PARAM].base + (size_t)s * idx->codec->param_bytes;
 }
 static inline pv_ref pv__ref(const pv_index *idx, uint32_t s) {
-  pv_ref r = {pv__code(idx, s), idx->codec->param_bytes ? pv__param(idx, s) : NULL};
+  pv_ref r = {pv__code(idx, s), idx->codec->param_bytes ? pv__param(idx, s) : NULL, 0};
   return r;
 }
 static inline float pv__dist(const pv_index *idx, const pv_ref *a, uint32_t s) {

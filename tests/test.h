@@ -42,6 +42,7 @@
   X(kernels_dot_u8_exact)               \
   X(kernels_dot_u8_no_overflow)         \
   X(kernels_dot_u8_4)                   \
+  X(kernels_bits_dot4)                  \
   X(kernels_agree_with_each_other)      \
   X(kernels_bit_identical)              \
   X(kernels_crc32c)                     \
@@ -58,6 +59,16 @@
   X(api_basics_cosine_sq8)              \
   X(api_basics_l2_sq8)                  \
   X(api_basics_dot_sq8)                 \
+  X(api_basics_cosine_binary)           \
+  X(api_basics_l2_binary)               \
+  X(api_basics_dot_binary)              \
+  X(api_basics_cosine_binary_f32)       \
+  X(api_basics_l2_binary_f32)           \
+  X(binary_cosine)                      \
+  X(binary_l2_f32)                      \
+  X(binary_dot)                         \
+  X(binary_centre)                      \
+  X(binary_damaged)                     \
   X(api_ties_sorted_by_id)              \
   X(api_list_ids_and_contains)          \
   X(api_memory_usage_grows)             \
@@ -117,6 +128,8 @@
   X(model_cosine_sq8)                   \
   X(model_l2_sq8)                       \
   X(model_dot_sq8)                      \
+  X(model_cosine_binary)                \
+  X(model_l2_binary_f32_dups)           \
   X(model_l2_f32_dups)                  \
   X(model_cosine_sq8_dups)              \
   /* test_fault.c */                    \
@@ -131,6 +144,7 @@
   X(persist_format_layout)              \
   X(persist_roundtrip_f32)              \
   X(persist_roundtrip_sq8)              \
+  X(persist_roundtrip_binary)           \
   X(persist_load_copy)                  \
   X(persist_load_borrow)                \
   X(persist_load_take)                  \
@@ -327,6 +341,11 @@ void tu_ref_stored(pv_metric metric, const float *v, double *out, size_t dim);
 
 /* (max - min) / 255 of x: the SQ8 step of a vector with that range. */
 double tu_sq8_step_d(const double *x, size_t dim);
+/* The store that gives a storage's distances and vectors: binary codes
+ * rescore with SQ8 or F32, and return what those hold. */
+static inline pv_storage tu_fine(pv_storage s) {
+  return s == PV_BINARY ? PV_SQ8 : s == PV_BINARY_F32 ? PV_F32 : s;
+}
 
 /* An upper bound on |quantized distance - exact distance| when both the
  * stored vector (held as `v`, as in tu_ref_stored) and the query (`q`, also

@@ -223,7 +223,7 @@ static void api_basics(pv_metric metric, pv_storage storage) {
     double norm = 0.0;
     for (size_t d = 0; d < BDIM; d++) {
       norm += (double)got[d] * got[d];
-      if (storage == PV_SQ8) {
+      if (tu_fine(storage) == PV_SQ8) {
         CHECK_MSG(fabs(got[d] - want[d]) <= step * 1.0001 + 1e-6,
                   "id %u [%zu]: %.9g vs %.9g (step %.3g)", id, d, (double)got[d], want[d], step);
       } else if (metric == PV_COSINE) {
@@ -234,7 +234,7 @@ static void api_basics(pv_metric metric, pv_storage storage) {
                   (double)got[d], (double)data[(size_t)id * BDIM + d]);
       }
     }
-    if (metric == PV_COSINE && storage == PV_F32) CHECK_NEAR(norm, 1.0, 1e-5);
+    if (metric == PV_COSINE && tu_fine(storage) == PV_F32) CHECK_NEAR(norm, 1.0, 1e-5);
   }
 
   /* every stored vector finds itself first, with a correct distance */
@@ -253,7 +253,7 @@ static void api_basics(pv_metric metric, pv_storage storage) {
       REQUIRE(h[i].id < BN);
       const double *v = stored + (size_t)h[i].id * BDIM;
       double truth = tu_stored_dist(metric, qs, v, BDIM);
-      double tol = storage == PV_F32 ? 1e-5 * (1.0 + fabs(truth))
+      double tol = tu_fine(storage) == PV_F32 ? 1e-5 * (1.0 + fabs(truth))
                                      : 2.0 * tu_sq8_dist_bound(metric, qs, v, BDIM) + 1e-4;
       CHECK_MSG(fabs(h[i].distance - truth) <= tol, "query %u hit %u: %.9g vs %.9g (tol %.3g)",
                 id, h[i].id, (double)h[i].distance, truth, tol);
@@ -272,7 +272,7 @@ static void api_basics(pv_metric metric, pv_storage storage) {
     size_t n = 0, ns = 0;
     pv_hit s[10];
     CHECK_OK(pv_search_exact(idx, q, 10, 0, h, &n));
-    if (storage == PV_F32) {
+    if (tu_fine(storage) == PV_F32) {
       tu_check_topk(metric, stored, NULL, BN, BDIM, qs, 10, h, n, 1e-5);
     } else {
       CHECK_EQ_INT(n, 10);
@@ -306,6 +306,11 @@ void test_api_basics_dot_f32(void) { api_basics(PV_DOT, PV_F32); }
 void test_api_basics_cosine_sq8(void) { api_basics(PV_COSINE, PV_SQ8); }
 void test_api_basics_l2_sq8(void) { api_basics(PV_L2, PV_SQ8); }
 void test_api_basics_dot_sq8(void) { api_basics(PV_DOT, PV_SQ8); }
+void test_api_basics_cosine_binary(void) { api_basics(PV_COSINE, PV_BINARY); }
+void test_api_basics_l2_binary(void) { api_basics(PV_L2, PV_BINARY); }
+void test_api_basics_dot_binary(void) { api_basics(PV_DOT, PV_BINARY); }
+void test_api_basics_cosine_binary_f32(void) { api_basics(PV_COSINE, PV_BINARY_F32); }
+void test_api_basics_l2_binary_f32(void) { api_basics(PV_L2, PV_BINARY_F32); }
 
 /* Equal distances come out by ascending id, in search and exact search. */
 void test_api_ties_sorted_by_id(void) {

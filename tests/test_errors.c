@@ -311,7 +311,7 @@ static void o_thr_nan(pv_options *o) { o->compact_threshold = NAN; }
 static void o_thr_inf(pv_options *o) { o->compact_threshold = INFINITY; }
 static void o_metric(pv_options *o) { o->metric = (pv_metric)3; }
 static void o_metric_neg(pv_options *o) { o->metric = (pv_metric)-1; }
-static void o_storage(pv_options *o) { o->storage = (pv_storage)2; }
+static void o_storage(pv_options *o) { o->storage = (pv_storage)4; }
 
 void test_errors_new_bad_options(void) {
   struct {
@@ -324,7 +324,7 @@ void test_errors_new_bad_options(void) {
       {"ef_search 0", o_efs0},    {"ef_search > max", o_efs_big},
       {"threshold -0.1", o_thr_neg}, {"threshold 1.5", o_thr_big}, {"threshold NaN", o_thr_nan},
       {"threshold Inf", o_thr_inf}, {"metric 3", o_metric},      {"metric -1", o_metric_neg},
-      {"storage 2", o_storage},
+      {"storage 4", o_storage},
   };
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     pv_options o = tu_opts(16, PV_COSINE, PV_F32);

@@ -212,6 +212,44 @@ void test_kernels_dot_u8_4(void) {
   free(b);
 }
 
+/* bits_dot4 is exact: every set against a sum bit by bit here, on the
+ * codes of the usual dimensions (words of 64 bits, the padding bits of
+ * the last one zero, as the binary codec writes them), random words, all
+ * bits set in both (the largest sum), and codes one word off alignment. */
+void test_kernels_bits_dot4(void) {
+  const pv_kernels *sets[4];
+  kernel_sets(sets);
+  uint64_t seed = 606;
+  size_t cap = 65536 / 64 + 2;
+  uint64_t *q = tu_xmalloc(8 * 4 * cap), *b = tu_xmalloc(8 * cap);
+  for (size_t s = 0; sets[s]; s++)
+    for (size_t di = 0; di < NKDIMS + 1; di++) {
+      size_t dim = di < NKDIMS ? kdims[di] : 65536, words = (dim + 63) / 64;
+      for (size_t t = 0; t < trials_for(dim); t++) {
+        int full = t == 0;
+        size_t off = t & 1;
+        uint64_t keep = dim % 64 ? (1ull << (dim % 64)) - 1 : ~0ull;
+        for (size_t i = 0; i < words; i++) {
+          uint64_t m = i + 1 == words ? keep : ~0ull; /* padding bits zero */
+          b[off + i] = (full ? ~0ull : tu_rand(&seed)) & m;
+          for (int j = 0; j < 4; j++) q[4 * (off + i) + j] = (full ? ~0ull : tu_rand(&seed)) & m;
+        }
+        uint32_t ref = 0;
+        for (size_t d = 0; d < dim; d++) {
+          size_t w = off + d / 64;
+          if (!(b[w] >> (d % 64) & 1)) continue;
+          for (int j = 0; j < 4; j++) ref += (uint32_t)(q[4 * w + j] >> (d % 64) & 1) << j;
+        }
+        if (full) CHECK(ref == 15 * dim);
+        uint32_t got = sets[s]->bits_dot4(q + 4 * off, b + off, words);
+        CHECK_MSG(got == ref, "%s bits_dot4 dim %zu trial %zu: %u vs %u", sets[s]->name, dim, t,
+                  got, ref);
+      }
+    }
+  free(q);
+  free(b);
+}
+
 /* The fast kernels against the scalar reference directly (the header's
  * promise: same value, only the order of additions differs). */
 void test_kernels_agree_with_each_other(void) {

@@ -179,6 +179,8 @@ void test_log_model(void) {
   log_model(PV_COSINE, PV_F32, 1);
   log_model(PV_L2, PV_SQ8, 2);
   log_model(PV_DOT, PV_SQ8, 3);
+  log_model(PV_COSINE, PV_BINARY, 4);
+  log_model(PV_L2, PV_BINARY_F32, 5);
 }
 
 /* A crash at any byte of an append leaves the previous save; a flipped bit

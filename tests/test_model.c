@@ -131,7 +131,7 @@ static void m_check_get(model *m, uint32_t id) {
   CHECK_MSG(rc == PV_OK, "step %d: pv_get(%u): %d", m->step, id, rc);
   CHECK(pv_contains(m->idx, id));
   const double *want = m->vec + (size_t)id * dim;
-  double tol = m->c->storage == PV_SQ8 ? tu_sq8_step_d(want, dim) * 1.0001 + 1e-6
+  double tol = tu_fine(m->c->storage) == PV_SQ8 ? tu_sq8_step_d(want, dim) * 1.0001 + 1e-6
                : m->c->metric == PV_COSINE ? 1e-6 : 0.0;
   for (uint32_t d = 0; d < dim; d++)
     CHECK_MSG(fabs(got[d] - want[d]) <= tol, "step %d: pv_get(%u)[%u] = %.9g, model %.9g",
@@ -152,7 +152,7 @@ static void m_check_hits(model *m, const double *qs, const pv_hit *h, size_t nh,
     }
     const double *v = m->vec + (size_t)id * dim;
     double truth = tu_stored_dist(m->c->metric, qs, v, dim);
-    double tol = m->c->storage == PV_F32
+    double tol = tu_fine(m->c->storage) == PV_F32
                      ? 1e-4 * (1.0 + fabs(truth))
                      : 2.0 * tu_sq8_dist_bound(m->c->metric, qs, v, dim) + 1e-4;
     CHECK_MSG(fabs(h[i].distance - truth) <= tol,
@@ -188,7 +188,7 @@ static void m_step_exact(model *m) {
   if (rc != PV_OK) return;
   size_t want = k < m->nlive ? k : m->nlive;
   CHECK_MSG(nh == want, "step %d: exact gave %zu hits, expected %zu", m->step, nh, want);
-  if (m->c->storage == PV_F32) {
+  if (tu_fine(m->c->storage) == PV_F32) {
     if (!tu_check_topk(m->c->metric, m->vec, m->live, m->n, dim, qs, k, h, nh, 1e-5))
       tu_fail(__FILE__, __LINE__, "  (step %d, k %zu)", m->step, k);
   } else {
@@ -408,5 +408,13 @@ void test_model_cosine_sq8_dups(void) {
 }
 void test_model_dot_sq8(void) {
   const mcfg c = {PV_DOT, PV_SQ8, 16, 12, 100, 0, 0.0f, 2500, 7, 0};
+  run_model(&c);
+}
+void test_model_cosine_binary(void) {
+  const mcfg c = {PV_COSINE, PV_BINARY, 16, 8, 50, 0, 0.3f, 3000, 10, 0};
+  run_model(&c);
+}
+void test_model_l2_binary_f32_dups(void) {
+  const mcfg c = {PV_L2, PV_BINARY_F32, 16, 4, 40, 0, 0.3f, 3000, 11, 3};
   run_model(&c);
 }

@@ -30,14 +30,14 @@
 #include "test.h"
 
 static const char *const METRIC_NAME[] = {"cosine", "l2", "dot"};
-static const char *const STORAGE_NAME[] = {"F32", "SQ8"};
+static const char *const STORAGE_NAME[] = {"F32", "SQ8", "binary", "binary-F32"};
 static const char *const MODE_NAME[] = {"COPY", "BORROW", "TAKE"};
 
 /* ======================================================================== */
 /* The file layout (fields and checksums: pvfile.h)                         */
 /* ======================================================================== */
 
-enum { K_VEC = 1, K_L0, K_UP, K_SQ8, K_IDS, K_LEV, K_DEL, K_DOCS, K_TEXT, K_TWINS, K_END };
+enum { K_VEC = 1, K_L0, K_UP, K_SQ8, K_IDS, K_LEV, K_DEL, K_DOCS, K_TEXT, K_TWINS, K_CENTRE, K_END };
 
 /* Where things are in a valid file (read from its header and table). */
 typedef struct fview {
@@ -382,6 +382,10 @@ static void roundtrip_all(pv_storage storage) {
 
 void test_persist_roundtrip_f32(void) { roundtrip_all(PV_F32); }
 void test_persist_roundtrip_sq8(void) { roundtrip_all(PV_SQ8); }
+void test_persist_roundtrip_binary(void) {
+  roundtrip_all(PV_BINARY);
+  roundtrip_all(PV_BINARY_F32);
+}
 
 /* The writer follows FORMAT.md: header fields, section order, lengths,
  * alignment, zero reserved bytes, ids, levels and the deleted list. */
@@ -1482,7 +1486,7 @@ static void crafted(int st) {
       {24, 0, "dim 0", "dim"}, {24, 65537, "dim 65537", "dim"},
       {24, f.dim / 2, "dim halved", NULL}, {24, f.dim + 1, "dim + 1", NULL},
       {28, 3, "metric 3", "metric"}, {28, 0xFFFFFFFFu, "metric 0xFFFFFFFF", "metric"},
-      {32, 2, "storage 2", "storage"}, {32, 0x80000000u, "storage 0x80000000", "storage"},
+      {32, 4, "storage 4", "storage"}, {32, 0x80000000u, "storage 0x80000000", "storage"},
       {32, st ? 0u : 1u, "the other storage", NULL},
       {36, 0, "m 0", "m is"}, {36, 1, "m 1", "m is"}, {36, 129, "m 129", "m is"},
       {36, f.m + 1, "m + 1", NULL}, {36, f.m - 1, "m - 1", NULL},

@@ -43,7 +43,8 @@
 /* The names of the enums' values, as the JS API spells them: index =
  * value. Only C maps between the two. */
 static const char *const METRIC_NAMES[] = {[PV_COSINE] = "cosine", [PV_L2] = "l2", [PV_DOT] = "dot"};
-static const char *const STORAGE_NAMES[] = {[PV_F32] = "f32", [PV_SQ8] = "sq8"};
+static const char *const STORAGE_NAMES[] = {[PV_F32] = "f32", [PV_SQ8] = "sq8", [PV_BINARY] = "binary",
+                                            [PV_BINARY_F32] = "binary-f32"};
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 
 /* Whether the len bytes at s spell want (NUL-terminated). */

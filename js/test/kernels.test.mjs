@@ -118,6 +118,35 @@ test(`dot_u8_4: each of the four == dot_u8 == exact sum, simd128 and scalar, dim
   k.free(io);
 });
 
+test(`bits_dot4: simd128 == scalar == the sum bit by bit, dims ${DIMS.join(' ')} and ${MAX}`, () => {
+  const r = rng(15);
+  for (const dim of [...DIMS, 64, 65, 128, 129, 130 * 64, MAX])
+    for (const mode of ['random', 'full'])
+      for (let off = 0; off < 2; off++) {
+        // A code of ceil(dim / 64) words in B and four planes per word in
+        // A (interleaved a word at a time), the padding bits zero; off
+        // moves both one word off their alignment.
+        const words = Math.ceil(dim / 64), q = A + 8 * off, b = B + 8 * off;
+        const uq = new Uint8Array(mem(), q, 32 * words), ub = new Uint8Array(mem(), b, 8 * words);
+        for (let i = 0; i < uq.length; i++) uq[i] = mode === 'full' ? 255 : Math.floor(r() * 256);
+        for (let i = 0; i < ub.length; i++) ub[i] = mode === 'full' ? 255 : Math.floor(r() * 256);
+        for (let d = dim; d < 64 * words; d++) {
+          const w = d >> 6, bit = d & 63;
+          ub[8 * w + (bit >> 3)] &= ~(1 << (bit & 7));
+          for (let j = 0; j < 4; j++) uq[32 * w + 8 * j + (bit >> 3)] &= ~(1 << (bit & 7));
+        }
+        let exact = 0;
+        for (let d = 0; d < dim; d++) {
+          const w = d >> 6, bit = d & 63;
+          if (!((ub[8 * w + (bit >> 3)] >> (bit & 7)) & 1)) continue;
+          for (let j = 0; j < 4; j++) exact += ((uq[32 * w + 8 * j + (bit >> 3)] >> (bit & 7)) & 1) << j;
+        }
+        if (mode === 'full') assert.equal(exact, 15 * dim);
+        for (const set of [0, 1])
+          assert.equal(k.pvt_bits_dot4(set, q, b, words) >>> 0, exact, `set ${set} dim ${dim} ${mode} offset ${off}`);
+      }
+});
+
 test('f32 kernels: zero length gives +0 in both sets', () => {
   for (const kernel of ['dot_f32', 'l2_f32']) {
     assert.ok(Object.is(k[`pvt_${kernel}`](1, A, B, 0), 0));

@@ -8,10 +8,11 @@
 
 #include "index.h"
 
-extern const pv_codec pv_codec_f32, pv_codec_sq8;
+extern const pv_codec pv_codec_f32, pv_codec_sq8, pv_codec_binary, pv_codec_binary_f32;
 
 /* One line per encoding. */
-static const pv_codec *const registry[] = {&pv_codec_f32, &pv_codec_sq8};
+static const pv_codec *const registry[] = {&pv_codec_f32, &pv_codec_sq8, &pv_codec_binary,
+                                           &pv_codec_binary_f32};
 
 const pv_codec *pv__codec_of(pv_storage storage) {
   for (size_t i = 0; i < sizeof registry / sizeof registry[0]; i++)
@@ -105,8 +106,9 @@ void pv__encode_slot(pv_index *idx, uint32_t s, const float *v, float *tmp) {
 }
 
 pv_ref pv__prepare(const pv_index *idx, const float *q, float *qf, void *code, void *param) {
-  idx->codec->encode(idx, normalised(idx, q, qf), code, param);
-  pv_ref r = {code, idx->codec->param_bytes ? param : NULL};
+  const pv_codec *k = idx->codec;
+  (k->query ? k->query : k->encode)(idx, normalised(idx, q, qf), code, param);
+  pv_ref r = {code, k->param_bytes ? param : NULL, 0};
   return r;
 }
 

@@ -20,7 +20,21 @@
 typedef struct pv_ref {
   const void *code;
   const void *param; /* NULL for codecs without parameters */
+  /* 1: a query walking the graph, where a codec with a coarse distance
+   * (pv_codec.walks) uses it; the walk's results are then rescored with
+   * the codec's own distance (graph/search.c). 0 everywhere else. */
+  int walk;
 } pv_ref;
+
+/* What an encoding keeps for the whole index (binary codes: the centre
+ * their signs are taken around, the ids issued when it was estimated,
+ * and room to estimate it again). */
+typedef struct pv_cstate {
+  float *centre;
+  double *acc; /* dim sums */
+  float *tmp;  /* dim floats of a writer's scratch */
+  uint32_t basis;
+} pv_cstate;
 
 typedef struct pv_codec {
   const char *name;
@@ -33,14 +47,37 @@ typedef struct pv_codec {
   void (*encode)(const pv_index *idx, const float *x, void *code, void *param);
   /* The stored vector, decoded into dim floats. */
   void (*decode)(const pv_index *idx, const void *code, const void *param, float *out);
+  /* Set bit d of bits (ceil(dim / 64) words, cleared first) where
+   * element d of the decoded vector x is above centre[d] (c): the signs
+   * binary codes keep (codec/binary.c); and sum |x - c|, sum (x - c)^2 and
+   * sum x^2 into stat[0..2], in double. */
+  void (*signs)(const pv_index *idx, const void *code, const void *param, const float *centre,
+                uint64_t *bits, double stat[3]);
   /* Distance from a to slot s, in the index's metric ("smaller is closer",
    * never NaN for finite inputs). */
   float (*dist)(const pv_index *idx, const pv_ref *a, uint32_t s);
+  /* The same between two codes wherever they are (b->walk is ignored). */
+  float (*dist_to)(const pv_index *idx, const pv_ref *a, const pv_ref *b);
   /* out[j] = dist(idx, a, s[j]) for j < n, bit for bit: the batched form a
    * search uses to score a node's neighbours in one call (the codec may
    * read several at once so that their memory fetches overlap). */
   void (*dist_many)(const pv_index *idx, const pv_ref *a, const uint32_t *s, uint32_t n,
                     float *out);
+  /* 1 if dist and dist_many have a coarse form for a->walk; such a codec
+   * prepares queries with query(), into query_bytes(dim) bytes (a code
+   * and what the walk needs of the query). */
+  int walks;
+  size_t (*query_bytes)(uint32_t dim);
+  void (*query)(const pv_index *idx, const float *x, void *code, void *param);
+  /* Optional (NULL: none): make the index's pv_cstate at pv_new (PV_OK or
+   * PV_NOMEM), free it at pv_free, and update it after an add (cannot
+   * fail; may encode every slot again). */
+  int (*open)(pv_index *idx);
+  void (*close)(pv_index *idx);
+  void (*grown)(pv_index *idx);
+  /* pv_check's look at the codes (NULL: nothing to check): PV_OK or
+   * PV_CORRUPT with the index's message set. */
+  int (*check)(pv_index *idx);
 } pv_codec;
 
 /* The registry: the codec of a storage kind, or NULL if there is none. */

@@ -60,6 +60,24 @@ static void decode(const pv_index *idx, const void *code, const void *param, flo
   for (size_t d = 0; d < idx->dim; d++) out[d] = (float)(p->lo + (double)p->step * c[d]);
 }
 
+/* The decoded value of each code compared with the centre: the same
+ * expression as decode, so the same float. */
+static void signs(const pv_index *idx, const void *code, const void *param, const float *centre,
+                  uint64_t *bits, double stat[3]) {
+  const uint8_t *c = code;
+  const sq8_param *p = param;
+  for (size_t w = 0; w < ((size_t)idx->dim + 63) / 64; w++) bits[w] = 0;
+  stat[0] = stat[1] = stat[2] = 0.0;
+  for (size_t d = 0; d < idx->dim; d++) {
+    float x = (float)(p->lo + (double)p->step * c[d]);
+    double r = (double)x - centre[d];
+    bits[d >> 6] |= (uint64_t)(x > centre[d]) << (d & 63);
+    stat[0] += r < 0 ? -r : r;
+    stat[1] += r * r;
+    stat[2] += (double)x * x;
+  }
+}
+
 /* The distance from the exact dot product ip of the codes of a and b: the
  * offsets and steps turn it into the dot product of the decoded vectors,
  * in double, then into the metric's distance. */
@@ -91,6 +109,11 @@ static float dist(const pv_index *idx, const pv_ref *a, uint32_t s) {
   return from_ip(idx, a->param, param_of(idx, s), ip);
 }
 
+static float dist_to(const pv_index *idx, const pv_ref *a, const pv_ref *b) {
+  uint32_t ip = idx->kern->dot_u8(a->code, b->code, idx->dim);
+  return from_ip(idx, a->param, b->param, ip);
+}
+
 /* Four at a time: the four code vectors are read in one pass (dot_u8_4), so
  * their memory fetches overlap; WebAssembly has no prefetch, and there this
  * is what keeps SQ8 search at native speed. */
@@ -110,5 +133,6 @@ static void dist_many(const pv_index *idx, const pv_ref *a, const uint32_t *s, u
   }
 }
 
-const pv_codec pv_codec_sq8 = {"sq8", PV_SQ8, code_bytes, sizeof(sq8_param),
-                               encode, decode, dist, dist_many};
+const pv_codec pv_codec_sq8 = {"sq8",  PV_SQ8,  code_bytes, sizeof(sq8_param),
+                               encode, decode, signs,      dist,
+                               dist_to, dist_many, 0, NULL, NULL, NULL, NULL, NULL, NULL};

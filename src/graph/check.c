@@ -149,6 +149,7 @@ int pv__check_structure(pv_index *idx) {
 int pv_check(pv_index *idx) {
   if (!idx) return pv__error_null(NULL, PV_MISUSE, "the index is NULL");
   int rc = pv__check_structure(idx);
+  if (!rc && idx->codec->check) rc = idx->codec->check(idx);
   return rc ? rc : pv__error(idx, PV_OK, NULL);
 }
 

@@ -130,15 +130,41 @@ pv_pair pv__descend(const pv_index *idx, const pv_ref *q, int to) {
   return ep;
 }
 
+/* The walk's form of q: coarse distances where the codec has them. */
+static inline pv_ref walk_ref(const pv_index *idx, const pv_ref *q) {
+  pv_ref w = *q;
+  w.walk = idx->codec->walks;
+  return w;
+}
+
+/* The best k of the nw results in W, ascending, into out. A walk by
+ * coarse distances found them: score them again with the codec's own
+ * distance (every one of them: the walk's ef is the oversampling) and
+ * order by that. The codes are fetched a few ahead, as a search's are. */
+static size_t finish(const pv_index *idx, const pv_ref *q, pv_pair *W, uint32_t nw, size_t k,
+                     pv_pair *out) {
+  if (idx->codec->walks) {
+    for (uint32_t i = 0; i < nw && i < 4; i++) pv__prefetch_all(idx, W[i].s);
+    for (uint32_t i = 0; i < nw; i++) {
+      if (i + 4 < nw) pv__prefetch_all(idx, W[i + 4].s);
+      W[i].d = pv__dist(idx, q, W[i].s);
+    }
+    pv__sort_pairs(W, nw);
+  } else {
+    pv__maxheap_sort(W, nw);
+  }
+  size_t n = nw < k ? nw : k;
+  for (size_t i = 0; i < n; i++) out[i] = W[i];
+  return n;
+}
+
 size_t pv__graph_search(const pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k, uint32_t ef,
                         const pv_accept *acc, pv_pair *out) {
   if (idx->g.entry == PV_NONE) return 0;
-  pv_pair ep = pv__descend(idx, q, 0);
-  uint32_t nw = search_layer(idx, c, q, ep, ef, 0, 1, acc);
-  pv__maxheap_sort(c->W, nw);
-  size_t n = nw < k ? nw : k;
-  for (size_t i = 0; i < n; i++) out[i] = c->W[i];
-  return n;
+  pv_ref w = walk_ref(idx, q);
+  pv_pair ep = pv__descend(idx, &w, 0);
+  uint32_t nw = search_layer(idx, c, &w, ep, ef, 0, 1, acc);
+  return finish(idx, q, c->W, nw, k, out);
 }
 
 /* The layer-0 beam search of a filtered query, after ACORN-1 (Patel et
@@ -161,10 +187,12 @@ static inline int bit_ok(const pv_index *idx, const uint64_t *bits, const pv_acc
   return (bits[id >> 6] >> (id & 63) & 1) && pv__is_live(idx, s) && (!verify || verify->fn(verify, s));
 }
 
-size_t pv__graph_search_bits(const pv_index *idx, pv_ctx *c, const pv_ref *q, size_t k,
+size_t pv__graph_search_bits(const pv_index *idx, pv_ctx *c, const pv_ref *query, size_t k,
                              uint32_t ef, const uint64_t *bits, const pv_accept *verify,
                              pv_pair *out) {
   if (idx->g.entry == PV_NONE) return 0;
+  pv_ref w = walk_ref(idx, query);
+  const pv_ref *q = &w;
   pv_pair ep = pv__descend(idx, q, 0);
   pv_pair *W = c->W, *C = c->C;
   uint32_t nw = 0, nc = 0, ccap = c->heap_cap, max = idx->g.m;
@@ -234,8 +262,5 @@ size_t pv__graph_search_bits(const pv_index *idx, pv_ctx *c, const pv_ref *q, si
       }
     }
   }
-  pv__maxheap_sort(W, nw);
-  size_t n = nw < k ? nw : k;
-  for (size_t i = 0; i < n; i++) out[i] = W[i];
-  return n;
+  return finish(idx, query, W, nw, k, out);
 }

@@ -27,6 +27,11 @@ typedef struct pv_kernels {
    * four vectors: a search scores a node's neighbours four at a time, so
    * their memory fetches overlap (WebAssembly has no prefetch). */
   void (*dot_u8_4)(const uint8_t *a, const uint8_t *const b[4], size_t n, uint32_t out[4]);
+  /* sum over words i and planes j < 4 of 2^j * popcount(b[i] & q[4i + j]):
+   * the dot product of a binary code b with a query of 4-bit values
+   * whose bit planes are interleaved a word at a time (codec/binary.c).
+   * Exact: at most 15 * 65536. */
+  uint32_t (*bits_dot4)(const uint64_t *q, const uint64_t *b, size_t words);
   /* CRC-32C of n bytes at p continued from state (start from 0xffffffff,
    * finish with ~state), with the CPU's own instruction. NULL where there is
    * none (the scalar and simd128 sets): core/checksum.c then uses its

@@ -54,6 +54,22 @@ static void dot_u8_4_scalar(const uint8_t *a, const uint8_t *const b[4], size_t 
   for (int j = 0; j < 4; j++) out[j] = dot_u8_scalar(a, b[j], n);
 }
 
+/* A population count by halves, quarters and bytes (no instruction
+ * assumed): the definition the SIMD kernels are tested against. */
+static uint32_t pop64(uint64_t x) {
+  x = x - ((x >> 1) & 0x5555555555555555ull);
+  x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+  return (uint32_t)((x * 0x0101010101010101ull) >> 56);
+}
+
+static uint32_t bits_dot4_scalar(const uint64_t *q, const uint64_t *b, size_t words) {
+  uint32_t s = 0;
+  for (size_t i = 0; i < words; i++)
+    for (int j = 0; j < 4; j++) s += pop64(b[i] & q[4 * i + j]) << j;
+  return s;
+}
+
 static void sum_lanes_scalar(uint32_t lane[16], const uint8_t *p, size_t stripes) {
   for (; stripes; stripes--, p += 64)
     for (int j = 0; j < 16; j++) {
@@ -65,8 +81,8 @@ static void sum_lanes_scalar(uint32_t lane[16], const uint8_t *p, size_t stripes
 }
 
 const pv_kernels pv_kernels_scalar = {"scalar",        dot_f32_scalar,  l2_f32_scalar,
-                                      dot_u8_scalar,   dot_u8_4_scalar, NULL,
-                                      sum_lanes_scalar};
+                                      dot_u8_scalar,   dot_u8_4_scalar, bits_dot4_scalar,
+                                      NULL,            sum_lanes_scalar};
 
 /* Chosen at build time for WASM (simd128 is a compile-time feature there),
  * by a CPU check natively. The check is cheap and pure, and pv_new caches

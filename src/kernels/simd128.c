@@ -149,6 +149,40 @@ static void dot_u8_4_simd128(const uint8_t *a, const uint8_t *const b[4], size_t
   }
 }
 
+/* Two words of b a step: each is ANDed with its four plane words (two
+ * vectors of q per word), i8x16.popcnt counts bytes (0..8), and pairs of
+ * counts go into 16-bit lanes, planes 2 and 3 shifted left by 2. A lane
+ * gains at most 32 + 4 * 32 = 160 a step, so after at most 128 steps
+ * (below 2^15) the lanes are added into 32 bits. A last odd word goes
+ * through i64.popcnt. */
+static uint32_t bits_dot4_simd128(const uint64_t *q, const uint64_t *b, size_t words) {
+  uint32_t s = 0;
+  size_t i = 0;
+  while (i + 2 <= words) {
+    v128_t acc = wasm_i16x8_splat(0);
+    size_t end = i + 2 * 128 < words ? i + 2 * 128 : words;
+    for (; i + 2 <= end; i += 2) {
+      v128_t b0 = wasm_i64x2_splat((int64_t)b[i]), b1 = wasm_i64x2_splat((int64_t)b[i + 1]);
+      /* planes 0,1 and 2,3 of word i, then of word i + 1 */
+      v128_t c01 = wasm_i8x16_popcnt(wasm_v128_and(b0, wasm_v128_load(q + 4 * i)));
+      v128_t c23 = wasm_i8x16_popcnt(wasm_v128_and(b0, wasm_v128_load(q + 4 * i + 2)));
+      v128_t d01 = wasm_i8x16_popcnt(wasm_v128_and(b1, wasm_v128_load(q + 4 * i + 4)));
+      v128_t d23 = wasm_i8x16_popcnt(wasm_v128_and(b1, wasm_v128_load(q + 4 * i + 6)));
+      /* bytes 0-7 hold plane 0 (or 2), bytes 8-15 plane 1 (or 3) */
+      v128_t lo = wasm_u16x8_extadd_pairwise_u8x16(wasm_i8x16_add(c01, d01));
+      v128_t hi = wasm_u16x8_extadd_pairwise_u8x16(wasm_i8x16_add(c23, d23));
+      acc = wasm_i16x8_add(acc, wasm_i16x8_add(lo, wasm_i16x8_shl(hi, 2)));
+    }
+    /* lanes 0-3: plane 0 (or 2 times 4); lanes 4-7: plane 1 (or 3 times 4) */
+    v128_t w = wasm_u32x4_extadd_pairwise_u16x8(acc);
+    s += (uint32_t)wasm_i32x4_extract_lane(w, 0) + (uint32_t)wasm_i32x4_extract_lane(w, 1) +
+         2 * ((uint32_t)wasm_i32x4_extract_lane(w, 2) + (uint32_t)wasm_i32x4_extract_lane(w, 3));
+  }
+  for (; i < words; i++)
+    for (int j = 0; j < 4; j++) s += (uint32_t)__builtin_popcountll(b[i] & q[4 * i + j]) << j;
+  return s;
+}
+
 /* Four registers of four lanes. WebAssembly is little-endian: a load gives
  * the words. */
 static void sum_lanes_simd128(uint32_t lane[16], const uint8_t *p, size_t stripes) {
@@ -169,7 +203,7 @@ static void sum_lanes_simd128(uint32_t lane[16], const uint8_t *p, size_t stripe
 }
 
 const pv_kernels pv_kernels_simd128 = {"simd128",          dot_f32_simd128,  l2_f32_simd128,
-                                       dot_u8_simd128,     dot_u8_4_simd128, NULL,
-                                       sum_lanes_simd128};
+                                       dot_u8_simd128,     dot_u8_4_simd128, bits_dot4_simd128,
+                                       NULL,               sum_lanes_simd128};
 
 #endif /* __wasm_simd128__ */

@@ -49,6 +49,7 @@ enum {
   PV_SEC_DOCS = 8,    /* keys and attributes (doc/doc.h): only when some slot has them */
   PV_SEC_TEXT = 9,    /* the text index (text/save.c): only when there is one */
   PV_SEC_TWINS = 10,  /* the rings of exact copies (graph.h): only when there are some */
+  PV_SEC_CENTRE = 11, /* the centre of binary codes (codec/binary.c): binary storage only */
   PV_SEC_KINDS        /* one past the largest kind this version knows */
 };
 
@@ -114,6 +115,12 @@ typedef struct pv_secdef {
 extern const pv_secdef pv_sections[];
 extern const uint32_t pv_nsections;
 const pv_secdef *pv__secdef(uint32_t kind);
+
+/* The centre section of binary codes (codec/binary.c). */
+int pv__centre_present(const pv_index *idx);
+uint64_t pv__centre_len(const pv_index *idx);
+void pv__centre_walk(pv_walker *w, const pv_index *idx);
+int pv__centre_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64_t len);
 
 /* Check link lists where they lie: every count fits, and the words after
  * the links are zero (the rest of each list is checked by the structural

@@ -188,6 +188,8 @@ const pv_secdef pv_sections[] = {
     {PV_SEC_DOCS, "documents", -1, docs_present, docs_len, docs_walk, docs_load, 1, 0},
     {PV_SEC_TEXT, "text", -1, pv__text_present, pv__text_len, pv__text_walk, pv__text_load, 1, 0},
     {PV_SEC_TWINS, "twins", PV_COL_TWIN, twins_present, NULL, NULL, twins_load, 1, 1},
+    {PV_SEC_CENTRE, "centre", -1, pv__centre_present, pv__centre_len, pv__centre_walk,
+     pv__centre_load, 1, 0},
 };
 const uint32_t pv_nsections = sizeof pv_sections / sizeof pv_sections[0];
 

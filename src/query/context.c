@@ -6,6 +6,11 @@
 
 #include "index.h"
 
+/* A prepared query: a code, or more where the codec walks by its own. */
+static size_t qbytes(const pv_index *idx) {
+  return idx->codec->query_bytes ? idx->codec->query_bytes(idx->dim) : idx->st.vbytes;
+}
+
 static size_t heap_bytes(uint32_t cap) { return sizeof(pv_pair) * 3 * (size_t)cap; }
 static size_t plan_words(const pv_index *idx) { return (size_t)(PV_MAX_LEVEL + 1) * (1 + idx->g.m); }
 
@@ -14,7 +19,7 @@ static void ctx_free(pv_index *idx, pv_ctx *c) {
   pv__free(idx, c->visit, sizeof(uint16_t) * c->vcap);
   pv__free(idx, c->scratch, heap_bytes(c->heap_cap));
   pv__free(idx, c->qf, sizeof(float) * idx->dim);
-  pv__free(idx, c->qcode, idx->st.vbytes);
+  pv__free(idx, c->qcode, qbytes(idx));
   if (c->qparam) pv__free(idx, c->qparam, idx->codec->param_bytes);
   pv__free(idx, c->plan, sizeof(uint32_t) * plan_words(idx));
   pv__free(idx, c->bits, sizeof(uint64_t) * c->bits_cap);
@@ -27,7 +32,7 @@ static pv_ctx *ctx_new(pv_index *idx) {
   memset(c, 0, sizeof *c);
   c->epoch = 1;
   c->qf = pv__malloc(idx, sizeof(float) * idx->dim);
-  c->qcode = pv__malloc(idx, idx->st.vbytes);
+  c->qcode = pv__malloc(idx, qbytes(idx));
   if (idx->codec->param_bytes) c->qparam = pv__malloc(idx, idx->codec->param_bytes);
   c->plan = pv__malloc(idx, sizeof(uint32_t) * plan_words(idx));
   if (!c->qf || !c->qcode || (idx->codec->param_bytes && !c->qparam) || !c->plan) {

@@ -45,6 +45,11 @@ void pvt_dot_u8_4(int set, const uint8_t *a, const uint8_t *b, const uint32_t *o
   set_of(set)->dot_u8_4(a, v, n, out);
 }
 
+PVT_EXPORT(pvt_bits_dot4)
+uint32_t pvt_bits_dot4(int set, const uint64_t *q, const uint64_t *b, size_t words) {
+  return set_of(set)->bits_dot4(q, b, words);
+}
+
 /* The version-2 checksum's lane step: updates the 16 lanes at `lane`. */
 PVT_EXPORT(pvt_sum_lanes)
 void pvt_sum_lanes(int set, uint32_t *lane, const uint8_t *p, size_t stripes) {
