@@ -39,7 +39,7 @@ static const cli_command commands[] = {
      cmd_demo},
     {"build",
      "INPUT -o OUT.pvec [--attributes ATTRS.jsonl] [--format fvecs|npy|raw|jsonl]\n"
-     "       [--dim D] [--metric cosine|l2|dot] [--storage f32|sq8] [--m M]\n"
+     "       [--dim D] [--metric cosine|l2|dot] [--storage f32|sq8|binary|binary-f32] [--m M]\n"
      "       [--ef-construction N] [--ef-search N] [--seed S] [--batch N]\n"
      "       [--stem] [--stopwords]",
      "build an index file from vectors, or from documents (.jsonl)",
@@ -83,7 +83,9 @@ static const cli_command commands[] = {
      "  --format F            fvecs, npy, raw or jsonl (default: from the extension)\n"
      "  --dim D               values per vector (raw input; a check for others)\n"
      "  --metric M            cosine (default), l2 (squared) or dot\n"
-     "  --storage S           f32 (default, exact) or sq8 (1 byte per value)\n"
+     "  --storage S           f32 (default, exact), sq8 (1 byte per value), binary\n"
+     "                        (1 bit per value to walk the graph, sq8 to rescore)\n"
+     "                        or binary-f32 (the same, f32 to rescore)\n"
      "  --m M                 links per node, 2 .. 128 (default 16)\n"
      "  --ef-construction N   candidates while building, 1 .. 65,536 (default 200)\n"
      "  --ef-search N         default ef of searches, saved in the file (default 64)\n"

@@ -159,7 +159,7 @@ static void run(input *in) {
   uint8_t h = byte(in);
   o.dim = 1 + (h & 7);
   o.metric = (pv_metric)((h >> 3) % 3);
-  o.storage = (pv_storage)((h >> 5) & 1);
+  o.storage = (pv_storage)((h >> 5) & 3); /* f32, sq8, binary, binary-f32 */
   h = byte(in);
   o.m = 2 + (h & 7);
   o.ef_construction = 1 + (h >> 3);

@@ -4,7 +4,9 @@
  * fuzzer to mutate quickly (a few KB each), in every shape the loader
  * handles: each metric x storage, with tombstones and several levels
  * (small m), compacted, with every vector deleted, empty, one vector,
- * dims 1 and 17, and vectors repeated (rings of copies, section 10). Written by pv_serialize_to at build time; nothing binary
+ * dims 1 and 17, and vectors repeated (rings of copies, section 10); the
+ * binary storages bring the centre (section 11) and walk heads. Written
+ * by pv_serialize_to at build time; nothing binary
  * is committed.
  *
  *   make_corpus DIR     writes DIR/<shape>.pvec, prints how many
@@ -17,7 +19,7 @@
 #include "pocketvec.h"
 
 static const char *const METRIC[] = {"cosine", "l2", "dot"};
-static const char *const STORAGE[] = {"f32", "sq8"};
+static const char *const STORAGE[] = {"f32", "sq8", "binary", "binary-f32"};
 
 typedef struct shape {
   const char *name;
@@ -64,7 +66,7 @@ int main(int argc, char **argv) {
   }
   int files = 0;
   for (int met = 0; met < 3; met++) {
-    for (int st = 0; st < 2; st++) {
+    for (int st = 0; st < 4; st++) {
       for (size_t i = 0; i < sizeof SHAPES / sizeof SHAPES[0]; i++) {
         const shape *sh = &SHAPES[i];
         pv_options o = pv_options_default();

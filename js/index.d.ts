@@ -95,7 +95,7 @@ export declare function init(
 ): Promise<ModuleInfo>;
 
 export type Metric = 'cosine' | 'l2' | 'dot';
-export type Quantization = 'f32' | 'sq8';
+export type Quantization = 'f32' | 'sq8' | 'binary' | 'binary-f32';
 
 export interface IndexOptions {
   /** 1 .. 65536; required */
@@ -106,7 +106,14 @@ export interface IndexOptions {
    * Default 'cosine'.
    */
   metric?: Metric;
-  /** f32: 4 bytes per dimension, exact; sq8: 1 byte per dimension + 16 per vector. Default 'f32'. */
+  /**
+   * f32: 4 bytes per dimension, exact; sq8: 1 byte per dimension + 16 per vector.
+   * binary: 1 bit per dimension (signs around the vectors' mean) to walk the graph,
+   * plus an sq8 copy that rescores the walk's ef candidates (results and distances
+   * are sq8's): faster searches for dim / 8 + 16 more bytes per vector; at low
+   * dimensions raise ef for the same recall. binary-f32: the same with an f32 copy.
+   * Default 'f32'.
+   */
   quantization?: Quantization;
   /** links per node on upper layers (layer 0 keeps 2m), 2 .. 128; default 16 */
   m?: number;

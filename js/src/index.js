@@ -28,7 +28,7 @@ const RESERVE = 1 << 16; // the bytes at pvw_reserve (wasm/exports.c)
 const OPTIONS = {
   dim: ['dim', uint],
   metric: ['metric', oneOf("metric must be 'cosine', 'l2' or 'dot'", 'cosine', 'l2', 'dot')],
-  quantization: ['storage', oneOf("quantization must be 'f32' or 'sq8'", 'f32', 'sq8')],
+  quantization: ['storage', oneOf("quantization must be 'f32', 'sq8', 'binary' or 'binary-f32'", 'f32', 'sq8', 'binary', 'binary-f32')],
   m: ['m', uint],
   efConstruction: ['ef_construction', uint],
   efSearch: ['ef_search', uint],

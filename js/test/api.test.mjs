@@ -116,7 +116,7 @@ test('the issue example: cosine + sq8 with every option', () => {
 });
 
 for (const metric of ['cosine', 'l2', 'dot'])
-  for (const quantization of ['f32', 'sq8'])
+  for (const quantization of ['f32', 'sq8', 'binary', 'binary-f32'])
     test(`${metric} / ${quantization}: distances, order, recall against searchExact`, () => {
       const dim = 48, n = 600;
       const data = clustered(n, dim, { seed: 3 });
@@ -126,7 +126,8 @@ for (const metric of ['cosine', 'l2', 'dot'])
       let found = 0;
       for (let q = 0; q < 20; q++) {
         const query = row(queries, dim, q);
-        const approx = ix.search(query, 10, { ef: 100 });
+        // One bit a dimension walks coarsely at 48 dimensions: a wider beam.
+        const approx = ix.search(query, 10, { ef: quantization.startsWith('binary') ? 300 : 100 });
         const exact = ix.searchExact(query, 10);
         assert.equal(exact.length, 10);
         for (let i = 1; i < 10; i++) {
@@ -136,7 +137,7 @@ for (const metric of ['cosine', 'l2', 'dot'])
         const truth = new Set(exact.map((h) => h.id));
         found += approx.filter((h) => truth.has(h.id)).length;
         // The distance is the metric's, computed on the stored vectors.
-        if (quantization === 'f32') {
+        if (quantization.endsWith('f32')) {
           const h = exact[0], x = row(data, dim, h.id);
           const want = metric === 'l2' ? l2(query, x) : metric === 'dot' ? -dot(query, x)
             : 1 - dot(query, x) / norm(query) / norm(x);
@@ -148,6 +149,33 @@ for (const metric of ['cosine', 'l2', 'dot'])
       ix.check();
       ix.free();
     });
+
+test('binary: the walk by bits, results by the sq8 copy; saved and loaded as it was', () => {
+  const dim = 64, data = clustered(800, dim, { seed: 5 }), queries = clustered(10, dim, { seed: 6 });
+  const b = new Index({ dim, quantization: 'binary', seed: 7 }), s = new Index({ dim, quantization: 'sq8', seed: 7 });
+  b.addBatch(data);
+  s.addBatch(data);
+  assert.equal(b.quantization, 'binary');
+  // Same graph and same stored vectors as sq8: the same exact answers, and
+  // the memory of sq8 plus the bits and 16 bytes a vector.
+  for (let q = 0; q < 10; q++) {
+    const query = row(queries, dim, q);
+    assert.deepEqual(b.searchExact(query, 10), s.searchExact(query, 10));
+    const hits = b.search(query, 10, { ef: 64 }), exact = s.searchExact(query, 50);
+    for (const h of hits) assert.equal(exact.find((e) => e.id === h.id)?.distance ?? h.distance, h.distance);
+  }
+  assert.deepEqual([...b.get(3)], [...s.get(3)]);
+  assert.ok(b.memoryUsage > s.memoryUsage + 800 * (dim / 8 + 16));
+  const back = Index.fromBytes(b.toBytes());
+  assert.equal(back.quantization, 'binary');
+  for (let q = 0; q < 10; q++) {
+    const query = row(queries, dim, q);
+    assert.deepEqual(back.search(query, 10), b.search(query, 10));
+  }
+  back.check();
+  for (const ix of [b, s, back]) ix.free();
+  assert.throws(() => new Index({ dim: 4, quantization: 'bits' }), /quantization must be 'f32', 'sq8', 'binary' or 'binary-f32'/);
+});
 
 test('cosine get() returns the unit-length vector; f32 l2 returns it exactly', () => {
   const c = new Index({ dim: 3 });
