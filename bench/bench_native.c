@@ -50,7 +50,7 @@
 #define CACHE_DIR "bench/.cache"
 #define RESULTS_DIR "bench/results"
 
-static const size_t search_ef[] = {16, 32, 64, 128, 256};
+static const size_t search_ef[] = {8, 10, 12, 16, 20, 24, 32, 48, 64, 128, 256};
 #define N_EF (sizeof search_ef / sizeof search_ef[0])
 static const size_t delete_ef[] = {64, 128};
 #define N_DEL_EF (sizeof delete_ef / sizeof delete_ef[0])

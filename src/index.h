@@ -124,16 +124,22 @@ static inline void pv__touch(const unsigned char *p, size_t bytes) {
 }
 #endif
 
+/* What a walk reads of slot s first: its code, or the codec's walk part
+ * (binary codes). */
+static inline const unsigned char *pv__hot(const pv_index *idx, uint32_t s) {
+  const pv_column *w = &idx->st.col[PV_COL_WALK];
+  return w->esize ? (const unsigned char *)w->base + (size_t)s * w->esize
+                  : (const unsigned char *)pv__code(idx, s);
+}
+
 static inline void pv__prefetch(const pv_index *idx, uint32_t s) {
 #if defined(__wasm__)
-  size_t bytes = idx->st.vbytes;
-  if (bytes > PV_PREFETCH_BYTES) bytes = PV_PREFETCH_BYTES;
-  pv__touch((const unsigned char *)pv__code(idx, s), bytes);
+  pv__touch(pv__hot(idx, s), idx->st.hot);
 #elif defined(__GNUC__) || defined(__clang__)
-  const char *p = (const char *)pv__code(idx, s);
-  size_t bytes = idx->st.vbytes;
-  if (bytes > PV_PREFETCH_BYTES) bytes = PV_PREFETCH_BYTES;
-  for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(p + o);
+  /* every line of the hot bytes, also the last one's when they straddle */
+  const char *p = (const char *)pv__hot(idx, s);
+  for (size_t o = 0; o < idx->st.hot; o += 64) __builtin_prefetch(p + o);
+  __builtin_prefetch(p + idx->st.hot - 1);
 #else
   (void)idx;
   (void)s;

@@ -180,10 +180,11 @@ void test_binary_damaged(void) {
   CHECK_OK(pv_add_batch(idx, v, N, NULL));
   size_t len;
   uint8_t *good = saved(idx, &len), *b = tu_xmalloc(len);
-  uint8_t *ce = entry_of(good, 11), *co = entry_of(good, 1);
-  REQUIRE(ce && co);
-  size_t centre = (size_t)rd64(ce + 8), codes = (size_t)rd64(co + 8);
-  size_t vbytes = idx->st.vbytes, head = 8 * ((DIM + 63) / 64);
+  uint8_t *ce = entry_of(good, 11), *we = entry_of(good, 12);
+  REQUIRE(ce && we);
+  size_t centre = (size_t)rd64(ce + 8), walk = (size_t)rd64(we + 8);
+  size_t head = 8 * ((DIM + 63) / 64), wb = head + 16;
+  CHECK_EQ_INT(rd64(we + 16), N * wb);
   pv_index *ld = NULL;
   struct {
     const char *what;
@@ -195,10 +196,10 @@ void test_binary_damaged(void) {
       {"centre element inf", centre + 8, 0x7F800000u, "centre is not a finite"},
       {"centre basis past next_id", centre, N + 1, "estimated from"},
       {"centre reserved word", centre + 4, 1, "estimated from"},
-      {"walk f NaN", codes + 3 * vbytes + head, 0x7FC00000u, "damaged header"},
-      {"walk |x|^2 negative", codes + 4 * vbytes + head + 4, 0xBF800000u, "damaged header"},
-      {"walk count past dim", codes + 5 * vbytes + head + 8, DIM + 1, "damaged header"},
-      {"walk zero word", codes + 6 * vbytes + head + 12, 1, "damaged header"},
+      {"walk f NaN", walk + 3 * wb + head, 0x7FC00000u, "damaged header"},
+      {"walk |x|^2 negative", walk + 4 * wb + head + 4, 0xBF800000u, "damaged header"},
+      {"walk count past dim", walk + 5 * wb + head + 8, DIM + 1, "damaged header"},
+      {"walk zero word", walk + 6 * wb + head + 12, 1, "damaged header"},
   };
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     memcpy(b, good, len);
@@ -210,9 +211,10 @@ void test_binary_damaged(void) {
               pv_errmsg(NULL));
     if (rc == PV_OK) pv_free(ld);
   }
-  /* one bit of slot 9's code flipped: loads, searches, pv_check finds it */
+  /* one bit of slot 9's walk part flipped: loads, searches, pv_check
+   * finds it */
   memcpy(b, good, len);
-  b[codes + 9 * vbytes] ^= 1;
+  b[walk + 9 * wb] ^= 1;
   fix_crcs(b, len, 0);
   REQUIRE(pv_load(b, len, PV_LOAD_COPY, &ld) == PV_OK);
   pv_hit h[5];
@@ -222,14 +224,19 @@ void test_binary_damaged(void) {
   CHECK_EQ_INT(pv_check(ld), PV_CORRUPT);
   CHECK_STR_HAS(pv_errmsg(ld), "slot 9's binary code");
   pv_free(ld);
-  /* the centre's entry turned into an unknown optional kind: missing */
-  memcpy(b, good, len);
-  uint8_t *e = entry_of(b, 11);
-  wr32(e, 60);
-  wr32(e + 4, 0);
-  fix_crcs(b, len, 0);
-  CHECK_EQ_INT(pv_load(b, len, PV_LOAD_COPY, &ld), PV_CORRUPT);
-  CHECK_STR_HAS(pv_errmsg(NULL), "centre section is missing");
+  /* the centre's or the walk parts' entry turned into an unknown optional
+   * kind: missing */
+  const uint32_t kinds[] = {11, 12};
+  const char *const names[] = {"centre section is missing", "binary codes section is missing"};
+  for (int k = 0; k < 2; k++) {
+    memcpy(b, good, len);
+    uint8_t *e = entry_of(b, kinds[k]);
+    wr32(e, 60);
+    wr32(e + 4, 0);
+    fix_crcs(b, len, 0);
+    CHECK_EQ_INT(pv_load(b, len, PV_LOAD_COPY, &ld), PV_CORRUPT);
+    CHECK_STR_HAS(pv_errmsg(NULL), names[k]);
+  }
   /* the good file still loads the same */
   REQUIRE(pv_load(good, len, PV_LOAD_COPY, &ld) == PV_OK);
   CHECK_OK(pv_check(ld));

@@ -37,7 +37,7 @@ static const char *const MODE_NAME[] = {"COPY", "BORROW", "TAKE"};
 /* The file layout (fields and checksums: pvfile.h)                         */
 /* ======================================================================== */
 
-enum { K_VEC = 1, K_L0, K_UP, K_SQ8, K_IDS, K_LEV, K_DEL, K_DOCS, K_TEXT, K_TWINS, K_CENTRE, K_END };
+enum { K_VEC = 1, K_L0, K_UP, K_SQ8, K_IDS, K_LEV, K_DEL, K_DOCS, K_TEXT, K_TWINS, K_CENTRE, K_WALK, K_END };
 
 /* Where things are in a valid file (read from its header and table). */
 typedef struct fview {

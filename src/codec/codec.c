@@ -103,6 +103,7 @@ static const float *normalised(const pv_index *idx, const float *v, float *tmp) 
 void pv__encode_slot(pv_index *idx, uint32_t s, const float *v, float *tmp) {
   void *param = idx->codec->param_bytes ? pv__param(idx, s) : NULL;
   idx->codec->encode(idx, normalised(idx, v, tmp), pv__code(idx, s), param);
+  if (idx->codec->slot) idx->codec->slot(idx, s);
 }
 
 pv_ref pv__prepare(const pv_index *idx, const float *q, float *qf, void *code, void *param) {

@@ -63,10 +63,11 @@ typedef struct pv_codec {
    * read several at once so that their memory fetches overlap). */
   void (*dist_many)(const pv_index *idx, const pv_ref *a, const uint32_t *s, uint32_t n,
                     float *out);
-  /* 1 if dist and dist_many have a coarse form for a->walk; such a codec
-   * prepares queries with query(), into query_bytes(dim) bytes (a code
-   * and what the walk needs of the query). */
-  int walks;
+  /* Non-NULL if dist and dist_many have a coarse form for a->walk: the
+   * bytes at the start of a code that form reads (what a search fetches
+   * ahead). Such a codec prepares queries with query(), into
+   * query_bytes(dim) bytes (a code and what the walk needs of the query). */
+  size_t (*walks)(uint32_t dim);
   size_t (*query_bytes)(uint32_t dim);
   void (*query)(const pv_index *idx, const float *x, void *code, void *param);
   /* Optional (NULL: none): make the index's pv_cstate at pv_new (PV_OK or
@@ -75,6 +76,9 @@ typedef struct pv_codec {
   int (*open)(pv_index *idx);
   void (*close)(pv_index *idx);
   void (*grown)(pv_index *idx);
+  /* After slot s's code and parameters are written (an insert): what the
+   * codec derives from them per slot. */
+  void (*slot)(pv_index *idx, uint32_t s);
   /* pv_check's look at the codes (NULL: nothing to check): PV_OK or
    * PV_CORRUPT with the index's message set. */
   int (*check)(pv_index *idx);

@@ -60,5 +60,5 @@ static void dist_many(const pv_index *idx, const pv_ref *a, const uint32_t *s, u
 }
 
 const pv_codec pv_codec_f32 = {"f32",     PV_F32,    code_bytes, 0,    encode, decode, signs,
-                               dist,      dist_refs, dist_many,  0,    NULL,   NULL,   NULL,
-                               NULL,      NULL,      NULL};
+                               dist,      dist_refs, dist_many,  NULL, NULL,   NULL,   NULL,
+                               NULL,      NULL,      NULL,       NULL};

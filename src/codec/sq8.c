@@ -135,4 +135,4 @@ static void dist_many(const pv_index *idx, const pv_ref *a, const uint32_t *s, u
 
 const pv_codec pv_codec_sq8 = {"sq8",  PV_SQ8,  code_bytes, sizeof(sq8_param),
                                encode, decode, signs,      dist,
-                               dist_to, dist_many, 0, NULL, NULL, NULL, NULL, NULL, NULL};
+                               dist_to, dist_many, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};

@@ -133,7 +133,7 @@ pv_pair pv__descend(const pv_index *idx, const pv_ref *q, int to) {
 /* The walk's form of q: coarse distances where the codec has them. */
 static inline pv_ref walk_ref(const pv_index *idx, const pv_ref *q) {
   pv_ref w = *q;
-  w.walk = idx->codec->walks;
+  w.walk = idx->codec->walks != NULL;
   return w;
 }
 
@@ -143,7 +143,7 @@ static inline pv_ref walk_ref(const pv_index *idx, const pv_ref *q) {
  * order by that. The codes are fetched a few ahead, as a search's are. */
 static size_t finish(const pv_index *idx, const pv_ref *q, pv_pair *W, uint32_t nw, size_t k,
                      pv_pair *out) {
-  if (idx->codec->walks) {
+  if (idx->codec->walks != NULL) {
     for (uint32_t i = 0; i < nw && i < 4; i++) pv__prefetch_all(idx, W[i].s);
     for (uint32_t i = 0; i < nw; i++) {
       if (i + 4 < nw) pv__prefetch_all(idx, W[i + 4].s);

@@ -50,6 +50,7 @@ enum {
   PV_SEC_TEXT = 9,    /* the text index (text/save.c): only when there is one */
   PV_SEC_TWINS = 10,  /* the rings of exact copies (graph.h): only when there are some */
   PV_SEC_CENTRE = 11, /* the centre of binary codes (codec/binary.c): binary storage only */
+  PV_SEC_WALK = 12,   /* the walk parts of binary codes, a column: binary storage only */
   PV_SEC_KINDS        /* one past the largest kind this version knows */
 };
 
@@ -121,6 +122,7 @@ int pv__centre_present(const pv_index *idx);
 uint64_t pv__centre_len(const pv_index *idx);
 void pv__centre_walk(pv_walker *w, const pv_index *idx);
 int pv__centre_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64_t len);
+int pv__walk_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64_t len);
 
 /* Check link lists where they lie: every count fits, and the words after
  * the links are zero (the rest of each list is checked by the structural

@@ -216,7 +216,8 @@ static int parse_table(const uint8_t *b, size_t len, const pv_checker *c, pv_lay
     const pv_secdef *d = &pv_sections[i];
     if (d->kind == PV_SEC_PARAMS && !codec->param_bytes) continue;
     if (!L->sec[d->kind].kind && !d->may_be_absent) CORRUPT("the %s section is missing", d->name);
-    if (d->kind == PV_SEC_CENTRE && !L->sec[d->kind].kind && codec->open)
+    if ((d->kind == PV_SEC_CENTRE || d->kind == PV_SEC_WALK) && !L->sec[d->kind].kind &&
+        codec->walks)
       CORRUPT("the %s section is missing", d->name);
   }
   return PV_OK;

@@ -190,6 +190,7 @@ const pv_secdef pv_sections[] = {
     {PV_SEC_TWINS, "twins", PV_COL_TWIN, twins_present, NULL, NULL, twins_load, 1, 1},
     {PV_SEC_CENTRE, "centre", -1, pv__centre_present, pv__centre_len, pv__centre_walk,
      pv__centre_load, 1, 0},
+    {PV_SEC_WALK, "binary codes", PV_COL_WALK, NULL, NULL, NULL, pv__walk_load, 1, 0},
 };
 const uint32_t pv_nsections = sizeof pv_sections / sizeof pv_sections[0];
 

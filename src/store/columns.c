@@ -11,6 +11,9 @@ static size_t u32_size(const pv_index *idx) { (void)idx; return sizeof(uint32_t)
 static size_t u8_size(const pv_index *idx) { (void)idx; return 1; }
 static size_t ptr_size(const pv_index *idx) { (void)idx; return sizeof(uint32_t *); }
 static size_t param_size(const pv_index *idx) { return idx->codec->param_bytes; }
+static size_t walk_size(const pv_index *idx) {
+  return idx->codec->walks ? idx->codec->walks(idx->dim) : 0;
+}
 
 const pv_coldef pv_columns[PV_COL_COUNT] = {
     [PV_COL_ID] = {"ids", PV_COL_MOVED, u32_size},
@@ -21,4 +24,5 @@ const pv_coldef pv_columns[PV_COL_COUNT] = {
     [PV_COL_DOC] = {"documents", PV_COL_MOVED | PV_COL_ZERO, ptr_size},
     [PV_COL_TEXT] = {"text records", PV_COL_MOVED | PV_COL_ZERO, ptr_size},
     [PV_COL_TWIN] = {"twins", PV_COL_MOVED | PV_COL_ZERO, u32_size},
+    [PV_COL_WALK] = {"binary codes", PV_COL_MOVED, walk_size},
 };

@@ -37,6 +37,7 @@ enum {
   PV_COL_DOC,   /* pv_rec *: the document's key and attributes, or NULL (doc/doc.h) */
   PV_COL_TEXT,  /* pv_tdoc *: the document's terms, or NULL (text/text.h) */
   PV_COL_TWIN,  /* u32: 1 + the next slot in the ring of its exact copies; 0: none (graph.h) */
+  PV_COL_WALK,  /* binary codes' walk parts (codec/binary.c); unused by other codecs */
   PV_COL_COUNT
 };
 
@@ -77,6 +78,7 @@ typedef struct pv_store {
   pv_column col[PV_COL_COUNT];
   uint32_t bshift;   /* a block holds 2^bshift slots */
   size_t vbytes;     /* bytes of one code */
+  size_t hot;        /* bytes of a code a search fetches ahead (index.h) */
   size_t lwords;     /* words of one layer-0 list: 1 + m0 */
   pv_block *blk;     /* [ntab], the first nblk allocated */
   uint32_t nblk, ntab;
