@@ -142,8 +142,9 @@ typedef struct delete_experiment {
 /* ------------------------------------------------------------------------ */
 
 static int quick;
-/* --storage NAME: only that storage (-1: all). */
-static int only_storage = -1;
+/* --storage NAMES: a bit per storage to run (0: all). */
+static unsigned only_storage;
+static int runs(pv_storage s) { return !only_storage || (only_storage >> s & 1); }
 
 static double now(void) {
   struct timespec ts;
@@ -542,7 +543,7 @@ static void run_dataset(const workload *w, int passes, dataset_result *r) {
   printf("  generated in %.2f s; exact top-%d %s in %.2f s\n", r->generate_s, K,
          r->truth_cached ? "read from the cache" : "computed by brute force", r->truth_s);
   for (int s = 0; s < N_STORAGE; s++)
-    if (only_storage < 0 || only_storage == (int)storages[s])
+    if (runs(storages[s]))
       run_index(w, &ds, truth, storages[s], passes, &r->idx[s]);
   free(truth);
   pv_dataset_free(&ds);
@@ -683,7 +684,7 @@ static void run_delete(const workload *w, delete_experiment *r) {
          r->generate_s, K, group(a, (double)r->survivors),
          r->truth_cached ? "read from the cache" : "computed by brute force", r->truth_s);
   for (int st = 0; st < N_STORAGE; st++)
-    if (only_storage < 0 || only_storage == (int)storages[st])
+    if (runs(storages[st]))
     run_delete_storage(w, &ds, &surv, surv_base, order, r->deleted, truth, storages[st],
                        &r->st[st]);
   free(truth);
@@ -958,7 +959,8 @@ static void usage(FILE *f) {
           "  --only NAME   run one workload: 10k-384, 100k-768, delete-20k-384\n"
           "                (with --quick: 5k-384, 10k-768, delete-5k-384)\n"
           "  --out PATH    write the JSON there (default " RESULTS_DIR "/native.json)\n"
-          "  --storage S   only storage S: f32, sq8, binary or binary-f32\n"
+          "  --storage S   only the storages S (comma-separated): f32, sq8, binary,\n"
+          "                binary-f32\n"
           "\n"
           "Run from the repository root: the truth cache is " CACHE_DIR "/.\n");
 }
@@ -979,12 +981,19 @@ int main(int argc, char **argv) {
       else
         out = argv[++i];
     } else if (strcmp(a, "--storage") == 0 && i + 1 < argc) {
-      const char *v = argv[++i];
-      for (int s = 0; s < N_STORAGE; s++)
-        if (strcmp(v, storage_name(storages[s])) == 0) only_storage = (int)storages[s];
-      if (only_storage < 0) {
-        fprintf(stderr, "bench_native: no storage named '%s'\n", v);
-        return 2;
+      /* a comma-separated list of names */
+      for (const char *v = argv[++i]; *v;) {
+        size_t len = strcspn(v, ",");
+        unsigned bit = 0;
+        for (int s = 0; s < N_STORAGE; s++)
+          if (strlen(storage_name(storages[s])) == len && strncmp(v, storage_name(storages[s]), len) == 0)
+            bit = 1u << storages[s];
+        if (!bit) {
+          fprintf(stderr, "bench_native: no storage named '%.*s'\n", (int)len, v);
+          return 2;
+        }
+        only_storage |= bit;
+        v += len + (v[len] == ',');
       }
     } else if (strncmp(a, "--only=", 7) == 0) {
       only = a + 7;

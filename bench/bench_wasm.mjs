@@ -2,7 +2,7 @@
 // bench_wasm: the WebAssembly benchmark of pocketvec under Node
 // (`npm run bench:wasm` in js/, which builds what it needs first).
 //
-//   node bench/bench_wasm.mjs [--quick] [--only NAME] [--out PATH]
+//   node bench/bench_wasm.mjs [--quick] [--only NAME] [--storage S] [--out PATH]
 //
 // The same workloads as bench/bench_native.c, on the same vectors: the
 // datasets come from bench/datagen.mjs, a bit-for-bit port of
@@ -12,9 +12,10 @@
 // float: a cache that does not match is recomputed (in JS, in the same
 // double-precision order as pv_dataset_truth) and written back.
 //
-// For each dataset and storage (F32, SQ8) it builds a cosine index (m 16,
-// efConstruction 200, capacity n, seed = the dataset's seed, as native) with
-// addBatch in chunks of 1,000, runs check(), then for ef in 16..256 measures
+// For each dataset and storage (F32, SQ8, binary, binary-f32; --storage
+// picks one) it builds a cosine index (m 16, efConstruction 200, capacity
+// n, seed = the dataset's seed, as native) with addBatch in chunks of
+// 1,000, runs check(), then for ef in 8..256 measures
 // recall@10 and single-query latency through the public API (Index.search,
 // glue included). Then, in the same run, it runs build/bench_native on the
 // same workload and prints the WASM/native ratios of build time, p50 and p99.
@@ -55,8 +56,9 @@ const K = 10;
 const CHUNK = 1000;
 const M = 16;
 const EF_CONSTRUCTION = 200;
-const SEARCH_EF = [16, 32, 64, 128, 256];
-const STORAGES = ['f32', 'sq8'];
+// bench_native.c's sweep and storages; keep them in step.
+const SEARCH_EF = [8, 10, 12, 16, 20, 24, 32, 48, 64, 128, 256];
+const STORAGES = ['f32', 'sq8', 'binary', 'binary-f32'];
 
 // bench_native.c's workloads; keep the two in step.
 const FULL_SETS = [
@@ -115,12 +117,13 @@ function toJson(v, indent = '', inArray = false) {
 }
 
 function usage() {
-  return `usage: node bench/bench_wasm.mjs [--quick] [--only NAME] [--out PATH]
+  return `usage: node bench/bench_wasm.mjs [--quick] [--only NAME] [--storage S] [--out PATH]
 
   --quick       scaled-down workloads (as bench_native --quick), ${QUICK_PASSES} timed passes;
                 writes bench/results/wasm-quick.json
   --only NAME   run one workload: ${FULL_SETS.map((w) => w.name).join(', ')}
                 (with --quick: ${QUICK_SETS.map((w) => w.name).join(', ')})
+  --storage S   only the storages S (comma-separated): ${STORAGES.join(', ')}
   --out PATH    write the JSON there (default bench/results/wasm.json)
 
 Needs js/pocketvec.wasm and build/bench_native: \`npm run bench:wasm\` in js/
@@ -129,11 +132,11 @@ builds both (make wasm build/bench_native in the repository root).
 }
 
 function parseArgs(argv) {
-  const o = { quick: false, only: null, out: null };
+  const o = { quick: false, only: null, out: null, storage: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
-    else if (a === '--only' || a === '--out') {
+    else if (a === '--only' || a === '--out' || a === '--storage') {
       if (i + 1 >= argv.length) die(`${a} needs a value`);
       o[a.slice(2)] = argv[++i];
     } else if (a.startsWith('--only=')) o.only = a.slice(7);
@@ -274,8 +277,10 @@ async function runIndex(w, ds, queries, truth, storage, passes) {
 /* ------------------------------------------------------------------------ */
 
 /** bench_native on one workload: its dataset entry and facts, or { error }. */
-function runNative(w, quick, tmp) {
-  const args = [...(quick ? ['--quick'] : []), '--only', w.name, '--out', join(tmp, `${w.name}.json`)];
+function runNative(w, quick, tmp, storage) {
+  // The output path last: the command shown and the read below rely on it.
+  const args = [...(quick ? ['--quick'] : []), ...(storage ? ['--storage', storage] : []),
+    '--only', w.name, '--out', join(tmp, `${w.name}.json`)];
   const command = `./${relative(root, NATIVE)} ${args.slice(0, -1).join(' ')} <tmp>`;
   if (!existsSync(NATIVE))
     return { command, error: `${NATIVE} is missing: run "make build/bench_native" in ${root}` };
@@ -341,9 +346,10 @@ async function runDataset(w, o, tmp, failures) {
 
   const indexes = [];
   for (const storage of STORAGES)
-    indexes.push(await runIndex(w, ds, queries, truth.gt, storage, o.passes));
+    if (!o.storage || o.storage.split(',').includes(storage))
+      indexes.push(await runIndex(w, ds, queries, truth.gt, storage, o.passes));
 
-  const nat = runNative(w, o.quick, tmp);
+  const nat = runNative(w, o.quick, tmp, o.storage);
   let table = null;
   if (nat.error) {
     failures.push(`native run on ${w.name}: ${nat.error}`);

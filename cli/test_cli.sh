@@ -83,6 +83,10 @@ expect "build .npy v1.0 (l2)" 0 "300 vectors" "$BIN" build b.npy -o b.pvec --met
 expect "build .npy v2.0 (dot, m 8)" 0 "300 vectors" \
   "$BIN" build b2.npy -o b2.pvec --metric dot --m 8 --ef-construction 40 --ef-search 30 --seed 9
 expect "build raw --dim (sq8)" 0 "300 vectors" "$BIN" build c.f32 --dim $D -o c.pvec --storage sq8
+expect "build --storage binary" 0 "300 vectors" "$BIN" build c.f32 --dim $D -o cb.pvec --storage binary
+expect "build --storage binary-f32" 0 "300 vectors" "$BIN" build a.fvecs -o ab.pvec --storage binary-f32
+expect "build --storage of no such kind" 2 "--storage expects f32, sq8, binary or binary-f32, got 'bits'" \
+  "$BIN" build a.fvecs -o x.pvec --storage bits
 expect "build --format overrides the extension" 0 "300 vectors" \
   "$BIN" build a.vectors --format fvecs -o v.pvec --batch 7
 check "batch size does not change the file" cmp a.pvec v.pvec
@@ -99,6 +103,10 @@ expect "query .npy queries on an l2 index" 0 "" "$BIN" query b.pvec b.npy --k 4 
 check "l2: itself first, distance 0" self_first out $N 4 0
 expect "query raw queries without --dim (the index's dim)" 0 "" "$BIN" query c.pvec c.f32 --ef 400
 check "sq8: itself first, distance ~0" self_first out $N 10 1e-2
+expect "query a binary index (sq8 rescoring)" 0 "" "$BIN" query cb.pvec c.f32 --k 10 --ef 64
+check "binary: itself first, distance ~0 (sq8's)" self_first out $N 10 1e-2
+expect "query a binary-f32 index" 0 "" "$BIN" query ab.pvec a.fvecs --k 5 --ef 64
+check "binary-f32: itself first, distance ~0 (f32's)" self_first out $N 5 1e-5
 expect "query a .fvecs index with .npy queries" 0 "" "$BIN" query a.pvec b.npy --ef 400
 check "across formats: itself first" self_first out $N 10 1e-5
 expect "query --json" 0 "" "$BIN" query a.pvec a.fvecs --k 2 --json
@@ -144,6 +152,10 @@ check "info: the link sections" \
   bash -c 'grep -Eq "^ +2 +layer-0 links +(required|optional) " out && grep -Eq "^ +3 +upper links " out'
 check "info: no damaged section in a good file" bash -c '! grep -q "DOES NOT MATCH" out'
 expect "info on an sq8 file lists the codec parameters" 0 "^ +4 +codec parameters +required" "$BIN" info c.pvec
+expect "info on a binary file: its storage" 0 "^storage +binary$" "$BIN" info cb.pvec
+check "info on a binary file: the centre and the walk parts" \
+  bash -c 'grep -Eq "^ +11 +centre +required" out && grep -Eq "^ +12 +binary codes +required" out'
+expect "verify a binary file (walk parts checked)" 0 "cb.pvec: ok" "$BIN" verify cb.pvec ab.pvec
 expect "verify good files" 0 "a.pvec: ok" "$BIN" verify a.pvec b.pvec b2.pvec c.pvec
 check "verify: each file ok, every live vector reachable" \
   test "$(grep -Ec '^[a-z0-9]+\.pvec: ok \(all 300 live vectors reachable\)$' out)" -eq 4

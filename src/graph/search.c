@@ -140,14 +140,21 @@ static inline pv_ref walk_ref(const pv_index *idx, const pv_ref *q) {
 /* The best k of the nw results in W, ascending, into out. A walk by
  * coarse distances found them: score them again with the codec's own
  * distance (every one of them: the walk's ef is the oversampling) and
- * order by that. The codes are fetched a few ahead, as a search's are. */
+ * order by that. Through the batched distance, a few dozen at a time, so
+ * that the codes' fetches overlap (WebAssembly has no prefetch). */
 static size_t finish(const pv_index *idx, const pv_ref *q, pv_pair *W, uint32_t nw, size_t k,
                      pv_pair *out) {
   if (idx->codec->walks != NULL) {
-    for (uint32_t i = 0; i < nw && i < 4; i++) pv__prefetch_all(idx, W[i].s);
-    for (uint32_t i = 0; i < nw; i++) {
-      if (i + 4 < nw) pv__prefetch_all(idx, W[i + 4].s);
-      W[i].d = pv__dist(idx, q, W[i].s);
+    uint32_t s[32];
+    float d[32];
+    for (uint32_t i = 0; i < nw; i += 32) {
+      uint32_t m = nw - i < 32 ? nw - i : 32;
+      for (uint32_t j = 0; j < m; j++) {
+        s[j] = W[i + j].s;
+        pv__prefetch_all(idx, s[j]);
+      }
+      idx->codec->dist_many(idx, q, s, m, d);
+      for (uint32_t j = 0; j < m; j++) W[i + j].d = d[j];
     }
     pv__sort_pairs(W, nw);
   } else {
