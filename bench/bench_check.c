@@ -5,7 +5,7 @@
  * shared 2-core machine moves by more than the 10 % a gate must catch;
  * instruction counts of the same binary on the same input do not.
  *
- * Usage: bench_check f32|sq8 builds that index and searches, printing
+ * Usage: bench_check f32|sq8|binary builds that index and searches, printing
  * {"storage", "queries", "recall"} as JSON. bench/check.mjs (make
  * bench-check) runs it under valgrind --tool=callgrind
  * --toggle-collect=pv_search, so only the searches are counted, divides by
@@ -13,7 +13,8 @@
  *
  * The workload: 5 000 x 128 clustered vectors (common/datagen.c, seed 11),
  * cosine, m 16, ef_construction 100, then 200 held-out queries at ef 64,
- * for F32 and SQ8. Small enough for valgrind's ~50x slowdown.
+ * for F32, SQ8 and binary codes (SQ8 rescoring). Small enough for
+ * valgrind's ~50x slowdown.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,8 +42,8 @@ static double recall(pv_index *idx, const pv_dataset *ds, const uint32_t *truth)
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2 || (strcmp(argv[1], "f32") && strcmp(argv[1], "sq8"))) {
-    fprintf(stderr, "usage: bench_check f32|sq8\n");
+  if (argc != 2 || (strcmp(argv[1], "f32") && strcmp(argv[1], "sq8") && strcmp(argv[1], "binary"))) {
+    fprintf(stderr, "usage: bench_check f32|sq8|binary\n");
     return 2;
   }
   pv_dataset ds;
@@ -51,7 +52,7 @@ int main(int argc, char **argv) {
   if (!truth || pv_dataset_truth(&ds, K, truth) != 0) return 1;
   pv_options o = pv_options_default();
   o.dim = ds.dim;
-  o.storage = strcmp(argv[1], "sq8") == 0 ? PV_SQ8 : PV_F32;
+  o.storage = strcmp(argv[1], "sq8") == 0 ? PV_SQ8 : strcmp(argv[1], "binary") == 0 ? PV_BINARY : PV_F32;
   o.ef_construction = 100;
   o.seed = 11;
   pv_index *idx;

@@ -27,7 +27,8 @@ function measure(storage) {
   return { instructions_per_query: Math.round(Number(events[1]) / res.queries), recall: res.recall, kernels: res.kernels };
 }
 
-const now = { f32: measure('f32'), sq8: measure('sq8') };
+const STORAGES = ['f32', 'sq8', 'binary'];
+const now = Object.fromEntries(STORAGES.map((st) => [st, measure(st)]));
 if (flag === '--update') {
   writeFileSync(baselinePath, JSON.stringify({
     note: 'instructions per query inside pv_search (callgrind) and recall@10 of bench/bench_check.c; update deliberately',
@@ -37,8 +38,13 @@ if (flag === '--update') {
 }
 const base = JSON.parse(readFileSync(baselinePath, 'utf8'));
 let failed = 0;
-for (const st of ['f32', 'sq8']) {
+for (const st of STORAGES) {
   const b = base[st], n = now[st];
+  if (!b) {
+    console.log(`bench-check: ${st}: no baseline (make bench-baseline adds it) -- FAIL`);
+    failed++;
+    continue;
+  }
   const growth = n.instructions_per_query / b.instructions_per_query - 1;
   const drop = b.recall - n.recall;
   const line = `${st}: ${n.instructions_per_query} instructions/query (baseline ${b.instructions_per_query}, ${(growth * 100).toFixed(1)}%), recall@10 ${n.recall.toFixed(4)} (baseline ${b.recall.toFixed(4)})`;
