@@ -67,6 +67,7 @@
   X(binary_cosine)                      \
   X(binary_l2_f32)                      \
   X(binary_dot)                         \
+  X(binary_skewed)                      \
   X(binary_centre)                      \
   X(binary_damaged)                     \
   X(api_ties_sorted_by_id)              \

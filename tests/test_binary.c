@@ -18,11 +18,13 @@
 
 /* A clustered set moved away from the origin: every vector gets the same
  * offset, as real embeddings share a common component, which is what the
- * centre is for. */
-static void offset_set(pv_dataset *ds, float off) {
+ * centre is for. With decay, dimension d is also scaled by e^(-decay d):
+ * a few dimensions carry most of the variance, as in real embeddings,
+ * which is what the rotation is for. */
+static void shape_set(pv_dataset *ds, float off, float decay) {
   for (size_t i = 0; i < (ds->n + ds->nq) * ds->dim; i++) {
     float *v = i < ds->n * ds->dim ? &ds->base[i] : &ds->queries[i - ds->n * ds->dim];
-    *v += off;
+    *v = *v * expf(-decay * (float)(i % ds->dim)) + off;
   }
 }
 
@@ -60,10 +62,11 @@ static double recall_vs(pv_index *idx, pv_index *ref, const pv_dataset *ds, size
  * inserts: same links, hence the same exact results and the same search
  * at an ef that covers everything); its searches return fine distances
  * and find the fine store's neighbours. */
-static void same_as_fine(pv_metric metric, pv_storage bin, pv_storage fine, double want) {
+static void same_as_fine(pv_metric metric, pv_storage bin, pv_storage fine, double want,
+                         float decay) {
   pv_dataset ds;
   REQUIRE(pv_dataset_make(&ds, 96, 3000, 100, 0, 71) == 0);
-  offset_set(&ds, 0.25f);
+  shape_set(&ds, 0.25f, decay);
   pv_index *b = build(&ds, metric, bin), *f = build(&ds, metric, fine);
   REQUIRE(b && f);
   CHECK_OK(pv_check(b));
@@ -90,22 +93,21 @@ static void same_as_fine(pv_metric metric, pv_storage bin, pv_storage fine, doub
       break; /* one hit per query is enough to tie the distances */
     }
   }
-  /* At 96 dimensions one bit each is a coarse estimate: the walk needs
-   * a few times the ef of its fine store for the same recall (at 768,
-   * bench/results/native.json: about the same ef). */
-  double r64 = recall_vs(b, f, &ds, 64), r256 = recall_vs(b, f, &ds, 256);
-  double rf = recall_vs(f, f, &ds, 64);
-  CHECK_MSG(r64 >= 0.8 && r256 >= want && r256 >= rf - 0.03,
-            "binary recall %.4f at ef 64, %.4f at ef 256; its fine store's %.4f at ef 64", r64,
-            r256, rf);
+  double r64 = recall_vs(b, f, &ds, 64), rf = recall_vs(f, f, &ds, 64);
+  CHECK_MSG(r64 >= want && r64 >= rf - 0.02,
+            "binary recall %.4f at ef 64; its fine store's %.4f", r64, rf);
   pv_free(b);
   pv_free(f);
   pv_dataset_free(&ds);
 }
 
-void test_binary_cosine(void) { same_as_fine(PV_COSINE, PV_BINARY, PV_SQ8, 0.95); }
-void test_binary_l2_f32(void) { same_as_fine(PV_L2, PV_BINARY_F32, PV_F32, 0.95); }
-void test_binary_dot(void) { same_as_fine(PV_DOT, PV_BINARY, PV_SQ8, 0.94); }
+void test_binary_cosine(void) { same_as_fine(PV_COSINE, PV_BINARY, PV_SQ8, 0.97, 0.0f); }
+void test_binary_l2_f32(void) { same_as_fine(PV_L2, PV_BINARY_F32, PV_F32, 0.97, 0.0f); }
+void test_binary_dot(void) { same_as_fine(PV_DOT, PV_BINARY, PV_SQ8, 0.94, 0.0f); }
+/* Most of the variance in a few dimensions, far from the origin: before
+ * the rotation and the exact centre term, recall at ef 64 was 0.11 on
+ * such data (384 dimensions). */
+void test_binary_skewed(void) { same_as_fine(PV_COSINE, PV_BINARY, PV_SQ8, 0.97, 0.03f); }
 
 /* The centre is re-estimated when the ids issued double, from the live
  * vectors, and each time every walk part follows (pv_check proves it). */
@@ -198,8 +200,8 @@ void test_binary_damaged(void) {
       {"centre reserved word", centre + 4, 1, "estimated from"},
       {"walk f NaN", walk + 3 * wb + head, 0x7FC00000u, "damaged header"},
       {"walk |x|^2 negative", walk + 4 * wb + head + 4, 0xBF800000u, "damaged header"},
-      {"walk count past dim", walk + 5 * wb + head + 8, DIM + 1, "damaged header"},
-      {"walk zero word", walk + 6 * wb + head + 12, 1, "damaged header"},
+      {"walk count past the bits", walk + 5 * wb + head + 8, 8 * head + 1, "damaged header"},
+      {"walk <c, x - c> NaN", walk + 6 * wb + head + 12, 0x7FC00000u, "damaged header"},
   };
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     memcpy(b, good, len);

@@ -6,22 +6,27 @@
  * A slot's code and parameters are the fine codec's; its walk part is in
  * a column of its own (PV_COL_WALK), so that the walk reads a dense array
  * (11 MB for 100k x 768, where the fine codes take 78) rather than a
- * corner of each code. The walk part: the bits (ceil(dim / 64) words, the
- * padding bits zero), bit d set when element d of the stored vector x (as
- * the fine codec decodes it) is above element d of the index's centre c;
- * then the float f = |r|^2 / |r|_1 of r = x - c, the float |x|^2 and the
- * u32 count of bits set (and a zero u32).
+ * corner of each code. With x the stored vector as the fine codec decodes
+ * it, c the index's centre and y = R (x - c) for a fixed rotation R (padded
+ * to whole words), the walk part is: the signs of y as bits, then the
+ * float f = |y|^2 / |y|_1, the float |x|^2, the u32 count of bits set and
+ * the float <c, x - c>.
  *
  * The walk scores a node by an estimate of the query's inner product with
- * it, after RaBitQ (Gao and Long, 2024) without the random rotation: with
- * b the signs as +-1, <q, r> ~ f <q, b> (exact when r is a multiple of
- * b; in general the projection of q on the signs, rescaled so that
- * <r, r> comes out right), and <q, x> = <q, c> + <q, r>, whose first
- * term is the same for every node. The query keeps 4 bits a dimension
- * (q_d ~ lo + step u_d), so <q, b> = 2 sum_{bit set} q_d - sum q_d needs
- * sum_{bit set} u_d = the kernel bits_dot4 (four ANDs and population
- * counts a word) and the stored count of bits. At 768 dimensions a node
- * is 112 bytes to read where SQ8 reads 784.
+ * it, after RaBitQ (Gao and Long, 2024): <q, x> = <q, c> + <c, x - c> +
+ * <q - c, x - c>. The first term is the same for every node, the second
+ * is exact in the head, and the third, with p = R (q - c) and b the signs
+ * as +-1, is <p, y> ~ f <p, b> (exact when y is a multiple of b; in
+ * general the projection of p on the signs, rescaled so that <y, y> comes
+ * out right). The query keeps 4 bits a dimension (p_d ~ lo + step u_d),
+ * so <p, b> = 2 sum_{bit set} p_d - sum p_d needs sum_{bit set} u_d: the
+ * kernel bits_dot4 (four ANDs and population counts a word) and the
+ * stored count of bits. At 768 dimensions a node is 112 bytes to read
+ * where SQ8 reads 784. Taking <c, x - c> out of the estimate matters when
+ * the centre is far from the origin (cosine embeddings): its share in the
+ * estimate was noise as large as the signal; the rotation matters when a
+ * few dimensions carry most of the variance (tests/test_binary.c and the
+ * README's "Binary codes" measure both).
  *
  * Only a query's walk uses the estimate (pv_ref.walk); its ef candidates
  * are then rescored with the fine codec and the best k returned, so
@@ -67,15 +72,16 @@ static size_t code_bytes_f32(uint32_t dim) { return pv_codec_f32.code_bytes(dim)
  * of its quantized values (floats). */
 static size_t query_at(size_t code) { return (code + 7) & ~(size_t)7; }
 static size_t query_bytes_sq8(uint32_t dim) {
-  return query_at(pv_codec_sq8.code_bytes(dim)) + 32 * words_of(dim) + 16;
+  return query_at(pv_codec_sq8.code_bytes(dim)) + 32 * words_of(dim) + 16 + 256 * words_of(dim);
 }
 static size_t query_bytes_f32(uint32_t dim) {
-  return query_at(pv_codec_f32.code_bytes(dim)) + 32 * words_of(dim) + 16;
+  return query_at(pv_codec_f32.code_bytes(dim)) + 32 * words_of(dim) + 16 + 256 * words_of(dim);
 }
 
 typedef struct walk_head {
   float f, n2;
-  uint32_t pop, zero;
+  uint32_t pop;
+  float cr; /* <c, x - c>, exact */
 } walk_head;
 
 /* Slot s's walk part. */
@@ -83,19 +89,94 @@ static inline uint64_t *walk_at(const pv_index *idx, uint32_t s) {
   return (uint64_t *)((uint8_t *)idx->st.col[PV_COL_WALK].base + (size_t)s * walk_bytes(idx->dim));
 }
 
-/* Write into w the walk part of the fine code (code, param) and the centre. */
-static void walk_of(const pv_index *idx, uint64_t *w, const void *code, const void *param) {
-  double st[3];
-  fine(idx)->signs(idx, code, param, idx->cs.centre, w, st);
-  walk_head h = {st[0] > 0.0 ? (float)(st[1] / st[0]) : 0.0f, (float)st[2], 0, 0};
-  for (size_t i = 0; i < words_of(idx->dim); i++) h.pop += (uint32_t)__builtin_popcountll(w[i]);
-  memcpy(w + words_of(idx->dim), &h, sizeof h);
+/* The dimensions the bits cover: dim rounded up to whole words. */
+static size_t padded(uint32_t dim) { return 64 * words_of(dim); }
+
+/* In place, the fast Walsh-Hadamard transform of each power-of-two block
+ * of x (P floats, P a multiple of 64; the largest block first, so 768 is
+ * 512 + 256), scaled to be orthonormal. The butterflies run in a fixed
+ * order in f32 (no fused multiply-add): the same bits on every platform. */
+static void fwht_blocks(float *x, size_t P) {
+  for (size_t at = 0, b; at < P; at += b) {
+    b = 64;
+    while (b * 2 <= P - at) b *= 2;
+    float *y = x + at;
+    for (size_t h = 1; h < b; h *= 2)
+      for (size_t i = 0; i < b; i += 2 * h)
+        for (size_t j = i; j < i + h; j++) {
+          float u = y[j], v = y[j + h];
+          y[j] = u + v;
+          y[j + h] = u - v;
+        }
+    float sc = 1.0f / __builtin_sqrtf((float)b);
+    for (size_t j = 0; j < b; j++) y[j] *= sc;
+  }
+}
+
+/* Whether round r flips the sign of element d: a bit of a fixed 64-bit
+ * mix of d and r (docs/FORMAT.md spells it out). */
+static inline int flips(size_t d, uint64_t r) {
+  uint64_t z = (uint64_t)d * 0x9E3779B97F4A7C15ull + r * 0xD1B54A32D192ED03ull;
+  z ^= z >> 31;
+  z *= 0xBF58476D1CE4E5B9ull;
+  z ^= z >> 29;
+  return (int)(z & 1);
+}
+
+/* The rotation: random signs, block transforms, the order reversed (so
+ * that the second round mixes the blocks of the first), random signs,
+ * block transforms. Orthonormal, so inner products are kept, and every
+ * dimension's share is spread over all the bits: without it the signs of
+ * the few dimensions that carry most of a real embedding's variance are
+ * as many bits as the many that carry little (tests/test_binary.c
+ * measures both). */
+static void rotate(float *x, size_t P) {
+  for (uint64_t r = 1; r <= 2; r++) {
+    if (r == 2)
+      for (size_t i = 0, j = P - 1; i < j; i++, j--) {
+        float t = x[i];
+        x[i] = x[j];
+        x[j] = t;
+      }
+    for (size_t d = 0; d < P; d++)
+      if (flips(d, r)) x[d] = -x[d];
+    fwht_blocks(x, P);
+  }
+}
+
+/* Write into w the walk part of the fine code (code, param): with x the
+ * decoded vector, c the centre and y the rotation of x - c (padded with
+ * zeros), the signs of y, f = |y|^2 / |y|_1, |x|^2, the count of bits and
+ * <c, x - c>. t is scratch of padded(dim) floats. */
+static void walk_of(const pv_index *idx, uint64_t *w, const void *code, const void *param,
+                    float *t) {
+  size_t P = padded(idx->dim), nw = words_of(idx->dim);
+  const float *c = idx->cs.centre;
+  fine(idx)->decode(idx, code, param, t);
+  double n2 = 0.0, cr = 0.0, l1 = 0.0, l2 = 0.0;
+  for (uint32_t d = 0; d < idx->dim; d++) {
+    n2 += (double)t[d] * t[d];
+    t[d] -= c[d];
+    cr += (double)c[d] * t[d];
+  }
+  for (size_t d = idx->dim; d < P; d++) t[d] = 0.0f;
+  rotate(t, P);
+  walk_head h = {0.0f, (float)n2, 0, (float)cr};
+  for (size_t i = 0; i < nw; i++) w[i] = 0;
+  for (size_t d = 0; d < P; d++) {
+    w[d >> 6] |= (uint64_t)(t[d] > 0.0f) << (d & 63);
+    l1 += t[d] < 0.0f ? -(double)t[d] : t[d];
+    l2 += (double)t[d] * t[d];
+  }
+  if (l1 > 0.0) h.f = (float)(l2 / l1);
+  for (size_t i = 0; i < nw; i++) h.pop += (uint32_t)__builtin_popcountll(w[i]);
+  memcpy(w + nw, &h, sizeof h);
 }
 
 /* After slot s's code is written: its walk part. */
 static void slot(pv_index *idx, uint32_t s) {
   pv_ref r = pv__ref(idx, s);
-  walk_of(idx, walk_at(idx, s), r.code, r.param);
+  walk_of(idx, walk_at(idx, s), r.code, r.param, idx->cs.tmp);
 }
 
 static void encode(const pv_index *idx, const float *x, void *code, void *param) {
@@ -105,20 +186,26 @@ static void encode(const pv_index *idx, const float *x, void *code, void *param)
 /* A query: its fine code (for the rescoring), then its 4-bit planes
  * (from x itself, not the fine code: the walk estimates the query's own
  * inner products). */
-static void query(const pv_index *idx, const float *x, void *code, void *param) {
-  fine(idx)->encode(idx, x, code, param);
-  uint32_t dim = idx->dim;
-  size_t nw = words_of(dim);
+static void query(const pv_index *idx, const float *x0, void *code, void *param) {
+  fine(idx)->encode(idx, x0, code, param);
+  size_t nw = words_of(idx->dim);
   uint64_t *q = (uint64_t *)((uint8_t *)code + query_at(idx->st.vbytes));
+  /* The rotation of q - c (in the scratch after the planes): the
+   * centre's share of every node's inner product is exact in its head
+   * (cr), so only the rest is estimated from the bits. */
+  float *x = (float *)(q + 4 * nw + 2);
+  size_t dim = padded(idx->dim);
+  for (size_t d = 0; d < dim; d++) x[d] = d < idx->dim ? x0[d] - idx->cs.centre[d] : 0.0f;
+  rotate(x, dim);
   float lo = x[0], hi = x[0];
-  for (uint32_t d = 1; d < dim; d++) {
+  for (size_t d = 1; d < dim; d++) {
     if (x[d] < lo) lo = x[d];
     if (x[d] > hi) hi = x[d];
   }
   double step = ((double)hi - lo) / 15.0, inv = step > 0.0 ? 1.0 / step : 0.0;
   uint32_t sum = 0;
   memset(q, 0, 32 * nw);
-  for (uint32_t d = 0; d < dim; d++) {
+  for (size_t d = 0; d < dim; d++) {
     double u = ((double)x[d] - lo) * inv + 0.5;
     uint32_t ui = u <= 0.0 ? 0u : u >= 15.0 ? 15u : (uint32_t)u;
     sum += ui;
@@ -130,11 +217,6 @@ static void query(const pv_index *idx, const float *x, void *code, void *param) 
 
 static void decode(const pv_index *idx, const void *code, const void *param, float *out) {
   fine(idx)->decode(idx, code, param, out);
-}
-
-static void signs(const pv_index *idx, const void *code, const void *param, const float *centre,
-                  uint64_t *bits, double stat[3]) {
-  fine(idx)->signs(idx, code, param, centre, bits, stat);
 }
 
 static inline const uint64_t *planes_of(const pv_index *idx, const pv_ref *a) {
@@ -150,7 +232,7 @@ static inline float walk_dist(const pv_index *idx, const uint64_t *q, uint32_t s
   const uint64_t *b = walk_at(idx, s);
   const walk_head *h = (const walk_head *)(b + nw);
   uint32_t dot = idx->kern->bits_dot4(q, b, nw);
-  float ip = h->f * (2.0f * (t[0] * (float)h->pop + t[1] * (float)dot) - t[2]);
+  float ip = h->f * (2.0f * (t[0] * (float)h->pop + t[1] * (float)dot) - t[2]) + h->cr;
   return idx->opt.metric == PV_L2 ? h->n2 - 2.0f * ip : -ip;
 }
 
@@ -177,7 +259,7 @@ static void dist_many(const pv_index *idx, const pv_ref *a, const uint32_t *s, u
 
 static int open_state(pv_index *idx) {
   idx->cs.centre = pv__malloc(idx, sizeof(float) * idx->dim);
-  idx->cs.tmp = pv__malloc(idx, sizeof(float) * idx->dim);
+  idx->cs.tmp = pv__malloc(idx, sizeof(float) * padded(idx->dim));
   idx->cs.acc = pv__malloc(idx, sizeof(double) * idx->dim);
   if (!idx->cs.centre || !idx->cs.tmp || !idx->cs.acc) return PV_NOMEM;
   memset(idx->cs.centre, 0, sizeof(float) * idx->dim);
@@ -186,7 +268,7 @@ static int open_state(pv_index *idx) {
 
 static void close_state(pv_index *idx) {
   pv__free(idx, idx->cs.centre, sizeof(float) * idx->dim);
-  pv__free(idx, idx->cs.tmp, sizeof(float) * idx->dim);
+  pv__free(idx, idx->cs.tmp, sizeof(float) * padded(idx->dim));
   pv__free(idx, idx->cs.acc, sizeof(double) * idx->dim);
   memset(&idx->cs, 0, sizeof idx->cs);
 }
@@ -210,16 +292,22 @@ static void grown(pv_index *idx) {
 
 /* Every slot's walk part is what its vector and the centre give. */
 static int check(pv_index *idx) {
-  size_t wb = walk_bytes(idx->dim);
+  size_t wb = walk_bytes(idx->dim), tb = sizeof(float) * padded(idx->dim);
   uint64_t *want = pv__malloc(idx, wb);
-  if (!want) return pv__error(idx, PV_NOMEM, "out of memory checking the index");
+  float *t = pv__malloc(idx, tb);
+  if (!want || !t) {
+    pv__free(idx, want, wb);
+    pv__free(idx, t, tb);
+    return pv__error(idx, PV_NOMEM, "out of memory checking the index");
+  }
   uint32_t bad = PV_NONE;
   for (uint32_t s = 0; s < idx->st.n && bad == PV_NONE; s++) {
     pv_ref r = pv__ref(idx, s);
-    walk_of(idx, want, r.code, r.param);
+    walk_of(idx, want, r.code, r.param, t);
     if (memcmp(want, walk_at(idx, s), wb)) bad = s;
   }
   pv__free(idx, want, wb);
+  pv__free(idx, t, tb);
   if (bad != PV_NONE)
     return pv__error(idx, PV_CORRUPT, "slot %u's binary code does not match its vector and the centre", bad);
   return PV_OK;
@@ -266,7 +354,7 @@ int pv__walk_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64_t 
   for (uint32_t s = 0; s < idx->st.n; s++) {
     const walk_head *h = (const walk_head *)(walk_at(idx, s) + words_of(idx->dim));
     if (!(h->f >= 0.0f && h->f <= 3.4e38f && h->n2 >= 0.0f && h->n2 <= 3.4e38f) ||
-        h->pop > idx->dim || h->zero)
+        h->pop > padded(idx->dim) || !(h->cr >= -3.4e38f && h->cr <= 3.4e38f))
       PV_CORRUPT_("slot %u's binary code has a damaged header", s);
   }
   return PV_OK;
@@ -275,9 +363,9 @@ int pv__walk_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64_t 
 /* The code, its parameters and their sizes are the fine codec's. */
 const pv_codec pv_codec_binary = {
     "binary", PV_BINARY,   code_bytes_sq8, 4 * sizeof(float), encode,  decode,
-    signs,    dist,        dist_to,     dist_many,         walk_bytes, query_bytes_sq8,
+    dist,     dist_to,     dist_many,   walk_bytes,        query_bytes_sq8,
     query,    open_state,  close_state, grown,             slot,       check};
 const pv_codec pv_codec_binary_f32 = {
     "binary-f32", PV_BINARY_F32, code_bytes_f32, 0,       encode,     decode,
-    signs,        dist,          dist_to,     dist_many,  walk_bytes, query_bytes_f32,
+    dist,         dist_to,       dist_many,   walk_bytes, query_bytes_f32,
     query,        open_state,    close_state, grown,      slot,       check};

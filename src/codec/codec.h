@@ -47,12 +47,6 @@ typedef struct pv_codec {
   void (*encode)(const pv_index *idx, const float *x, void *code, void *param);
   /* The stored vector, decoded into dim floats. */
   void (*decode)(const pv_index *idx, const void *code, const void *param, float *out);
-  /* Set bit d of bits (ceil(dim / 64) words, cleared first) where
-   * element d of the decoded vector x is above centre[d] (c): the signs
-   * binary codes keep (codec/binary.c); and sum |x - c|, sum (x - c)^2 and
-   * sum x^2 into stat[0..2], in double. */
-  void (*signs)(const pv_index *idx, const void *code, const void *param, const float *centre,
-                uint64_t *bits, double stat[3]);
   /* Distance from a to slot s, in the index's metric ("smaller is closer",
    * never NaN for finite inputs). */
   float (*dist)(const pv_index *idx, const pv_ref *a, uint32_t s);

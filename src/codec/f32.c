@@ -31,21 +31,6 @@ static inline float dist_to(const pv_index *idx, const float *a, const float *b)
   }
 }
 
-static void signs(const pv_index *idx, const void *code, const void *param, const float *centre,
-                  uint64_t *bits, double stat[3]) {
-  (void)param;
-  const float *x = code;
-  for (size_t w = 0; w < ((size_t)idx->dim + 63) / 64; w++) bits[w] = 0;
-  stat[0] = stat[1] = stat[2] = 0.0;
-  for (size_t d = 0; d < idx->dim; d++) {
-    double r = (double)x[d] - centre[d];
-    bits[d >> 6] |= (uint64_t)(x[d] > centre[d]) << (d & 63);
-    stat[0] += r < 0 ? -r : r;
-    stat[1] += r * r;
-    stat[2] += (double)x[d] * x[d];
-  }
-}
-
 static float dist_refs(const pv_index *idx, const pv_ref *a, const pv_ref *b) {
   return dist_to(idx, a->code, b->code);
 }
@@ -59,6 +44,6 @@ static void dist_many(const pv_index *idx, const pv_ref *a, const uint32_t *s, u
   for (uint32_t i = 0; i < n; i++) out[i] = dist_to(idx, a->code, pv__code(idx, s[i]));
 }
 
-const pv_codec pv_codec_f32 = {"f32",     PV_F32,    code_bytes, 0,    encode, decode, signs,
+const pv_codec pv_codec_f32 = {"f32",     PV_F32,    code_bytes, 0,    encode, decode,
                                dist,      dist_refs, dist_many,  NULL, NULL,   NULL,   NULL,
                                NULL,      NULL,      NULL,       NULL};

@@ -60,24 +60,6 @@ static void decode(const pv_index *idx, const void *code, const void *param, flo
   for (size_t d = 0; d < idx->dim; d++) out[d] = (float)(p->lo + (double)p->step * c[d]);
 }
 
-/* The decoded value of each code compared with the centre: the same
- * expression as decode, so the same float. */
-static void signs(const pv_index *idx, const void *code, const void *param, const float *centre,
-                  uint64_t *bits, double stat[3]) {
-  const uint8_t *c = code;
-  const sq8_param *p = param;
-  for (size_t w = 0; w < ((size_t)idx->dim + 63) / 64; w++) bits[w] = 0;
-  stat[0] = stat[1] = stat[2] = 0.0;
-  for (size_t d = 0; d < idx->dim; d++) {
-    float x = (float)(p->lo + (double)p->step * c[d]);
-    double r = (double)x - centre[d];
-    bits[d >> 6] |= (uint64_t)(x > centre[d]) << (d & 63);
-    stat[0] += r < 0 ? -r : r;
-    stat[1] += r * r;
-    stat[2] += (double)x * x;
-  }
-}
-
 /* The distance from the exact dot product ip of the codes of a and b: the
  * offsets and steps turn it into the dot product of the decoded vectors,
  * in double, then into the metric's distance. */
@@ -134,5 +116,5 @@ static void dist_many(const pv_index *idx, const pv_ref *a, const uint32_t *s, u
 }
 
 const pv_codec pv_codec_sq8 = {"sq8",  PV_SQ8,  code_bytes, sizeof(sq8_param),
-                               encode, decode, signs,      dist,
+                               encode, decode,      dist,
                                dist_to, dist_many, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
