@@ -7,26 +7,27 @@
  * a column of its own (PV_COL_WALK), so that the walk reads a dense array
  * (11 MB for 100k x 768, where the fine codes take 78) rather than a
  * corner of each code. With x the stored vector as the fine codec decodes
- * it, c the index's centre and y = R (x - c) for a fixed rotation R (padded
- * to whole words), the walk part is: the signs of y as bits, then the
- * float f = |y|^2 / |y|_1, the float |x|^2, the u32 count of bits set and
- * the float <c, x - c>.
+ * it, c the index's centre and y = x - c, the walk part is: the signs of
+ * y as bits (ceil(dim / 64) words, the padding bits zero), then the float
+ * f = |y|^2 / |y|_1, the float |x|^2, the u32 count of bits set and the
+ * float <c, y>.
  *
  * The walk scores a node by an estimate of the query's inner product with
- * it, after RaBitQ (Gao and Long, 2024): <q, x> = <q, c> + <c, x - c> +
- * <q - c, x - c>. The first term is the same for every node, the second
- * is exact in the head, and the third, with p = R (q - c) and b the signs
- * as +-1, is <p, y> ~ f <p, b> (exact when y is a multiple of b; in
+ * it, after RaBitQ (Gao and Long, 2024) without its random rotation:
+ * <q, x> = <q, c> + <c, y> + <q - c, y>. The first term is the same for
+ * every node, the second is exact in the head, and the third, with p =
+ * q - c and b the signs as +-1, is <p, y> ~ f <p, b> (exact when y is a multiple of b; in
  * general the projection of p on the signs, rescaled so that <y, y> comes
  * out right). The query keeps 4 bits a dimension (p_d ~ lo + step u_d),
  * so <p, b> = 2 sum_{bit set} p_d - sum p_d needs sum_{bit set} u_d: the
  * kernel bits_dot4 (four ANDs and population counts a word) and the
  * stored count of bits. At 768 dimensions a node is 112 bytes to read
- * where SQ8 reads 784. Taking <c, x - c> out of the estimate matters when
- * the centre is far from the origin (cosine embeddings): its share in the
- * estimate was noise as large as the signal; the rotation matters when a
- * few dimensions carry most of the variance (tests/test_binary.c and the
- * README's "Binary codes" measure both).
+ * where SQ8 reads 784. Taking <c, y> out of the estimate matters when the
+ * centre is far from the origin (cosine embeddings): inside it, it was
+ * noise as large as the signal (tests/test_binary.c). RaBitQ's rotation
+ * (a randomized Hadamard transform, measured: README "Binary codes")
+ * helped where a few dimensions carry most of the variance and cost
+ * recall on the benchmark's 100k x 768 set; it is not in the format.
  *
  * Only a query's walk uses the estimate (pv_ref.walk); its ef candidates
  * are then rescored with the fine codec and the best k returned, so
@@ -89,68 +90,12 @@ static inline uint64_t *walk_at(const pv_index *idx, uint32_t s) {
   return (uint64_t *)((uint8_t *)idx->st.col[PV_COL_WALK].base + (size_t)s * walk_bytes(idx->dim));
 }
 
-/* The dimensions the bits cover: dim rounded up to whole words. */
-static size_t padded(uint32_t dim) { return 64 * words_of(dim); }
-
-/* In place, the fast Walsh-Hadamard transform of each power-of-two block
- * of x (P floats, P a multiple of 64; the largest block first, so 768 is
- * 512 + 256), scaled to be orthonormal. The butterflies run in a fixed
- * order in f32 (no fused multiply-add): the same bits on every platform. */
-static void fwht_blocks(float *x, size_t P) {
-  for (size_t at = 0, b; at < P; at += b) {
-    b = 64;
-    while (b * 2 <= P - at) b *= 2;
-    float *y = x + at;
-    for (size_t h = 1; h < b; h *= 2)
-      for (size_t i = 0; i < b; i += 2 * h)
-        for (size_t j = i; j < i + h; j++) {
-          float u = y[j], v = y[j + h];
-          y[j] = u + v;
-          y[j + h] = u - v;
-        }
-    float sc = 1.0f / __builtin_sqrtf((float)b);
-    for (size_t j = 0; j < b; j++) y[j] *= sc;
-  }
-}
-
-/* Whether round r flips the sign of element d: a bit of a fixed 64-bit
- * mix of d and r (docs/FORMAT.md spells it out). */
-static inline int flips(size_t d, uint64_t r) {
-  uint64_t z = (uint64_t)d * 0x9E3779B97F4A7C15ull + r * 0xD1B54A32D192ED03ull;
-  z ^= z >> 31;
-  z *= 0xBF58476D1CE4E5B9ull;
-  z ^= z >> 29;
-  return (int)(z & 1);
-}
-
-/* The rotation: random signs, block transforms, the order reversed (so
- * that the second round mixes the blocks of the first), random signs,
- * block transforms. Orthonormal, so inner products are kept, and every
- * dimension's share is spread over all the bits: without it the signs of
- * the few dimensions that carry most of a real embedding's variance are
- * as many bits as the many that carry little (tests/test_binary.c
- * measures both). */
-static void rotate(float *x, size_t P) {
-  for (uint64_t r = 1; r <= 2; r++) {
-    if (r == 2)
-      for (size_t i = 0, j = P - 1; i < j; i++, j--) {
-        float t = x[i];
-        x[i] = x[j];
-        x[j] = t;
-      }
-    for (size_t d = 0; d < P; d++)
-      if (flips(d, r)) x[d] = -x[d];
-    fwht_blocks(x, P);
-  }
-}
-
 /* Write into w the walk part of the fine code (code, param): with x the
- * decoded vector, c the centre and y the rotation of x - c (padded with
- * zeros), the signs of y, f = |y|^2 / |y|_1, |x|^2, the count of bits and
- * <c, x - c>. t is scratch of padded(dim) floats. */
+ * decoded vector, c the centre and y = x - c, the signs of y, f = |y|^2 /
+ * |y|_1, |x|^2, the count of bits and <c, y>. t is scratch of dim floats. */
 static void walk_of(const pv_index *idx, uint64_t *w, const void *code, const void *param,
                     float *t) {
-  size_t P = padded(idx->dim), nw = words_of(idx->dim);
+  size_t nw = words_of(idx->dim);
   const float *c = idx->cs.centre;
   fine(idx)->decode(idx, code, param, t);
   double n2 = 0.0, cr = 0.0, l1 = 0.0, l2 = 0.0;
@@ -159,11 +104,9 @@ static void walk_of(const pv_index *idx, uint64_t *w, const void *code, const vo
     t[d] -= c[d];
     cr += (double)c[d] * t[d];
   }
-  for (size_t d = idx->dim; d < P; d++) t[d] = 0.0f;
-  rotate(t, P);
   walk_head h = {0.0f, (float)n2, 0, (float)cr};
   for (size_t i = 0; i < nw; i++) w[i] = 0;
-  for (size_t d = 0; d < P; d++) {
+  for (size_t d = 0; d < idx->dim; d++) {
     w[d >> 6] |= (uint64_t)(t[d] > 0.0f) << (d & 63);
     l1 += t[d] < 0.0f ? -(double)t[d] : t[d];
     l2 += (double)t[d] * t[d];
@@ -190,13 +133,12 @@ static void query(const pv_index *idx, const float *x0, void *code, void *param)
   fine(idx)->encode(idx, x0, code, param);
   size_t nw = words_of(idx->dim);
   uint64_t *q = (uint64_t *)((uint8_t *)code + query_at(idx->st.vbytes));
-  /* The rotation of q - c (in the scratch after the planes): the
-   * centre's share of every node's inner product is exact in its head
-   * (cr), so only the rest is estimated from the bits. */
+  /* q - c (in the scratch after the planes): the centre's share of every
+   * node's inner product is exact in its head (cr), so only the rest is
+   * estimated from the bits. */
   float *x = (float *)(q + 4 * nw + 2);
-  size_t dim = padded(idx->dim);
-  for (size_t d = 0; d < dim; d++) x[d] = d < idx->dim ? x0[d] - idx->cs.centre[d] : 0.0f;
-  rotate(x, dim);
+  size_t dim = idx->dim;
+  for (size_t d = 0; d < dim; d++) x[d] = x0[d] - idx->cs.centre[d];
   float lo = x[0], hi = x[0];
   for (size_t d = 1; d < dim; d++) {
     if (x[d] < lo) lo = x[d];
@@ -259,7 +201,7 @@ static void dist_many(const pv_index *idx, const pv_ref *a, const uint32_t *s, u
 
 static int open_state(pv_index *idx) {
   idx->cs.centre = pv__malloc(idx, sizeof(float) * idx->dim);
-  idx->cs.tmp = pv__malloc(idx, sizeof(float) * padded(idx->dim));
+  idx->cs.tmp = pv__malloc(idx, sizeof(float) * idx->dim);
   idx->cs.acc = pv__malloc(idx, sizeof(double) * idx->dim);
   if (!idx->cs.centre || !idx->cs.tmp || !idx->cs.acc) return PV_NOMEM;
   memset(idx->cs.centre, 0, sizeof(float) * idx->dim);
@@ -268,7 +210,7 @@ static int open_state(pv_index *idx) {
 
 static void close_state(pv_index *idx) {
   pv__free(idx, idx->cs.centre, sizeof(float) * idx->dim);
-  pv__free(idx, idx->cs.tmp, sizeof(float) * padded(idx->dim));
+  pv__free(idx, idx->cs.tmp, sizeof(float) * idx->dim);
   pv__free(idx, idx->cs.acc, sizeof(double) * idx->dim);
   memset(&idx->cs, 0, sizeof idx->cs);
 }
@@ -292,7 +234,7 @@ static void grown(pv_index *idx) {
 
 /* Every slot's walk part is what its vector and the centre give. */
 static int check(pv_index *idx) {
-  size_t wb = walk_bytes(idx->dim), tb = sizeof(float) * padded(idx->dim);
+  size_t wb = walk_bytes(idx->dim), tb = sizeof(float) * idx->dim;
   uint64_t *want = pv__malloc(idx, wb);
   float *t = pv__malloc(idx, tb);
   if (!want || !t) {
@@ -354,7 +296,7 @@ int pv__walk_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64_t 
   for (uint32_t s = 0; s < idx->st.n; s++) {
     const walk_head *h = (const walk_head *)(walk_at(idx, s) + words_of(idx->dim));
     if (!(h->f >= 0.0f && h->f <= 3.4e38f && h->n2 >= 0.0f && h->n2 <= 3.4e38f) ||
-        h->pop > padded(idx->dim) || !(h->cr >= -3.4e38f && h->cr <= 3.4e38f))
+        h->pop > idx->dim || !(h->cr >= -3.4e38f && h->cr <= 3.4e38f))
       PV_CORRUPT_("slot %u's binary code has a damaged header", s);
   }
   return PV_OK;
