@@ -161,7 +161,8 @@ static uint8_t *saved(pv_index *idx, size_t *len) {
   *len = pv_serialized_size(idx);
   uint8_t *b = tu_xmalloc(*len);
   size_t got = 0;
-  if (pv_serialize_to(idx, b, *len, &got) != PV_OK || got != *len) tu_fail(__FILE__, __LINE__, "save");
+  if (pv_serialize_to(idx, b, *len, &got) != PV_OK || got != *len)
+    tu_fail(__FILE__, __LINE__, "save");
   return b;
 }
 

@@ -15,10 +15,10 @@
  * The walk scores a node by an estimate of the query's inner product with
  * it, after RaBitQ (Gao and Long, 2024) without its random rotation:
  * <q, x> = <q, c> + <c, y> + <q - c, y>. The first term is the same for
- * every node, the second is exact in the head, and the third, with p =
- * q - c and b the signs as +-1, is <p, y> ~ f <p, b> (exact when y is a multiple of b; in
- * general the projection of p on the signs, rescaled so that <y, y> comes
- * out right). The query keeps 4 bits a dimension (p_d ~ lo + step u_d),
+ * every node, the second is exact in the head, and the third, with
+ * p = q - c and b the signs as +-1, is <p, y> ~ f <p, b> (exact when y is
+ * a multiple of b; in general the projection of p on the signs, rescaled
+ * so that <y, y> comes out right). The query keeps 4 bits a dimension (p_d ~ lo + step u_d),
  * so <p, b> = 2 sum_{bit set} p_d - sum p_d needs sum_{bit set} u_d: the
  * kernel bits_dot4 (four ANDs and population counts a word) and the
  * stored count of bits. At 768 dimensions a node is 112 bytes to read
@@ -58,7 +58,7 @@
 extern const pv_codec pv_codec_f32, pv_codec_sq8;
 
 static size_t words_of(uint32_t dim) { return ((size_t)dim + 63) / 64; }
-/* Bytes of the walk part: the bits, f, |x|^2, the count and a zero. */
+/* Bytes of the walk part: the bits, f, |x|^2, the count and <c, y>. */
 static size_t walk_bytes(uint32_t dim) { return 8 * words_of(dim) + 16; }
 
 static const pv_codec *fine(const pv_index *idx) {
@@ -69,14 +69,16 @@ static size_t code_bytes_sq8(uint32_t dim) { return pv_codec_sq8.code_bytes(dim)
 static size_t code_bytes_f32(uint32_t dim) { return pv_codec_f32.code_bytes(dim); }
 
 /* What a prepared query adds after its fine code (at a multiple of 8):
- * its bit planes, four words per word of bits, then lo, step and the sum
- * of its quantized values (floats). */
+ * its bit planes, four words per word of bits, then lo, step, the sum of
+ * its quantized values and a pad (floats), then room for q - c (64 floats
+ * per word of bits). */
 static size_t query_at(size_t code) { return (code + 7) & ~(size_t)7; }
+static size_t query_tail(uint32_t dim) { return 32 * words_of(dim) + 16 + 256 * words_of(dim); }
 static size_t query_bytes_sq8(uint32_t dim) {
-  return query_at(pv_codec_sq8.code_bytes(dim)) + 32 * words_of(dim) + 16 + 256 * words_of(dim);
+  return query_at(pv_codec_sq8.code_bytes(dim)) + query_tail(dim);
 }
 static size_t query_bytes_f32(uint32_t dim) {
-  return query_at(pv_codec_f32.code_bytes(dim)) + 32 * words_of(dim) + 16 + 256 * words_of(dim);
+  return query_at(pv_codec_f32.code_bytes(dim)) + query_tail(dim);
 }
 
 typedef struct walk_head {
@@ -251,7 +253,8 @@ static int check(pv_index *idx) {
   pv__free(idx, want, wb);
   pv__free(idx, t, tb);
   if (bad != PV_NONE)
-    return pv__error(idx, PV_CORRUPT, "slot %u's binary code does not match its vector and the centre", bad);
+    return pv__error(idx, PV_CORRUPT,
+                     "slot %u's binary code does not match its vector and the centre", bad);
   return PV_OK;
 }
 
