@@ -94,11 +94,9 @@ int pv__new(const pv_options *opts, const pv_allocator *alloc, pv_index **out) {
   idx->g.rng = opts->seed;
   idx->text.flags = opts->text; /* PV_TEXT_* are the tokenizer's PV_TOK_* */
   pv__store_init(idx, idx->codec->code_bytes(idx->dim), 1 + (size_t)idx->g.m0);
-  /* What a search reads of a code while it walks: the first 256 bytes at
-   * most (the rest comes while the kernel runs), or what the codec's own
-   * walk reads. */
-  idx->st.hot = idx->codec->walks ? idx->codec->walks(idx->dim) : idx->st.vbytes;
-  if (idx->st.hot > PV_PREFETCH_BYTES) idx->st.hot = PV_PREFETCH_BYTES;
+  /* What a search asks for of a code ahead: the first 256 bytes at most
+   * (the rest comes while the kernel runs). */
+  idx->st.hot = idx->st.vbytes < PV_PREFETCH_BYTES ? idx->st.vbytes : PV_PREFETCH_BYTES;
 
   /* A search context sized for construction, up front: pv_add must not
    * discover it needs memory half-way through an insert. */

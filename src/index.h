@@ -124,25 +124,23 @@ static inline void pv__touch(const unsigned char *p, size_t bytes) {
 }
 #endif
 
-/* What a walk reads of slot s first: its code, or the codec's walk part
- * (binary codes). */
-static inline const unsigned char *pv__hot(const pv_index *idx, uint32_t s) {
+/* Ask for what a search scores slot s by: its code (the first st.hot
+ * bytes), or its walk part when the query walks by the codec's own
+ * estimate (q->walk: binary codes). */
+static inline void pv__prefetch(const pv_index *idx, const pv_ref *q, uint32_t s) {
   const pv_column *w = &idx->st.col[PV_COL_WALK];
-  return w->esize ? (const unsigned char *)w->base + (size_t)s * w->esize
-                  : (const unsigned char *)pv__code(idx, s);
-}
-
-static inline void pv__prefetch(const pv_index *idx, uint32_t s) {
+  const unsigned char *p = q->walk ? (const unsigned char *)w->base + (size_t)s * w->esize
+                                   : (const unsigned char *)pv__code(idx, s);
+  size_t bytes = q->walk ? w->esize : idx->st.hot;
 #if defined(__wasm__)
-  pv__touch(pv__hot(idx, s), idx->st.hot);
+  pv__touch(p, bytes);
 #elif defined(__GNUC__) || defined(__clang__)
-  /* every line of the hot bytes, also the last one's when they straddle */
-  const char *p = (const char *)pv__hot(idx, s);
-  for (size_t o = 0; o < idx->st.hot; o += 64) __builtin_prefetch(p + o);
-  __builtin_prefetch(p + idx->st.hot - 1);
+  /* every line of the bytes, also the last one's when they straddle */
+  for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(p + o);
+  __builtin_prefetch(p + bytes - 1);
 #else
-  (void)idx;
-  (void)s;
+  (void)p;
+  (void)bytes;
 #endif
 }
 

@@ -194,8 +194,10 @@ void test_binary_damaged(void) {
     uint32_t value;
     const char *needle;
   } cases[] = {
-      {"centre element NaN", centre + 8 + 4 * 7, 0x7FC00000u, "centre is not a finite"},
-      {"centre element inf", centre + 8, 0x7F800000u, "centre is not a finite"},
+      {"centre element NaN", centre + 8 + 4 * 7, 0x7FC00000u, "within the vectors' bounds"},
+      {"centre element inf", centre + 8, 0x7F800000u, "within the vectors' bounds"},
+      {"centre element 1e38 (cosine: unit vectors)", centre + 8 + 4, 0x7E967699u,
+       "within the vectors' bounds"},
       {"centre basis past next_id", centre, N + 1, "estimated from"},
       {"centre reserved word", centre + 4, 1, "estimated from"},
       {"walk f NaN", walk + 3 * wb + head, 0x7FC00000u, "damaged header"},
@@ -228,17 +230,33 @@ void test_binary_damaged(void) {
   pv_free(ld);
   /* the centre's or the walk parts' entry turned into an unknown optional
    * kind: missing */
+  uint8_t *e;
   const uint32_t kinds[] = {11, 12};
   const char *const names[] = {"centre section is missing", "binary codes section is missing"};
   for (int k = 0; k < 2; k++) {
     memcpy(b, good, len);
-    uint8_t *e = entry_of(b, kinds[k]);
+    e = entry_of(b, kinds[k]);
     wr32(e, 60);
     wr32(e + 4, 0);
     fix_crcs(b, len, 0);
     CHECK_EQ_INT(pv_load(b, len, PV_LOAD_COPY, &ld), PV_CORRUPT);
     CHECK_STR_HAS(pv_errmsg(NULL), names[k]);
   }
+  /* an SQ8 file (the binary one relabelled: its codes and parameters are
+   * SQ8's) whose centre is skipped as an unknown optional kind and whose
+   * walk section is empty, as an SQ8 index's column would be: refused,
+   * not read through a column SQ8 does not have */
+  memcpy(b, good, len);
+  wr32(b + 32, PV_SQ8);
+  e = entry_of(b, 11);
+  wr32(e, 60);
+  wr32(e + 4, 0);
+  wr64(entry_of(b, 12) + 16, 0);
+  memset(b + walk, 0, N * wb); /* its bytes are now padding */
+  fix_crcs(b, len, 0);
+  CHECK_EQ_INT(pv_load(b, len, PV_LOAD_COPY, &ld), PV_CORRUPT);
+  CHECK_STR_HAS(pv_errmsg(NULL), "binary codes section in an index whose storage has none");
+  CHECK_EQ_INT(pv_verify(b, len), PV_CORRUPT);
   /* the good file still loads the same */
   REQUIRE(pv_load(good, len, PV_LOAD_COPY, &ld) == PV_OK);
   CHECK_OK(pv_check(ld));

@@ -177,7 +177,10 @@ static inline float walk_dist(const pv_index *idx, const uint64_t *q, uint32_t s
   const walk_head *h = (const walk_head *)(b + nw);
   uint32_t dot = idx->kern->bits_dot4(q, b, nw);
   float ip = h->f * (2.0f * (t[0] * (float)h->pop + t[1] * (float)dot) - t[2]) + h->cr;
-  return idx->opt.metric == PV_L2 ? h->n2 - 2.0f * ip : -ip;
+  float d = idx->opt.metric == PV_L2 ? h->n2 - 2.0f * ip : -ip;
+  /* Heads a file brought may be finite and still overflow here: a NaN
+   * must not reach the heaps (it would be last, never first). */
+  return d == d ? d : 3.4028234663852886e38f;
 }
 
 /* Between two codes only the fine distance exists (a walk has a slot). */
@@ -245,6 +248,13 @@ static int check(pv_index *idx) {
     return pv__error(idx, PV_NOMEM, "out of memory checking the index");
   }
   uint32_t bad = PV_NONE;
+  if (!idx->cs.basis)
+    for (uint32_t d = 0; d < idx->dim; d++)
+      if (idx->cs.centre[d] != 0.0f) {
+        pv__free(idx, want, wb);
+        pv__free(idx, t, tb);
+        return pv__error(idx, PV_CORRUPT, "the centre was never estimated but is not zero");
+      }
   for (uint32_t s = 0; s < idx->st.n && bad == PV_NONE; s++) {
     pv_ref r = pv__ref(idx, s);
     walk_of(idx, want, r.code, r.param, t);
@@ -281,10 +291,13 @@ int pv__centre_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64_
   if (basis > L->next_id || pv__get32(p + 4))
     PV_CORRUPT_("the centre section says it was estimated from %u of %u ids", basis, L->next_id);
   memcpy(idx->cs.centre, p + 8, sizeof(float) * idx->dim);
+  /* A mean of the vectors lies within their bounds: unit vectors under
+   * cosine, pv__max_magnitude otherwise (a centre beyond them would
+   * overflow the query's planes into infinities). */
+  float bound = idx->opt.metric == PV_COSINE ? 1.0f : idx->max_abs;
   for (uint32_t d = 0; d < idx->dim; d++)
-    if (!(idx->cs.centre[d] == idx->cs.centre[d]) || idx->cs.centre[d] > 3.4e38f ||
-        idx->cs.centre[d] < -3.4e38f)
-      PV_CORRUPT_("element %u of the centre is not a finite number", d);
+    if (!(idx->cs.centre[d] >= -bound && idx->cs.centre[d] <= bound))
+      PV_CORRUPT_("element %u of the centre is not a number within the vectors' bounds", d);
   idx->cs.basis = basis;
   return PV_OK;
 }
@@ -296,6 +309,7 @@ int pv__centre_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64_
  * and a mismatch misleads the walk without making anything unsafe. */
 int pv__walk_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64_t len) {
   (void)L, (void)p, (void)len; /* the length was checked as a column's */
+  if (!idx->codec->walks) PV_CORRUPT_("a binary codes section in an index whose storage has none");
   for (uint32_t s = 0; s < idx->st.n; s++) {
     const walk_head *h = (const walk_head *)(walk_at(idx, s) + words_of(idx->dim));
     if (!(h->f >= 0.0f && h->f <= 3.4e38f && h->n2 >= 0.0f && h->n2 <= 3.4e38f) ||

@@ -90,7 +90,7 @@ static uint32_t search_layer(const pv_index *idx, pv_ctx *c, const pv_ref *q, pv
       uint32_t t = ln[i];
       if (pv__visit(c, t)) continue;
       todo[nt++] = t;
-      pv__prefetch(idx, t);
+      pv__prefetch(idx, q, t);
     }
     /* The next exact copy of the node, like one more link (graph.h). */
     if (idx->g.twins && l == 0) {
@@ -229,7 +229,7 @@ size_t pv__graph_search_bits(const pv_index *idx, pv_ctx *c, const pv_ref *query
       nmatch++;
       if (pv__visit(c, t)) continue;
       todo[nt++] = t;
-      pv__prefetch(idx, t);
+      pv__prefetch(idx, q, t);
     }
     /* Where a third of m neighbours or more match, the matching graph is
      * connected as it is; the second hop is for where the filter cut the
@@ -252,7 +252,7 @@ size_t pv__graph_search_bits(const pv_index *idx, pv_ctx *c, const pv_ref *query
         if (pv__visit(c, u)) continue;
         if (!bit_ok(idx, bits, verify, u, dense)) continue;
         todo[nt++] = u;
-        pv__prefetch(idx, u);
+        pv__prefetch(idx, q, u);
       }
     }
     idx->codec->dist_many(idx, q, todo, nt, dist);

@@ -78,7 +78,7 @@ typedef struct pv_store {
   pv_column col[PV_COL_COUNT];
   uint32_t bshift;   /* a block holds 2^bshift slots */
   size_t vbytes;     /* bytes of one code */
-  size_t hot;        /* bytes of a code a search fetches ahead (index.h) */
+  size_t hot;        /* bytes of a code a search asks for ahead (index.h) */
   size_t lwords;     /* words of one layer-0 list: 1 + m0 */
   pv_block *blk;     /* [ntab], the first nblk allocated */
   uint32_t nblk, ntab;
