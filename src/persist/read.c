@@ -277,7 +277,7 @@ static int build(const uint8_t *b, const pv_layout *L, unsigned flags, const pv_
                      (size_t)s->len, n, (size_t)want);
       goto fail;
     }
-    if (n) memcpy(idx->st.col[d->col].base, b + s->off, (size_t)want);
+    if (want) memcpy(idx->st.col[d->col].base, b + s->off, (size_t)want); /* base may be NULL */
   }
   idx->st.n = n;
   idx->live = L->live;
