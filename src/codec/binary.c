@@ -302,11 +302,11 @@ int pv__centre_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64_
   return PV_OK;
 }
 
-/* The walk parts, loaded raw as a column: each head must hold finite
- * numbers and a possible count, so that a damaged one cannot put NaN into
- * a search's heaps. That the walk parts match the vectors is pv_check's
- * (check above), not a load's: it costs as much as computing them again,
- * and a mismatch misleads the walk without making anything unsafe. */
+/* The walk parts, loaded raw as a column: each must be what its vector
+ * and the centre give (a loaded index passes pv_check, and a wrong walk
+ * part would mislead every search without any other sign), which costs
+ * about as much as computing them; the heads are checked first, cheaply,
+ * so that a damaged one is named as such. */
 int pv__walk_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64_t len) {
   (void)L, (void)p, (void)len; /* the length was checked as a column's */
   if (!idx->codec->walks) PV_CORRUPT_("a binary codes section in an index whose storage has none");
@@ -316,6 +316,9 @@ int pv__walk_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64_t 
         h->pop > idx->dim || !(h->cr >= -3.4e38f && h->cr <= 3.4e38f))
       PV_CORRUPT_("slot %u's binary code has a damaged header", s);
   }
+  int rc = check(idx);
+  if (rc == PV_CORRUPT) return pv__error(NULL, PV_CORRUPT, "%s", pv_errmsg(idx));
+  if (rc) return pv__error(NULL, PV_NOMEM, "out of memory loading the binary codes");
   return PV_OK;
 }
 
