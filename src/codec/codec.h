@@ -58,9 +58,10 @@ typedef struct pv_codec {
   void (*dist_many)(const pv_index *idx, const pv_ref *a, const uint32_t *s, uint32_t n,
                     float *out);
   /* Non-NULL if dist and dist_many have a coarse form for a->walk: the
-   * bytes at the start of a code that form reads (what a search fetches
-   * ahead). Such a codec prepares queries with query(), into
-   * query_bytes(dim) bytes (a code and what the walk needs of the query). */
+   * bytes per slot of what that form reads, kept in the PV_COL_WALK column
+   * (written by slot(), saved raw, fetched ahead by a walk). Such a codec
+   * prepares queries with query(), into query_bytes(dim) bytes (a code and
+   * what the walk needs of the query). */
   size_t (*walks)(uint32_t dim);
   size_t (*query_bytes)(uint32_t dim);
   void (*query)(const pv_index *idx, const float *x, void *code, void *param);
