@@ -5,8 +5,8 @@
  *
  * f32: eight 8-wide accumulators are the 64 canonical lanes of scalar.c
  * (acc[j] holds lanes 8j .. 8j+7); multiply then add, never FMA, so results
- * are bit-identical to the scalar reference. A tail shorter than 64 is
- * copied into a zero-padded block: the zeros add nothing.
+ * are bit-identical to the scalar reference. A tail shorter than 64 adds
+ * to the lanes it reaches what a zero-padded block would (see KERNEL).
  *
  * u8: vpmaddubsw would be the obvious instruction but it multiplies an
  * unsigned byte by a signed one and saturates, wrong for 0..255 codes; and
@@ -63,28 +63,44 @@ static inline float fold(__m256 a0, __m256 a1, __m256 a2, __m256 a3, __m256 a4, 
     s7 = _mm256_add_ps(s7, TERM((pa) + 56, (pb) + 56));          \
   } while (0)
 
-/* Both kernels: whole blocks in place, then a zero-padded copy of the tail,
- * whose zeros add nothing to any lane. */
+/* Both kernels: whole blocks in place, then the tail (under 64 floats)
+ * eight at a time into the accumulators its lanes belong to, each group
+ * through a masked load that reads only the floats that are there and
+ * gives +0 for the rest: what a zero-padded block would add, without
+ * copying and clearing 512 bytes a call (at 100 dimensions that copy cost
+ * a fifth of a search). TERM(x, y) is the per-lane term of two vectors. */
+#define TAIL(j, sj, TERM)                                                            \
+  if (8 * (j) < r) {                                                                 \
+    __m256i m = _mm256_cmpgt_epi32(rv, _mm256_add_epi32(iota, _mm256_set1_epi32(8 * (j)))); \
+    sj = _mm256_add_ps(sj, TERM(_mm256_maskload_ps(a + i + 8 * (j), m),              \
+                                _mm256_maskload_ps(b + i + 8 * (j), m)));            \
+  }
 #define KERNEL(TERM)                                                          \
   __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, s4 = s0,        \
          s5 = s0, s6 = s0, s7 = s0;                                           \
   size_t i = 0;                                                               \
-  for (; i + 64 <= n; i += 64) BLOCK(a + i, b + i, TERM);                     \
+  for (; i + 64 <= n; i += 64) BLOCK(a + i, b + i, TERM##_at);                \
   if (i < n) {                                                                \
-    float ta[64] = {0}, tb[64] = {0};                                         \
-    memcpy(ta, a + i, sizeof(float) * (n - i));                               \
-    memcpy(tb, b + i, sizeof(float) * (n - i));                               \
-    BLOCK(ta, tb, TERM);                                                      \
+    const int r = (int)(n - i);                                               \
+    const __m256i rv = _mm256_set1_epi32(r), iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7); \
+    TAIL(0, s0, TERM) TAIL(1, s1, TERM) TAIL(2, s2, TERM) TAIL(3, s3, TERM)   \
+    TAIL(4, s4, TERM) TAIL(5, s5, TERM) TAIL(6, s6, TERM) TAIL(7, s7, TERM)   \
   }                                                                           \
   return fold(s0, s1, s2, s3, s4, s5, s6, s7)
 
-static inline __m256 dot_term(const float *x, const float *y) {
-  return _mm256_mul_ps(_mm256_loadu_ps(x), _mm256_loadu_ps(y));
+static inline __m256 dot_term(__m256 x, __m256 y) { return _mm256_mul_ps(x, y); }
+
+static inline __m256 l2_term(__m256 x, __m256 y) {
+  __m256 d = _mm256_sub_ps(x, y);
+  return _mm256_mul_ps(d, d);
 }
 
-static inline __m256 l2_term(const float *x, const float *y) {
-  __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x), _mm256_loadu_ps(y));
-  return _mm256_mul_ps(d, d);
+static inline __m256 dot_term_at(const float *x, const float *y) {
+  return dot_term(_mm256_loadu_ps(x), _mm256_loadu_ps(y));
+}
+
+static inline __m256 l2_term_at(const float *x, const float *y) {
+  return l2_term(_mm256_loadu_ps(x), _mm256_loadu_ps(y));
 }
 
 static float dot_f32_avx2(const float *a, const float *b, size_t n) { KERNEL(dot_term); }
