@@ -276,7 +276,7 @@ void test_kernels_agree_with_each_other(void) {
   }
 }
 
-/* distance.c fixes the order of the float operations (64 lanes, multiply
+/* scalar.c fixes the order of the float operations (32 lanes, multiply
  * then add, a fixed folding tree) so that every kernel set returns the
  * scalar result bit for bit, and the same seed builds the same graph on
  * every platform. */

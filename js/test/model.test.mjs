@@ -54,9 +54,9 @@ const STRICT = process.env.PV_MODEL_STRICT !== '0'; // short search results fail
 const f = Math.fround;
 const FLT_MAX = 3.4028234663852886e38;
 
-/** The 64 lanes of a canonical f32 kernel folded as pv_fold64 does. */
-function fold64(l) {
-  for (let h = 32; h >= 4; h >>= 1) for (let j = 0; j < h; j++) l[j] = f(l[j] + l[j + h]);
+/** The 32 lanes of a canonical f32 kernel folded as pv_fold32 does. */
+function fold32(l) {
+  for (let h = 16; h >= 4; h >>= 1) for (let j = 0; j < h; j++) l[j] = f(l[j] + l[j + h]);
   return f(f(l[0] + l[2]) + f(l[1] + l[3]));
 }
 
@@ -64,18 +64,18 @@ function fold64(l) {
 // arithmetic here: double has more than 2 * 24 + 2 bits (double rounding
 // is innocuous for +, -, *).
 function dotF32(a, b) {
-  const l = new Float64Array(64);
-  for (let i = 0; i < a.length; i++) l[i & 63] = f(l[i & 63] + f(a[i] * b[i]));
-  return fold64(l);
+  const l = new Float64Array(32);
+  for (let i = 0; i < a.length; i++) l[i & 31] = f(l[i & 31] + f(a[i] * b[i]));
+  return fold32(l);
 }
 
 function l2F32(a, b) {
-  const l = new Float64Array(64);
+  const l = new Float64Array(32);
   for (let i = 0; i < a.length; i++) {
     const d = f(a[i] - b[i]);
-    l[i & 63] = f(l[i & 63] + f(d * d));
+    l[i & 31] = f(l[i & 31] + f(d * d));
   }
-  return fold64(l);
+  return fold32(l);
 }
 
 /** Unit length in double, rounded to float32 (codec.c's normalise). */

@@ -3,9 +3,9 @@
  * AVX2 kernels. This file alone is compiled with -mavx2 -mfma, and its
  * kernels are only reached through pv_kernels_best() after pv_avx2_usable().
  *
- * f32: eight 8-wide accumulators are the 64 canonical lanes of scalar.c
+ * f32: four 8-wide accumulators are the 32 canonical lanes of scalar.c
  * (acc[j] holds lanes 8j .. 8j+7); multiply then add, never FMA, so results
- * are bit-identical to the scalar reference. A tail shorter than 64 adds
+ * are bit-identical to the scalar reference. A tail shorter than 32 adds
  * to the lanes it reaches what a zero-padded block would (see KERNEL).
  *
  * u8: vpmaddubsw would be the obvious instruction but it multiplies an
@@ -37,56 +37,15 @@ int pv_avx2_usable(void) {
          __builtin_cpu_supports("popcnt");
 }
 
-/* The canonical fold of scalar.c, in registers. */
-static inline float fold(__m256 a0, __m256 a1, __m256 a2, __m256 a3, __m256 a4, __m256 a5,
-                         __m256 a6, __m256 a7) {
-  __m256 b0 = _mm256_add_ps(a0, a4), b1 = _mm256_add_ps(a1, a5);
-  __m256 b2 = _mm256_add_ps(a2, a6), b3 = _mm256_add_ps(a3, a7);
-  __m256 r8 = _mm256_add_ps(_mm256_add_ps(b0, b2), _mm256_add_ps(b1, b3));
+/* The canonical fold of scalar.c, in registers: lanes j and j+16 (a0 + a2,
+ * a1 + a3), j+8, j+4 (the two halves), then (0+2) + (1+3). */
+static inline float fold(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
+  __m256 r8 = _mm256_add_ps(_mm256_add_ps(a0, a2), _mm256_add_ps(a1, a3));
   __m128 r4 = _mm_add_ps(_mm256_castps256_ps128(r8), _mm256_extractf128_ps(r8, 1));
   __m128 r2 = _mm_add_ps(r4, _mm_movehl_ps(r4, r4));
   __m128 r1 = _mm_add_ss(r2, _mm_movehdup_ps(r2));
   return _mm_cvtss_f32(r1);
 }
-
-/* One 64-float block into the eight accumulators. TERM(x, y) is the
- * per-lane term: x * y for dot, (x - y)^2 for L2. */
-#define BLOCK(pa, pb, TERM)                                      \
-  do {                                                           \
-    s0 = _mm256_add_ps(s0, TERM((pa) + 0, (pb) + 0));            \
-    s1 = _mm256_add_ps(s1, TERM((pa) + 8, (pb) + 8));            \
-    s2 = _mm256_add_ps(s2, TERM((pa) + 16, (pb) + 16));          \
-    s3 = _mm256_add_ps(s3, TERM((pa) + 24, (pb) + 24));          \
-    s4 = _mm256_add_ps(s4, TERM((pa) + 32, (pb) + 32));          \
-    s5 = _mm256_add_ps(s5, TERM((pa) + 40, (pb) + 40));          \
-    s6 = _mm256_add_ps(s6, TERM((pa) + 48, (pb) + 48));          \
-    s7 = _mm256_add_ps(s7, TERM((pa) + 56, (pb) + 56));          \
-  } while (0)
-
-/* Both kernels: whole blocks in place, then the tail (under 64 floats)
- * eight at a time into the accumulators its lanes belong to, each group
- * through a masked load that reads only the floats that are there and
- * gives +0 for the rest: what a zero-padded block would add, without
- * copying and clearing 512 bytes a call (at 100 dimensions that copy cost
- * a fifth of a search). TERM(x, y) is the per-lane term of two vectors. */
-#define TAIL(j, sj, TERM)                                                            \
-  if (8 * (j) < r) {                                                                 \
-    __m256i m = _mm256_cmpgt_epi32(rv, _mm256_add_epi32(iota, _mm256_set1_epi32(8 * (j)))); \
-    sj = _mm256_add_ps(sj, TERM(_mm256_maskload_ps(a + i + 8 * (j), m),              \
-                                _mm256_maskload_ps(b + i + 8 * (j), m)));            \
-  }
-#define KERNEL(TERM)                                                          \
-  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, s4 = s0,        \
-         s5 = s0, s6 = s0, s7 = s0;                                           \
-  size_t i = 0;                                                               \
-  for (; i + 64 <= n; i += 64) BLOCK(a + i, b + i, TERM##_at);                \
-  if (i < n) {                                                                \
-    const int r = (int)(n - i);                                               \
-    const __m256i rv = _mm256_set1_epi32(r), iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7); \
-    TAIL(0, s0, TERM) TAIL(1, s1, TERM) TAIL(2, s2, TERM) TAIL(3, s3, TERM)   \
-    TAIL(4, s4, TERM) TAIL(5, s5, TERM) TAIL(6, s6, TERM) TAIL(7, s7, TERM)   \
-  }                                                                           \
-  return fold(s0, s1, s2, s3, s4, s5, s6, s7)
 
 static inline __m256 dot_term(__m256 x, __m256 y) { return _mm256_mul_ps(x, y); }
 
@@ -95,13 +54,37 @@ static inline __m256 l2_term(__m256 x, __m256 y) {
   return _mm256_mul_ps(d, d);
 }
 
-static inline __m256 dot_term_at(const float *x, const float *y) {
-  return dot_term(_mm256_loadu_ps(x), _mm256_loadu_ps(y));
-}
-
-static inline __m256 l2_term_at(const float *x, const float *y) {
-  return l2_term(_mm256_loadu_ps(x), _mm256_loadu_ps(y));
-}
+/* Both kernels: whole 32-float blocks into the four accumulators, then the
+ * tail (under 32 floats) eight at a time into the accumulators its lanes
+ * belong to, each group through a masked load that reads only the floats
+ * that are there and gives +0 for the rest. Lanes past the end get +0 * +0
+ * (or (+0 - +0)^2) = +0 added, which changes nothing: a lane starts at +0
+ * and a round-to-nearest sum is only -0 when both addends are, so it is
+ * never -0. (Until 2026-12 the tail went through a zero-padded copy of a
+ * whole block: at 100 dimensions that copy cost a fifth of a search.)
+ * TERM(x, y) is the per-lane term of two vectors. */
+#define STEP(s, j, TERM) s = _mm256_add_ps(s, TERM(_mm256_loadu_ps(a + i + 8 * (j)), _mm256_loadu_ps(b + i + 8 * (j))))
+#define TAIL(s, j, TERM)                                                                   \
+  if (8 * (j) < r) {                                                                       \
+    __m256i m = _mm256_cmpgt_epi32(rv, _mm256_add_epi32(iota, _mm256_set1_epi32(8 * (j)))); \
+    s = _mm256_add_ps(s, TERM(_mm256_maskload_ps(a + i + 8 * (j), m),                       \
+                              _mm256_maskload_ps(b + i + 8 * (j), m)));                     \
+  }
+#define KERNEL(TERM)                                                                 \
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;                        \
+  size_t i = 0;                                                                      \
+  for (; i + 32 <= n; i += 32) {                                                     \
+    STEP(s0, 0, TERM);                                                               \
+    STEP(s1, 1, TERM);                                                               \
+    STEP(s2, 2, TERM);                                                               \
+    STEP(s3, 3, TERM);                                                               \
+  }                                                                                  \
+  if (i < n) {                                                                       \
+    const int r = (int)(n - i);                                                      \
+    const __m256i rv = _mm256_set1_epi32(r), iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7); \
+    TAIL(s0, 0, TERM) TAIL(s1, 1, TERM) TAIL(s2, 2, TERM) TAIL(s3, 3, TERM)          \
+  }                                                                                  \
+  return fold(s0, s1, s2, s3)
 
 static float dot_f32_avx2(const float *a, const float *b, size_t n) { KERNEL(dot_term); }
 

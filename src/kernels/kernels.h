@@ -49,10 +49,10 @@ typedef struct pv_kernels {
 #define PV_SUM_P1 0x85EBCA77u
 #define PV_SUM_P2 0x9E3779B1u
 
-/* Fold 64 partial sums by the canonical tree (lanes j and j+32, then j and
- * j+16, j+8, j+4, j+2, then the last two). Every f32 kernel ends here or in
- * a SIMD sequence that performs exactly these additions. */
-float pv_fold64(const float *lanes);
+/* Fold 32 partial sums by the canonical tree (lanes j and j+16, then j and
+ * j+8, j+4, then (0+2) + (1+3)). Every f32 kernel ends here or in a SIMD
+ * sequence that performs exactly these additions. */
+float pv_fold32(const float *lanes);
 
 /* The scalar reference: plain loops, the definition of every kernel. */
 extern const pv_kernels pv_kernels_scalar;

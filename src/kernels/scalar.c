@@ -3,21 +3,24 @@
  * Scalar reference kernels and the one place that chooses a kernel set.
  *
  * The f32 kernels have a canonical order of operations, and every SIMD
- * kernel reproduces it exactly: element i is accumulated into lane i % 64
- * (multiply, then add: never a fused multiply-add), and the 64 lanes are
- * folded by the fixed tree in pv_fold64. So scalar, AVX2 and WASM simd128
+ * kernel reproduces it exactly: element i is accumulated into lane i % 32
+ * (multiply, then add: never a fused multiply-add), and the 32 lanes are
+ * folded by the fixed tree in pv_fold32. So scalar, AVX2 and WASM simd128
  * give bit-identical distances, and the same seed and inserts build the same
- * graph on every platform. The cost is small: 64 lanes are eight AVX2 or
- * sixteen simd128 accumulators, enough independent chains to hide the
- * latency of the adds, and FMA would save a rounding, not time, in a kernel
- * bound by memory. The u8 kernel is exact integer arithmetic.
+ * graph on every platform. The cost is small: 32 lanes are four AVX2 or
+ * eight simd128 accumulators, enough independent chains to hide the latency
+ * of the adds while the loads set the pace, and FMA would save a rounding,
+ * not time, in a kernel bound by memory. Why 32 and not 64 (the order until
+ * 2026-12): sixteen simd128 accumulators do not fit the sixteen vector
+ * registers of an x86-64 host, and at 100 dimensions a 64-lane kernel spent
+ * more on its tail and its fold than on the products (README, "F32 in
+ * WebAssembly"). The u8 kernel is exact integer arithmetic.
  */
 #include "kernels.h"
 
-float pv_fold64(const float *l) {
-  float r32[32], r16[16], r8[8], r4[4];
-  for (int j = 0; j < 32; j++) r32[j] = l[j] + l[j + 32];
-  for (int j = 0; j < 16; j++) r16[j] = r32[j] + r32[j + 16];
+float pv_fold32(const float *l) {
+  float r16[16], r8[8], r4[4];
+  for (int j = 0; j < 16; j++) r16[j] = l[j] + l[j + 16];
   for (int j = 0; j < 8; j++) r8[j] = r16[j] + r16[j + 8];
   for (int j = 0; j < 4; j++) r4[j] = r8[j] + r8[j + 4];
   float r2a = r4[0] + r4[2], r2b = r4[1] + r4[3];
@@ -25,22 +28,22 @@ float pv_fold64(const float *l) {
 }
 
 static float dot_f32_scalar(const float *a, const float *b, size_t n) {
-  float l[64] = {0};
+  float l[32] = {0};
   for (size_t i = 0; i < n; i++) {
     float p = a[i] * b[i];
-    l[i % 64] += p;
+    l[i % 32] += p;
   }
-  return pv_fold64(l);
+  return pv_fold32(l);
 }
 
 static float l2_f32_scalar(const float *a, const float *b, size_t n) {
-  float l[64] = {0};
+  float l[32] = {0};
   for (size_t i = 0; i < n; i++) {
     float d = a[i] - b[i];
     float p = d * d;
-    l[i % 64] += p;
+    l[i % 32] += p;
   }
-  return pv_fold64(l);
+  return pv_fold32(l);
 }
 
 static uint32_t dot_u8_scalar(const uint8_t *a, const uint8_t *b, size_t n) {

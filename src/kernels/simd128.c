@@ -3,10 +3,10 @@
  * WebAssembly simd128 kernels. Only the WASM build compiles this file (with
  * -msimd128); pv_kernels_best() picks it at build time there.
  *
- * f32: sixteen 4-wide accumulators are the 64 canonical lanes of scalar.c
+ * f32: eight 4-wide accumulators are the 32 canonical lanes of scalar.c
  * (s[j] holds lanes 4j .. 4j+3); multiply then add (simd128 has no fused
  * multiply-add, and -ffp-contract=off keeps the compiler from inventing
- * one), then the fold tree of pv_fold64 done on vectors. So results are
+ * one), then the fold tree of pv_fold32 done on vectors. So results are
  * bit-identical to the scalar reference. Past the last whole block, the
  * lanes that the rest of the vector does not reach get nothing, which is
  * what a zero-padded block would give them: +0 added to a lane that is
@@ -33,54 +33,56 @@
 #include <string.h>
 #include <wasm_simd128.h>
 
-/* The canonical fold of scalar.c on the sixteen accumulators: lanes j and
- * j+32 (s[k] + s[k+8]), j and j+16, j+8, j+4, then (0+2) + (1+3). */
+/* The canonical fold of scalar.c on the eight accumulators: lanes j and
+ * j+16 (s[k] + s[k+4]), j+8, j+4, then (0+2) + (1+3). */
 static inline float fold(const v128_t *s) {
-  v128_t b[8], c[4];
-  for (int k = 0; k < 8; k++) b[k] = wasm_f32x4_add(s[k], s[k + 8]);
-  for (int k = 0; k < 4; k++) c[k] = wasm_f32x4_add(b[k], b[k + 4]);
-  v128_t d0 = wasm_f32x4_add(c[0], c[2]), d1 = wasm_f32x4_add(c[1], c[3]);
-  v128_t r4 = wasm_f32x4_add(d0, d1);
+  v128_t b[4];
+  for (int k = 0; k < 4; k++) b[k] = wasm_f32x4_add(s[k], s[k + 4]);
+  v128_t r4 = wasm_f32x4_add(wasm_f32x4_add(b[0], b[2]), wasm_f32x4_add(b[1], b[3]));
   v128_t r2 = wasm_f32x4_add(r4, wasm_i32x4_shuffle(r4, r4, 2, 3, 2, 3));
   return wasm_f32x4_extract_lane(r2, 0) + wasm_f32x4_extract_lane(r2, 1);
 }
 
-static inline v128_t dot_term(const float *x, const float *y) {
-  return wasm_f32x4_mul(wasm_v128_load(x), wasm_v128_load(y));
-}
+static inline v128_t dot_term(v128_t x, v128_t y) { return wasm_f32x4_mul(x, y); }
 
-static inline v128_t l2_term(const float *x, const float *y) {
-  v128_t d = wasm_f32x4_sub(wasm_v128_load(x), wasm_v128_load(y));
+static inline v128_t l2_term(v128_t x, v128_t y) {
+  v128_t d = wasm_f32x4_sub(x, y);
   return wasm_f32x4_mul(d, d);
 }
 
-/* Both kernels: whole 64-float blocks in the sixteen accumulators, then
- * what is left (under 64 floats) as whole groups of four into the first
- * accumulators and a last partial group through a zero-padded copy of at
- * most three floats. The lanes past the end get nothing added, where a
- * zero-padded block would add +0: the same bits (see above), without
- * copying and clearing 512 bytes a call, which at 100 dimensions cost as
- * much as the arithmetic. TERM(x, y) is the per-lane term of four floats. */
+/* The m < 4 floats at p, then +0s; four floats when m >= 4. */
+static inline v128_t load_part(const float *p, size_t m) {
+  if (m >= 4) return wasm_v128_load(p);
+  float t[4] = {0};
+  memcpy(t, p, sizeof(float) * m);
+  return wasm_v128_load(t);
+}
+
+/* Both kernels: whole 32-float blocks into the eight accumulators, then
+ * the tail (under 32 floats) four at a time into the accumulators its lanes
+ * belong to, a last partial group through a zero-padded copy of at most
+ * three floats. The lanes past the end get nothing added, where a
+ * zero-padded block would add +0: the same bits (see above). The tail's
+ * steps are written out, one test each, so that the accumulators stay
+ * locals (an array indexed at run time would live in memory). TERM(x, y)
+ * is the per-lane term of two vectors. */
+#define STEP(j, TERM) s[j] = wasm_f32x4_add(s[j], TERM(wasm_v128_load(a + i + 4 * (j)), wasm_v128_load(b + i + 4 * (j))))
+#define TAIL(j, TERM)                                                         \
+  if (4 * (j) < r)                                                            \
+  s[j] = wasm_f32x4_add(s[j], TERM(load_part(a + i + 4 * (j), r - 4 * (j)),   \
+                                   load_part(b + i + 4 * (j), r - 4 * (j))))
 #define KERNEL(TERM)                                                          \
-  v128_t s[16], t[16];                                                        \
-  for (int j = 0; j < 16; j++) s[j] = wasm_f32x4_splat(0.0f);                 \
+  v128_t s[8];                                                                \
+  for (int j = 0; j < 8; j++) s[j] = wasm_f32x4_splat(0.0f);                  \
   size_t i = 0;                                                               \
-  for (; i + 64 <= n; i += 64)                                                \
-    for (int j = 0; j < 16; j++)                                              \
-      s[j] = wasm_f32x4_add(s[j], TERM(a + i + 4 * j, b + i + 4 * j));        \
-  /* The rest indexes its accumulators at run time: in a copy, so that the \
-   * loop above keeps its own in registers. */                                \
-  for (int j = 0; j < 16; j++) t[j] = s[j];                                   \
-  size_t g = (n - i) / 4, r = (n - i) % 4;                                    \
-  _Pragma("clang loop unroll(disable)")                                       \
-  for (size_t j = 0; j < g; j++, i += 4) t[j] = wasm_f32x4_add(t[j], TERM(a + i, b + i)); \
-  if (r) {                                                                    \
-    float ta[4] = {0}, tb[4] = {0};                                           \
-    memcpy(ta, a + i, sizeof(float) * r);                                     \
-    memcpy(tb, b + i, sizeof(float) * r);                                     \
-    t[g] = wasm_f32x4_add(t[g], TERM(ta, tb));                                \
+  for (; i + 32 <= n; i += 32) {                                              \
+    STEP(0, TERM); STEP(1, TERM); STEP(2, TERM); STEP(3, TERM);               \
+    STEP(4, TERM); STEP(5, TERM); STEP(6, TERM); STEP(7, TERM);               \
   }                                                                           \
-  return fold(t)
+  size_t r = n - i;                                                           \
+  TAIL(0, TERM); TAIL(1, TERM); TAIL(2, TERM); TAIL(3, TERM);                 \
+  TAIL(4, TERM); TAIL(5, TERM); TAIL(6, TERM); TAIL(7, TERM);                 \
+  return fold(s)
 
 static float dot_f32_simd128(const float *a, const float *b, size_t n) { KERNEL(dot_term); }
 
