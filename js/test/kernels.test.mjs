@@ -51,7 +51,7 @@ for (const kernel of ['dot_f32', 'l2_f32']) {
     const fn = k[`pvt_${kernel}`];
     const r = rng(kernel === 'dot_f32' ? 11 : 12);
     let checked = 0;
-    const dims = [...DIMS, 4, 63, 64, 65, 127, 128];
+    const dims = [...DIMS, 4, 31, 32, 33, 63, 64, 65, 97, 127, 128];
     for (const dim of dims)
       for (const [name, fill] of Object.entries(FILLS))
         for (let off = 0; off < 4; off++) {
