@@ -72,7 +72,7 @@ static inline uint32_t **pv__upper(const pv_index *idx) {
   return (uint32_t **)idx->st.col[PV_COL_UPPER].base;
 }
 /* The code of slot s. */
-static inline void *pv__code(const pv_index *idx, uint32_t s) {
+PV_HOT void *pv__code(const pv_index *idx, uint32_t s) {
   return idx->st.blk[s >> idx->st.bshift].v +
          (size_t)(s & ((1u << idx->st.bshift) - 1)) * idx->st.vbytes;
 }
@@ -90,7 +90,7 @@ static inline float pv__dist(const pv_index *idx, const pv_ref *a, uint32_t s) {
 
 /* ---- links ------------------------------------------------------------------ */
 /* A link list is { count, link[0..max-1] } in uint32 words. */
-static inline uint32_t *pv__links(const pv_index *idx, uint32_t s, int l) {
+PV_HOT uint32_t *pv__links(const pv_index *idx, uint32_t s, int l) {
   return l == 0 ? idx->st.blk[s >> idx->st.bshift].l +
                       (size_t)(s & ((1u << idx->st.bshift) - 1)) * idx->st.lwords
                 : pv__upper(idx)[s] + (size_t)(l - 1) * (1 + idx->g.m);
@@ -117,7 +117,7 @@ static inline void pv__set_count(uint32_t *ln, uint32_t count, uint32_t max) {
  * met in the middle of a distance. The bytes are summed into pv__touched
  * (store/slots.c) so that the loads are not optimised away. */
 extern PV_THREAD_LOCAL unsigned pv__touched;
-static inline void pv__touch(const unsigned char *p, size_t bytes) {
+PV_HOT void pv__touch(const unsigned char *p, size_t bytes) {
   unsigned x = 0;
   for (size_t o = 0; o < bytes; o += 64) x += p[o];
   pv__touched += x;
@@ -127,7 +127,7 @@ static inline void pv__touch(const unsigned char *p, size_t bytes) {
 /* Ask for what a search scores slot s by: its code (the first st.hot
  * bytes), or its walk part when the query walks by the codec's own
  * estimate (q->walk: binary codes). */
-static inline void pv__prefetch(const pv_index *idx, const pv_ref *q, uint32_t s) {
+PV_HOT void pv__prefetch(const pv_index *idx, const pv_ref *q, uint32_t s) {
   const pv_column *w = &idx->st.col[PV_COL_WALK];
   const unsigned char *p = q->walk ? (const unsigned char *)w->base + (size_t)s * w->esize
                                    : (const unsigned char *)pv__code(idx, s);

@@ -19,7 +19,7 @@ static void decode(const pv_index *idx, const void *code, const void *param, flo
   memcpy(out, code, sizeof(float) * idx->dim);
 }
 
-static inline float dist_to(const pv_index *idx, const float *a, const float *b) {
+PV_HOT float dist_to(const pv_index *idx, const float *a, const float *b) {
   switch (idx->opt.metric) {
     case PV_COSINE: {
       /* 1 - cos can dip a rounding error below 0 for a vector and itself. */

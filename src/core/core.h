@@ -27,6 +27,17 @@
 #define PV_THREAD_LOCAL _Thread_local
 #endif
 
+/* For the few small functions a search calls per scored node (a code's
+ * address, a link list's, the prefetch, the result test, the F32
+ * distance). The WebAssembly build is made for size (-Oz), which left them
+ * as calls: inlined, a search over 50k x 100 is 13 % faster in SQ8 and 5 %
+ * in F32, for 0.3 KB of module. */
+#if defined(__GNUC__) || defined(__clang__)
+#define PV_HOT static inline __attribute__((always_inline))
+#else
+#define PV_HOT static inline
+#endif
+
 /* ---- memory (alloc.c) ---------------------------------------------------- */
 /* Every allocation of an index goes through its own allocator and is
  * counted in idx->mem, atomically: searches on several threads may grow

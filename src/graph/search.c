@@ -58,7 +58,7 @@ static void greedy(const pv_index *idx, const pv_ref *q, uint32_t *cur, float *d
  * accepts when there is one. (One copy of the beam search serves all three:
  * a copy per case, as hnswlib's templates make, saved no measurable
  * instructions in the callgrind gate and cost 0.4 KB of WebAssembly.) */
-static inline int result_ok(const pv_index *idx, int live_only, const pv_accept *acc,
+PV_HOT int result_ok(const pv_index *idx, int live_only, const pv_accept *acc,
                             uint32_t s) {
   if (!live_only) return 1;
   if (!pv__is_live(idx, s)) return 0;
