@@ -95,12 +95,17 @@ static size_t top_k(pv_index *ix, const float *q, size_t qi, size_t ef, int loo,
 
 int main(int argc, char **argv) {
   if (argc != 8) {
-    fprintf(stderr, "usage: peer_native DIR f32|sq8 M EFC SEED PASSES EF[,EF...]\n");
+    fprintf(stderr, "usage: peer_native DIR f32|sq8|binary|binary-f32 M EFC SEED PASSES EF[,EF...]\n");
     return 2;
   }
   const char *dir = argv[1];
-  int sq8 = strcmp(argv[2], "sq8") == 0;
-  if (!sq8 && strcmp(argv[2], "f32") != 0) die(argv[2], "storage must be f32 or sq8");
+  static const struct { const char *name; pv_storage storage; } STORAGES[] = {
+      {"f32", PV_F32}, {"sq8", PV_SQ8}, {"binary", PV_BINARY}, {"binary-f32", PV_BINARY_F32}};
+  const char *storage = argv[2];
+  int st = -1;
+  for (int i = 0; i < 4; i++)
+    if (strcmp(storage, STORAGES[i].name) == 0) st = i;
+  if (st < 0) die(storage, "storage must be f32, sq8, binary or binary-f32");
   unsigned m = (unsigned)strtoul(argv[3], NULL, 10);
   unsigned efc = (unsigned)strtoul(argv[4], NULL, 10);
   unsigned long long seed = strtoull(argv[5], NULL, 10);
@@ -135,7 +140,7 @@ int main(int argc, char **argv) {
   pv_options o = pv_options_default();
   o.dim = (uint32_t)dim;
   o.metric = PV_COSINE;
-  o.storage = sq8 ? PV_SQ8 : PV_F32;
+  o.storage = STORAGES[st].storage;
   o.m = m;
   o.ef_construction = efc;
   o.seed = seed;
@@ -166,7 +171,7 @@ int main(int argc, char **argv) {
   printf("{\"library\": \"pocketvec-native\", \"storage\": \"%s\", \"version\": \"%s\", "
          "\"kernels\": \"%s\", \"n\": %zu, \"dim\": %zu, \"queries\": %zu, \"loo\": %s, "
          "\"build_seconds\": %.4f, \"memory_bytes\": %zu, \"rss_delta_bytes\": %zu, \"search\": [",
-         sq8 ? "sq8" : "f32", pv_version(), pv_kernels_name(), n, dim, nq, loo ? "true" : "false",
+         storage, pv_version(), pv_kernels_name(), n, dim, nq, loo ? "true" : "false",
          build_s, pv_memory_usage(ix), rss1 > rss0 ? rss1 - rss0 : 0);
 
   double *samples = malloc((size_t)passes * nq * sizeof *samples);

@@ -308,6 +308,7 @@ async function hnswlibNode(opts) {
 export const ADAPTERS = {
   'pocketvec-wasm-sq8': (o) => pocketvec(o, 'sq8'),
   'pocketvec-wasm-f32': (o) => pocketvec(o, 'f32'),
+  'pocketvec-wasm-binary': (o) => pocketvec(o, 'binary'),
   edgevec,
   'hnswlib-wasm': hnswlibWasm,
   'voy-search': voy,

@@ -14,12 +14,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REF = 'pocketvec-wasm-sq8';
-const ORDER = ['pocketvec-wasm-sq8', 'pocketvec-wasm-f32', 'pocketvec-native-sq8', 'pocketvec-native-f32',
+const ORDER = ['pocketvec-wasm-sq8', 'pocketvec-wasm-f32', 'pocketvec-wasm-binary', 'pocketvec-native-sq8',
+  'pocketvec-native-f32', 'pocketvec-native-binary',
   'hnswlib-node', 'hnswlib-wasm', 'edgevec', 'voy-search'];
 const COLORS = { 'pocketvec-wasm-sq8': '#d62728', 'pocketvec-wasm-f32': '#ff7f0e', 'pocketvec-native-sq8': '#8c564b',
-  'pocketvec-native-f32': '#e377c2', 'hnswlib-node': '#1f77b4', 'hnswlib-wasm': '#17becf', edgevec: '#2ca02c',
+  'pocketvec-native-f32': '#e377c2', 'pocketvec-wasm-binary': '#bcbd22', 'pocketvec-native-binary': '#7f7f7f', 'hnswlib-node': '#1f77b4', 'hnswlib-wasm': '#17becf', edgevec: '#2ca02c',
   'voy-search': '#9467bd' };
-const DATASET_ORDER = ['minilm', '10k-384', '100k-768', '5k-384', '2k-128'];
+const DATASET_ORDER = ['minilm', 'word100', '10k-384', '100k-768', '5k-384', '2k-128'];
 
 const fmt = (v, d = 0) => (Number.isFinite(v) ? v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : '–');
 const us = (v) => (Number.isFinite(v) ? (v >= 100 ? fmt(v, 0) : fmt(v, 1)) : '–');
@@ -168,6 +169,33 @@ function targets(doc) {
   return lines.join('\n');
 }
 
+/** Issue 15's targets, on every dataset: WASM F32 at parity with native
+ * hnswlib-node (search p50 at recall >= 0.95, and build time), and binary
+ * codes at half SQ8's p50 at the same recall (WASM and native). */
+function speedTargets(doc) {
+  const get = (lib) => doc.results.find((r) => r.library === lib);
+  const lines = [];
+  const line = (ok, text) => lines.push(`- ${ok === null ? '**n/a**' : ok ? '**PASS**' : '**FAIL**'}: ${text}`);
+  const ratio = (a, b, factor, what) => {
+    const ea = get(a), eb = get(b);
+    if (!ea?.ok || !eb?.ok) return line(null, `${what}: ${!ea?.ok ? a : b} ${(!ea?.ok ? ea : eb) ? 'failed' : 'was not run'}`);
+    const pa = firstReaching(ea, 0.95), pb = firstReaching(eb, 0.95);
+    if (!pa) return line(false, `${what}: ${a} never reached recall 0.95 (best ${Math.max(...ea.search.map((x) => x.recall_at_10)).toFixed(4)})`);
+    if (!pb) return line(true, `${what}: ${b} never reached recall 0.95; ${a} did, at ${us(pa.p50_us)} µs`);
+    const r = pa.p50_us / pb.p50_us;
+    line(r <= factor, `${what}: ${us(pa.p50_us)} µs (ef ${pa.ef}, ${pa.recall_at_10.toFixed(4)}) vs ${us(pb.p50_us)} µs (ef ${pb.ef}, ${pb.recall_at_10.toFixed(4)}) = ${fmt(r, 2)}×`);
+  };
+  ratio('pocketvec-wasm-f32', 'hnswlib-node', 1.0, 'WASM F32 search p50 ≤ 1.0 × hnswlib-node');
+  const f = get('pocketvec-wasm-f32'), h = get('hnswlib-node');
+  if (f?.ok && h?.ok) {
+    const r = f.build_seconds / h.build_seconds;
+    line(r <= 1.0, `WASM F32 build ≤ 1.0 × hnswlib-node: ${fmt(f.build_seconds, 1)} s vs ${fmt(h.build_seconds, 1)} s = ${fmt(r, 2)}×`);
+  }
+  ratio('pocketvec-wasm-binary', 'pocketvec-wasm-sq8', 0.5, 'WASM binary search p50 ≤ 0.5 × WASM SQ8');
+  ratio('pocketvec-native-binary', 'pocketvec-native-sq8', 0.5, 'native binary search p50 ≤ 0.5 × native SQ8');
+  return lines.join('\n');
+}
+
 function sweep(doc) {
   const out = ['| library | ef | recall@10 | p50 µs | p99 µs | p99.9 µs | QPS |', '|---|---:|---:|---:|---:|---:|---:|'];
   for (const lib of ORDER) {
@@ -224,6 +252,10 @@ export function writeReport(dir) {
     if (ec) fails.push(ec.error ? `- edgevec cosine check failed to run: ${esc(ec.error)}`
       : `- **edgevec under its own \`cosine\` metric**: recall@10 ${ec.recall_at_10} on ${ec.queries} queries over the first ${ec.n} vectors (a correct index scores ≈ 1): its cosine/dot ranking is wrong in ${doc.versions?.edgevec}, so it runs as \`l2\` on these unit vectors, which ranks the same as cosine.`);
     md.push([...fails, ...loadFails, ...notes].join('\n'));
+    md.push('');
+    md.push('### Speed targets: F32 parity and binary codes (recall@10 ≥ 0.95)');
+    md.push('');
+    md.push(speedTargets(doc));
     md.push('');
     if (doc.dataset.name === '100k-768') {
       md.push('### Targets (recall@10 ≥ 0.95)');

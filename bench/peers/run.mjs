@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-// The peer benchmark: pocketvec (WASM F32 and SQ8, and native) against
+// The peer benchmark: pocketvec (WASM F32, SQ8 and binary, and native) against
 // edgevec, hnswlib-wasm, voy-search and hnswlib-node, in one run, on the
 // same data and the same machine.
 //
-//   cd bench && npm run bench                 # full: minilm, 10k-384, 100k-768
+//   cd bench && npm run bench                 # full: minilm, word100, 10k-384, 100k-768
 //   cd bench && npm run bench -- --quick      # minutes: minilm, 5k-384
 //   node peers/run.mjs [--quick] [--datasets a,b] [--libs a,b] [--out DIR]
 //   node peers/run.mjs --smoke        # make check: the harness itself, 2k x 128
@@ -42,7 +42,7 @@ const SMOKE_EFS = [10, 32];
 // edgevec fixes ef at build time, so each ef is a full rebuild; at 100k x
 // 768 one build takes most of an hour, so it gets one point there: ef 16,
 // where HNSW at m 16 reaches recall 0.95 on that set.
-const EDGEVEC_EFS = { '100k-768': [16], '10k-384': [10, 16, 32, 64], '5k-384': [16, 64] };
+const EDGEVEC_EFS = { '100k-768': [16], '10k-384': [10, 16, 32, 64], 'word100': [32, 64], '5k-384': [16, 64] };
 
 // Time limit per library and dataset, seconds: a library past it is
 // killed and recorded as such. voy-search is an exact scan, ~0.5 s a query
@@ -50,7 +50,8 @@ const EDGEVEC_EFS = { '100k-768': [16], '10k-384': [10, 16, 32, 64], '5k-384': [
 const LIMIT = { '100k-768': 3600, '10k-384': 1200 };
 const DEFAULT_LIMIT = 900;
 
-const LIBS = ['pocketvec-native-f32', 'pocketvec-native-sq8', 'pocketvec-wasm-sq8', 'pocketvec-wasm-f32',
+const LIBS = ['pocketvec-native-f32', 'pocketvec-native-sq8', 'pocketvec-native-binary', 'pocketvec-wasm-sq8',
+  'pocketvec-wasm-f32', 'pocketvec-wasm-binary',
   'hnswlib-node', 'hnswlib-wasm', 'edgevec', 'voy-search'];
 
 /** The shipped files of each library: what a web page downloads (or, for
@@ -67,7 +68,7 @@ const SHIPPED = {
 function usage() {
   return `usage: node peers/run.mjs [--quick] [--datasets LIST] [--libs LIST]
   --quick          minilm and 5k-384, ef ${QUICK_EFS.join(',')}: a few minutes
-  --datasets LIST  comma-separated: minilm, 10k-384, 100k-768, 5k-384, 2k-128
+  --datasets LIST  comma-separated: minilm, word100, 10k-384, 100k-768, 5k-384, 2k-128
   --libs LIST      comma-separated, of: ${LIBS.join(', ')}
   --out DIR        write results and the report there (default bench/results)
   --smoke          2k-128, ef ${SMOKE_EFS.join(',')}, results to a temporary directory; fails
@@ -194,7 +195,7 @@ async function runDataset(name, o, command, src) {
     const t = new Date().toISOString();
     let r;
     if (lib.startsWith('pocketvec-native')) {
-      const storage = lib.endsWith('sq8') ? 'sq8' : 'f32';
+      const storage = lib.slice('pocketvec-native-'.length);
       r = await runChild(NATIVE, [dir, storage, String(M), String(EF_CONSTRUCTION), String(meta.seed ?? 1),
         String(passes), efs.join(',')], limit, label);
       if (r.json) r.json = { ...r.json, library: lib, inserts_per_second: +(r.json.n / r.json.build_seconds).toFixed(1), notes: [`kernels ${r.json.kernels}`, `storage ${storage}`,
@@ -265,7 +266,7 @@ async function runDataset(name, o, command, src) {
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
-  const datasets = o.datasets ?? (o.smoke ? ['2k-128'] : o.quick ? ['minilm', '5k-384'] : ['minilm', '10k-384', '100k-768']);
+  const datasets = o.datasets ?? (o.smoke ? ['2k-128'] : o.quick ? ['minilm', '5k-384'] : ['minilm', 'word100', '10k-384', '100k-768']);
   if (o.out) RESULTS = resolve(o.out);
   else if (o.smoke) RESULTS = mkdtempSync(join(os.tmpdir(), 'pv-peers-smoke-'));
   if (!existsSync(NATIVE)) console.log(`note: ${NATIVE} is missing (make build/peer_native): native pocketvec will fail`);
