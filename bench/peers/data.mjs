@@ -80,7 +80,8 @@ function queryTruth(base, n, queries, nq, dim) {
 // words by falling frequency; of the first WORD_BASE + WORD_QUERIES words
 // made of letters only, every (WORD_BASE / WORD_QUERIES + 1)-th one is a
 // held-out query and the rest the base, so queries span common and rare
-// words alike. Takes about 1.5 minutes once.
+// words alike. Vectors are scaled to unit length. Takes about 1.5 minutes
+// once.
 const WORD_BASE = 50000, WORD_QUERIES = 1000, WORD_DIM = 100;
 
 function fasttextBinary(log) {
@@ -121,7 +122,12 @@ function prepareWords(dir, log) {
     const f = lines[i].trim().split(' ');
     if (f.length !== dim + 1 || !/^\p{L}+$/u.test(f[0])) continue;
     const v = f.slice(1).map(Number);
-    if (!v.every(Number.isFinite) || v.every((x) => x === 0)) continue;
+    const norm = Math.hypot(...v);
+    if (!v.every(Number.isFinite) || !(norm > 0)) continue;
+    // Unit length, as cosine users store them: the libraries that only
+    // rank by L2 (voy-search; edgevec, whose cosine is wrong) then rank
+    // as cosine does, and the exact top-10 is the same either way.
+    for (let j = 0; j < dim; j++) v[j] /= norm;
     const isQuery = taken % every === every - 1;
     const into = isQuery ? queries : base, at = isQuery ? words.queries.length : words.base.length;
     into.set(v, at * dim);
@@ -137,10 +143,10 @@ function prepareWords(dir, log) {
   writeAtomic(join(dir, 'truth.u32'), asBytes(queryTruth(base, WORD_BASE, queries, WORD_QUERIES, dim)));
   writeAtomic(join(dir, 'dims.txt'), String(dim));
   writeAtomic(join(dir, 'words.json'), JSON.stringify(words));
-  return { schema: 1, name: 'word100', n: WORD_BASE, dim, queries: WORD_QUERIES, loo: false,
+  return { schema: 1, name: 'word100', n: WORD_BASE, dim, queries: WORD_QUERIES, loo: false, unit: true,
     source: `fastText ${args.slice(0, 1).concat(args.slice(5)).join(' ')} on ${text.source} (bench/peers/data.mjs)`,
     vec_sha256: vecSha, vocabulary: vocab,
-    description: `${WORD_BASE} real word vectors (fastText CBOW, ${dim}-d, trained on the GCIDE dictionary), ${WORD_QUERIES} held-out words as queries` };
+    description: `${WORD_BASE} real word vectors (fastText CBOW, ${dim}-d, trained on the GCIDE dictionary, unit length), ${WORD_QUERIES} held-out words as queries` };
 }
 
 /** Exact top-K by cosine for each base vector against all others. */
@@ -178,7 +184,7 @@ export function prepare(name, log = () => {}) {
   const metaPath = join(dir, 'meta.json');
   if (existsSync(metaPath)) {
     const meta = JSON.parse(readFileSync(metaPath, 'utf8'));
-    if (meta.schema === 1) return { dir, meta };
+    if (meta.schema === 1 && (name !== 'word100' || meta.unit)) return { dir, meta };
   }
   mkdirSync(dir, { recursive: true });
   let meta;
