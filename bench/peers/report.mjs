@@ -214,6 +214,30 @@ function shippedTable(doc) {
   return out.join('\n');
 }
 
+/** The F32 parity runs of bench/parity.mjs (parity-*.json): the same
+ * question as the speed targets above, measured in one process with the
+ * two libraries' searches alternating, which this machine's drift between
+ * the peer run's slots cannot skew. */
+function parity(dir) {
+  const files = readdirSync(dir).filter((f) => /^parity-.*\.json$/.test(f)).sort();
+  if (!files.length) return [];
+  const md = ['## F32 parity, in one process (bench/parity.mjs)', '',
+    'pocketvec WASM and hnswlib-node in one Node process on the same vectors, their searches alternating query by query; build time: the faster of two builds each. Ratio: pocketvec ÷ hnswlib-node at the smallest ef where each reaches recall@10 ≥ 0.95.', '',
+    '| file | dataset | run | pocketvec p50 (ef) | hnswlib-node p50 (ef) | search ratio | build s | build ratio |', '|---|---|---|---:|---:|---:|---:|---:|'];
+  for (const f of files) {
+    let d;
+    try { d = JSON.parse(readFileSync(join(dir, f), 'utf8')); } catch { continue; }
+    if (d.benchmark !== 'pocketvec parity') continue;
+    const [a, b] = Object.keys(d.build_seconds.min);
+    const r = d.at_recall_095;
+    md.push(`| \`${f}\` | ${d.dataset.name} (${fmt(d.dataset.n)} × ${d.dataset.dim}) | ${d.date_utc}, \`${d.command}\` | ` +
+      (r ? `${us(r[a].p50_us)} µs (${r[a].ef}) | ${us(r[b].p50_us)} µs (${r[b].ef}) | **${fmt(r.p50_ratio, 2)}×** ${r.p50_ratio <= 1 ? 'PASS' : 'FAIL'}` : '– | – | –') +
+      ` | ${fmt(d.build_seconds.min[a], 2)} / ${fmt(d.build_seconds.min[b], 2)} | ${fmt(d.build_seconds.ratio, 2)}× ${d.build_seconds.ratio <= 1 ? 'PASS' : 'FAIL'} |`);
+  }
+  md.push('');
+  return md;
+}
+
 /** Write REPORT.md and the charts; returns the report's path. */
 export function writeReport(dir) {
   const docs = latest(dir);
@@ -270,6 +294,7 @@ export function writeReport(dir) {
     md.push(shippedTable(doc));
     md.push('\n</details>\n');
   }
+  md.push(...parity(dir));
   const path = join(dir, 'REPORT.md');
   writeFileSync(`${path}.tmp`, `${md.join('\n')}\n`);
   renameSync(`${path}.tmp`, path);
