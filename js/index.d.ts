@@ -470,7 +470,8 @@ export declare class Index {
    * Calls callback after every save or remove of target that finishes: in
    * IndexedDB from any tab or worker of the origin, this one included (a
    * BroadcastChannel); for a file from any process (fs.watch on its
-   * directory). A tab that is told of a newer version can load it. Returns
+   * directory; directories of the path that do not exist yet are waited
+   * for). A tab that is told of a newer version can load it. Returns
    * a function that stops watching.
    */
   static watch(target: string, callback: (event: SavedEvent) => void, options?: StorageOptions): () => void;

@@ -9,7 +9,7 @@ import 'fake-indexeddb/auto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -276,6 +276,32 @@ for (const backend of ['file', 'indexeddb']) {
     });
   });
 }
+
+test('file: watch() of a path whose directories do not exist yet fires once they and the file do', async () => {
+  await withDir(async (dir) => {
+    const target = join(dir, 'not', 'yet', 'there.pvec');
+    const events = { all: [], wait: null };
+    const stop = Index.watch(target, (e) => {
+      events.all.push(e);
+      events.wait?.(e);
+    }, { backend: 'file' });
+    await new Promise((ok) => setTimeout(ok, 100)); // the watcher starts
+    await mkdir(join(dir, 'not'));
+    await new Promise((ok) => setTimeout(ok, 100)); // one level at a time
+    await mkdir(join(dir, 'not', 'yet'));
+    await new Promise((ok) => setTimeout(ok, 100));
+    assert.equal(events.all.length, 0, 'directories alone are not a save');
+    const ix = build(200);
+    const got = nextEvent(events);
+    await ix.save(target);
+    const e = await got;
+    assert.equal(e.name, target);
+    assert.equal(e.removed, false);
+    assert.equal(e.size, ix.toBytes().length);
+    stop();
+    ix.free();
+  });
+});
 
 // ---- 4. memory --------------------------------------------------------------------
 

@@ -249,7 +249,10 @@ export async function loadFile(path, add) {
  * Calls callback({ name, size, savedAt, removed }) each time the file at
  * path is replaced, changed or removed, by this process or another
  * (fs.watch on its directory, then stat: events for one save may come
- * several at once, a change is reported once). Returns stop().
+ * several at once, a change is reported once). A directory on the way that
+ * does not exist yet is waited for: the nearest one that exists is watched
+ * for the next name on the path, and the watch moves down as they appear
+ * (before, fs.watch failed there and the watch never fired). Returns stop().
  */
 export function watchFile(path, callback) {
   if (typeof path !== 'string' || !path || path.includes('\0'))
@@ -263,13 +266,35 @@ export function watchFile(path, callback) {
       : { name: path, size: 0, savedAt: new Date(), removed: true });
   };
   const ready = (async () => {
-    const fs = await nodeFs(), { watch } = await node('fs'), { dirname, basename } = await node('path');
+    const fs = await nodeFs(), { watch } = await node('fs'), { dirname, basename, join } = await node('path');
     last = await statVersion(fs, path);
-    if (stopped) return;
-    const base = basename(path);
-    watcher = watch(dirname(path) || '.', { persistent: false }, (type, name) => {
-      if (name === null || name === base) pending = pending.then(() => check(fs)).catch(() => {});
-    });
+    // Watch the deepest directory of the path that exists, for `name`: the
+    // file itself, or the next directory on the way to it, whose creation
+    // moves the watch one level down (and then the file may be there).
+    const arm = async () => {
+      let dir = dirname(path) || '.', name = basename(path);
+      while (!(await fs.stat(dir).then((st) => st.isDirectory(), () => false))) {
+        const up = dirname(dir);
+        if (up === dir) return;
+        name = basename(dir);
+        dir = up;
+      }
+      if (stopped) return;
+      const final = dir === (dirname(path) || '.');
+      watcher?.close();
+      const moved = () => {
+        pending = pending.then(async () => {
+          if (!final) await arm();
+          await check(fs);
+        }).catch(() => {});
+      };
+      watcher = watch(dir, { persistent: false }, (type, n) => {
+        if (n === null || n === name) moved();
+      });
+      // made between the stat above and the watch: no event will tell
+      if (!final && (await fs.stat(join(dir, name)).then(() => true, () => false))) moved();
+    };
+    if (!stopped) await arm();
   })();
   ready.catch(() => {});
   return () => {
