@@ -13,14 +13,14 @@
 //   node bench/parity.mjs [--data NAME] [--quantization f32|sq8|binary]
 //                         [--efs 16,32,64] [--passes P] [--builds B] [--out PATH]
 //
-// NAME is a dataset of the peer benchmark (bench/.cache/peers/NAME, made
-// by bench/peers/data.mjs if missing): word100, minilm is leave-one-out
-// and not supported here, 10k-384, 100k-768. Builds: B builds of each
+// NAME is a dataset of the peer benchmark with held-out queries
+// (bench/.cache/peers/NAME, made by bench/peers/data.mjs if missing):
+// word100, 10k-384, 100k-768 (not minilm: it is leave-one-out). Builds: B builds of each
 // library, alternating, the fastest kept (build time is one number per
 // build, so it cannot alternate per query). m 16, efConstruction 200,
 // cosine, k 10; recall@10 against the set's exact top-10.
 import { createRequire } from 'node:module';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

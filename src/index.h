@@ -117,10 +117,11 @@ static inline void pv__set_count(uint32_t *ln, uint32_t count, uint32_t max) {
  * being met in the middle of a distance. One load per node, not one per
  * line: each load holds a place in the processor's window until its miss
  * is served, and with fewer per node more nodes are in flight; the
- * hardware's own prefetcher fetches the lines after the first (measured:
- * 5-6 % faster than a load per line of the first 256 bytes, F32 and SQ8,
- * 100 and 768 dimensions). The byte goes into pv__touched (store/slots.c)
- * so that the load is not optimised away. */
+ * hardware's own prefetcher fetches the lines after the first (F32 at
+ * 100-d: 5-6 % faster than a load per line of the first 256 bytes; with
+ * search.c's separate asking loop, 8-10 % F32 and 3-7 % SQ8 at 100 and 768
+ * dimensions). The byte goes into pv__touched (store/slots.c) so that the
+ * load is not optimised away. */
 extern PV_THREAD_LOCAL unsigned pv__touched;
 PV_HOT void pv__touch(const unsigned char *p) { pv__touched += *p; }
 #endif

@@ -63,7 +63,8 @@ static inline __m256 l2_term(__m256 x, __m256 y) {
  * never -0. (Until 2026-12 the tail went through a zero-padded copy of a
  * whole block: at 100 dimensions that copy cost a fifth of a search.)
  * TERM(x, y) is the per-lane term of two vectors. */
-#define STEP(s, j, TERM) s = _mm256_add_ps(s, TERM(_mm256_loadu_ps(a + i + 8 * (j)), _mm256_loadu_ps(b + i + 8 * (j))))
+#define STEP(s, j, TERM) \
+  s = _mm256_add_ps(s, TERM(_mm256_loadu_ps(a + i + 8 * (j)), _mm256_loadu_ps(b + i + 8 * (j))))
 #define TAIL(s, j, TERM)                                                                   \
   if (8 * (j) < r) {                                                                       \
     __m256i m = _mm256_cmpgt_epi32(rv, _mm256_add_epi32(iota, _mm256_set1_epi32(8 * (j)))); \

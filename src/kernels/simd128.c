@@ -66,7 +66,9 @@ __attribute__((noinline)) static v128_t load_part(const float *p, size_t m) {
  * steps are written out, one test each, so that the accumulators stay
  * locals (an array indexed at run time would live in memory). TERM(x, y)
  * is the per-lane term of two vectors. */
-#define STEP(j, TERM) s[j] = wasm_f32x4_add(s[j], TERM(wasm_v128_load(a + i + 4 * (j)), wasm_v128_load(b + i + 4 * (j))))
+#define STEP(j, TERM)                                                         \
+  s[j] = wasm_f32x4_add(s[j], TERM(wasm_v128_load(a + i + 4 * (j)),           \
+                                   wasm_v128_load(b + i + 4 * (j))))
 #define TAIL(j, TERM)                                                         \
   if (4 * (j) < r) {                                                          \
     const float *x = a + i + 4 * (j), *y = b + i + 4 * (j);                   \
