@@ -27,41 +27,60 @@ static double dg_gauss(uint32_t *s) {
   return (u - 2.0) * 1.7320508075688772;
 }
 
+int pv_dg_open(pv_dg *g, uint32_t dim, uint32_t clusters, uint32_t seed) {
+  memset(g, 0, sizeof *g);
+  g->centre = malloc(sizeof(double) * clusters * dim);
+  g->basis = malloc(sizeof(double) * clusters * PV_DG_RANK * dim);
+  g->x = malloc(sizeof(double) * (dim ? dim : 1));
+  if (!g->centre || !g->basis || !g->x) {
+    pv_dg_close(g);
+    return -1;
+  }
+  g->dim = dim;
+  g->clusters = clusters;
+  g->s = seed;
+  for (size_t i = 0; i < (size_t)clusters * dim; i++) g->centre[i] = dg_gauss(&g->s);
+  for (size_t i = 0; i < (size_t)clusters * PV_DG_RANK * dim; i++)
+    g->basis[i] = dg_gauss(&g->s) * 0.2;
+  return 0;
+}
+
+void pv_dg_next(pv_dg *g, float *o) {
+  uint32_t dim = g->dim, c = dg_next(&g->s) % g->clusters;
+  const double *ctr = g->centre + (size_t)c * dim;
+  double *x = g->x;
+  for (uint32_t d = 0; d < dim; d++) x[d] = ctr[d] + dg_gauss(&g->s) * 0.2;
+  for (int j = 0; j < PV_DG_RANK; j++) {
+    double r = dg_gauss(&g->s);
+    const double *b = g->basis + ((size_t)c * PV_DG_RANK + j) * dim;
+    for (uint32_t d = 0; d < dim; d++) x[d] += r * b[d];
+  }
+  double norm = 0.0;
+  for (uint32_t d = 0; d < dim; d++) norm += x[d] * x[d];
+  norm = sqrt(norm);
+  for (uint32_t d = 0; d < dim; d++) o[d] = (float)(x[d] / norm);
+}
+
+void pv_dg_close(pv_dg *g) {
+  free(g->centre);
+  free(g->basis);
+  free(g->x);
+  memset(g, 0, sizeof *g);
+}
+
 int pv_dataset_make(pv_dataset *ds, uint32_t dim, size_t n, size_t nq,
                     uint32_t clusters, uint32_t seed) {
   memset(ds, 0, sizeof *ds);
   if (clusters == 0) clusters = (uint32_t)(n / 100 < 8 ? 8 : n / 100);
   size_t total = n + nq;
-  double *centre = malloc(sizeof(double) * clusters * dim);
-  double *basis = malloc(sizeof(double) * clusters * PV_DG_RANK * dim);
-  double *x = malloc(sizeof(double) * dim);
+  pv_dg g;
   float *out = malloc(sizeof(float) * (total ? total : 1) * dim);
-  if (!centre || !basis || !x || !out) {
-    free(centre); free(basis); free(x); free(out);
+  if (!out || pv_dg_open(&g, dim, clusters, seed) != 0) {
+    free(out);
     return -1;
   }
-  uint32_t s = seed;
-  for (size_t i = 0; i < (size_t)clusters * dim; i++) centre[i] = dg_gauss(&s);
-  for (size_t i = 0; i < (size_t)clusters * PV_DG_RANK * dim; i++)
-    basis[i] = dg_gauss(&s) * 0.2;
-  for (size_t i = 0; i < total; i++) {
-    uint32_t c = dg_next(&s) % clusters;
-    const double *ctr = centre + (size_t)c * dim;
-    for (uint32_t d = 0; d < dim; d++) x[d] = ctr[d] + dg_gauss(&s) * 0.2;
-    for (int j = 0; j < PV_DG_RANK; j++) {
-      double g = dg_gauss(&s);
-      const double *b = basis + ((size_t)c * PV_DG_RANK + j) * dim;
-      for (uint32_t d = 0; d < dim; d++) x[d] += g * b[d];
-    }
-    double norm = 0.0;
-    for (uint32_t d = 0; d < dim; d++) norm += x[d] * x[d];
-    norm = sqrt(norm);
-    float *o = out + i * dim;
-    for (uint32_t d = 0; d < dim; d++) o[d] = (float)(x[d] / norm);
-  }
-  free(centre);
-  free(basis);
-  free(x);
+  for (size_t i = 0; i < total; i++) pv_dg_next(&g, out + i * dim);
+  pv_dg_close(&g);
   ds->dim = dim;
   ds->n = n;
   ds->nq = nq;

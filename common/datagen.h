@@ -28,6 +28,24 @@ typedef struct pv_dataset {
   float *queries;  /* nq * dim */
 } pv_dataset;
 
+/* The generator as a stream, one vector at a time, for sets too large to
+ * hold (bench/scale): pv_dataset_make is pv_dg_open, then n + nq calls of
+ * pv_dg_next (base first, then queries), so both give the same floats.
+ * The cluster centres and bases cost clusters * (1 + PV_DG_RANK) * dim
+ * doubles (4,000 x 768: 400 MB). */
+typedef struct pv_dg {
+  uint32_t dim, clusters, s;
+  double *centre, *basis, *x;
+} pv_dg;
+
+/* Draw the clusters (clusters >= 1). Returns 0, or -1 if memory ran out
+ * (g is then closed). */
+int pv_dg_open(pv_dg *g, uint32_t dim, uint32_t clusters, uint32_t seed);
+/* The next vector: dim floats of unit length into out. */
+void pv_dg_next(pv_dg *g, float *out);
+/* Frees what pv_dg_open took; safe on a closed g. */
+void pv_dg_close(pv_dg *g);
+
 /* Generate n + nq vectors of dim floats from `clusters` clusters (0 picks
  * n / 100, at least 8). Returns 0, or -1 if memory ran out. */
 int pv_dataset_make(pv_dataset *ds, uint32_t dim, size_t n, size_t nq,

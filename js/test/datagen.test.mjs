@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -119,4 +119,33 @@ test('truth cache: the native format, read back, rejected when it does not match
   bad.writeUInt32LE(300, 64);
   writeFileSync(path, bad);
   assert.equal(readTruthCache(path, ds, 10, 1), null, 'an index out of range');
+});
+
+// bench/scale/gen_scale.c streams the same generator to .npy files and
+// computes the truth in a second pass over the file: the same floats and
+// ids as pv_dataset_make and pv_dataset_truth, in NumPy's format.
+test('gen_scale (the scale benchmark data) writes the generator\'s floats and truth as .npy', () => {
+  const gen = join(dir, 'gen_scale'), out = join(dir, 'scale');
+  const cc = process.env.CC || 'cc';
+  let r = spawnSync(cc, ['-std=c11', '-Wall', '-Wextra', '-Werror', '-ffp-contract=off', '-O3', '-Icommon',
+    'bench/scale/gen_scale.c', 'common/datagen.c', '-lm', '-lpthread', '-o', gen], { cwd: root });
+  assert.equal(r.status, 0, `${cc} could not build bench/scale/gen_scale.c: ${r.error ?? r.stderr}`);
+  // Blocks of 4096 vectors: 9000 spans three, the last one short.
+  const c = { dim: 24, n: 9000, nq: 13, clusters: 40, seed: 11, k: 10 };
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  r = spawnSync(gen, [c.dim, c.n, c.nq, c.clusters, c.seed, c.k, out].map(String), { encoding: 'utf8' });
+  assert.equal(r.status, 0, `gen_scale failed: ${r.stderr}`);
+  const want = native(c);
+  const npy = (name, rows) => {
+    const b = readFileSync(join(out, name)), hlen = b.readUInt16LE(8);
+    assert.equal(b.subarray(0, 8).toString('latin1'), '\x93NUMPY\x01\x00');
+    assert.equal((10 + hlen) % 64, 0, 'the data starts on a 64-byte boundary');
+    assert.match(b.toString('latin1', 10, 10 + hlen), new RegExp(`^\\{'descr': '<f4', 'fortran_order': False, 'shape': \\(${rows}, ${c.dim}\\), \\} *\\n$`));
+    return b.subarray(10 + hlen);
+  };
+  const got = Buffer.concat([npy('base.npy', c.n), npy('queries.npy', c.nq)]);
+  assert.equal(firstDiff(got, want.data), 'none');
+  assert.ok(got.equals(want.data));
+  assert.ok(readFileSync(join(out, 'truth.bin')).equals(want.truth), 'the exact top-k');
 });
