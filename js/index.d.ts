@@ -462,6 +462,16 @@ export declare class Index {
   /** An index from an (async) iterable of byte chunks, e.g. exportChunks(); INVALID if chunks is not iterable. */
   static importChunks(chunks: AsyncIterable<Bytes> | Iterable<Bytes>): Promise<Index>;
   /**
+   * An index from a fetch() Response, streamed into WebAssembly memory as
+   * the body arrives (the file is never whole in JavaScript: the peak is
+   * the index plus one piece of the body). An uncompressed response's
+   * Content-Length sizes the buffer at once. IO if the response is not ok
+   * or its body fails; CORRUPT if it stops early; INVALID if response is
+   * not a Response or its body was already read. Nothing stays allocated
+   * after a failure.
+   */
+  static fromResponse(response: Response): Promise<Index>;
+  /**
    * Load what save() wrote: a file path in Node, a name in IndexedDB.
    * NOTFOUND if there is none; the target is checked as save() checks it.
    */

@@ -38,7 +38,7 @@ export function describe(v) {
   if (v == null) return String(v);
   try {
     if (t === 'function') return `function ${v.name || '(anonymous)'}`;
-    const tag = Object.prototype.toString.call(v).slice(8, -1), a = /^[AEIOU]/i.test(tag) ? 'an' : 'a';
+    const tag = Object.prototype.toString.call(v).slice(8, -1), a = /^[AEIO]/i.test(tag) ? 'an' : 'a'; // "a Uint8Array", as it is said
     if (Array.isArray(v)) return `an array of length ${v.length}`;
     if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return `${a} ${tag} of length ${v.length}`;
     if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return `${a} ${tag} of ${v.byteLength} bytes`;

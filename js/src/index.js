@@ -599,6 +599,34 @@ export class Index {
   }
 
   /**
+   * An index from a fetch() Response, streamed into WASM memory as it
+   * arrives: the file is never held whole in JavaScript, so the peak is
+   * the index plus one piece of the body. An uncompressed response's
+   * Content-Length sizes the buffer at once. IO if the response is not ok
+   * or its body fails or stops early; nothing stays allocated on failure.
+   */
+  static async fromResponse(response) {
+    if (!w) throw new PocketVecError(INVALID, 'call await init() before loading an index');
+    if (typeof response?.ok !== 'boolean' || !response.headers || !('body' in response))
+      throw bad('fromResponse takes a Response (what fetch() resolves to)', response);
+    const from = response.url ? ` from ${response.url}` : '';
+    if (!response.ok) throw new PocketVecError(ErrorCode.IO, `the response${from} is ${response.status} ${response.statusText || ''}`.trim());
+    if (response.bodyUsed) throw bad('the response body was already read', response);
+    const sink = new Sink(), h = response.headers, len = h.get('content-length'), enc = h.get('content-encoding');
+    // A compressed body's Content-Length counts the compressed bytes.
+    if ((!enc || enc === 'identity') && /^\d+$/.test(len ?? '')) sink.expect(+len);
+    const reader = response.body?.getReader();
+    try {
+      for (let r; reader && !(r = await reader.read()).done;) sink.add(asBytes(r.value));
+      return sink.finish();
+    } catch (e) {
+      sink.drop();
+      reader?.cancel().catch(() => {});
+      throw storageError(`loading the index${from} failed`, e);
+    }
+  }
+
+  /**
    * Save: in Node to a file path, elsewhere to IndexedDB under a name; each
    * backend is crash-safe and serialises the writers of one target
    * (src/storage/). What is saved is the index as it was when save() was
@@ -723,7 +751,7 @@ export class Index {
     const backend = backendOf(opts(options, ['backend'])), key = await backend.key(target);
     const sink = new Sink(), t0 = performance.now();
     try {
-      const version = await backend.load(target, (c) => sink.add(asBytes(c)));
+      const version = await backend.load(target, (c) => sink.add(asBytes(c)), (n) => sink.expect(n));
       const index = sink.finish();
       index.#seen.set(key, version);
       // It is what is stored: its changes from now on can be saved as a log.
@@ -988,15 +1016,27 @@ function adopt(b, len) {
   return new Index(ADOPT, p);
 }
 
-// Collects chunks in WASM memory. The header's size is untrusted, so the
-// buffer grows with the bytes that actually arrive (doubling, at most to
-// the declared size) rather than being allocated from the header.
+// Collects chunks in WASM memory, copying each once. The whole buffer is
+// allocated at once, so that memory grows once and nothing is copied
+// twice: to the real length when the caller knows it (expect(): a file's
+// size, a Content-Length) and it is at least the header's size; else to
+// the header's size. The header is untrusted (its checksum is C's to
+// check): when that allocation fails, or the real length is shorter than
+// the header says, the buffer grows with the bytes that actually arrive
+// (doubling, at most to the declared size) and the C loader says what is
+// wrong once they are all there.
 class Sink {
   b = 0;
   cap = 0;
   len = 0;
   total = -1;
+  size = -1;
   head = [];
+
+  /** The real length of what will arrive, when the source knows it. */
+  expect(n) {
+    if (Number.isSafeInteger(n) && n >= 0) this.size = n;
+  }
 
   add(u) {
     if (this.total < 0) {
@@ -1008,6 +1048,15 @@ class Sink {
       this.total = total > 0xffffffff ? 0xffffffff : total;
       this.head = [];
       u = h;
+      const want = this.size < 0 ? this.total : this.size >= this.total ? this.size : 0;
+      if (want >= u.length) {
+        try {
+          this.b = alloc(want);
+          this.cap = want;
+        } catch {
+          // Grown with the data below instead.
+        }
+      }
     }
     if (this.len + u.length > this.cap) {
       // Past the header's size come change log records, often one small

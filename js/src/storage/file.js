@@ -225,14 +225,16 @@ export async function appendFile(path, bytes, expect, end) {
 
 /**
  * Reads the file at path in 4 MiB pieces, calling add(bytes) with each: a
- * view of one reused buffer, valid only during the call. Returns the
+ * view of one reused buffer, valid only during the call; expect(n) first
+ * with the file's size. Returns the
  * version read (a save renames a new file into place, so the open file
  * stays the version it was).
  */
-export async function loadFile(path, add) {
+export async function loadFile(path, add, expect) {
   const fs = await nodeFs(), fh = await fs.open(path, 'r'), size = 1 << 22;
   try {
-    const version = versionOf(await fh.stat({ bigint: true }));
+    const st = await fh.stat({ bigint: true }), version = versionOf(st);
+    expect?.(Number(st.size));
     const buf = new Uint8Array(size);
     for (;;) {
       const { bytesRead } = await fh.read(buf, 0, size, null);
