@@ -751,7 +751,8 @@ export class Index {
     const backend = backendOf(opts(options, ['backend'])), key = await backend.key(target);
     const sink = new Sink(), t0 = performance.now();
     try {
-      const version = await backend.load(target, (c) => sink.add(asBytes(c)), (n) => sink.expect(n));
+      const version = await backend.load(target, { add: (c) => sink.add(asBytes(c)), expect: (n) => sink.expect(n),
+        room: (n) => sink.room(n), took: (n) => (sink.len += n) });
       const index = sink.finish();
       index.#seen.set(key, version);
       // It is what is stored: its changes from now on can be saved as a log.
@@ -1038,7 +1039,7 @@ class Sink {
     if (Number.isSafeInteger(n) && n >= 0) this.size = n;
   }
 
-  add(u) {
+  add(u, extra = 0) {
     if (this.total < 0) {
       this.head.push(u.slice());
       const h = concat(this.head);
@@ -1058,10 +1059,10 @@ class Sink {
         }
       }
     }
-    if (this.len + u.length > this.cap) {
+    const need = this.len + u.length + extra;
+    if (need > this.cap) {
       // Past the header's size come change log records, often one small
       // piece each: room for a chunk's worth of them at a time.
-      const need = this.len + u.length;
       const want = need > this.total ? need + CHUNK : Math.max(need, Math.min(this.total, Math.max(2 * this.cap, CHUNK)));
       const nb = alloc(want);
       if (this.b) {
@@ -1074,6 +1075,18 @@ class Sink {
     heap();
     u8.set(u, this.b + this.len);
     this.len += u.length;
+  }
+
+  /**
+   * Where up to n of the next bytes may be written in place (a view of
+   * WASM memory, valid until the next allocation), or null before the
+   * header is in; the writer then adds what it wrote to len.
+   */
+  room(n) {
+    if (this.total < 0) return null;
+    if (this.len >= this.cap) this.add(new Uint8Array(0), n);
+    heap();
+    return u8.subarray(this.b + this.len, this.b + Math.min(this.cap, this.len + n));
   }
 
   finish() {

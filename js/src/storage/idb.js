@@ -217,11 +217,11 @@ export async function quotaError(what, size, written, cause) {
 }
 
 /**
- * Reads the current version of name, calling expect(size) and then
- * add(bytes) with each chunk in order; returns the version read. NOTFOUND if there is no such name,
+ * Reads the current version of name into `to`: to.expect(size), then
+ * to.add(bytes) with each chunk in order; returns the version read. NOTFOUND if there is no such name,
  * CORRUPT if chunks are missing; an error add throws rejects the load.
  */
-export async function loadIdb(name, add, expect) {
+export async function loadIdb(name, { add, expect }) {
   checkName(name);
   const db = await openDb();
   try {
@@ -230,7 +230,7 @@ export async function loadIdb(name, add, expect) {
     const tx = db.transaction(STORES), finished = done(tx);
     const rec = await req(tx.objectStore(STORES[0]).get(name));
     if (!rec) throw new PocketVecError(ErrorCode.NOTFOUND, `no index named "${name}" in IndexedDB`);
-    expect?.(rec.size);
+    expect(rec.size);
     // The index's own chunks (large: one at a time, so that only one is in
     // memory besides what add keeps), then the change log's records (small,
     // and a cursor step costs milliseconds in a browser: all at once).

@@ -129,12 +129,12 @@ export async function appendOpfs(name, bytes, expect, end) {
   });
 }
 
-/** Reads name in 4 MiB pieces, calling expect(size), then add(bytes) with each; returns the version read. NOTFOUND if there is none. */
-export async function loadOpfs(name, add, expect) {
+/** Reads name in 4 MiB pieces into `to`: to.expect(size), then to.add(bytes) with each; returns the version read. NOTFOUND if there is none. */
+export async function loadOpfs(name, { add, expect }) {
   const h = await opfsFile(name);
   if (!h) throw new PocketVecError(ErrorCode.NOTFOUND, `no index named "${name}" in the Origin Private File System`);
   const f = await h.getFile(), piece = 1 << 22; // a File is a snapshot: later writes do not show
-  expect?.(f.size);
+  expect(f.size);
   for (let o = 0; o < f.size; o += piece) add(new Uint8Array(await f.slice(o, o + piece).arrayBuffer()));
   return `${f.size}:${f.lastModified}`;
 }
