@@ -79,6 +79,13 @@ async function serve(req, res) {
     type = 'application/octet-stream';
   } else {
     let file;
+    if (path.startsWith('/cut/')) {
+      // A response that promises the whole file, sends half, then drops.
+      const whole = await readFile(inside(files, path.slice(4)));
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': whole.length, 'cache-control': 'no-store' });
+      res.write(whole.subarray(0, whole.length >> 1));
+      return setTimeout(() => res.destroy(), 50);
+    }
     if (path === '/badmime/pocketvec.wasm') [file, type] = [join(pkg, 'pocketvec.wasm'), 'application/octet-stream'];
     else if (path.startsWith('/pkg/')) file = inside(pkg, path.slice(4));
     else if (path.startsWith('/files/')) file = inside(files, path.slice(6));
@@ -722,7 +729,7 @@ test('IndexedDB: one-document saves write under 1 % of the index; 20 of them rel
 // CLI's own `query` and Node's fromBytes of the same file do.
 const PREBUILT = { dim: 384, n: 20_000, nq: 50, seed: 21 };
 
-test('an index the CLI built, fetched and opened with Index.fromBytes, answers as the CLI and Node do', async (note) => {
+test('an index the CLI built, fetched and opened with Index.fromBytes and Index.fromResponse, answers as the CLI and Node do', async (note) => {
   const ds = dataset(PREBUILT), file = join(files, 'prebuilt.pvec');
   await writeFile(join(files, 'base.f32'), bytesOf(ds.base));
   await writeFile(join(files, 'queries.f32'), bytesOf(ds.queries));
@@ -751,12 +758,47 @@ test('an index the CLI built, fetched and opened with Index.fromBytes, answers a
       const hits = app.searchAll(index, queries, spec.dim, 10);
       const meta = { size: index.size, dim: index.dim, quantization: index.quantization };
       index.free();
-      return { fetchMs: t1 - t0, loadMs: t2 - t1, bytes: bytes.length, hits, meta };
+      // Streamed: the body goes into WASM memory as it arrives.
+      const t3 = performance.now(), streamed = await pv.Index.fromResponse(await fetch('/files/prebuilt.pvec'));
+      const streamMs = performance.now() - t3, streamedHits = app.searchAll(streamed, queries, spec.dim, 10);
+      const same = streamed.toBytes().every((b, i) => b === bytes[i]);
+      streamed.free();
+      // A body cut short, then the same load again: the failure left the page working.
+      const memory = [], wasm = (await pv.init()).memory;
+      const cut = [];
+      for (let i = 0; i < 3; i++) {
+        try {
+          await pv.Index.fromResponse(await fetch('/cut/prebuilt.pvec'));
+          cut.push('loaded');
+        } catch (e) {
+          cut.push({ isPocketVecError: e instanceof pv.PocketVecError, code: e.code, message: e.message });
+        }
+        memory.push(wasm.buffer.byteLength);
+      }
+      const missing = await pv.Index.fromResponse(await fetch('/files/none.pvec')).catch((e) => ({ code: e.code, message: e.message }));
+      const again = await pv.Index.fromResponse(await fetch('/files/prebuilt.pvec'));
+      const againSize = again.size;
+      again.free();
+      return { fetchMs: t1 - t0, loadMs: t2 - t1, bytes: bytes.length, hits, meta, streamMs, streamedHits, same, cut,
+        missing, againSize, memory };
     }, PREBUILT);
     same(got.meta, { size: PREBUILT.n, dim: PREBUILT.dim, quantization: 'sq8' }, 'the fetched index\'s settings');
     same(got.hits, fromCli, `the page's and the CLI's results (${PREBUILT.nq} queries)`);
+    same(got.streamedHits, fromCli, 'the results of the index from fromResponse');
+    assert.ok(got.same, 'fromResponse gives the bytes fromBytes gives');
+    for (const c of got.cut) {
+      assert.equal(typeof c, 'object', 'a body cut short must not load');
+      assert.ok(c.isPocketVecError && c.code === pvNode.ErrorCode.IO, `a cut body: ${JSON.stringify(c)}`);
+      assert.match(c.message, /^loading the index from http:\/\/127\.0\.0\.1:\d+\/cut\/prebuilt\.pvec failed: /);
+    }
+    same(got.missing.code, pvNode.ErrorCode.IO, 'a 404 response');
+    assert.match(got.missing.message, /none\.pvec is 404/);
+    same(got.againSize, PREBUILT.n, 'a load after the failures');
+    // Each failed load freed its buffer: the next one found the room.
+    same(got.memory[2], got.memory[0], `WASM memory after each cut load (${got.memory})`);
     note(`CLI built ${PREBUILT.n} x ${PREBUILT.dim} SQ8 in ${ms(buildMs)}; the page fetched ${mb(got.bytes)} in ` +
-      `${ms(got.fetchMs)} and Index.fromBytes took ${ms(got.loadMs)}; ${PREBUILT.nq} x 10 results equal the CLI's and Node's`);
+      `${ms(got.fetchMs)} and Index.fromBytes took ${ms(got.loadMs)}, fetch + Index.fromResponse ${ms(got.streamMs)}; ` +
+      `${PREBUILT.nq} x 10 results equal the CLI's and Node's both ways; a body cut short is IO: ${got.cut[0].message}`);
   } finally {
     await page.close();
   }
@@ -893,7 +935,11 @@ function within(promise, msLimit) {
 
 let failed = 0;
 const start = performance.now();
+// PV_BROWSER_ONLY=text runs only the tests whose name holds text (while
+// working on one); a full run is what CI does.
+const only = process.env.PV_BROWSER_ONLY;
 for (const [i, { name, fn }] of tests.entries()) {
+  if (only && !name.includes(only)) continue;
   const notes = [], t0 = performance.now();
   pageLog = [];
   let error = null;
@@ -912,6 +958,7 @@ for (const [i, { name, fn }] of tests.entries()) {
   }
 }
 const total = ((performance.now() - start) / 1000).toFixed(1);
-console.log(`${tests.length - failed} of ${tests.length} browser tests passed in ${total} s`);
+const ran = only ? tests.filter((t) => t.name.includes(only)).length : tests.length;
+console.log(`${ran - failed} of ${ran} browser tests passed in ${total} s${only ? ` (only "${only}")` : ''}`);
 await cleanup();
 process.exit(failed ? 1 : 0);
