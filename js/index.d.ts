@@ -273,7 +273,10 @@ export interface StorageOptions {
   /**
    * 'file' (a path; Node), 'indexeddb' (a name; browsers and workers) or
    * 'opfs' (a name in the Origin Private File System; browsers and
-   * workers: appends through synchronous access handles in workers).
+   * workers: appends written in place through synchronous access handles,
+   * on the main thread by a small worker the package starts from a Blob
+   * URL, or where a Content-Security-Policy forbids that, through a
+   * writable stream, which copies the file).
    * Default: 'file' in Node, 'indexeddb' elsewhere.
    */
   backend?: 'file' | 'indexeddb' | 'opfs';

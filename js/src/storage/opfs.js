@@ -5,12 +5,14 @@
 // A whole save goes through a writable stream (createWritable), which
 // writes to a swap file and replaces the file atomically when closed: a tab
 // closed or a stream aborted half-way leaves the previous version. An
-// incremental save appends one change log record: in a worker through a
-// synchronous access handle, written and flushed in place (a record cut
-// short by a crash is ignored at load and cut off by the next append); on
-// the main thread, which has no such handles, through a writable stream
-// that keeps the existing data (the browser copies the file into its swap
-// file first, so there an append costs a copy of the file, not its bytes).
+// incremental save appends one change log record through a synchronous
+// access handle, written and flushed in place (a record cut short by a
+// crash is ignored at load and cut off by the next append). The main
+// thread has no such handles: there a small worker of ours (started from a
+// Blob URL, kept for the page's life) makes the append. Where no worker can
+// start (a Content-Security-Policy without blob: workers), a writable
+// stream that keeps the existing data does it, and costs a copy of the
+// file (the browser copies it into its swap file first).
 //
 // Writers of one name take turns under a Web Lock, and a save checks, in
 // turn, that the file is the version its index last loaded or saved (its
@@ -89,28 +91,73 @@ export async function saveOpfs(name, chunks, size, expect, overwrite) {
   });
 }
 
+// The append through a synchronous access handle: the record at `end`
+// (the file cut back there first), flushed; on failure the file cut back
+// to `end` (a record cut short or whole: a load ignores the first). The
+// helper worker runs this very function, from its source text: it uses
+// nothing from outside itself.
+const syncAppend = async (h, b, e) => {
+  const s = await h.createSyncAccessHandle();
+  try {
+    if (s.getSize() > e) s.truncate(e);
+    for (let o = 0; o < b.length; ) o += s.write(b.subarray(o), { at: e + o });
+    s.flush();
+  } catch (x) {
+    try {
+      s.truncate(e);
+    } catch {
+      // as above
+    }
+    throw x;
+  } finally {
+    s.close();
+  }
+};
+let helper = null, turn = Promise.resolve();
+
+/** The append in the helper worker: it opens the file by its name in OPFS_DIR. */
+function appendInHelper(file, bytes, end) {
+  const job = turn.then(() => new Promise((ok, no) => {
+    helper ??= new Worker(URL.createObjectURL(new Blob([`const append = ${syncAppend};
+onmessage = async ({ data: [f, b, e] }) => {
+  try {
+    const d = await (await navigator.storage.getDirectory()).getDirectoryHandle(${JSON.stringify(OPFS_DIR)});
+    await append(await d.getFileHandle(f), b, e);
+    postMessage(null);
+  } catch (x) {
+    postMessage({ name: x?.name, message: x?.message });
+  }
+};`], { type: 'text/javascript' })));
+    helper.onmessage = ({ data }) => (data ? no(Object.assign(new Error(data.message), { name: data.name })) : ok());
+    helper.onerror = (e) => {
+      helper = null; // it could not start (or died): the stream, from now on
+      no(Object.assign(e, { helperFailed: true }));
+    };
+    helper.postMessage([file, bytes, end]);
+  }));
+  turn = job.catch(() => {});
+  return job;
+}
+
 /** Appends one change log record to name at `end`; CONFLICT unless the file is at `expect`. */
 export async function appendOpfs(name, bytes, expect, end) {
   return withOpfsLock(name, async () => {
     const h = await opfsFile(name), found = await opfsVersion(h);
     if (found !== expect) throw conflict(`OPFS name "${name}"`, expect, found);
+    let done = false;
     if (typeof h.createSyncAccessHandle === 'function' && typeof WorkerGlobalScope !== 'undefined') {
-      const s = await h.createSyncAccessHandle();
+      await syncAppend(h, bytes, end);
+      done = true;
+    } else if (typeof Worker === 'function' && helper !== false) {
       try {
-        if (s.getSize() > end) s.truncate(end);
-        for (let o = 0; o < bytes.length; ) o += s.write(bytes.subarray(o), { at: end + o });
-        s.flush();
+        await appendInHelper(opfsName(name), bytes, end);
+        done = true;
       } catch (e) {
-        try {
-          s.truncate(end);
-        } catch {
-          // the record is cut short or whole: a load ignores the first
-        }
-        throw e;
-      } finally {
-        s.close();
+        if (!e?.helperFailed && !(e instanceof DOMException && e.name === 'SecurityError')) throw e;
+        helper = false;
       }
-    } else {
+    }
+    if (!done) {
       const w = await h.createWritable({ keepExistingData: true });
       try {
         await w.truncate(end);

@@ -557,8 +557,8 @@ test('two tabs on one name: CONFLICT, watch(), a reload that keeps both writes; 
   }
 });
 
-// The Origin Private File System: on the main thread (appends through a
-// writable stream) and in a worker (through a synchronous access handle):
+// The Origin Private File System: on the main thread (appends through
+// our helper worker) and in a worker (a synchronous access handle):
 // a whole save, an appended record that a load replays, CONFLICT, list,
 // remove.
 test('OPFS on the main thread and in a worker: save, append, load, CONFLICT, list, remove', async (note) => {
@@ -573,6 +573,7 @@ test('OPFS on the main thread and in a worker: save, append, load, CONFLICT, lis
     for (const where of ['main', 'worker']) {
       const x = r[where];
       assert.ok(x.appended > 0 && x.appended < 2000, `${where}: one upsert appended ${x.appended} bytes to ${x.whole}`);
+      assert.equal(x.streams, 0, `${where}: the append went through a writable stream (a copy of the file)`);
       same([x.same, x.fresh, x.conflict, x.keptSame, x.listed, x.removed, x.gone],
         [true, { fresh: true }, 13, true, true, [true, false], 5],
         `${where}: replayed, CONFLICT, the version before a failed save, list, remove, load after remove`);
@@ -580,8 +581,9 @@ test('OPFS on the main thread and in a worker: save, append, load, CONFLICT, lis
         `${where}: a full quota`);
     }
     assert.equal(r.worker.sync, true, 'the worker has synchronous access handles');
-    note(`main thread and worker: ${r.main.whole}-byte index, one upsert appended ${r.main.appended} bytes, ` +
-      'replayed identically; the second save CONFLICT; list and remove');
+    note(`main thread and worker: ${r.main.whole}-byte index, one upsert appended ${r.main.appended} bytes in place ` +
+      `(${ms(r.main.appendMs)} on the main thread, ${ms(r.worker.appendMs)} in a worker), replayed identically; ` +
+      'the second save CONFLICT; list and remove');
   } finally {
     await page.close();
   }

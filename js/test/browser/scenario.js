@@ -95,7 +95,19 @@ export async function opfsRound(pv, ds, name) {
   index.free();
   const a = await pv.Index.load(name, o), b = await pv.Index.load(name, o);
   a.upsert({ key: 'new', vector: ds.base.subarray(0, ds.dim), attributes: { fresh: true } });
+  // The append writes in place (a synchronous access handle, in a worker
+  // of ours on the main thread), never through a writable stream, which
+  // would copy the whole file first.
+  const H = FileSystemFileHandle.prototype, createWritable = H.createWritable;
+  let streams = 0;
+  H.createWritable = function (...args) {
+    streams++;
+    return createWritable.apply(this, args);
+  };
+  const t0 = performance.now();
   await a.save(name, { ...o, checkpoint: false });
+  const appendMs = performance.now() - t0;
+  H.createWritable = createWritable;
   const appended = (await size()) - whole, want = hashBytes(a.toBytes());
   const back = await pv.Index.load(name, o), got = hashBytes(back.toBytes()), fresh = back.get('new')?.attributes;
   back.free();
@@ -114,5 +126,5 @@ export async function opfsRound(pv, ds, name) {
   const gone = await pv.Index.load(name, o).then(() => 'loaded', (e) => e.code);
   a.free();
   b.free();
-  return { whole, appended, same: got === want, fresh, conflict, quota, keptSame, listed, removed, gone };
+  return { whole, appended, same: got === want, fresh, conflict, quota, keptSame, listed, removed, gone, streams, appendMs };
 }
