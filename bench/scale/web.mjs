@@ -143,7 +143,8 @@ export async function webRun({ file, queries, truth, samples, efs, log }) {
       window.keep = f.m;
     }
     const ms = performance.now() - t0;
-    const out = { mode, ms, wasmBytes: window.memory.buffer.byteLength, count: index?.size ?? bytes };
+    const out = { mode, ms, wasmBytes: window.memory.buffer.byteLength, jsHeap: performance.memory?.usedJSHeapSize,
+      count: index?.size ?? bytes };
     index?.free();
     return out;
   };
