@@ -540,21 +540,17 @@ static double now_s(void) {
 }
 
 /* Append idx's recorded changes to o->path as one change log record, if
- * that is worth it (cli.h); the policy is the JS package's (save()). */
+ * that is worth it (cli.h; pv_log_worth, the JS package's policy too). */
 static int append_record(cli_output *o, pv_index *idx, uint64_t *bytes) {
   pv_log_info li;
   pv_log_state(idx, &li);
   if (!o->t0 || !li.recording || !li.base_tag || o->save == CLI_SAVE_WHOLE) return CLI_DECLINED;
-  int any = o->save == CLI_SAVE_APPEND;
-  /* The load to weigh the log against: what this one took, or a byte a
-   * nanosecond if that was faster. */
-  double us = (now_s() - o->t0) * 1e6, load = (double)li.end / 1e3;
-  if (o->load_us > load) load = o->load_us;
-  if (!any && (double)li.cost_us + us > 0.1 * load) return CLI_DECLINED;
-  size_t need = 0;
-  if (pv_log_record(idx, li.mark, (uint64_t)us, NULL, 0, &need) != PV_RANGE ||
-      (!any && need > li.end / 4))
+  /* The calls' cost: the time since the load (the policy is pv_log_worth's). */
+  double us = (now_s() - o->t0) * 1e6;
+  if (o->save != CLI_SAVE_APPEND && !pv_log_worth(idx, li.mark, us, o->load_us, 0, 0.1))
     return CLI_DECLINED;
+  size_t need = 0;
+  if (pv_log_record(idx, li.mark, (uint64_t)us, NULL, 0, &need) != PV_RANGE) return CLI_DECLINED;
   unsigned char *rec = malloc(need);
   if (!rec) return CLI_DECLINED;
   int rc = pv_log_record(idx, li.mark, (uint64_t)us, rec, need, &need);

@@ -604,6 +604,18 @@ void pv_log_state(const pv_index *idx, pv_log_info *out);
  * journal; PV_MISUSE when not recording or there is no base. */
 int pv_log_record(pv_index *idx, uint64_t mark, uint64_t cost_us, void *buf, size_t cap,
                   size_t *len_out);
+/* The checkpoint policy every host follows: 1 if a save now should append
+ * the record of the calls before mark, 0 if it should write the whole
+ * index (a checkpoint). It appends while a load of the base and its log
+ * would spend at most `ratio` times the load of the index alone (load_us,
+ * as the host measured it, and never less than a microsecond per
+ * kilobyte) replaying the log: the stored records' costs, pending_us for
+ * the calls not yet stored, and record_us per record for what the store
+ * spends handing one over; and while the record is at most a quarter of
+ * the stored index. 0 when not recording, with no base, or with a mark
+ * outside the journal. The JS package and the CLI pass ratio 0.1. */
+int pv_log_worth(const pv_index *idx, uint64_t mark, double pending_us, double load_us,
+                 double record_us, double ratio);
 /* The record of the calls before mark (len bytes) is stored after the
  * base: they leave the journal, the sequence number and end advance. */
 int pv_log_appended(pv_index *idx, uint64_t mark, uint64_t len, uint64_t cost_us);

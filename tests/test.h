@@ -172,6 +172,7 @@
   X(log_model)                          \
   X(log_torn_and_damaged)               \
   X(log_bad_call)                       \
+  X(log_worth)                          \
   /* test_docs.c */                     \
   X(docs_keys_basics)                   \
   X(docs_bad_input)                     \

@@ -293,3 +293,61 @@ void test_log_bad_call(void) {
   free(s.p);
   pv_free(idx);
 }
+
+/* pv_log_worth, the checkpoint policy of the JS package and the CLI: an
+ * append while replaying the log costs at most ratio times a load and the
+ * record is at most a quarter of the index; a checkpoint otherwise. */
+void test_log_worth(void) {
+  pv_options o = tu_opts(8, PV_L2, PV_F32);
+  pv_index *idx;
+  REQUIRE_OK(pv_new(&o, &idx));
+  float v[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  for (int i = 0; i < 40; i++) {
+    v[0] = (float)i;
+    CHECK_OK(pv_add(idx, v, NULL));
+  }
+  pv_log_info li;
+  pv_log_state(idx, &li);
+  CHECK(!pv_log_worth(idx, li.mark, 0, 1e6, 0, 0.1)); /* not recording */
+  CHECK_OK(pv_log_start(idx));
+  pv_log_state(idx, &li);
+  CHECK(!pv_log_worth(idx, li.mark, 0, 1e6, 0, 0.1)); /* no base */
+  stream s = {0};
+  save_whole(idx, &s);
+  CHECK_OK(pv_delete(idx, 3));
+  pv_log_state(idx, &li);
+  /* A load of 1 s: 100 ms of replay may be appended, not more. */
+  CHECK(pv_log_worth(idx, li.mark, 99e3, 1e6, 0, 0.1));
+  CHECK(!pv_log_worth(idx, li.mark, 101e3, 1e6, 0, 0.1));
+  /* Each record read costs record_us; the stored ones count too. */
+  CHECK(pv_log_worth(idx, li.mark, 0, 1e6, 99e3, 0.1));
+  CHECK(!pv_log_worth(idx, li.mark, 0, 1e6, 101e3, 0.1));
+  save_record(idx, &s); /* cost 7 us, one record stored */
+  CHECK_OK(pv_delete(idx, 4));
+  pv_log_state(idx, &li);
+  CHECK(!pv_log_worth(idx, li.mark, 0, 1e6, 50e3, 0.1)); /* two records: 100 ms + 7 us */
+  CHECK(pv_log_worth(idx, li.mark, 100e3 - 8, 1e6, 0, 0.1));
+  CHECK(!pv_log_worth(idx, li.mark, 100e3 - 6, 1e6, 0, 0.1));
+  /* A load faster than a microsecond a kilobyte is taken as that fast. */
+  CHECK(!pv_log_worth(idx, li.mark, 1, 0, 0, 0.1 * 7 / ((double)s.len / 1e3)));
+  CHECK(pv_log_worth(idx, li.mark, 0, 0, 0, 1));
+  /* A mark outside the journal. */
+  CHECK(!pv_log_worth(idx, li.mark + 1, 0, 1e6, 0, 0.1));
+  /* A record over a quarter of the index: the index is the smaller write.
+   * Adds one by one until the record passes a quarter of it. */
+  int small = 0, large = 0;
+  for (int i = 0; i < 200; i++) {
+    v[1] = (float)i;
+    CHECK_OK(pv_add(idx, v, NULL));
+    pv_log_state(idx, &li);
+    size_t need = 0;
+    CHECK_RC(pv_log_record(idx, li.mark, 0, NULL, 0, &need), PV_RANGE);
+    int fits = need <= li.end / 4;
+    CHECK_EQ_INT(pv_log_worth(idx, li.mark, 0, 1e6, 0, 1e9), fits);
+    small += fits;
+    large += !fits;
+  }
+  CHECK(small > 0 && large > 0);
+  free(s.p);
+  pv_free(idx);
+}

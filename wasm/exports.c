@@ -310,6 +310,12 @@ int pvw_log_record(pv_index *idx, double mark, double cost_us, void *buf, size_t
   return pv_log_record(idx, (uint64_t)mark, (uint64_t)cost_us, buf, cap, len_out);
 }
 
+PVW_EXPORT(pvw_log_worth)
+int pvw_log_worth(const pv_index *idx, double mark, double pending_us, double load_us,
+                  double record_us, double ratio) {
+  return pv_log_worth(idx, (uint64_t)mark, pending_us, load_us, record_us, ratio);
+}
+
 PVW_EXPORT(pvw_log_appended)
 int pvw_log_appended(pv_index *idx, double mark, double len, double cost_us) {
   return pv_log_appended(idx, (uint64_t)mark, (uint64_t)len, (uint64_t)cost_us);

@@ -710,19 +710,17 @@ export class Index {
 
   /**
    * Whether a save now may append a change log record rather than write
-   * the whole index: the index is recording, follows a stored base, and
-   * (unless cp is false) a load would spend at most cp times the index's
-   * own load replaying the log: the calls' time as they took it (#did),
-   * and for IndexedDB about half a millisecond a record to read it.
+   * the whole index: with cp false whenever the index is recording and
+   * follows a stored base; else by pv_log_worth (the CLI's policy too),
+   * the calls' time as they took it (#did) weighed against cp times the
+   * index's own load, IndexedDB's records at about half a millisecond each.
    */
   #appendable(cp, backend) {
-    const [, end, records, logUs, mark, , , , recording, based] = this.#logState();
-    if (!recording || !based || cp === true) return false;
-    if (cp === false) return true;
-    const ms = logUs / 1000 + Math.max(0, this.#cost - this.#costStored) + backend.record * (records + 1);
-    if (ms > cp * Math.max(end / 1e6, this.#loadMs)) return false;
-    const b = this.#scratch(8); // a record that large: the index itself is smaller to write
-    return w.pvw_log_record(this.#h.p, mark, 0, 0, 0, b) === ErrorCode.RANGE && (heap(), u32[b >>> 2] <= end / 4);
+    const [, , , , mark, , , , recording, based] = this.#logState();
+    if (cp === true) return false;
+    if (cp === false) return !!(recording && based);
+    return !!w.pvw_log_worth(this.#h.p, mark, Math.max(0, this.#cost - this.#costStored) * 1000, this.#loadMs * 1000,
+      backend.record * 1000, cp);
   }
 
   /** The change log record of the calls before snap's mark { bytes, end (where it goes), us (its cost) }, or null. */

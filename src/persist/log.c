@@ -230,6 +230,20 @@ int pv_log_record(pv_index *idx, uint64_t mark, uint64_t cost_us, void *buf, siz
   return pv__error(idx, PV_OK, NULL);
 }
 
+int pv_log_worth(const pv_index *idx, uint64_t mark, double pending_us, double load_us,
+                 double record_us, double ratio) {
+  const pv_journal *j = &idx->jr;
+  if (!j->on || !j->tag || mark < j->at || mark > j->at + j->len) return 0;
+  /* A load reads the stored bytes at about a gigabyte a second at best,
+   * then replays every record: the calls' own time, and what the store
+   * spends handing over each record. */
+  double load = (double)j->end / 1e3 > load_us ? (double)j->end / 1e3 : load_us;
+  double replay = (double)j->cost + pending_us + record_us * (double)(j->records + 1);
+  if (replay > ratio * load) return 0;
+  /* A record as large as a quarter of the index: the index is the smaller write. */
+  return LOG_HEADER + (mark - j->at) + 4 <= j->end / 4;
+}
+
 int pv_log_appended(pv_index *idx, uint64_t mark, uint64_t len, uint64_t cost_us) {
   pv_journal *j = &idx->jr;
   drop(idx, mark);
