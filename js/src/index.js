@@ -751,11 +751,13 @@ export class Index {
     try {
       const version = await backend.load(target, { add: (c) => sink.add(asBytes(c)), expect: (n) => sink.expect(n),
         room: (n) => sink.room(n), took: (n) => (sink.len += n) });
-      const index = sink.finish();
+      const n = sink.len, index = sink.finish();
       index.#seen.set(key, version);
-      // It is what is stored: its changes from now on can be saved as a log.
+      // It is what is stored: its changes from now on can be saved as a log,
+      // after the bytes it took. Bytes it did not take (a record cut short
+      // or damaged) are not appended to: the next save is whole.
       w.pv_log_start(index.#h.p);
-      index.#home = { target, backend };
+      if (index.#logState()[1] === n) index.#home = { target, backend };
       index.#loadMs = performance.now() - t0;
       return index;
     } catch (e) {

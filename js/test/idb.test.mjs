@@ -134,3 +134,49 @@ test('a damaged or incomplete stored index is a PocketVecError', async () => {
   await Index.remove('x');
   ix.free();
 });
+
+// A change log record that fails its checksum is damage, and a load stops
+// before it (the index as of the records before). The next save must not
+// append after bytes the load did not take: it writes the whole index, and
+// what loads afterwards is what was saved.
+test('a damaged change log record: the load stops before it, the next save is whole and loads back', async () => {
+  const dim = 16, data = clustered(40, dim, { seed: 4 });
+  const ix = new Index({ dim, quantization: 'sq8', m: 8, efConstruction: 32 });
+  ix.upsertBatch(Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, vector: row(data, dim, i) })));
+  await ix.save('dmg', idb);
+  ix.free();
+  const a = await Index.load('dmg', idb);
+  a.upsert({ key: 'first', vector: row(data, dim, 30) });
+  await a.save('dmg', { ...idb, checkpoint: false }); // appended
+  a.upsert({ key: 'second', vector: row(data, dim, 31) });
+  await a.save('dmg', { ...idb, checkpoint: false }); // appended
+  a.free();
+  const keys = (await chunkKeys()).filter((k) => k[0] === 'dmg').sort((x, y) => x[2] - y[2]);
+  assert.ok(keys.length >= 3, `the base and two records: ${keys.length} chunks`);
+  const db = await new Promise((ok) => {
+    const r = indexedDB.open('pocketvec', 1);
+    r.onsuccess = () => ok(r.result);
+  });
+  await new Promise((ok) => { // damage the last record (not torn: IndexedDB writes are atomic)
+    const tx = db.transaction('chunks', 'readwrite'), s = tx.objectStore('chunks'), key = keys[keys.length - 1];
+    s.get(key).onsuccess = (e) => {
+      const v = new Uint8Array(e.target.result);
+      v[v.length - 10] ^= 1;
+      s.put(v, key);
+    };
+    tx.oncomplete = ok;
+  });
+  db.close();
+  const b = await Index.load('dmg', idb);
+  assert.equal(b.has('first'), true);
+  assert.equal(b.has('second'), false, 'the damaged record is not replayed');
+  b.upsert({ key: 'third', vector: row(data, dim, 32) });
+  await b.save('dmg', { ...idb, checkpoint: false }); // even when told to append
+  const want = b.toBytes();
+  b.free();
+  const c = await Index.load('dmg', idb);
+  assert.deepEqual(Buffer.from(c.toBytes()), Buffer.from(want));
+  assert.deepEqual([c.has('first'), c.has('second'), c.has('third')], [true, false, true]);
+  c.free();
+  await Index.remove('dmg', idb);
+});
