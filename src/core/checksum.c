@@ -131,10 +131,15 @@ void pv__sum_update(pv_sum *s, const void *data, size_t n) {
     s->k->sum_lanes(s->lane, s->buf, 1);
     s->nbuf = 0;
   }
-  if (n >= 64) {
-    s->k->sum_lanes(s->lane, p, n / 64);
-    p += n & ~(size_t)63;
-    n &= 63;
+  /* In steps of 64 KB: a WebAssembly engine runs a function's first calls
+   * in a baseline tier and swaps in optimised code only at a later call,
+   * so one call over a whole section (the first load in a page) would run
+   * all of it in the slower tier. */
+  while (n >= 64) {
+    size_t stripes = n / 64 < 1024 ? n / 64 : 1024;
+    s->k->sum_lanes(s->lane, p, stripes);
+    p += stripes * 64;
+    n -= stripes * 64;
   }
   memcpy(s->buf, p, n);
   s->nbuf = (uint32_t)n;

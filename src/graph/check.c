@@ -11,6 +11,38 @@
 
 #define BAD(...) return pv__error(idx, PV_CORRUPT, __VA_ARGS__)
 
+#define PV_CHECK_RANGE 4096
+
+/* Every link of slots [s0, s1): in range, not to itself, to a slot on its
+ * level, none twice (c's visit marks). Called a range at a time and never
+ * inlined: a WebAssembly engine swaps in optimised code only at a
+ * function's next call, and the first load in a page would otherwise
+ * check every link of a million slots in the baseline tier. */
+__attribute__((noinline)) static int check_links(pv_index *idx, pv_ctx *c, uint32_t s0,
+                                                 uint32_t s1) {
+  uint32_t n = idx->st.n;
+  for (uint32_t s = s0; s < s1; s++) {
+    for (int l = 0; l <= pv__level(idx, s); l++) {
+      const uint32_t *ln = pv__links(idx, s, l);
+      if (ln[0] > pv__maxlinks(idx, l))
+        BAD("the index is corrupt: slot %u has %u links on level %d, more than %u", s, ln[0], l,
+            pv__maxlinks(idx, l));
+      pv__visit_reset(c);
+      for (uint32_t i = 1; i <= ln[0]; i++) {
+        uint32_t t = ln[i];
+        if (t >= n) BAD("the index is corrupt: slot %u links to freed slot %u on level %d", s, t, l);
+        if (t == s) BAD("the index is corrupt: slot %u links to itself on level %d", s, l);
+        if (pv__level(idx, t) < l)
+          BAD("the index is corrupt: slot %u links on level %d to slot %u, which is on level %u",
+              s, l, t, (unsigned)pv__level(idx, t));
+        if (pv__visit(c, t))
+          BAD("the index is corrupt: slot %u links twice to slot %u on level %d", s, t, l);
+      }
+    }
+  }
+  return PV_OK;
+}
+
 /* Everything but reachability: bookkeeping, levels, and every link. c's
  * visit marks find duplicate links. */
 static int check_structure(pv_index *idx, pv_ctx *c) {
@@ -45,25 +77,15 @@ static int check_structure(pv_index *idx, pv_ctx *c) {
   if ((int)pv__level(idx, idx->g.entry) != idx->g.max_level)
     BAD("the index is corrupt: entry point %u is on level %u, not on the top level %d",
         idx->g.entry, (unsigned)pv__level(idx, idx->g.entry), idx->g.max_level);
-  for (uint32_t s = 0; s < n; s++) {
-    for (int l = 0; l <= pv__level(idx, s); l++) {
-      const uint32_t *ln = pv__links(idx, s, l);
-      if (ln[0] > pv__maxlinks(idx, l))
-        BAD("the index is corrupt: slot %u has %u links on level %d, more than %u", s, ln[0], l,
-            pv__maxlinks(idx, l));
-      pv__visit_reset(c);
-      for (uint32_t i = 1; i <= ln[0]; i++) {
-        uint32_t t = ln[i];
-        if (t >= n) BAD("the index is corrupt: slot %u links to freed slot %u on level %d", s, t, l);
-        if (t == s) BAD("the index is corrupt: slot %u links to itself on level %d", s, l);
-        if (pv__level(idx, t) < l)
-          BAD("the index is corrupt: slot %u links on level %d to slot %u, which is on level %u",
-              s, l, t, (unsigned)pv__level(idx, t));
-        if (pv__visit(c, t))
-          BAD("the index is corrupt: slot %u links twice to slot %u on level %d", s, t, l);
-      }
-    }
+  /* A range at a time (check_links says why); the last range is a second
+   * call site, so that Binaryen does not inline its only caller's call. */
+  uint32_t s = 0;
+  for (; n - s > PV_CHECK_RANGE; s += PV_CHECK_RANGE) {
+    rc = check_links(idx, c, s, s + PV_CHECK_RANGE);
+    if (rc) return rc;
   }
+  rc = check_links(idx, c, s, n);
+  if (rc) return rc;
   /* Rings of exact copies (graph.h): each member's next is another member
    * holding the same vector, and no slot is the next of two, so (as many
    * nexts as members) the rings are cycles. */
