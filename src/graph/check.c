@@ -13,12 +13,39 @@
 
 #define PV_CHECK_RANGE 4096
 
+/* The links of one list seen so far, to find one linked twice: a table of
+ * the list's own, which stays in the cache (a list holds at most 2 * 128
+ * links, so 512 places are never more than half full). Marks in a table as
+ * large as the index would cost a cache miss per link, and a load checks
+ * every link. */
+#define PV_DUP_SLOTS 512
+typedef struct {
+  uint32_t key[PV_DUP_SLOTS], stamp[PV_DUP_SLOTS], now;
+} dup_set;
+
+static void dup_reset(dup_set *d) {
+  if (++d->now == 0) {
+    memset(d->stamp, 0, sizeof d->stamp);
+    d->now = 1;
+  }
+}
+
+/* Adds t; 1 if it was there already. */
+static int dup_add(dup_set *d, uint32_t t) {
+  uint32_t h = (t * 0x9E3779B1u) >> 23;
+  for (; d->stamp[h] == d->now; h = (h + 1) & (PV_DUP_SLOTS - 1))
+    if (d->key[h] == t) return 1;
+  d->stamp[h] = d->now;
+  d->key[h] = t;
+  return 0;
+}
+
 /* Every link of slots [s0, s1): in range, not to itself, to a slot on its
- * level, none twice (c's visit marks). Called a range at a time and never
+ * level, none twice in a list. Called a range at a time and never
  * inlined: a WebAssembly engine swaps in optimised code only at a
  * function's next call, and the first load in a page would otherwise
  * check every link of a million slots in the baseline tier. */
-__attribute__((noinline)) static int check_links(pv_index *idx, pv_ctx *c, uint32_t s0,
+__attribute__((noinline)) static int check_links(pv_index *idx, dup_set *d, uint32_t s0,
                                                  uint32_t s1) {
   uint32_t n = idx->st.n;
   for (uint32_t s = s0; s < s1; s++) {
@@ -27,15 +54,15 @@ __attribute__((noinline)) static int check_links(pv_index *idx, pv_ctx *c, uint3
       if (ln[0] > pv__maxlinks(idx, l))
         BAD("the index is corrupt: slot %u has %u links on level %d, more than %u", s, ln[0], l,
             pv__maxlinks(idx, l));
-      pv__visit_reset(c);
+      dup_reset(d);
       for (uint32_t i = 1; i <= ln[0]; i++) {
         uint32_t t = ln[i];
         if (t >= n) BAD("the index is corrupt: slot %u links to freed slot %u on level %d", s, t, l);
         if (t == s) BAD("the index is corrupt: slot %u links to itself on level %d", s, l);
-        if (pv__level(idx, t) < l)
+        if (l > 0 && pv__level(idx, t) < l)
           BAD("the index is corrupt: slot %u links on level %d to slot %u, which is on level %u",
               s, l, t, (unsigned)pv__level(idx, t));
-        if (pv__visit(c, t))
+        if (dup_add(d, t))
           BAD("the index is corrupt: slot %u links twice to slot %u on level %d", s, t, l);
       }
     }
@@ -43,9 +70,43 @@ __attribute__((noinline)) static int check_links(pv_index *idx, pv_ctx *c, uint3
   return PV_OK;
 }
 
-/* Everything but reachability: bookkeeping, levels, and every link. c's
- * visit marks find duplicate links. */
-static int check_structure(pv_index *idx, pv_ctx *c) {
+/* Rings of exact copies (graph.h): each member's next is another member
+ * holding the same vector, and no slot is the next of two, so (as many
+ * nexts as members) the rings are cycles. The visit marks are taken at the
+ * first member found: most indexes have none. */
+static int check_twins(pv_index *idx) {
+  uint32_t n = idx->st.n, twins = 0;
+  pv_ctx *c = NULL;
+  int rc = PV_OK;
+  for (uint32_t s = 0; s < n && !rc; s++) {
+    uint32_t t = pv__twin(idx, s);
+    if (t == PV_NONE) continue;
+    twins++;
+    if (!c) {
+      if (!(c = pv__ctx_acquire(idx, 0, n)))
+        return pv__error(idx, PV_NOMEM, "out of memory checking the index");
+      pv__visit_reset(c);
+    }
+    pv_ref r = pv__ref(idx, s);
+    if (t >= n || t == s || pv__twin(idx, t) == PV_NONE)
+      rc = pv__error(idx, PV_CORRUPT, "the index is corrupt: slot %u's next copy %u is not "
+                     "another slot of a ring", s, t);
+    else if (pv__visit(c, t))
+      rc = pv__error(idx, PV_CORRUPT, "the index is corrupt: slot %u is the next copy of two "
+                     "slots", t);
+    else if (!pv__same(idx, &r, t))
+      rc = pv__error(idx, PV_CORRUPT, "the index is corrupt: slot %u and its next copy %u hold "
+                     "different vectors", s, t);
+  }
+  if (c) pv__ctx_release(idx, c);
+  if (!rc && twins != idx->g.twins)
+    BAD("the index is corrupt: %u slots are in rings of copies but the count says %u", twins,
+        idx->g.twins);
+  return rc;
+}
+
+/* Everything but reachability: bookkeeping, levels, every link, rings. */
+static int check_structure(pv_index *idx) {
   uint32_t n = idx->st.n, live = 0;
   uint32_t **up = pv__upper(idx);
   if (n > idx->st.cap) BAD("the index is corrupt: %u slots in use but room for %u", n, idx->st.cap);
@@ -79,33 +140,14 @@ static int check_structure(pv_index *idx, pv_ctx *c) {
         idx->g.entry, (unsigned)pv__level(idx, idx->g.entry), idx->g.max_level);
   /* A range at a time (check_links says why); the last range is a second
    * call site, so that Binaryen does not inline its only caller's call. */
+  dup_set d; /* 4 KB of stack: pv_check allocates nothing (the fault tests rely on it) */
+  memset(d.stamp, 0, sizeof d.stamp);
+  d.now = 0;
   uint32_t s = 0;
-  for (; n - s > PV_CHECK_RANGE; s += PV_CHECK_RANGE) {
-    rc = check_links(idx, c, s, s + PV_CHECK_RANGE);
-    if (rc) return rc;
-  }
-  rc = check_links(idx, c, s, n);
-  if (rc) return rc;
-  /* Rings of exact copies (graph.h): each member's next is another member
-   * holding the same vector, and no slot is the next of two, so (as many
-   * nexts as members) the rings are cycles. */
-  uint32_t twins = 0;
-  pv__visit_reset(c);
-  for (uint32_t s = 0; s < n; s++) {
-    uint32_t t = pv__twin(idx, s);
-    if (t == PV_NONE) continue;
-    twins++;
-    if (t >= n || t == s || pv__twin(idx, t) == PV_NONE)
-      BAD("the index is corrupt: slot %u's next copy %u is not another slot of a ring", s, t);
-    if (pv__visit(c, t)) BAD("the index is corrupt: slot %u is the next copy of two slots", t);
-    pv_ref r = pv__ref(idx, s);
-    if (!pv__same(idx, &r, t))
-      BAD("the index is corrupt: slot %u and its next copy %u hold different vectors", s, t);
-  }
-  if (twins != idx->g.twins)
-    BAD("the index is corrupt: %u slots are in rings of copies but the count says %u", twins,
-        idx->g.twins);
-  return PV_OK;
+  for (; n - s > PV_CHECK_RANGE && !rc; s += PV_CHECK_RANGE)
+    rc = check_links(idx, &d, s, s + PV_CHECK_RANGE);
+  if (!rc) rc = check_links(idx, &d, s, n);
+  return rc ? rc : check_twins(idx);
 }
 
 /* Reachability: a search's walk of layer 0 starts where its descent
@@ -160,13 +202,7 @@ void pv__reach_close(pv_index *idx, pv_reach *r) {
   r->queue = NULL;
 }
 
-int pv__check_structure(pv_index *idx) {
-  pv_ctx *c = pv__ctx_acquire(idx, 0, idx->st.n);
-  if (!c) return pv__error(idx, PV_NOMEM, "out of memory checking the index");
-  int rc = check_structure(idx, c);
-  pv__ctx_release(idx, c);
-  return rc;
-}
+int pv__check_structure(pv_index *idx) { return check_structure(idx); }
 
 int pv_check(pv_index *idx) {
   if (!idx) return pv__error_null(NULL, PV_MISUSE, "the index is NULL");
