@@ -1271,6 +1271,7 @@ static void crafted(int st) {
   BAD("%s: a layer-0 link to slot 0xFFFFFFFF", nm);
   FRESH(); l = list0(b, &f, s2); wr32(WORD(l, 2), rd32(WORD(l, 1)));
   BAD("%s: a duplicate layer-0 link", nm);
+  CHECK_STR_HAS(pv_errmsg(NULL), "links twice");
   FRESH(); l = list0(b, &f, s2); wr32(l, 2 * f.m + 1);
   BAD("%s: a layer-0 count of 2m + 1", nm);
   FRESH(); l = list0(b, &f, s2); wr32(l, 0xFFFFFFFFu);
@@ -1288,6 +1289,7 @@ static void crafted(int st) {
   BAD("%s: a layer-1 link to slot n", nm);
   FRESH(); l = list_up(b, &f, sdup, 1); wr32(WORD(l, 2), rd32(WORD(l, 1)));
   BAD("%s: a duplicate layer-1 link", nm);
+  CHECK_STR_HAS(pv_errmsg(NULL), "links twice");
   FRESH(); l = list_up(b, &f, su, 1); wr32(l, f.m + 1);
   BAD("%s: a layer-1 count of m + 1", nm);
   FRESH(); l = list_up(b, &f, su, 1); wr32(WORD(l, 1 + rd32(l)), f.entry == su ? 0 : f.entry);
