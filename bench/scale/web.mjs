@@ -31,6 +31,8 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>scale</title>
   import * as pv from '/pkg/index.js';
   import { loadIdb } from '/pkg/src/storage/idb.js';
   import { loadOpfs } from '/pkg/src/storage/opfs.js';
+  import { drain } from '/pkg/src/stream.js';
+  window.drain = drain;
   window.pv = pv;
   window.readers = { idb: loadIdb, opfs: loadOpfs };
   window.ready = pv.init().then((i) => { window.memory = i.memory; return i.kernels; });
@@ -133,9 +135,9 @@ export async function webRun({ file, queries, truth, samples, efs, log }) {
     else if (mode === 'idb') index = await pv.Index.load('scale');
     else if (mode === 'opfs') index = await pv.Index.load('scale', { backend: 'opfs' });
     else if (mode === 'floor-fetch') {
-      const f = floor(), reader = (await fetch('/index.pvec')).body.getReader();
+      const f = floor();
       f.expect(size);
-      for (let r; !(r = await reader.read()).done;) f.add(r.value);
+      await window.drain((await fetch('/index.pvec')).body, f.add); // as fromResponse reads
       window.keep = f.m;
     } else {
       const f = floor();

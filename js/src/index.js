@@ -12,6 +12,7 @@ import { appendIdb, checkName, idbKey, listIdb, loadIdb, removeIdb, saveIdb, wat
 import { appendOpfs, listOpfs, loadOpfs, opfsKey, removeOpfs, saveOpfs, watchOpfs } from './storage/opfs.js';
 import { decodeAttrs, encodeAttrs, keyBytes, textBytes, utf8Text } from './docs.js';
 import { filterText } from './filter.js';
+import { drain } from './stream.js';
 
 const { INVALID, DIM, NOMEM, NOTFOUND } = ErrorCode;
 const ENCODED = 2, MERGE = 1; // pocketvec.h: PV_ATTR_ENCODED, PV_ATTR_MERGE
@@ -615,13 +616,11 @@ export class Index {
     const sink = new Sink(), h = response.headers, len = h.get('content-length'), enc = h.get('content-encoding');
     // A compressed body's Content-Length counts the compressed bytes.
     if ((!enc || enc === 'identity') && /^\d+$/.test(len ?? '')) sink.expect(+len);
-    const reader = response.body?.getReader();
     try {
-      for (let r; reader && !(r = await reader.read()).done;) sink.add(asBytes(r.value));
+      if (response.body) await drain(response.body, (c) => sink.add(asBytes(c)));
       return sink.finish();
     } catch (e) {
       sink.drop();
-      reader?.cancel().catch(() => {});
       throw storageError(`loading the index${from} failed`, e);
     }
   }

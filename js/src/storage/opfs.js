@@ -20,6 +20,7 @@
 // chunks and takes a load's pieces (src/index.js).
 import { ErrorCode, PocketVecError, bad, conflict } from '../errors.js';
 import { quotaError } from './idb.js';
+import { drain } from '../stream.js';
 
 const OPFS_DIR = 'pocketvec', OPFS_CHANNEL = 'pocketvec-opfs';
 
@@ -176,13 +177,13 @@ export async function appendOpfs(name, bytes, expect, end) {
   });
 }
 
-/** Reads name in 4 MiB pieces into `to`: to.expect(size), then to.add(bytes) with each; returns the version read. NOTFOUND if there is none. */
+/** Reads name into `to`: to.expect(size), then to.add(bytes) with each piece; returns the version read. NOTFOUND if there is none. */
 export async function loadOpfs(name, { add, expect }) {
   const h = await opfsFile(name);
   if (!h) throw new PocketVecError(ErrorCode.NOTFOUND, `no index named "${name}" in the Origin Private File System`);
-  const f = await h.getFile(), piece = 1 << 22; // a File is a snapshot: later writes do not show
+  const f = await h.getFile(); // a File is a snapshot: later writes do not show
   expect(f.size);
-  for (let o = 0; o < f.size; o += piece) add(new Uint8Array(await f.slice(o, o + piece).arrayBuffer()));
+  await drain(f.stream(), add);
   return `${f.size}:${f.lastModified}`;
 }
 
