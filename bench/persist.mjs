@@ -18,6 +18,8 @@
 // comes from one run; the machine is shared, so compare ratios.
 //
 //   node bench/persist.mjs [--sets 20k-384,100k-768] [--saves 15] [--no-browser]
+//                          [--no-node] [--backends indexeddb,opfs,opfs-worker] [--out FILE]
+// Each browser backend runs in a page of its own.
 // writes bench/results/persist.json (with this command line).
 import { createServer } from 'node:http';
 import { execFileSync } from 'node:child_process';
@@ -33,7 +35,9 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name, dflt) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
 const SETS = arg('--sets', '20k-384,100k-768').split(',');
 const SAVES = Number(arg('--saves', '15'));
-const browser = !process.argv.includes('--no-browser');
+const browser = !process.argv.includes('--no-browser'), node = !process.argv.includes('--no-node');
+const BACKENDS = arg('--backends', 'indexeddb,opfs,opfs-worker').split(',');
+const OUT = arg('--out', join(root, 'bench/results/persist.json'));
 const cache = join(root, 'bench/.cache/persist');
 const cli = join(root, 'build/pocketvec');
 const info = await init();
@@ -179,9 +183,16 @@ async function chromiumIdb(b) {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'] });
   try {
-    const page = await br.newPage();
-    await page.goto(`${origin}/`);
-    const run = (backend, worker) => page.evaluate(async ({ dim, saves, backend, worker }) => {
+    const run = async (backend, worker) => {
+      const page = await br.newPage();
+      await page.goto(`${origin}/`);
+      try {
+        return await inPage(page, backend, worker);
+      } finally {
+        await page.close();
+      }
+    };
+    const inPage = (page, backend, worker) => page.evaluate(async ({ dim, saves, backend, worker }) => {
       if (!worker) return (await import('/persist-web.js')).run({ dim, saves, backend });
       const w = new Worker('/persist-worker.js', { type: 'module' });
       try {
@@ -194,8 +205,11 @@ async function chromiumIdb(b) {
         w.terminate();
       }
     }, { dim: b.dim, saves: SAVES, backend, worker });
-    return { indexeddb: await run('indexeddb', false), opfs: await run('opfs', false),
-      opfs_worker: await run('opfs', true) };
+    const got = {};
+    for (const [key, name, backend, worker] of [['indexeddb', 'indexeddb', 'indexeddb', false], ['opfs', 'opfs', 'opfs', false],
+      ['opfs_worker', 'opfs-worker', 'opfs', true]])
+      if (BACKENDS.includes(name)) got[key] = await run(backend, worker);
+    return got;
   } finally {
     await br.close();
     server.close();
@@ -214,9 +228,12 @@ const out = {
 };
 for (const set of SETS) {
   const b = await base(set);
-  console.log(`${set}: Node files...`);
-  const files = await nodeFiles(b);
-  console.log(JSON.stringify(files));
+  let files = null;
+  if (node) {
+    console.log(`${set}: Node files...`);
+    files = await nodeFiles(b);
+    console.log(JSON.stringify(files));
+  }
   let web = { indexeddb: null, opfs: null };
   if (browser) {
     console.log(`${set}: Chromium IndexedDB, OPFS on the main thread and in a worker...`);
@@ -225,5 +242,5 @@ for (const set of SETS) {
   }
   out.sets[set] = { n: b.n, dim: b.dim, quantization: 'sq8', file: files, ...web };
 }
-await writeFile(join(root, 'bench/results/persist.json'), `${JSON.stringify(out, null, 2)}\n`);
-console.log('wrote bench/results/persist.json');
+await writeFile(OUT, `${JSON.stringify(out, null, 2)}\n`);
+console.log(`wrote ${OUT}`);
