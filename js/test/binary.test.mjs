@@ -74,7 +74,7 @@ test('exports exactly the API the JS glue uses, and its memory', () => {
     'pv_get_attributes_encoded', 'pv_get_key', 'pv_kernels_name', 'pv_log_start', 'pv_lookup', 'pv_memory_usage',
     'pv_set_attributes', 'pv_version', 'pvw_add', 'pvw_add_batch', 'pvw_dim', 'pvw_export_begin',
     'pvw_export_end', 'pvw_export_read', 'pvw_export_size', 'pvw_export_tag', 'pvw_get', 'pvw_load',
-    'pvw_log_appended', 'pvw_log_rebase', 'pvw_log_record', 'pvw_log_state', 'pvw_metric',
+    'pvw_log_appended', 'pvw_log_rebase', 'pvw_log_record', 'pvw_log_state', 'pvw_log_worth', 'pvw_metric',
     'pvw_new_from', 'pvw_option_set', 'pvw_options_new', 'pvw_query', 'pvw_reserve', 'pvw_search', 'pvw_storage',
     'pvw_upsert_batch']);
   assert.equal(D.exports.find((e) => e.name === 'memory').kind, 'memory');

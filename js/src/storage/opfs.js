@@ -119,16 +119,11 @@ let helper = null, turn = Promise.resolve();
 /** The append in the helper worker: it opens the file by its name in OPFS_DIR. */
 function appendInHelper(file, bytes, end) {
   const job = turn.then(() => new Promise((ok, no) => {
-    helper ??= new Worker(URL.createObjectURL(new Blob([`const append = ${syncAppend};
-onmessage = async ({ data: [f, b, e] }) => {
-  try {
-    const d = await (await navigator.storage.getDirectory()).getDirectoryHandle(${JSON.stringify(OPFS_DIR)});
-    await append(await d.getFileHandle(f), b, e);
-    postMessage(null);
-  } catch (x) {
-    postMessage({ name: x?.name, message: x?.message });
-  }
-};`], { type: 'text/javascript' })));
+    // The worker's script, written compactly: the bundle keeps it as it is.
+    helper ??= new Worker(URL.createObjectURL(new Blob([`const append=${syncAppend};onmessage=async({data:[f,b,e]})=>{try{` +
+      `const d=await(await navigator.storage.getDirectory()).getDirectoryHandle(${JSON.stringify(OPFS_DIR)});` +
+      'await append(await d.getFileHandle(f),b,e);postMessage(null)}catch(x){postMessage({name:x?.name,message:x?.message})}}'],
+    { type: 'text/javascript' })));
     helper.onmessage = ({ data }) => (data ? no(Object.assign(new Error(data.message), { name: data.name })) : ok());
     helper.onerror = (e) => {
       helper = null; // it could not start (or died): the stream, from now on
