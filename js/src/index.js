@@ -749,7 +749,7 @@ export class Index {
     const sink = new Sink(), t0 = performance.now();
     try {
       const version = await backend.load(target, { add: (c) => sink.add(asBytes(c)), expect: (n) => sink.expect(n),
-        room: (n) => sink.room(n), took: (n) => (sink.len += n) });
+        room: (n) => sink.room(n), took: (n) => sink.took(n) });
       const n = sink.len, index = sink.finish();
       index.#seen.set(key, version);
       // It is what is stored: its changes from now on can be saved as a log,
@@ -1079,13 +1079,17 @@ class Sink {
   /**
    * Where up to n of the next bytes may be written in place (a view of
    * WASM memory, valid until the next allocation), or null before the
-   * header is in; the writer then adds what it wrote to len.
+   * header is in; the writer then says with took() how many it wrote.
    */
   room(n) {
     if (this.total < 0) return null;
     if (this.len >= this.cap) this.add(new Uint8Array(0), n);
     heap();
     return u8.subarray(this.b + this.len, this.b + Math.min(this.cap, this.len + n));
+  }
+
+  took(n) {
+    this.len += n;
   }
 
   finish() {

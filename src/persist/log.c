@@ -195,6 +195,12 @@ static void drop(pv_index *idx, uint64_t mark) {
   j->ops -= calls;
 }
 
+/* The size of the record of the calls before mark (within the journal):
+ * header, the calls, checksum. */
+static size_t record_bytes(const pv_journal *j, uint64_t mark) {
+  return LOG_HEADER + (size_t)(mark - j->at) + 4;
+}
+
 int pv_log_record(pv_index *idx, uint64_t mark, uint64_t cost_us, void *buf, size_t cap,
                   size_t *len_out) {
   pv_journal *j = &idx->jr;
@@ -208,7 +214,7 @@ int pv_log_record(pv_index *idx, uint64_t mark, uint64_t cost_us, void *buf, siz
     return pv__error(idx, PV_RANGE, "the mark %zu is outside the recorded changes (%zu .. %zu)",
                      (size_t)mark, (size_t)j->at,
                      (size_t)(j->at + j->len));
-  size_t body = (size_t)(mark - j->at), need = LOG_HEADER + body + 4;
+  size_t body = (size_t)(mark - j->at), need = record_bytes(j, mark);
   if (len_out) *len_out = need;
   if (!buf || cap < need) {
     pv__error(idx, PV_RANGE, "the buffer holds %zu bytes; the record needs %zu", cap, need);
@@ -241,7 +247,7 @@ int pv_log_worth(const pv_index *idx, uint64_t mark, double pending_us, double l
   double replay = (double)j->cost + pending_us + record_us * (double)(j->records + 1);
   if (replay > ratio * load) return 0;
   /* A record as large as a quarter of the index: the index is the smaller write. */
-  return LOG_HEADER + (mark - j->at) + 4 <= j->end / 4;
+  return record_bytes(j, mark) <= j->end / 4;
 }
 
 int pv_log_appended(pv_index *idx, uint64_t mark, uint64_t len, uint64_t cost_us) {
