@@ -199,8 +199,10 @@ int pv__not_found(pv_index *idx, uint32_t id);
 /* Remove all tombstones (graph/compact.c). PV_OK or PV_NOMEM (unchanged). */
 int pv__compact(pv_index *idx);
 /* pv_check without reachability (graph/check.c): what the loader requires
- * of every file, since a graph may legitimately leave nodes unreachable. */
-int pv__check_structure(pv_index *idx);
+ * of every file, since a graph may legitimately leave nodes unreachable.
+ * `file` (the loader's call) also requires the zero words a file holds
+ * after each layer-0 list's links. */
+int pv__check_structure(pv_index *idx, int file);
 /* Brute force over the live (and accepted) slots: the k nearest to q into
  * out (room for k), ascending by (distance, id) (query/exact.c). Uses c's
  * scratch when k fits it, else allocates k pairs: PV_OK/PV_NOMEM. */

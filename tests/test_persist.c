@@ -1278,8 +1278,10 @@ static void crafted(int st) {
   BAD("%s: a layer-0 count of 0xFFFFFFFF", nm);
   FRESH(); l = list0(b, &f, sroom); wr32(WORD(l, 1 + rd32(l)), (sroom + 1) % f.n);
   BAD("%s: a word after the layer-0 links is not zero", nm);
+  CHECK_STR_HAS(pv_errmsg(NULL), "data after");
   FRESH(); l = list0(b, &f, sroom); wr32(WORD(l, 2 * f.m), 1);
   BAD("%s: the last word of a layer-0 list is not zero", nm);
+  CHECK_STR_HAS(pv_errmsg(NULL), "data after");
   /* ---- upper links ---- */
   FRESH(); l = list_up(b, &f, su, 1); wr32(WORD(l, 1), su);
   BAD("%s: slot %u links to itself on layer 1", nm, su);

@@ -40,20 +40,46 @@ static int dup_add(dup_set *d, uint32_t t) {
   return 0;
 }
 
-/* Every link of slots [s0, s1): in range, not to itself, to a slot on its
- * level, none twice in a list. Called a range at a time and never
- * inlined: a WebAssembly engine swaps in optimised code only at a
- * function's next call, and the first load in a page would otherwise
- * check every link of a million slots in the baseline tier. */
-__attribute__((noinline)) static int check_links(pv_index *idx, dup_set *d, uint32_t s0,
-                                                 uint32_t s1) {
+/* Slots [s0, s1): their bookkeeping (live ones counted into *live, those
+ * in rings of copies into *twins), then
+ * every link: in range, not to itself, to a slot on its level, none twice
+ * in a list; with `file`, the words after a list's links are zero too (a
+ * file holds them so; in memory they are left as they fall). One
+ * pass over a range does both while its lists are in the cache. Called a
+ * range at a time and never inlined: a WebAssembly engine swaps in
+ * optimised code only at a function's next call, and the first load in a
+ * page would otherwise check a million slots in the baseline tier. */
+__attribute__((noinline)) static int check_range(pv_index *idx, dup_set *d, uint32_t s0,
+                                                 uint32_t s1, int file, uint32_t *live,
+                                                 uint32_t *twins) {
   uint32_t n = idx->st.n;
+  uint32_t **up = pv__upper(idx);
+  for (uint32_t s = s0; s < s1; s++) {
+    uint8_t f = pv__flags(idx)[s];
+    if (f & ~PV_SLOT_DELETED) BAD("the index is corrupt: slot %u has unknown flags", s);
+    if (!(f & PV_SLOT_DELETED)) ++*live;
+    if (pv__twin(idx, s) != PV_NONE) ++*twins;
+    if (s > 0 && pv__id(idx, s) <= pv__id(idx, s - 1))
+      BAD("the index is corrupt: ids are not ascending at slot %u", s);
+    if (pv__id(idx, s) >= idx->next_id)
+      BAD("the index is corrupt: slot %u has id %u, which was never issued", s, pv__id(idx, s));
+    int lv = pv__level(idx, s);
+    if (lv > idx->g.max_level || lv > PV_MAX_LEVEL)
+      BAD("the index is corrupt: slot %u is on level %u, above the top level", s, (unsigned)lv);
+    if ((lv > 0) != (up[s] != NULL))
+      BAD("the index is corrupt: slot %u has level %u but %s upper links", s, (unsigned)lv,
+          up[s] ? "has" : "no");
+  }
   for (uint32_t s = s0; s < s1; s++) {
     for (int l = 0; l <= pv__level(idx, s); l++) {
       const uint32_t *ln = pv__links(idx, s, l);
       if (ln[0] > pv__maxlinks(idx, l))
         BAD("the index is corrupt: slot %u has %u links on level %d, more than %u", s, ln[0], l,
             pv__maxlinks(idx, l));
+      if (file)
+        for (uint32_t j = ln[0] + 1; j <= pv__maxlinks(idx, l); j++)
+          if (ln[j])
+            BAD("the index is corrupt: slot %u has data after its %u links on level %d", s, ln[0], l);
       dup_reset(d);
       for (uint32_t i = 1; i <= ln[0]; i++) {
         uint32_t t = ln[i];
@@ -73,9 +99,11 @@ __attribute__((noinline)) static int check_links(pv_index *idx, dup_set *d, uint
 /* Rings of exact copies (graph.h): each member's next is another member
  * holding the same vector, and no slot is the next of two, so (as many
  * nexts as members) the rings are cycles. The visit marks are taken at the
- * first member found: most indexes have none. */
-static int check_twins(pv_index *idx) {
+ * first member found: most indexes have none. `counted`: the members
+ * check_range saw (none: no slot to walk). */
+static int check_twins(pv_index *idx, uint32_t counted) {
   uint32_t n = idx->st.n, twins = 0;
+  if (!counted && !idx->g.twins) return PV_OK; /* no member anywhere: nothing to walk */
   pv_ctx *c = NULL;
   int rc = PV_OK;
   for (uint32_t s = 0; s < n && !rc; s++) {
@@ -105,49 +133,36 @@ static int check_twins(pv_index *idx) {
   return rc;
 }
 
-/* Everything but reachability: bookkeeping, levels, every link, rings. */
-static int check_structure(pv_index *idx) {
-  uint32_t n = idx->st.n, live = 0;
-  uint32_t **up = pv__upper(idx);
+/* Everything but reachability: bookkeeping, levels, every link, rings;
+ * with `file`, a loaded file's zero padding of layer-0 lists as well. */
+static int check_structure(pv_index *idx, int file) {
+  uint32_t n = idx->st.n, live = 0, twins = 0;
   if (n > idx->st.cap) BAD("the index is corrupt: %u slots in use but room for %u", n, idx->st.cap);
-  for (uint32_t s = 0; s < n; s++) {
-    uint8_t f = pv__flags(idx)[s];
-    if (f & ~PV_SLOT_DELETED) BAD("the index is corrupt: slot %u has unknown flags", s);
-    if (!(f & PV_SLOT_DELETED)) live++;
-    if (s > 0 && pv__id(idx, s) <= pv__id(idx, s - 1))
-      BAD("the index is corrupt: ids are not ascending at slot %u", s);
-    if (pv__id(idx, s) >= idx->next_id)
-      BAD("the index is corrupt: slot %u has id %u, which was never issued", s, pv__id(idx, s));
-    int lv = pv__level(idx, s);
-    if (lv > idx->g.max_level || lv > PV_MAX_LEVEL)
-      BAD("the index is corrupt: slot %u is on level %u, above the top level", s, (unsigned)lv);
-    if ((lv > 0) != (up[s] != NULL))
-      BAD("the index is corrupt: slot %u has level %u but %s upper links", s, (unsigned)lv,
-          up[s] ? "has" : "no");
-  }
+  if (n && idx->g.entry >= n) BAD("the index is corrupt: entry point %u is not a slot", idx->g.entry);
+  /* A range at a time (check_range says why); the last range is a second
+   * call site, so that Binaryen does not inline its only caller's call. */
+  dup_set d; /* 4 KB of stack: pv_check allocates nothing (the fault tests rely on it) */
+  memset(d.stamp, 0, sizeof d.stamp);
+  d.now = 0;
+  uint32_t s = 0;
+  int rc = PV_OK;
+  for (; n - s > PV_CHECK_RANGE && !rc; s += PV_CHECK_RANGE)
+    rc = check_range(idx, &d, s, s + PV_CHECK_RANGE, file, &live, &twins);
+  if (!rc) rc = check_range(idx, &d, s, n, file, &live, &twins);
+  if (rc) return rc;
   if (live != idx->live)
     BAD("the index is corrupt: %u live slots but the count says %u", live, idx->live);
-  int rc = pv__docs_check(idx);
+  rc = pv__docs_check(idx);
   if (!rc) rc = pv__text_check(idx);
   if (rc) return rc;
   if (n == 0) {
     if (idx->g.entry != PV_NONE) BAD("the index is corrupt: an empty index has an entry point");
     return PV_OK;
   }
-  if (idx->g.entry >= n) BAD("the index is corrupt: entry point %u is not a slot", idx->g.entry);
   if ((int)pv__level(idx, idx->g.entry) != idx->g.max_level)
     BAD("the index is corrupt: entry point %u is on level %u, not on the top level %d",
         idx->g.entry, (unsigned)pv__level(idx, idx->g.entry), idx->g.max_level);
-  /* A range at a time (check_links says why); the last range is a second
-   * call site, so that Binaryen does not inline its only caller's call. */
-  dup_set d; /* 4 KB of stack: pv_check allocates nothing (the fault tests rely on it) */
-  memset(d.stamp, 0, sizeof d.stamp);
-  d.now = 0;
-  uint32_t s = 0;
-  for (; n - s > PV_CHECK_RANGE && !rc; s += PV_CHECK_RANGE)
-    rc = check_links(idx, &d, s, s + PV_CHECK_RANGE);
-  if (!rc) rc = check_links(idx, &d, s, n);
-  return rc ? rc : check_twins(idx);
+  return check_twins(idx, twins);
 }
 
 /* Reachability: a search's walk of layer 0 starts where its descent
@@ -202,11 +217,11 @@ void pv__reach_close(pv_index *idx, pv_reach *r) {
   r->queue = NULL;
 }
 
-int pv__check_structure(pv_index *idx) { return check_structure(idx); }
+int pv__check_structure(pv_index *idx, int file) { return check_structure(idx, file); }
 
 int pv_check(pv_index *idx) {
   if (!idx) return pv__error_null(NULL, PV_MISUSE, "the index is NULL");
-  int rc = pv__check_structure(idx);
+  int rc = pv__check_structure(idx, 0);
   if (!rc && idx->codec->check) rc = idx->codec->check(idx);
   return rc ? rc : pv__error(idx, PV_OK, NULL);
 }
@@ -215,7 +230,7 @@ int pv_check_reachable(pv_index *idx, size_t *unreachable) {
   if (!idx || !unreachable)
     return pv__error_null(idx, PV_MISUSE, "the index or unreachable is NULL");
   *unreachable = 0;
-  int rc = pv__check_structure(idx);
+  int rc = pv__check_structure(idx, 0);
   if (rc || idx->st.n == 0) return rc ? rc : pv__error(idx, PV_OK, NULL);
   pv_reach r;
   if (pv__reach_open(idx, &r)) return pv__error(idx, PV_NOMEM, "out of memory checking reachability");

@@ -124,11 +124,6 @@ void pv__centre_walk(pv_walker *w, const pv_index *idx);
 int pv__centre_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64_t len);
 int pv__walk_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64_t len);
 
-/* Check link lists where they lie: every count fits, and the words after
- * the links are zero (the rest of each list is checked by the structural
- * checker once everything is loaded). PV_OK or PV_CORRUPT (message for NULL). */
-int pv__check_lists(const uint32_t *ln, uint32_t lists, uint32_t max, const char *what);
-
 /* Little-endian fixed-width fields. */
 static inline void pv__put32(uint8_t *p, uint32_t v) {
   for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));

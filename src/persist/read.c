@@ -252,15 +252,11 @@ static int build(const uint8_t *b, const pv_layout *L, unsigned flags, const pv_
                (uintptr_t)vec % sizeof(float) == 0;
   if (borrow && pv__store_borrow(idx, vec, lnk, n) != PV_OK) goto nomem;
   if (pv__store_reserve(idx, n) != PV_OK) goto nomem;
-  for (uint32_t k = 0; n && k <= (n - 1) >> idx->st.bshift; k++) {
+  for (uint32_t k = 0; !borrow && n && k <= (n - 1) >> idx->st.bshift; k++) {
     uint32_t base = k << idx->st.bshift, cnt = n - base < full ? n - base : full;
-    if (!borrow) {
-      memcpy(idx->st.blk[k].v, vec + (size_t)base * idx->st.vbytes, idx->st.vbytes * cnt);
-      memcpy(idx->st.blk[k].l, lnk + (size_t)base * idx->st.lwords * 4,
-             sizeof(uint32_t) * idx->st.lwords * cnt);
-    }
-    rc = pv__check_lists(idx->st.blk[k].l, cnt, idx->g.m0, "layer-0 links");
-    if (rc) goto fail;
+    memcpy(idx->st.blk[k].v, vec + (size_t)base * idx->st.vbytes, idx->st.vbytes * cnt);
+    memcpy(idx->st.blk[k].l, lnk + (size_t)base * idx->st.lwords * 4,
+           sizeof(uint32_t) * idx->st.lwords * cnt);
   }
   /* The raw columns first (the upper links' length follows from the
    * levels), then the other sections in registry order. n is set before
@@ -291,7 +287,8 @@ static int build(const uint8_t *b, const pv_layout *L, unsigned flags, const pv_
   idx->next_id = L->next_id;
   idx->g.entry = L->entry;
   idx->g.max_level = L->max_level;
-  rc = pv__check_structure(idx);
+  /* Every link, and the zero words after each layer-0 list's links. */
+  rc = pv__check_structure(idx, 1);
   if (rc == PV_NOMEM) goto nomem;
   if (rc) {
     rc = pv__error(NULL, PV_CORRUPT, "%s", pv_errmsg(idx));

@@ -46,15 +46,6 @@ static void upper_walk(pv_walker *w, const pv_index *idx) {
     if (pv__level(idx, s)) pv__emit(w, up[s], pv__upper_bytes(idx, pv__level(idx, s)), PV_SEC_UPPER);
 }
 
-int pv__check_lists(const uint32_t *ln, uint32_t lists, uint32_t max, const char *what) {
-  for (uint32_t i = 0; i < lists; i++, ln += 1 + max) {
-    if (ln[0] > max) CORRUPT("a list of %s holds %u links; at most %u fit", what, ln[0], max);
-    for (uint32_t j = ln[0]; j < max; j++)
-      if (ln[1 + j]) CORRUPT("a list of %s has data after its %u links", what, ln[0]);
-  }
-  return PV_OK;
-}
-
 static int upper_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint64_t len) {
   uint32_t n = idx->st.n, **up = pv__upper(idx);
   if (len != upper_len(idx))
@@ -70,8 +61,6 @@ static int upper_load(pv_index *idx, const pv_layout *L, const uint8_t *p, uint6
     if (!up[s]) return pv__error(NULL, PV_NOMEM, "out of memory loading an index of %u vectors", n);
     memcpy(up[s], p, bytes);
     p += bytes;
-    int rc = pv__check_lists(up[s], (uint32_t)lv, idx->g.m, "upper links");
-    if (rc) return rc;
   }
   return PV_OK;
 }
