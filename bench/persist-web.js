@@ -4,7 +4,10 @@
 // and a worker that imports it). Bytes written are counted by wrapping the
 // store's writes: IDBObjectStore.prototype.put, the OPFS's writable
 // streams and synchronous access handles.
-export async function run({ dim, saves, backend }) {
+export async function run({ dim, saves, backend, trace }) {
+  // --trace: each step to the console (persist.mjs prints it), to tell
+  // where a run that stops making progress is waiting.
+  const step = (what) => trace && console.log(`persist ${backend}: ${what}`);
   const pv = await import('/pkg/index.js');
   await pv.init();
   const o = { backend };
@@ -41,10 +44,13 @@ export async function run({ dim, saves, backend }) {
     return rec.chunks === rec.base;
   };
   const size = async () => (await pv.Index.list(o)).find((x) => x.name === 'bench').size;
+  step('fromBytes');
   const first = pv.Index.fromBytes(new Uint8Array(await (await fetch('/base.pvec')).arrayBuffer()));
+  step('first save');
   await first.save('bench', { ...o, overwrite: true });
   const wholeSize = first.toBytes().length;
   first.free();
+  step('load');
   const ix = await pv.Index.load('bench', o);
   const wholeMs = [], wholeBytes = [];
   for (let i = 0; i < 5; i++) {
@@ -55,6 +61,7 @@ export async function run({ dim, saves, backend }) {
     wholeMs.push(performance.now() - t0);
     wholeBytes.push(written);
   }
+  step('one-document saves');
   const oneMs = [], oneBytes = [];
   for (let i = 0; i < saves; i++) {
     ix.upsert({ key: `one-${i}`, vector: vec(10 + i), attributes: { doc: 'new' } });
@@ -68,6 +75,7 @@ export async function run({ dim, saves, backend }) {
   }
   await ix.save('bench', { ...o, checkpoint: true });
   ix.free();
+  step('automatic policy');
   const a = await pv.Index.load('bench', o);
   let auto = 0, longest = 0;
   for (let i = 0; i < 200; i++) {
@@ -88,17 +96,21 @@ export async function run({ dim, saves, backend }) {
   const loadOf = async (name) => {
     const t = [];
     for (let i = 0; i < 5; i++) {
+      step(`load ${name} ${i}`);
       const t0 = performance.now();
       (await pv.Index.load(name, o)).free();
       t.push(performance.now() - t0);
     }
     return median(t);
   };
+  step('loads');
   const logged = await loadOf('bench');
+  step('fresh save');
   const fresh0 = pv.Index.fromBytes(new Uint8Array(await (await fetch('/base.pvec')).arrayBuffer()));
   await fresh0.save('fresh', { ...o, overwrite: true });
   fresh0.free();
   const fresh = await loadOf('fresh');
+  step('remove');
   await pv.Index.remove('bench', o);
   await pv.Index.remove('fresh', o);
   return {

@@ -19,6 +19,7 @@
 //
 //   node bench/persist.mjs [--sets 20k-384,100k-768] [--saves 15] [--no-browser]
 //                          [--no-node] [--backends indexeddb,opfs,opfs-worker] [--out FILE]
+//                          [--trace]  (each browser step printed as it starts)
 // Each browser backend runs in a page of its own.
 // writes bench/results/persist.json (with this command line).
 import { createServer } from 'node:http';
@@ -38,6 +39,7 @@ const SAVES = Number(arg('--saves', '15'));
 const browser = !process.argv.includes('--no-browser'), node = !process.argv.includes('--no-node');
 const BACKENDS = arg('--backends', 'indexeddb,opfs,opfs-worker').split(',');
 const OUT = arg('--out', join(root, 'bench/results/persist.json'));
+const TRACE = process.argv.includes('--trace');
 const cache = join(root, 'bench/.cache/persist');
 const cli = join(root, 'build/pocketvec');
 const info = await init();
@@ -185,6 +187,7 @@ async function chromiumIdb(b) {
   try {
     const run = async (backend, worker) => {
       const page = await br.newPage();
+      if (TRACE) page.on('console', (m) => console.error(`  [page] ${m.text()}`));
       await page.goto(`${origin}/`);
       try {
         return await inPage(page, backend, worker);
@@ -192,19 +195,19 @@ async function chromiumIdb(b) {
         await page.close();
       }
     };
-    const inPage = (page, backend, worker) => page.evaluate(async ({ dim, saves, backend, worker }) => {
-      if (!worker) return (await import('/persist-web.js')).run({ dim, saves, backend });
+    const inPage = (page, backend, worker) => page.evaluate(async ({ dim, saves, backend, worker, trace }) => {
+      if (!worker) return (await import('/persist-web.js')).run({ dim, saves, backend, trace });
       const w = new Worker('/persist-worker.js', { type: 'module' });
       try {
         return await new Promise((ok, no) => {
           w.onmessage = ({ data }) => (data.error ? no(new Error(data.error)) : ok(data));
           w.onerror = (e) => no(new Error(e.message));
-          w.postMessage({ dim, saves, backend });
+          w.postMessage({ dim, saves, backend, trace });
         });
       } finally {
         w.terminate();
       }
-    }, { dim: b.dim, saves: SAVES, backend, worker });
+    }, { dim: b.dim, saves: SAVES, backend, worker, trace: TRACE });
     const got = {};
     for (const [key, name, backend, worker] of [['indexeddb', 'indexeddb', 'indexeddb', false], ['opfs', 'opfs', 'opfs', false],
       ['opfs_worker', 'opfs-worker', 'opfs', true]])

@@ -176,3 +176,46 @@ test('a loaded file grows a fresh WASM memory once, by about its size, and answe
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+// Chromium's stream of an OPFS file was seen to stop for good part-way
+// (bench/persist.mjs hung at 100k x 768): readFile gives a read that brings
+// nothing up and goes on from where it stopped, with a new stream.
+test('readFile: a stream that stops part-way is read on from where it stopped; one that never moves is an error', async () => {
+  const { readFile } = await import('../src/stream.js');
+  const data = new Uint8Array(300_000).map((_, i) => (i * 7) & 255);
+  // A File-like: stream() and slice(at).stream(); the first `stalls`
+  // streams give `upto` more bytes in 10 KB pieces, then never another.
+  const fake = (stalls, upto) => {
+    let opened = 0;
+    const make = (at) => ({
+      stream() {
+        const stop = opened++ < stalls ? at + upto : Infinity;
+        let o = at;
+        return new ReadableStream({
+          pull(c) {
+            if (o >= data.length) return c.close();
+            if (o >= stop) return new Promise(() => {}); // stuck for good
+            const n = Math.min(10_000, data.length - o, stop - o);
+            c.enqueue(data.slice(o, o + n));
+            o += n;
+          },
+        });
+      },
+      slice: (from) => make(at + from),
+      get opened() { return opened; },
+    });
+    return make(0);
+  };
+  for (const [stalls, upto] of [[0, 0], [1, 65_000], [3, 40_000], [2, 1]]) {
+    const f = fake(stalls, upto), got = [];
+    await readFile(f, (c) => got.push(c.slice()), 50);
+    const all = new Uint8Array(got.reduce((n, c) => n + c.length, 0));
+    got.reduce((o, c) => (all.set(c, o), o + c.length), 0);
+    assert.deepEqual(all, data, `${stalls} stalls after ${upto} bytes each`);
+    assert.equal(f.opened, stalls + 1);
+  }
+  // Never a byte: given up after the first try and three more.
+  const f = fake(Infinity, 0);
+  await assert.rejects(readFile(f, () => {}, 20), (e) => e.stalled === true && /stalled/.test(e.message));
+  assert.equal(f.opened, 4);
+});

@@ -20,7 +20,7 @@
 // chunks and takes a load's pieces (src/index.js).
 import { ErrorCode, PocketVecError, bad, conflict } from '../errors.js';
 import { quotaError } from './idb.js';
-import { drain } from '../stream.js';
+import { readFile } from '../stream.js';
 
 const OPFS_DIR = 'pocketvec', OPFS_CHANNEL = 'pocketvec-opfs';
 
@@ -178,7 +178,7 @@ export async function loadOpfs(name, { add, expect }) {
   if (!h) throw new PocketVecError(ErrorCode.NOTFOUND, `no index named "${name}" in the Origin Private File System`);
   const f = await h.getFile(); // a File is a snapshot: later writes do not show
   expect(f.size);
-  await drain(f.stream(), add);
+  await readFile(f, add);
   return `${f.size}:${f.lastModified}`;
 }
 
