@@ -560,7 +560,7 @@ test('two tabs on one name: CONFLICT, watch(), a reload that keeps both writes; 
 // The Origin Private File System: on the main thread (appends through
 // our helper worker) and in a worker (a synchronous access handle):
 // a whole save, an appended record that a load replays, CONFLICT, list,
-// remove.
+// remove; a file removed by another tab makes the next append CONFLICT.
 test('OPFS on the main thread and in a worker: save, append, load, CONFLICT, list, remove', async (note) => {
   const { page } = await openPage();
   try {
@@ -577,6 +577,8 @@ test('OPFS on the main thread and in a worker: save, append, load, CONFLICT, lis
       same([x.same, x.fresh, x.conflict, x.keptSame, x.listed, x.removed, x.gone],
         [true, { fresh: true }, 13, true, true, [true, false], 5],
         `${where}: replayed, CONFLICT, the version before a failed save, list, remove, load after remove`);
+      same(x.afterRemove, [13, 'saved', 'saved', true, true],
+        `${where}: the file removed by another tab: append CONFLICT, a whole save, then an append that loads identical`);
       assert.match(x.quota, /^9 the site's storage quota is full: saving OPFS name "opfs-\w+" needs \d+ bytes .*what this save wrote was deleted/,
         `${where}: a full quota`);
     }
