@@ -17,7 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 tgz=$(npm pack --silent --pack-destination "$tmp" | tail -1)
 echo "pack-smoke: packed $tgz"
 contents=$(tar -tzf "$tmp/$tgz" | sort | tr '\n' ' ')
-want="package/README.md package/index.d.ts package/package.json package/pocketvec.js package/pocketvec.js.map package/pocketvec.wasm "
+want="package/LICENSE package/README.md package/index.d.ts package/package.json package/pocketvec.js package/pocketvec.js.map package/pocketvec.wasm "
 if [ "$contents" != "$want" ]; then
   echo "pack-smoke: tarball holds: $contents" >&2
   echo "pack-smoke: expected:      $want" >&2

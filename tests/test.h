@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A tiny test framework for pocketvec, plus the helpers the test files share.
  *

@@ -76,7 +76,7 @@ WASM_HEADERS = $(HEADERS) $(wildcard wasm/*.h) wasm/wasm.mk
 
 .PHONY: wasm wasm-deps wasm-size test-js test-js-deps js-pack-test test-browser vite-example clean-wasm
 
-wasm: dist/pocketvec.wasm js/pocketvec.wasm js/pocketvec.js
+wasm: dist/pocketvec.wasm js/pocketvec.wasm js/pocketvec.js js/LICENSE
 
 wasm-deps:
 	bash scripts/install-deps.sh
@@ -136,6 +136,10 @@ $(WASM_BUILD)/alloc_test.wasm: $(WASM_ALLOC_OBJ)
 	  pv__alloc_check strlen) $^ -o $@
 
 js/pocketvec.wasm: dist/pocketvec.wasm
+	cp $< $@
+
+# npm packs the LICENSE of the package's own directory; the one file is the root's.
+js/LICENSE: LICENSE
 	cp $< $@
 
 # The package's dev dependencies (esbuild, fake-indexeddb), from the lock file.
@@ -207,7 +211,7 @@ vite-example: wasm
 	bash scripts/vite-example.sh
 
 clean-wasm:
-	rm -rf $(WASM_BUILD) dist js/pocketvec.wasm js/pocketvec.js js/pocketvec.js.map
+	rm -rf $(WASM_BUILD) dist js/pocketvec.wasm js/pocketvec.js js/pocketvec.js.map js/LICENSE
 
 clean: clean-wasm
 
