@@ -163,6 +163,7 @@ $(BUILD)/bench_check: bench/bench_check.c $(COMMON_OBJ) $(BUILD)/libpocketvec.a
 	$(CC) $(ALL_CFLAGS) $^ $(LDFLAGS) $(LDLIBS) -o $@
 
 bench-check: $(BUILD)/bench_check
+	bash scripts/check-prefetch.sh $(BUILD)
 	node bench/check.mjs $(BUILD)/bench_check
 
 bench-baseline: $(BUILD)/bench_check
