@@ -181,9 +181,12 @@ static inline void pv__prefetch_links(const pv_index *idx, uint32_t s) {
 }
 
 /* The whole code of slot s and its codec parameters (a scan of scattered
- * slots, where no hardware prefetcher guesses the next ones). */
+ * slots, where no hardware prefetcher guesses the next ones); in
+ * WebAssembly a load of the code's first byte, as pv__prefetch does. */
 static inline void pv__prefetch_all(const pv_index *idx, uint32_t s) {
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__wasm__)
+  pv__touch((const unsigned char *)pv__code(idx, s));
+#elif defined(__GNUC__) || defined(__clang__)
   const char *p = (const char *)pv__code(idx, s);
   for (size_t o = 0; o < idx->st.vbytes; o += 64) PV_PREFETCH(p + o);
   if (idx->codec->param_bytes) PV_PREFETCH(pv__param(idx, s));
