@@ -25,8 +25,10 @@
 // independent of its vector: a seeded random permutation of the documents
 // gets floor(rank * 10000 / n), so each value is equally likely and
 // `bucket < T` matches exactly ceil(T * n / 10000) documents: 100, 50, 10,
-// 1, 0.1 and 0.01 % for T = 10000, 5000, 1000, 100, 10, 1 (at least one
-// document, even on a small set). pocketvec gets it through upsertBatch
+// 5, 1, 0.1 and 0.01 % for T = 10000, 5000, 1000, 500, 100, 10, 1 (at least
+// one document, even on a small set). 5 % is there because it is where the
+// planner's two plans are both at their worst (a walk among few matching
+// nodes, or a scan of matches scattered over the whole index). pocketvec gets it through upsertBatch
 // ({ vector, attributes: { bucket } }, no key), EdgeVec through
 // setMetadata(id, 'bucket', JsMetadataValue.fromInteger(b)).
 //
@@ -92,7 +94,7 @@ const M = 16;
 const EF_CONSTRUCTION = 200;
 const CHUNK = 1000;
 const BUCKETS = 10000;
-const THRESHOLDS = [10000, 5000, 1000, 100, 10, 1]; // 100 % .. 0.01 %
+const THRESHOLDS = [10000, 5000, 1000, 500, 100, 10, 1]; // 100 % .. 0.01 %
 const METHODS = ['pocketvec', 'fetch_more', 'edgevec'];
 
 const FULL = { n: 100000, dim: 768, seed: 2, queries: 200, minilmLimit: 0, minilmQueries: 100,

@@ -238,6 +238,55 @@ function parity(dir) {
   return md;
 }
 
+/* Filtered search by selectivity (issue: documents and filters), from
+ * bench/results/filter.json (native, `make bench-filter`) and
+ * filter-js.json (WebAssembly beside EdgeVec, `node bench/bench_filter_js.mjs`).
+ * A row passes when it returns min(k, matching) hits on every query, with
+ * recall@10 >= 0.95, at a p50 within 1.5x the better reference. */
+function filtered(dir) {
+  const read = (f) => { try { return JSON.parse(readFileSync(join(dir, f), 'utf8')); } catch { return null; } };
+  const pct = (s) => `${+(s * 100).toPrecision(2)} %`;
+  const verdict = (hitsOk, recall, ratio) => (hitsOk && recall >= 0.95 && ratio <= 1.5 ? 'PASS' : 'FAIL');
+  const md = ['## Filtered search by selectivity', '',
+    'Goal: every query returns min(k, matching) hits, recall@10 ≥ 0.95 against exact filtered search at the default ef, ' +
+    'and p50 ≤ 1.5× the better of (a) unfiltered search at the same ef and (b) an exact scan of exactly the matching documents ' +
+    '(an index holding only them, measured in the same run). k 10, ef 64.', ''];
+  const nat = read('filter.json');
+  if (nat?.rows) {
+    md.push(`### Native (\`${nat.command}\`, bench/results/filter.json)`, '');
+    md.push(`${nat.dataset}; kernels ${nat.kernels}; ${nat.queries} queries; unfiltered p50 ${us(nat.unfiltered.p50_us)} µs` +
+      (nat.load_average_at_start ? `; load average ${nat.load_average_at_start.join(' ')} at the start` : '') + '.', '');
+    md.push('| filter | selectivity | matching | hits | recall@10 | p50 µs | p99 µs | exact over matching µs | ratio | goal | fetch-more-then-filter: hits, recall, p50 µs |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
+    for (const r of nat.rows) {
+      const f = r.filtered, fm = r.fetch_more_then_filter;
+      md.push(`| \`${(r.text ?? `${r.filter} …`).replace(/\|/g, '\\|')}\` | ${pct(r.selectivity)} | ${fmt(r.matching)} | ${fmt(f.hits, 2)} | ${fmt(f.recall, 4)} | ${us(f.p50_us)} | ${us(f.p99_us)} | ` +
+        `${us(r.exact_over_matching.p50_us)} | ${fmt(r.ratio_to_best_reference, 2)}× | ${verdict(f.hits >= Math.min(nat.k, r.matching), f.recall, r.ratio_to_best_reference)} | ` +
+        `${fmt(fm.hits, 2)}, ${fmt(fm.recall, 4)}, ${us(fm.p50_us)} |`);
+    }
+    md.push('');
+  }
+  const js = read('filter-js.json');
+  for (const ds of js?.datasets ?? []) {
+    md.push(`### WebAssembly beside EdgeVec: ${ds.name} (${fmt(ds.n)} × ${ds.dim}${js.mode === 'full' ? '' : `, ${js.mode} run`})`, '');
+    const m = js.machine;
+    md.push(`\`${js.command}\`, ${js.date_utc}; Node ${m.node}, ${m.nproc} × ${m.cpu}, kernels ${m.kernels}; ${esc(ds.source)}. ` +
+      `pocketvec ${js.versions.pocketvec} built in ${ds.pocketvec.build_s} s; ` +
+      (ds.edgevec?.ok ? `EdgeVec ${js.versions.edgevec} built in ${ds.edgevec.build_s} s.` : `**EdgeVec failed**: ${esc(ds.edgevec?.error ?? 'not run')}.`), '');
+    md.push('| filter | matching | pocketvec hits (min), recall, p50 µs | unfiltered / exact over matching µs | ratio | goal | fetch-more: hits (min), recall, p50 µs | EdgeVec: hits (min), recall, p50 µs |',
+      '|---|---:|---|---|---:|---|---|---|');
+    for (const r of ds.rows) {
+      const p = r.pocketvec, f = r.fetch_more_then_filter, e = r.edgevec;
+      const cell = (x) => (x ? `${fmt(x.hits_mean, 2)} (${x.hits_min}), ${fmt(x.recall, 4)}, ${us(x.p50_us)}` : '–');
+      md.push(`| \`${r.filter}\` (${pct(r.selectivity)}) | ${fmt(r.matching)} | ${cell(p)} | ${us(r.unfiltered.p50_us)} / ${us(r.exact_over_matching.p50_us)} | ` +
+        `${fmt(r.ratio_to_best_reference, 2)}× | ${verdict(p.hits_min >= Math.min(10, r.matching), p.recall, r.ratio_to_best_reference)} | ${cell(f)} | ` +
+        `${e?.ok === false || !e ? `failed: ${esc(e?.error ?? 'not run')}` : cell(e)} |`);
+    }
+    md.push('');
+  }
+  return md.length > 4 ? md : [];
+}
+
 /** Write REPORT.md and the charts; returns the report's path. */
 export function writeReport(dir) {
   const docs = latest(dir);
@@ -295,6 +344,7 @@ export function writeReport(dir) {
     md.push('\n</details>\n');
   }
   md.push(...parity(dir));
+  md.push(...filtered(dir));
   const path = join(dir, 'REPORT.md');
   writeFileSync(`${path}.tmp`, `${md.join('\n')}\n`);
   renameSync(`${path}.tmp`, path);
