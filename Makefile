@@ -162,7 +162,12 @@ bench: $(BUILD)/bench_native
 $(BUILD)/bench_check: bench/bench_check.c $(COMMON_OBJ) $(BUILD)/libpocketvec.a
 	$(CC) $(ALL_CFLAGS) $^ $(LDFLAGS) $(LDLIBS) -o $@
 
-bench-check: $(BUILD)/bench_check
+# A native A/B's program (bench/results/prefetch-ab.md); bench-check
+# builds it so that it keeps compiling.
+$(BUILD)/ab_native: bench/ab_native.c $(COMMON_OBJ) $(BUILD)/libpocketvec.a
+	$(CC) $(ALL_CFLAGS) $^ $(LDFLAGS) $(LDLIBS) -o $@
+
+bench-check: $(BUILD)/bench_check $(BUILD)/ab_native
 	bash scripts/check-prefetch.sh $(BUILD)
 	node bench/check.mjs $(BUILD)/bench_check
 

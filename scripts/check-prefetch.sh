@@ -3,7 +3,7 @@
 # The native search's prefetches are in the objects the compiler made.
 # gcc 12 once deleted every one of them without a word (src/index.h,
 # PV_PREFETCH): the walk and the brute force of a filtered search then
-# waited on each cache miss, and native searches ran 1.5-1.8x slower.
+# waited on each cache miss (bench/results/prefetch-ab.md).
 # Counts the prefetch instructions (x86 prefetch*, arm64 prfm) in the
 # objects of the graph walk and the brute force; fails when one has none.
 #   scripts/check-prefetch.sh BUILD_DIR

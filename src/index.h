@@ -111,7 +111,8 @@ static inline void pv__set_count(uint32_t *ln, uint32_t count, uint32_t max) {
  * its calls are deleted, and so is a loop made only of prefetches; at -O1
  * and above not one of the prefetches below was left in the native
  * objects. An empty asm statement that takes the address is a side effect
- * the optimiser must keep, and costs no instruction. clang keeps them. */
+ * the optimiser must keep; it emits nothing itself. clang keeps them.
+ * scripts/check-prefetch.sh (make bench-check) fails if they go again. */
 #if defined(__GNUC__) && !defined(__clang__)
 #define PV_PREFETCH(a)                      \
   do {                                      \
@@ -124,11 +125,10 @@ static inline void pv__set_count(uint32_t *ln, uint32_t count, uint32_t max) {
 #endif
 
 /* Ask for the first bytes of slot s's code ahead of use: natively up to 1
- * KiB, a whole SQ8 code up to 1024 dimensions. Measured with gcc (once its
- * prefetches were kept, PV_PREFETCH above): a whole 768-d SQ8 code against
- * its first 256 bytes, searches over 100k x 768 at ef 64 took 150-160 us
- * instead of 236-263; at F32 384-d (1.5 KiB a code) all of it was slower
- * than 256 bytes, 1 KiB within the noise of 256. */
+ * KiB, a whole SQ8 code up to 1024 dimensions. The whole of a 768-d SQ8
+ * code searched markedly faster than its first 256 bytes; the whole of a
+ * 1.5 KiB F32 code was slower than 1 KiB of it
+ * (bench/results/prefetch-ab.md). */
 #ifndef PV_PREFETCH_BYTES
 #define PV_PREFETCH_BYTES 1024
 #endif
