@@ -28,9 +28,9 @@
 // 5, 1, 0.1 and 0.01 % for T = 10000, 5000, 1000, 500, 100, 10, 1 (at least
 // one document, even on a small set). 5 % is there because it is where the
 // planner's two plans are both at their worst (a walk among few matching
-// nodes, or a scan of matches scattered over the whole index). pocketvec gets it through upsertBatch
-// ({ vector, attributes: { bucket } }, no key), EdgeVec through
-// setMetadata(id, 'bucket', JsMetadataValue.fromInteger(b)).
+// nodes, or a scan of matches scattered over the whole index). pocketvec
+// gets it through upsertBatch ({ vector, attributes: { bucket } }, no key),
+// EdgeVec through setMetadata(id, 'bucket', JsMetadataValue.fromInteger(b)).
 //
 // For each dataset and filter, over the queries at k 10:
 //   - the ground truth first, in a pass of its own before anything is timed:
