@@ -283,7 +283,20 @@ static void run(input *in) {
         vec(in, v, dim);
         pv_doc d = {name, 2, v, with ? json : NULL, with ? (size_t)jl : 0, 0, NULL, 0};
         uint32_t id;
-        int rc = pv_upsert(idx, &d, &id);
+        int rc;
+        if (b & 0x40) {
+          /* Through a batch (pv_batch_*): a rejected add leaves it as it
+           * was, and the commit is the upsert. */
+          pv_batch *bt;
+          if (pv_batch_new(idx, &bt) != PV_OK) FINDING("pv_batch_new: %s", pv_errmsg(idx));
+          rc = pv_batch_add(bt, &d);
+          if (pv_batch_count(bt) != (rc == PV_OK)) FINDING("pv_batch_add %d: count %zu", rc, pv_batch_count(bt));
+          if (rc == PV_OK) rc = pv_batch_commit(bt, &id);
+          if (rc == PV_OK && pv_batch_count(bt)) FINDING("a committed batch is not empty");
+          pv_batch_free(bt);
+        } else {
+          rc = pv_upsert(idx, &d, &id);
+        }
         if (rc == PV_INVALID) {
           need_msg(idx, "pv_upsert");
           break;

@@ -371,6 +371,38 @@ int pv_upsert(pv_index *idx, const pv_doc *doc, uint32_t *id_out);
  * for n, may be NULL). n = 0 is a successful no-op. */
 int pv_upsert_batch(pv_index *idx, const pv_doc *docs, size_t n, uint32_t *ids_out);
 
+/* A batch: upserts applied as one pv_upsert_batch, all or nothing, but
+ * given one document at a time, so that the caller never holds every
+ * document's key, attributes and text at once (a large import, or a JS
+ * upsertBatch whose texts would otherwise all sit in memory together). */
+typedef struct pv_batch pv_batch;
+
+/* Start an empty batch for idx into *out (free it with pv_batch_free,
+ * before the index). Nothing of the index changes until pv_batch_commit;
+ * the index may be searched and changed meanwhile. PV_NOMEM. */
+int pv_batch_new(pv_index *idx, pv_batch **out);
+
+/* Check doc as pv_upsert would and add it as the batch's next position
+ * (pv_errinfo's item in messages). Its key and attributes are copied and
+ * its text tokenized now: they may go when the call returns. Its vector is
+ * not copied: it must stay valid and unchanged until the commit or
+ * pv_batch_free. On error (status of the index) doc is not added and the
+ * batch is as it was. */
+int pv_batch_add(pv_batch *b, const pv_doc *doc);
+
+/* Documents in the batch (0 after a successful commit). */
+size_t pv_batch_count(const pv_batch *b);
+
+/* Upsert the batch's documents as pv_upsert_batch would (the last of a key
+ * wins; ids_out: room for pv_batch_count, may be NULL). On success the
+ * batch is empty and may take more; on error (PV_NOMEM, PV_FULL) nothing
+ * changed and the batch keeps its documents. */
+int pv_batch_commit(pv_batch *b, uint32_t *ids_out);
+
+/* Free a batch and what it holds (uncommitted documents are dropped).
+ * NULL is a no-op. */
+void pv_batch_free(pv_batch *b);
+
 /* The id of the live document with this key into *id_out. PV_NOTFOUND
  * when none has it; PV_INVALID for a key that could never be one. */
 int pv_lookup(pv_index *idx, const char *key, size_t key_len, uint32_t *id_out);

@@ -35,8 +35,9 @@ static int attrs_in(pv_index *idx, const char *p, size_t len, unsigned flags, co
 }
 
 /* A short name for document i of a batch in messages: its key, quoted and
- * cut to 40 bytes (at a UTF-8 boundary), or its position. */
-static void doc_name(const pv_doc *d, size_t i, size_t n, char *buf, size_t cap) {
+ * cut to 40 bytes (at a UTF-8 boundary), or "the document" when it comes
+ * alone (`single`), or its position. */
+static void doc_name(const pv_doc *d, size_t i, int single, char *buf, size_t cap) {
   if (d->key && d->key_len && pv__utf8_valid(d->key, d->key_len)) {
     size_t len = d->key_len;
     int cut = len > 40;
@@ -48,7 +49,7 @@ static void doc_name(const pv_doc *d, size_t i, size_t n, char *buf, size_t cap)
     memcpy(k, d->key, len);
     k[len] = '\0';
     pv__fmt(buf, cap, "document \"%s%s\"", k, cut ? "..." : "");
-  } else if (n == 1) {
+  } else if (single) {
     pv__fmt(buf, cap, "the document");
   } else {
     pv__fmt(buf, cap, "document %zu", i);
@@ -67,12 +68,12 @@ static int item_error(pv_index *idx, size_t i, int rc) {
 
 /* Validate docs[i] and build its record (NULL when it has neither key nor
  * attributes) into *rec, and its tokenized text (NULL: none) into *tp. */
-static int prepare(pv_index *idx, const pv_doc *d, size_t i, size_t n, pv_buf *buf, pv_rec **rec,
-                   pv_tprep **tp) {
+static int prepare(pv_index *idx, const pv_doc *d, size_t i, int single, pv_buf *buf,
+                   pv_rec **rec, pv_tprep **tp) {
   char name[80], what[120];
   *rec = NULL;
   *tp = NULL;
-  doc_name(d, i, n, name, sizeof name);
+  doc_name(d, i, single, name, sizeof name);
   if (!d->vector) {
     pv__error(idx, PV_INVALID, "%s has no vector", name);
     pv__error_at(idx, (int64_t)i, -1);
@@ -126,28 +127,193 @@ static int prepare(pv_index *idx, const pv_doc *d, size_t i, size_t n, pv_buf *b
   return PV_OK;
 }
 
-/* Scratch of a batch: records, the winner of each position (the last one
- * with its key), the positions inserted. One allocation. */
-typedef struct batch {
-  pv_rec **rec;
-  pv_tprep **tp;   /* each position's text */
-  pv_tprep **tpick; /* the text of each inserted document */
-  uint32_t *next; /* position of the next document with the same key, or PV_NONE */
-  uint32_t *pick; /* positions inserted, in order */
-  uint32_t *ids;  /* id of each inserted document */
-  uint32_t *tab;  /* [tcap] positions by key hash, PV_NONE: empty */
-  uint32_t tcap, npick;
-  size_t bytes;
-} batch;
+/* A batch of upserts (pocketvec.h). Each position keeps its document as
+ * given, its record (key and attributes, copied) and its tokens. The
+ * vector is the caller's until the commit. The text is tokenized when the
+ * document comes and then only the journal needs it: pv_upsert_batch's
+ * texts are the caller's for the whole call (borrow), pv_batch_add's are
+ * copied while the journal records and dropped otherwise (nothing holds
+ * every text of a large batch at once, which is the point of adding one
+ * document at a time). */
+struct pv_batch {
+  pv_index *idx;
+  pv_doc *docs;  /* [cap]; key points into the record, text as above */
+  pv_rec **rec;  /* [cap] */
+  pv_tprep **tp; /* [cap] */
+  size_t n, cap;
+  pv_buf buf;  /* attribute scratch */
+  int borrow;  /* the texts stay the caller's until the commit */
+  int dropped; /* a text was dropped: the journal cannot record this batch */
+};
 
-static void batch_free(pv_index *idx, batch *b, size_t n) {
-  if (!b->rec) return;
-  for (size_t i = 0; i < n; i++) {
+static void batch_clear(pv_batch *b) {
+  pv_index *idx = b->idx;
+  for (size_t i = 0; i < b->n; i++) {
     pv__rec_free(idx, b->rec[i]);
     pv__text_prep_free(idx, b->tp[i]);
+    if (!b->borrow && b->docs[i].text) pv__free(idx, (void *)b->docs[i].text, b->docs[i].text_len);
   }
-  pv__free(idx, b->rec, b->bytes);
-  b->rec = NULL;
+  b->n = 0;
+  b->dropped = 0;
+}
+
+static void batch_release(pv_batch *b) {
+  pv_index *idx = b->idx;
+  batch_clear(b);
+  pv__free(idx, b->docs, b->cap * (sizeof(pv_doc) + sizeof(pv_rec *) + sizeof(pv_tprep *)));
+  pv__buf_free(idx, &b->buf);
+}
+
+/* Room for `more` positions after the n there are. PV_OK or PV_NOMEM. */
+static int batch_room(pv_batch *b, size_t more) {
+  if (more <= b->cap - b->n) return PV_OK;
+  if (more > UINT32_MAX / 4 - b->n)
+    return pv__error(b->idx, PV_FULL, "a batch of %zu documents is too large", b->n + more);
+  size_t cap = b->cap + b->cap / 2;
+  if (cap < b->n + more) cap = b->n + more;
+  if (cap < 16) cap = 16;
+  if (cap > UINT32_MAX / 4) cap = UINT32_MAX / 4;
+  size_t one = sizeof(pv_doc) + sizeof(pv_rec *) + sizeof(pv_tprep *);
+  pv_doc *d = pv__malloc(b->idx, cap * one);
+  if (!d) return pv__error(b->idx, PV_NOMEM, "out of memory upserting %zu documents", b->n + more);
+  pv_rec **r = (pv_rec **)(d + cap);
+  pv_tprep **t = (pv_tprep **)(r + cap);
+  if (b->n) {
+    memcpy(d, b->docs, b->n * sizeof *d);
+    memcpy(r, b->rec, b->n * sizeof *r);
+    memcpy(t, b->tp, b->n * sizeof *t);
+  }
+  pv__free(b->idx, b->docs, b->cap * one);
+  b->docs = d;
+  b->rec = r;
+  b->tp = t;
+  b->cap = cap;
+  return PV_OK;
+}
+
+/* Check document d and take it as the next position (room made);
+ * `single` names it "the document" in messages, else by key or position. */
+static int batch_take(pv_batch *b, const pv_doc *d, int single) {
+  pv_index *idx = b->idx;
+  size_t i = b->n;
+  pv_rec *rec;
+  pv_tprep *tp;
+  int rc = prepare(idx, d, i, single, &b->buf, &rec, &tp);
+  if (rc) {
+    pv__text_prep_free(idx, tp); /* prepare may fail after tokenizing */
+    return rc;
+  }
+  pv_doc k = *d;
+  if (rec && rec->key_len) k.key = pv__rec_key(rec);
+  if (!b->borrow) {
+    k.key = d->key ? k.key : NULL;
+    k.attributes = NULL;
+    k.attributes_len = 0;
+    k.text = NULL;
+    k.text_len = 0;
+    if (tp && idx->jr.on && !idx->jr.depth) {
+      char *c = pv__malloc(idx, d->text_len);
+      if (!c) {
+        pv__rec_free(idx, rec);
+        pv__text_prep_free(idx, tp);
+        return pv__error(idx, PV_NOMEM, "out of memory upserting a document");
+      }
+      memcpy(c, d->text, d->text_len);
+      k.text = c;
+      k.text_len = d->text_len;
+    } else if (tp) {
+      b->dropped = 1;
+    }
+  }
+  b->docs[i] = k;
+  b->rec[i] = rec;
+  b->tp[i] = tp;
+  b->n++;
+  return PV_OK;
+}
+
+/* Apply the batch's n positions, all or nothing (the batch is emptied on
+ * success, kept on failure). The last document of each key wins; the
+ * earlier ones are dropped and report the winner's id. */
+static int batch_apply(pv_batch *b, uint32_t *ids_out) {
+  pv_index *idx = b->idx;
+  size_t n = b->n;
+  if (n == 0) return pv__error(idx, PV_OK, NULL);
+  uint32_t tcap = 16;
+  while (tcap < 2 * n) tcap *= 2;
+  /* next: the position of the next document with the same key (or
+   * PV_NONE); pick: positions inserted, in order; ids: their ids; tab:
+   * positions by key hash; tpick: the tokens of each inserted document. */
+  size_t bytes = n * (3 * sizeof(uint32_t) + sizeof(pv_tprep *)) + tcap * sizeof(uint32_t);
+  pv_tprep **tpick = pv__malloc(idx, bytes);
+  if (!tpick) return pv__error(idx, PV_NOMEM, "out of memory upserting %zu documents", n);
+  uint32_t *next = (uint32_t *)(tpick + n), *pick = next + n, *ids = pick + n, *tab = ids + n;
+  uint32_t npick = 0, mask = tcap - 1;
+  for (uint32_t i = 0; i < tcap; i++) tab[i] = PV_NONE;
+  for (uint32_t i = 0; i < n; i++) {
+    next[i] = PV_NONE;
+    const pv_rec *r = b->rec[i];
+    if (!r || !r->key_len) continue;
+    uint32_t j = r->hash & mask;
+    for (; tab[j] != PV_NONE; j = (j + 1) & mask) {
+      const pv_rec *o = b->rec[tab[j]];
+      if (o->hash == r->hash && o->key_len == r->key_len &&
+          !memcmp(pv__rec_key(o), pv__rec_key(r), r->key_len))
+        break;
+    }
+    if (tab[j] != PV_NONE) next[tab[j]] = i;
+    tab[j] = i;
+  }
+  for (uint32_t i = 0; i < n; i++)
+    if (next[i] == PV_NONE) pick[npick++] = i;
+
+  pv__fidx_refresh(idx);
+  for (uint32_t j = 0; j < npick; j++) tpick[j] = b->tp[pick[j]];
+  int rc = PV_OK;
+  if (pv__key_reserve(idx, npick) != PV_OK || pv__text_reserve(idx, tpick, npick) != PV_OK)
+    rc = pv__error(idx, PV_NOMEM, "out of memory upserting %zu documents", n);
+  pv_vecs src = {NULL, b->docs, pick};
+  if (!rc) rc = pv__add(idx, &src, npick, ids);
+  if (rc) {
+    pv__free(idx, tpick, bytes);
+    return rc;
+  }
+
+  /* Nothing below can fail. */
+  uint32_t first = idx->st.n - npick;
+  pv__fidx_bulk(idx, npick >= PV_FIDX_TAIL);
+  for (uint32_t j = 0; j < npick; j++) {
+    uint32_t i = pick[j];
+    pv_rec *r = b->rec[i];
+    b->rec[i] = NULL;
+    if (b->tp[i]) {
+      pv__text_add(idx, ids[j], first + j, b->tp[i]);
+      b->tp[i] = NULL;
+    }
+    if (!r) continue;
+    if (r->key_len) {
+      uint32_t old = pv__key_find(idx, pv__rec_key(r), r->key_len, r->hash);
+      if (old != PV_NONE) pv__kill(idx, pv__slot_of(idx, old));
+      pv__key_put(idx, r, ids[j]);
+    }
+    pv__rec_set(idx, first + j, r);
+    if (r->attr_len) pv__fidx_add(idx, ids[j], pv__rec_attr(r), r->attr_len);
+  }
+  pv__fidx_bulk(idx, 0);
+  /* A text dropped once tokenized cannot go in the journal: the next save
+   * is a whole one. */
+  if (b->dropped && idx->jr.on && !idx->jr.depth) pv__log_stop(idx);
+  pv__log_upsert(idx, b->docs, pick, npick, first);
+  if (ids_out) {
+    /* Back to front, so a dropped position finds its winner's id set. */
+    uint32_t j = npick;
+    for (size_t i = n; i-- > 0;) ids_out[i] = next[i] == PV_NONE ? ids[--j] : ids_out[next[i]];
+  }
+  pv__free(idx, tpick, bytes);
+  batch_clear(b);
+  idx->changes++;
+  pv__maybe_compact(idx);
+  return pv__error(idx, PV_OK, NULL);
 }
 
 int pv_upsert(pv_index *idx, const pv_doc *doc, uint32_t *id_out) {
@@ -157,98 +323,47 @@ int pv_upsert(pv_index *idx, const pv_doc *doc, uint32_t *id_out) {
 int pv_upsert_batch(pv_index *idx, const pv_doc *docs, size_t n, uint32_t *ids_out) {
   if (n == 0) return pv__error(idx, PV_OK, NULL);
   if (!docs) return pv__error_null(idx, PV_INVALID, "the documents pointer is NULL");
-  if (n >= UINT32_MAX / 4)
-    return pv__error(idx, PV_FULL, "a batch of %zu documents is too large", n);
-  batch b;
-  memset(&b, 0, sizeof b);
-  b.tcap = 16;
-  while (b.tcap < 2 * n) b.tcap *= 2;
-  b.bytes = n * (sizeof(pv_rec *) + 2 * sizeof(pv_tprep *) + 3 * sizeof(uint32_t)) +
-            b.tcap * sizeof(uint32_t);
-  b.rec = pv__malloc(idx, b.bytes);
-  if (!b.rec) return pv__error(idx, PV_NOMEM, "out of memory upserting %zu documents", n);
-  memset(b.rec, 0, n * (sizeof(pv_rec *) + 2 * sizeof(pv_tprep *)));
-  b.tp = (pv_tprep **)(b.rec + n);
-  b.tpick = b.tp + n;
-  b.next = (uint32_t *)(b.tpick + n);
-  b.pick = b.next + n;
-  b.ids = b.pick + n;
-  b.tab = b.ids + n;
-  for (uint32_t i = 0; i < b.tcap; i++) b.tab[i] = PV_NONE;
+  pv_batch b = {idx, NULL, NULL, NULL, 0, 0, {0}, 1, 0};
+  int rc = batch_room(&b, n);
+  for (size_t i = 0; i < n && !rc; i++) rc = batch_take(&b, &docs[i], n == 1);
+  if (!rc) rc = batch_apply(&b, ids_out);
+  batch_release(&b);
+  return rc;
+}
 
-  pv__fidx_refresh(idx);
-  pv_buf buf = {0};
-  int rc = PV_OK;
-  for (size_t i = 0; i < n && !rc; i++) rc = prepare(idx, &docs[i], i, n, &buf, &b.rec[i], &b.tp[i]);
-  pv__buf_free(idx, &buf);
-  if (rc) {
-    batch_free(idx, &b, n);
-    return rc;
-  }
-
-  /* The last document of each key wins; the earlier ones are dropped (and
-   * report the winner's id). */
-  for (uint32_t i = 0; i < n; i++) {
-    b.next[i] = PV_NONE;
-    const pv_rec *r = b.rec[i];
-    if (!r || !r->key_len) continue;
-    uint32_t mask = b.tcap - 1, j = r->hash & mask;
-    for (; b.tab[j] != PV_NONE; j = (j + 1) & mask) {
-      const pv_rec *o = b.rec[b.tab[j]];
-      if (o->hash == r->hash && o->key_len == r->key_len &&
-          !memcmp(pv__rec_key(o), pv__rec_key(r), r->key_len))
-        break;
-    }
-    if (b.tab[j] != PV_NONE) b.next[b.tab[j]] = i;
-    b.tab[j] = i;
-  }
-  for (uint32_t i = 0; i < n; i++)
-    if (b.next[i] == PV_NONE) b.pick[b.npick++] = i;
-
-  for (uint32_t j = 0; j < b.npick; j++) b.tpick[j] = b.tp[b.pick[j]];
-  if (pv__key_reserve(idx, b.npick) != PV_OK || pv__text_reserve(idx, b.tpick, b.npick) != PV_OK) {
-    batch_free(idx, &b, n);
-    return pv__error(idx, PV_NOMEM, "out of memory upserting %zu documents", n);
-  }
-  pv_vecs src = {NULL, docs, b.pick};
-  rc = pv__add(idx, &src, b.npick, b.ids);
-  if (rc) {
-    batch_free(idx, &b, n);
-    return rc;
-  }
-
-  /* Nothing below can fail. */
-  uint32_t first = idx->st.n - b.npick;
-  pv__fidx_bulk(idx, b.npick >= PV_FIDX_TAIL);
-  for (uint32_t j = 0; j < b.npick; j++) {
-    uint32_t i = b.pick[j];
-    pv_rec *r = b.rec[i];
-    b.rec[i] = NULL;
-    if (b.tp[i]) {
-      pv__text_add(idx, b.ids[j], first + j, b.tp[i]);
-      b.tp[i] = NULL;
-    }
-    if (!r) continue;
-    if (r->key_len) {
-      uint32_t old = pv__key_find(idx, pv__rec_key(r), r->key_len, r->hash);
-      if (old != PV_NONE) pv__kill(idx, pv__slot_of(idx, old));
-      pv__key_put(idx, r, b.ids[j]);
-    }
-    pv__rec_set(idx, first + j, r);
-    if (r->attr_len) pv__fidx_add(idx, b.ids[j], pv__rec_attr(r), r->attr_len);
-  }
-  pv__fidx_bulk(idx, 0);
-  pv__log_upsert(idx, docs, b.pick, b.npick, first);
-  if (ids_out) {
-    /* Back to front, so a dropped position finds its winner's id set. */
-    uint32_t j = b.npick;
-    for (size_t i = n; i-- > 0;)
-      ids_out[i] = b.next[i] == PV_NONE ? b.ids[--j] : ids_out[b.next[i]];
-  }
-  batch_free(idx, &b, n);
-  idx->changes++;
-  pv__maybe_compact(idx);
+int pv_batch_new(pv_index *idx, pv_batch **out) {
+  if (!out) return pv__error_null(idx, PV_INVALID, "the batch pointer is NULL");
+  *out = NULL;
+  if (!idx) return pv__error_null(idx, PV_INVALID, "the index is NULL");
+  pv_batch *b = pv__malloc(idx, sizeof *b);
+  if (!b) return pv__error(idx, PV_NOMEM, "out of memory starting a batch");
+  *b = (pv_batch){idx, NULL, NULL, NULL, 0, 0, {0}, 0, 0};
+  *out = b;
   return pv__error(idx, PV_OK, NULL);
+}
+
+int pv_batch_add(pv_batch *b, const pv_doc *doc) {
+  if (!b) return pv__error_null(NULL, PV_INVALID, "the batch is NULL");
+  if (!doc) return pv__error_null(b->idx, PV_INVALID, "the document pointer is NULL");
+  int rc = batch_room(b, 1);
+  if (!rc) rc = batch_take(b, doc, 0);
+  return rc ? rc : pv__error(b->idx, PV_OK, NULL);
+}
+
+size_t pv_batch_count(const pv_batch *b) {
+  return b ? b->n : 0;
+}
+
+int pv_batch_commit(pv_batch *b, uint32_t *ids_out) {
+  if (!b) return pv__error_null(NULL, PV_INVALID, "the batch is NULL");
+  return batch_apply(b, ids_out);
+}
+
+void pv_batch_free(pv_batch *b) {
+  if (!b) return;
+  pv_index *idx = b->idx;
+  batch_release(b);
+  pv__free(idx, b, sizeof *b);
 }
 
 int pv_lookup(pv_index *idx, const char *key, size_t key_len, uint32_t *id_out) {

@@ -171,6 +171,7 @@
   X(persist_unreachable_counted)        \
   /* test_log.c */                      \
   X(log_model)                          \
+  X(log_batch_dropped_text)             \
   X(log_torn_and_damaged)               \
   X(log_bad_call)                       \
   X(log_worth)                          \
@@ -178,6 +179,7 @@
   X(docs_keys_basics)                   \
   X(docs_bad_input)                     \
   X(docs_batch_last_wins)               \
+  X(docs_batch_streamed)                \
   X(docs_set_attributes)                \
   X(docs_filtered_model)                \
   X(docs_sections)                      \

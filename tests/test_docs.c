@@ -783,3 +783,96 @@ void test_docs_listed(void) {
   CHECK_OK(pv_check(idx));
   pv_free(idx);
 }
+
+/* The bytes an index saves to (caller frees). */
+static uint8_t *saved(pv_index *idx, size_t *len) {
+  size_t n = pv_serialized_size(idx);
+  uint8_t *b = tu_xmalloc(n);
+  if (pv_serialize_to(idx, b, n, len) != PV_OK) abort();
+  return b;
+}
+
+/* A batch given one document at a time (pv_batch_*) makes the index that
+ * pv_upsert_batch makes of the same documents, byte for byte, though each
+ * document's key, attributes and text sat in one buffer overwritten after
+ * every add; a rejected document leaves the batch as it was; the batch
+ * empties on commit and takes more; freeing an uncommitted one changes
+ * nothing. */
+void test_docs_batch_streamed(void) {
+  pv_index *a = mk(PV_COSINE, PV_SQ8), *b = mk(PV_COSINE, PV_SQ8);
+  REQUIRE(a && b);
+  enum { N = 40 };
+  static float v[N][DIM];
+  static char key[N][16], attr[N][48], text[N][64];
+  pv_doc d[N];
+  uint64_t s = 5;
+  for (int i = 0; i < N; i++) {
+    tu_rand_vec(&s, v[i], DIM);
+    snprintf(key[i], sizeof key[i], "doc-%d", i % 31); /* some keys twice */
+    snprintf(attr[i], sizeof attr[i], "{\"n\":%d,\"tags\":[\"t%d\"]}", i, i % 3);
+    snprintf(text[i], sizeof text[i], "word%d shared text number %d", i % 5, i);
+    d[i] = (pv_doc){key[i], strlen(key[i]), v[i], attr[i], strlen(attr[i]), 0, text[i],
+                    i % 7 ? strlen(text[i]) : 0};
+    if (i % 7 == 0) d[i].text = NULL;
+    if (i % 11 == 0) d[i].key = NULL, d[i].key_len = 0;
+  }
+  uint32_t ia[N], ib[N];
+  REQUIRE_OK(pv_upsert_batch(a, d, N, ia));
+
+  pv_batch *bt = NULL;
+  REQUIRE_OK(pv_batch_new(b, &bt));
+  CHECK_OK(pv_batch_commit(bt, NULL)); /* empty: a no-op */
+  char scratch[256];
+  for (int i = 0; i < N; i++) {
+    /* Key, attributes and text from a buffer the next document overwrites. */
+    pv_doc one = d[i];
+    size_t at = 0;
+    if (one.key) memcpy(scratch + at, one.key, one.key_len), one.key = scratch + at, at += one.key_len;
+    memcpy(scratch + at, one.attributes, one.attributes_len), one.attributes = scratch + at;
+    at += one.attributes_len;
+    if (one.text) memcpy(scratch + at, one.text, one.text_len), one.text = scratch + at;
+    REQUIRE_OK(pv_batch_add(bt, &one));
+    memset(scratch, 'x', sizeof scratch);
+    if (i == 9) {
+      float nan[DIM] = {0};
+      nan[2] = NAN;
+      pv_doc bad = {"bad", 3, nan, NULL, 0, 0, NULL, 0};
+      CHECK_RC(pv_batch_add(bt, &bad), PV_INVALID);
+      pv_error_info info;
+      pv_errinfo(b, &info);
+      CHECK_EQ_INT(info.item, 10);
+      CHECK_STR_HAS(pv_errmsg(b), "document \"bad\"");
+      CHECK_EQ_INT(pv_batch_count(bt), 10);
+    }
+  }
+  CHECK_EQ_INT(pv_count(b), 0); /* nothing applied before the commit */
+  REQUIRE_OK(pv_batch_commit(bt, ib));
+  CHECK_EQ_INT(pv_batch_count(bt), 0);
+  for (int i = 0; i < N; i++) CHECK_EQ_INT(ia[i], ib[i]);
+  size_t la, lb;
+  uint8_t *sa = saved(a, &la), *sb = saved(b, &lb);
+  CHECK_MSG(la == lb && !memcmp(sa, sb, la), "a streamed batch saves differently");
+  free(sa);
+  free(sb);
+  CHECK_OK(pv_check(b));
+
+  /* It takes more; freed uncommitted, nothing changes. */
+  REQUIRE_OK(pv_batch_add(bt, &d[1]));
+  REQUIRE_OK(pv_batch_commit(bt, ib));
+  CHECK_EQ_INT(pv_count(b), pv_count(a));
+  uint32_t id;
+  REQUIRE_OK(pv_lookup(b, "doc-1", 5, &id));
+  CHECK_EQ_INT(id, ib[0]);
+  uint8_t *before = saved(b, &lb);
+  REQUIRE_OK(pv_batch_add(bt, &d[2]));
+  pv_batch_free(bt);
+  size_t lc;
+  uint8_t *after = saved(b, &lc);
+  CHECK_MSG(lb == lc && !memcmp(before, after, lb), "freeing an uncommitted batch changed the index");
+  free(before);
+  free(after);
+  CHECK_RC(pv_batch_add(NULL, &d[0]), PV_INVALID);
+  CHECK_RC(pv_batch_new(b, NULL), PV_INVALID);
+  pv_free(a);
+  pv_free(b);
+}

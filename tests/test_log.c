@@ -99,7 +99,27 @@ static void random_change(pv_index *idx, uint64_t *rng, uint32_t dim, uint32_t *
     snprintf(attrs, sizeof attrs, "{\"n\":%u,\"tag\":\"%c\"}", k, 'a' + (int)tu_below(rng, 3));
     snprintf(text, sizeof text, "word%u common text %u", k % 7, k);
     pv_doc d = {key, strlen(key), v, attrs, strlen(attrs), 0, text, strlen(text)};
-    CHECK_OK(pv_upsert(idx, &d, NULL));
+    if (tu_below(rng, 4)) {
+      CHECK_OK(pv_upsert(idx, &d, NULL));
+    } else {
+      /* Through a batch, each document's key, attributes and text from
+       * buffers the next one overwrites: the journal keeps its own copy. */
+      float w[2][16];
+      pv_batch *b;
+      REQUIRE_OK(pv_batch_new(idx, &b));
+      for (int i = 0; i < 2; i++) {
+        tu_rand_vec(rng, w[i], dim);
+        d.vector = w[i];
+        CHECK_OK(pv_batch_add(b, &d));
+        uint32_t k2 = (*next_key)++;
+        snprintf(key, sizeof key, "doc-%u", k2);
+        snprintf(attrs, sizeof attrs, "{\"n\":%u}", k2);
+        snprintf(text, sizeof text, "word%u batch text %u", k2 % 7, k2);
+        d = (pv_doc){key, strlen(key), v, attrs, strlen(attrs), 0, text, strlen(text)};
+      }
+      CHECK_OK(pv_batch_commit(b, NULL));
+      pv_batch_free(b);
+    }
   } else if (c == 5) {
     CHECK_OK(pv_add(idx, v, NULL));
   } else if (c == 6) {
@@ -181,6 +201,48 @@ void test_log_model(void) {
   log_model(PV_DOT, PV_SQ8, 3);
   log_model(PV_COSINE, PV_BINARY, 4);
   log_model(PV_L2, PV_BINARY_F32, 5);
+}
+
+/* A batch whose texts were dropped once tokenized (recording was off when
+ * they came) cannot be recorded: committing it while recording stops the
+ * recording, so the next save is whole and loses nothing. */
+void test_log_batch_dropped_text(void) {
+  uint32_t dim = 8;
+  pv_options o = tu_opts(dim, PV_L2, PV_F32);
+  pv_index *idx;
+  REQUIRE_OK(pv_new(&o, &idx));
+  float v[3][8];
+  uint64_t rng = 3;
+  pv_batch *b;
+  REQUIRE_OK(pv_batch_new(idx, &b));
+  tu_rand_vec(&rng, v[0], dim);
+  pv_doc d = {"k", 1, v[0], NULL, 0, 0, "some words", 10};
+  CHECK_OK(pv_batch_add(b, &d));
+  stream s = {0};
+  CHECK_OK(pv_log_start(idx));
+  save_whole(idx, &s);
+  CHECK_OK(pv_batch_commit(b, NULL));
+  pv_log_info li;
+  pv_log_state(idx, &li);
+  CHECK(!li.recording);
+  /* Started again: texts added while recording are kept and recorded. */
+  save_whole(idx, &s);
+  CHECK_OK(pv_log_start(idx));
+  save_whole(idx, &s);
+  tu_rand_vec(&rng, v[1], dim);
+  pv_doc e = {"k2", 2, v[1], NULL, 0, 0, "other words", 11};
+  CHECK_OK(pv_batch_add(b, &e));
+  CHECK_OK(pv_batch_commit(b, NULL));
+  pv_log_state(idx, &li);
+  CHECK(li.recording);
+  save_record(idx, &s);
+  size_t len;
+  uint8_t *want = bytes_of(idx, &len);
+  loads_as(&s, want, len, "a batch recorded");
+  free(want);
+  pv_batch_free(b);
+  pv_free(idx);
+  free(s.p);
 }
 
 /* A crash at any byte of an append leaves the previous save; a flipped bit

@@ -217,7 +217,7 @@ void test_text_bm25_model(void) {
     CHECK_EQ_INT(ids[i], i);
     id_of_key[i] = ids[i];
   }
-  CHECK_OK(pv_check(idx));
+  CHECK_MSG(pv_check(idx) == PV_OK, "%s", pv_errmsg(idx));
   run_queries(idx, &m, &s, 150, "after the batch");
 
   /* Rounds of replacements (upserts of existing keys), deletes and new
@@ -660,7 +660,22 @@ static void text_workload(tu_alloc *a, long *nomems) {
   tsnap snap;
   tsnap_take(idx, a, &snap);
   tfault_rc(idx, a, &snap, pv_upsert_batch(idx, d, 30, NULL), "batch", nomems);
-  for (int i = 30; i < 60; i++) {
+  /* The same through a batch given a document at a time: an add that
+   * fails leaves the batch, a commit that fails leaves the index. */
+  tsnap_take(idx, a, &snap);
+  pv_batch *bt = NULL;
+  int brc = pv_batch_new(idx, &bt);
+  for (int i = 30; i < 45 && brc == PV_OK; i++) {
+    brc = pv_batch_add(bt, &d[i]);
+    CHECK_EQ_INT(pv_batch_count(bt), (size_t)(i - 30 + (brc == PV_OK)));
+  }
+  if (!brc) {
+    brc = pv_batch_commit(bt, NULL);
+    CHECK_EQ_INT(pv_batch_count(bt), brc ? 15 : 0); /* kept when the commit fails */
+  }
+  pv_batch_free(bt);
+  tfault_rc(idx, a, &snap, brc, "pv_batch", nomems);
+  for (int i = 45; i < 60; i++) {
     tsnap_take(idx, a, &snap);
     tfault_rc(idx, a, &snap, pv_upsert(idx, &d[i], NULL), "upsert", nomems);
   }

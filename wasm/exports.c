@@ -186,30 +186,28 @@ int pvw_get(pv_index *idx, uint32_t id, float *out, size_t len) {
 
 /* ---- documents ------------------------------------------------------------ */
 
-/* Upsert n documents, all or nothing (pv_upsert_batch): their vectors of
- * len floats back to back in v, and for each document eight u32 in meta, of
- * which JS sets six: a pointer to its key's UTF-8 bytes (0: no key), the
- * key's length, a pointer to its attributes in the encoding
- * (PV_ATTR_ENCODED; 0: none), their length, a pointer to its text's UTF-8
- * bytes (0: none) and its length. Each eight become that document's pv_doc
- * in place, so JS mirrors no struct layout and nothing is allocated here.
- * Ids to ids_out (room for n). The caller owns all. */
-_Static_assert(sizeof(pv_doc) == 8 * sizeof(uint32_t), "a pv_doc fills eight u32 in wasm32");
-PVW_EXPORT(pvw_upsert_batch)
-int pvw_upsert_batch(pv_index *idx, const float *v, size_t len, size_t n, uint32_t *meta,
-                     uint32_t *ids_out) {
+/* JS's upsert and upsertBatch go through a batch (pv_batch_*), one
+ * document at a time, so that no more than one document's text is in this
+ * memory at once (a large import's texts would otherwise all be, beside
+ * the index they become). */
+PVW_EXPORT(pvw_batch_new)
+pv_batch *pvw_batch_new(pv_index *idx) {
+  pv_batch *b = NULL;
+  pv_batch_new(idx, &b);
+  return b;
+}
+
+/* pv_batch_add of a document: its vector of len floats at v (borrowed
+ * until the commit), its key's UTF-8 bytes (NULL: no key), its attributes
+ * in the encoding (PV_ATTR_ENCODED; NULL: none) and its text's UTF-8 bytes
+ * (NULL: none), each with its length. The caller owns all. */
+PVW_EXPORT(pvw_batch_add)
+int pvw_batch_add(pv_batch *b, pv_index *idx, const float *v, size_t len, const char *key,
+                  size_t key_len, const char *at, size_t at_len, const char *tx, size_t tx_len) {
   int rc = pv_check_dim(idx, len);
   if (rc) return rc;
-  pv_doc *docs = (pv_doc *)meta;
-  for (size_t i = 0; i < n; i++) {
-    uint32_t *m = meta + 8 * i, key = m[0], key_len = m[1], at = m[2], at_len = m[3], tx = m[4],
-             tx_len = m[5];
-    docs[i] = (pv_doc){.key = (const char *)(uintptr_t)key, .key_len = key_len,
-                       .vector = v + i * len, .attributes = (const char *)(uintptr_t)at,
-                       .attributes_len = at_len, .flags = PV_ATTR_ENCODED,
-                       .text = (const char *)(uintptr_t)tx, .text_len = tx_len};
-  }
-  return pv_upsert_batch(idx, docs, n, ids_out);
+  pv_doc d = {key, key_len, v, at, at_len, PV_ATTR_ENCODED, tx, tx_len};
+  return pv_batch_add(b, &d);
 }
 
 /* pv_query_run with the query's fields as arguments: q (len floats; NULL:

@@ -61,7 +61,8 @@ WASM_LDFLAGS = $(WASM_TARGET) -mexec-model=reactor -Wl,--no-entry -Wl,--gc-secti
 WASM_EXPORTS = malloc free pv_free pv_errmsg pv_errcode pv_count pv_deleted_count \
                pv_memory_usage pv_contains pv_delete pv_compact pv_check pv_version \
                pv_kernels_name pv_lookup pv_delete_key pv_get_key pv_get_attributes_encoded \
-               pv_set_attributes pv_filter_compile pv_filter_free pv_find pv_fields pv_log_start
+               pv_set_attributes pv_filter_compile pv_filter_free pv_find pv_fields pv_log_start \
+               pv_batch_commit pv_batch_free
 WASM_EXPORT_FLAGS = $(addprefix -Wl$(comma)--export=,$(WASM_EXPORTS))
 comma := ,
 

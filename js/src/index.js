@@ -388,44 +388,52 @@ export class Index {
     return this.#upsert(docs, false);
   }
 
-  // Each document is checked and encoded in JS first (a wrong length or an
-  // attribute JSON cannot carry is named by key before anything is copied),
-  // then everything goes to WASM in one buffer: vectors, eight u32 per
-  // document (wasm/exports.c), ids, then the keys', attributes' and texts' bytes.
+  // Through a batch (pv_batch_*), a document at a time: each is checked and
+  // encoded here, its vector copied into one buffer that the batch borrows
+  // until the commit, its key, attributes and text through a scratch
+  // buffer that the next document reuses (the batch copies the key and
+  // attributes and tokenizes the text as it comes). So the module's memory
+  // never holds every text of a batch at once. Nothing changes before the
+  // commit: a document that fails frees the batch, all or nothing.
   #upsert(docs, one) {
     const p = this.#w(), d = this.#dim, n = docs.length;
-    const parts = docs.map((doc, i) => {
-      const k = doc?.key, name = () => (typeof k === 'string' && k && k.length <= 1024
-        ? `document ${JSON.stringify(k.length > 40 ? `${k.slice(0, 40)}...` : k)}` : one ? 'the document' : `document ${i}`);
-      if (typeof doc !== 'object' || doc === null || Array.isArray(doc) || ArrayBuffer.isView(doc))
-        throw bad(`${name()} must be an object { key, vector, attributes }`, doc);
-      for (const f in doc)
-        if (f !== 'key' && f !== 'vector' && f !== 'attributes' && f !== 'text')
-          throw new PocketVecError(INVALID, `${name()} has an unknown field "${f}"; a document has key, vector, attributes and text`);
-      const key = doc.key == null ? null : prefixed(name, () => keyBytes(doc.key));
-      const len = prefixed(name, () => lenOf(doc.vector));
-      if (len !== d) throw new PocketVecError(DIM, `${name()}: vector has ${len} values, index expects ${d}`);
-      return [key, prefixed(name, () => encodeAttrs(doc.attributes)), name, prefixed(name, () => textBytes(doc.text, 'text'))];
-    });
-    const bytes = parts.reduce((t, [k, a, , x]) => t + (k?.length ?? 0) + a.length + (x?.length ?? 0), 0);
-    const b = alloc(4 * n * (d + 9) + bytes || 1), meta = b + 4 * n * d, ids = meta + 32 * n;
+    const b = alloc(4 * n * (d + 1) || 1), ids = b + 4 * n * d;
+    let bt = 0, s = 0, cap = 0;
     try {
-      let at = ids + 4 * n;
+      if (!(bt = w.pvw_batch_new(p))) throw this.#fail();
       for (let i = 0; i < n; i++) {
-        const [key, attrs, name, text] = parts[i], m = (meta >>> 2) + 8 * i;
-        put(docs[i].vector, (b >>> 2) + i * d, name());
-        for (const [j, u] of [[0, key], [2, attrs], [4, text]]) {
-          u32[m + j] = u?.length ? at : 0;
-          u32[m + j + 1] = u?.length ?? 0;
-          if (u) u8.set(u, at);
-          at += u?.length ?? 0;
+        const doc = docs[i], k = doc?.key, name = () => (typeof k === 'string' && k && k.length <= 1024
+          ? `document ${JSON.stringify(k.length > 40 ? `${k.slice(0, 40)}...` : k)}` : one ? 'the document' : `document ${i}`);
+        if (typeof doc !== 'object' || doc === null || Array.isArray(doc) || ArrayBuffer.isView(doc))
+          throw bad(`${name()} must be an object { key, vector, attributes }`, doc);
+        for (const f in doc)
+          if (f !== 'key' && f !== 'vector' && f !== 'attributes' && f !== 'text')
+            throw new PocketVecError(INVALID, `${name()} has an unknown field "${f}"; a document has key, vector, attributes and text`);
+        const key = doc.key == null ? null : prefixed(name, () => keyBytes(doc.key));
+        const len = prefixed(name, () => lenOf(doc.vector));
+        if (len !== d) throw new PocketVecError(DIM, `${name()}: vector has ${len} values, index expects ${d}`);
+        const attrs = prefixed(name, () => encodeAttrs(doc.attributes)), text = prefixed(name, () => textBytes(doc.text, 'text'));
+        const kl = key?.length ?? 0, al = attrs.length, tl = text?.length ?? 0;
+        if (kl + al + tl > cap) {
+          w.free(s);
+          s = 0;
+          s = alloc(cap = Math.max(kl + al + tl, 2 * cap, 256));
         }
+        heap();
+        put(doc.vector, (b >>> 2) + i * d, name());
+        if (key) u8.set(key, s);
+        u8.set(attrs, s + kl);
+        if (text) u8.set(text, s + kl + al);
+        if (w.pvw_batch_add(bt, p, b + 4 * i * d, d, key ? s : 0, kl, al ? s + kl : 0, al, text ? s + kl + al : 0, tl))
+          throw this.#fail();
       }
-      if (w.pvw_upsert_batch(p, b, d, n, meta, ids)) throw this.#fail();
+      if (w.pv_batch_commit(bt, ids)) throw this.#fail();
       this.#did();
       heap();
       return u32.slice(ids >>> 2, (ids >>> 2) + n);
     } finally {
+      w.pv_batch_free(bt);
+      w.free(s);
       w.free(b);
     }
   }

@@ -68,15 +68,14 @@ test('is stripped: no custom sections (names, debug info, producers)', () => {
 
 test('exports exactly the API the JS glue uses, and its memory', () => {
   const names = D.exports.map((e) => e.name).sort();
-  assert.deepEqual(names, ['_initialize', 'free', 'malloc', 'memory', 'pv_check', 'pv_compact',
+  assert.deepEqual(names, ['_initialize', 'free', 'malloc', 'memory', 'pv_batch_commit', 'pv_batch_free', 'pv_check', 'pv_compact',
     'pv_contains', 'pv_count', 'pv_delete', 'pv_delete_key', 'pv_deleted_count', 'pv_errcode',
     'pv_errmsg', 'pv_fields', 'pv_filter_compile', 'pv_filter_free', 'pv_find', 'pv_free',
     'pv_get_attributes_encoded', 'pv_get_key', 'pv_kernels_name', 'pv_log_start', 'pv_lookup', 'pv_memory_usage',
-    'pv_set_attributes', 'pv_version', 'pvw_add', 'pvw_add_batch', 'pvw_dim', 'pvw_export_begin',
+    'pv_set_attributes', 'pv_version', 'pvw_add', 'pvw_add_batch', 'pvw_batch_add', 'pvw_batch_new', 'pvw_dim', 'pvw_export_begin',
     'pvw_export_end', 'pvw_export_read', 'pvw_export_size', 'pvw_export_tag', 'pvw_get', 'pvw_load',
     'pvw_log_appended', 'pvw_log_rebase', 'pvw_log_record', 'pvw_log_state', 'pvw_log_worth', 'pvw_metric',
-    'pvw_new_from', 'pvw_option_set', 'pvw_options_new', 'pvw_query', 'pvw_reserve', 'pvw_search', 'pvw_storage',
-    'pvw_upsert_batch']);
+    'pvw_new_from', 'pvw_option_set', 'pvw_options_new', 'pvw_query', 'pvw_reserve', 'pvw_search', 'pvw_storage']);
   assert.equal(D.exports.find((e) => e.name === 'memory').kind, 'memory');
   // One memory, growable to the wasm32 ceiling of 65536 pages (4 GiB).
   assert.equal(D.memories.length, 1);

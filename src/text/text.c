@@ -305,8 +305,6 @@ static void sort_by_term(pv_tpterm *a, size_t n) {
   }
 }
 
-#define POSTING_MAX 15 /* three varints of at most 5 bytes */
-
 static size_t skips_for(uint32_t n) { return n > PV_TEXT_BLOCK ? (n + PV_TEXT_BLOCK - 1) / PV_TEXT_BLOCK : 0; }
 
 int pv__text_reserve(pv_index *idx, pv_tprep *const *p, size_t n) {
@@ -327,20 +325,42 @@ int pv__text_reserve(pv_index *idx, pv_tprep *const *p, size_t n) {
   }
   if (!any) return PV_OK;
   pv__text_sort(idx);
-  /* Postings: count what each term gets, then make room for it. */
+  /* Postings: exactly the bytes each term gets, then room for them (not
+   * their worst case: for a large batch, that room stayed with the index).
+   * Document d will get id next_id + d. Each term the documents hold has
+   * as `pending` its row (from 1) in acc: postings, bytes, last id. */
+  uint32_t nt = 0;
   for (size_t d = 0; d < n; d++)
-    if (p[d])
-      for (uint32_t i = 0; i < p[d]->n; i++) t->term[p[d]->t[i].term].pending++;
-  int rc = PV_OK;
+    for (uint32_t i = 0; p[d] && i < p[d]->n; i++) {
+      pv_term *e = &t->term[p[d]->t[i].term];
+      if (!e->pending) e->pending = ++nt;
+    }
+  uint32_t *acc = pv__malloc(idx, sizeof(uint32_t) * 3 * (size_t)nt);
+  if (acc) memset(acc, 0, sizeof(uint32_t) * 3 * (size_t)nt);
+  for (size_t d = 0; d < n && acc; d++) {
+    if (!p[d]) continue;
+    uint32_t id = idx->next_id + (uint32_t)d, dl = p[d]->dl;
+    for (uint32_t i = 0; i < p[d]->n; i++) {
+      pv_term *e = &t->term[p[d]->t[i].term];
+      uint32_t *r = acc + 3 * (size_t)(e->pending - 1);
+      uint64_t b = (uint64_t)r[1] + pv__uvar_len(id - (r[0] ? r[2] : e->n ? e->last : 0)) +
+                   pv__uvar_len(p[d]->t[i].tf) + pv__uvar_len(dl);
+      r[0]++;
+      r[1] = b < UINT32_MAX ? (uint32_t)b : UINT32_MAX;
+      r[2] = id;
+    }
+  }
+  int rc = acc ? PV_OK : PV_NOMEM;
   for (size_t d = 0; d < n; d++) {
     if (!p[d]) continue;
     for (uint32_t i = 0; i < p[d]->n; i++) {
       pv_term *e = &t->term[p[d]->t[i].term];
       if (!e->pending) continue;
-      uint64_t need = (uint64_t)e->len + (uint64_t)e->pending * POSTING_MAX;
-      uint64_t more = (uint64_t)e->n + e->pending;
+      const uint32_t *r = acc ? acc + 3 * (size_t)(e->pending - 1) : NULL;
       e->pending = 0;
-      if (rc) continue; /* clear the rest of the counts */
+      if (rc) continue; /* clear the rest of the rows */
+      uint64_t need = (uint64_t)e->len + r[1];
+      uint64_t more = (uint64_t)e->n + r[0];
       if (need > UINT32_MAX || more >= UINT32_MAX) {
         rc = PV_NOMEM;
         continue;
@@ -371,6 +391,7 @@ int pv__text_reserve(pv_index *idx, pv_tprep *const *p, size_t n) {
       }
     }
   }
+  pv__free(idx, acc, sizeof(uint32_t) * 3 * (size_t)nt);
   if (rc) return rc;
   /* Forward records: the terms by number, as varints of the differences. */
   for (size_t d = 0; d < n; d++) {

@@ -64,7 +64,7 @@ typedef struct pv_term {
   uint32_t last;   /* id of the last posting */
   uint32_t max_tf, min_dl; /* over every posting: the term's score bound */
   uint32_t skip_cap;
-  uint32_t pending; /* postings a write is about to add (reserve's count) */
+  uint32_t pending; /* 0, or during pv__text_reserve the term's row in its scratch */
   uint32_t str;    /* offset of the term in the arena: a length byte, then the bytes */
 } pv_term;
 
