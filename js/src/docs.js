@@ -8,21 +8,33 @@
 import { ErrorCode, PocketVecError, bad } from './errors.js';
 
 const encoder = new TextEncoder(), decoder = new TextDecoder('utf-8', { fatal: true });
-// A lone surrogate, which TextEncoder would quietly turn into U+FFFD.
+// No lone surrogate, which TextEncoder would quietly turn into U+FFFD
+// (isWellFormed where the engine has it: several times faster).
 const LONE = /\p{Cs}/u;
+const whole = ''.isWellFormed ? (s) => s.isWellFormed() : (s) => !LONE.test(s);
 export const MAX_KEY = 1024, MAX_ATTR = 65536;
 
 /** The UTF-8 bytes of text (null for null or undefined: no text); INVALID,
  * naming it as what, when it is not a string or holds a lone surrogate. */
 export function textBytes(text, what) {
-  if (text == null) return null;
-  if (typeof text !== 'string' || LONE.test(text)) throw bad(`${what} must be a string (no lone surrogates)`, text);
-  return encoder.encode(text);
+  return text == null ? null : encoder.encode(textOk(text, what));
+}
+
+/** text, if it is a string without a lone surrogate; else INVALID naming it as what. */
+export function textOk(text, what) {
+  if (typeof text !== 'string' || !whole(text)) throw bad(`${what} must be a string (no lone surrogates)`, text);
+  return text;
+}
+
+/** The UTF-8 of a text textOk passed, written into u at `at` (room for 3
+ * bytes per UTF-16 unit: 3 * text.length); the bytes written. */
+export function textInto(text, u, at) {
+  return encoder.encodeInto(text, u.subarray(at, at + 3 * text.length)).written;
 }
 
 /** The UTF-8 bytes of key, which must be a string of 1 to 1024 bytes; else INVALID. */
 export function keyBytes(key) {
-  const b = typeof key === 'string' && !LONE.test(key) ? encoder.encode(key) : null;
+  const b = typeof key === 'string' && whole(key) ? encoder.encode(key) : null;
   if (!b?.length || b.length > MAX_KEY)
     throw bad(`a key must be a string of 1 to ${MAX_KEY} bytes of UTF-8 (no lone surrogates)`, key);
   return b;
@@ -86,7 +98,7 @@ function value(o, v, path, stack) {
   if (v !== null && typeof v === 'object' && typeof v.toJSON === 'function') v = v.toJSON();
   switch (typeof v) {
     case 'string':
-      if (LONE.test(v)) throw bad(`${path} holds a lone surrogate, which UTF-8 cannot carry`, v);
+      if (!whole(v)) throw bad(`${path} holds a lone surrogate, which UTF-8 cannot carry`, v);
       o.byte(4);
       o.bytes(encoder.encode(v));
       return;
@@ -126,7 +138,7 @@ function members(o, v, path, stack) {
     } else {
       const name = keys[i], x = v[name];
       if (x === undefined) continue; // as JSON.stringify leaves it out
-      if (LONE.test(name)) throw bad(`${path} has a member name with a lone surrogate`, name);
+      if (!whole(name)) throw bad(`${path} has a member name with a lone surrogate`, name);
       body.bytes(encoder.encode(name));
       value(body, x, `${path}.${name}`, stack);
     }

@@ -10,7 +10,7 @@ import { alloc, cError, cstr, f32, heap, u32, u8, w, withUtf8 } from './wasm.js'
 import { appendFile, fileKey, isNode, loadFile, saveFile, watchFile } from './storage/file.js';
 import { appendIdb, checkName, idbKey, listIdb, loadIdb, removeIdb, saveIdb, watchIdb } from './storage/idb.js';
 import { appendOpfs, listOpfs, loadOpfs, opfsKey, removeOpfs, saveOpfs, watchOpfs } from './storage/opfs.js';
-import { decodeAttrs, encodeAttrs, keyBytes, textBytes, utf8Text } from './docs.js';
+import { decodeAttrs, encodeAttrs, keyBytes, textBytes, textInto, textOk, utf8Text } from './docs.js';
 import { filterText } from './filter.js';
 import { drain } from './stream.js';
 
@@ -146,6 +146,10 @@ export class Index {
   #t0 = 0;
   #loadMs = 0; // how long Index.load took to give this index (the load a log is weighed against)
   #queue = Promise.resolve(); // this index's saves, one at a time
+  // Keys of ids seen in results (null: none). An id's key never changes and
+  // ids are never reused, so nothing invalidates an entry; it only saves
+  // the call into WASM and the UTF-8 decoding per hit of a repeated result.
+  #keys = new Map();
   #dim;
   #metric;
   #quant;
@@ -282,7 +286,7 @@ export class Index {
       if (f !== 'vector' && f !== 'text') throw new PocketVecError(INVALID, `the query has an unknown field "${f}"; a query has vector and text`);
     const vec = query.vector, text = query.text;
     if (vec == null && text == null) throw bad('the query needs a vector, text or both', query);
-    const t = textBytes(text, 'the query text');
+    if (text != null) textOk(text, 'the query text');
     uint(k, 'k');
     const n = vec == null ? 0 : this.#len(vec);
     const ef = exact ? 0 : uint(o.ef ?? 0, 'ef'), f = filterOf(o.filter);
@@ -307,11 +311,11 @@ export class Index {
     };
     const k1 = num(o.k1, 1.2, 'k1'), bb = num(o.b, 0.75, 'b'), win = uint(o.window ?? 0, 'window');
     if (o.prefix !== undefined && typeof o.prefix !== 'boolean') throw bad('prefix must be true or false', o.prefix);
-    const room = Math.min(k, w.pv_count(p) >>> 0), tl = t?.length ?? 0;
-    const b = this.#scratch(8 + 4 * n + tl + 16 * room + 16), q = b + 8, tp = q + 4 * n, out = (tp + tl + 3) & ~3;
+    const room = Math.min(k, w.pv_count(p) >>> 0), tc = text == null ? 0 : 3 * text.length;
+    const b = this.#scratch(8 + 4 * n + tc + 16 * room + 16), q = b + 8, tp = q + 4 * n;
     if (n) put(vec, q >>> 2, 'the query vector');
-    if (tl) u8.set(t, tp);
-    if (w.pvw_query(p, n ? q : 0, n, t ? tp : 0, tl, k, ef, f,
+    const tl = text == null ? 0 : textInto(text, u8, tp), out = (tp + tl + 3) & ~3;
+    if (w.pvw_query(p, n ? q : 0, n, text == null ? 0 : tp, tl, k, ef, f,
       (o.prefix ? 1 : 0) | (exact ? 2 : 0), fusion, k1, bb, rrf, wv, wt, win, out, b)) throw this.#fail();
     heap();
     const hits = [];
@@ -520,9 +524,15 @@ export class Index {
   #doc(o, attributes) {
     const p = this.#p(), b = this.#scratch(8);
     if (!('key' in o)) {
-      if (w.pv_get_key(p, o.id, b, b + 4)) throw this.#fail();
-      heap();
-      if (u32[b >>> 2]) o.key = utf8Text(u8, u32[b >>> 2], u32[(b >>> 2) + 1]);
+      let key = this.#keys.get(o.id);
+      if (key === undefined) {
+        if (w.pv_get_key(p, o.id, b, b + 4)) throw this.#fail();
+        heap();
+        key = u32[b >>> 2] ? utf8Text(u8, u32[b >>> 2], u32[(b >>> 2) + 1]) : null;
+        if (this.#keys.size >= 65536) this.#keys.clear();
+        this.#keys.set(o.id, key);
+      }
+      if (key !== null) o.key = key;
     }
     if (attributes) {
       if (w.pv_get_attributes_encoded(p, o.id, b, b + 4)) throw this.#fail();
