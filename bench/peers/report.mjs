@@ -287,6 +287,48 @@ function filtered(dir) {
   return md.length > 4 ? md : [];
 }
 
+/* Text search (issue: BM25 and hybrid), from every bench/results/text*.json
+ * (`node bench/text/bench_text.mjs`, each file one run of every engine):
+ * per set, each engine's figures and the two goals, text p50 <= 0.5x the
+ * fastest peer's and memory <= the smallest peer's, as PASS or FAIL. */
+function text(dir) {
+  const files = readdirSync(dir).filter((f) => /^text.*\.json$/.test(f)).sort();
+  const md = [];
+  const ms = (x) => (x == null ? '–' : `${us(x * 1000)}`);
+  const mb = (b) => (b == null ? '–' : fmt(b / 2 ** 20, 1));
+  for (const f of files) {
+    let d;
+    try { d = JSON.parse(readFileSync(join(dir, f), 'utf8')); } catch { continue; }
+    if (!d.sets || d.smoke) continue;
+    for (const [name, set] of Object.entries(d.sets)) {
+      const m = d.machine;
+      md.push(`### ${name}: ${fmt(set.data.documents)} documents (\`${f}\`)`, '');
+      md.push(`\`${d.command}\`, ${d.date}; Node ${d.node}, ${m.cores} × ${m.cpu}; ${esc(set.data.source ?? '')}` +
+        `${set.data.model ? `, ${set.data.model} vectors` : ''}; ${fmt(set.queries)} queries per kind, k ${d.options.k}.`, '');
+      const g = set.goal ?? {};
+      const line = (what, x, target) => (x?.ratio == null ? `- ${what}: not measured`
+        : `- **${x.ratio <= target ? 'PASS' : 'FAIL'}**: ${what}: ${x.ratio}×`);
+      if (g.text) md.push(line(`text p50 ≤ 0.5 × the fastest peer (${g.text.fastest_peer}, ${ms(g.text.fastest_peer_p50_ms)} µs; pocketvec ${ms(g.text.pocketvec_p50_ms)} µs)`, g.text, 0.5));
+      if (g.memory) md.push(line(`memory ≤ the smallest peer's (${g.memory.smallest_peer}, ${mb(g.memory.smallest_peer_bytes)} MiB; pocketvec ${mb(g.memory.pocketvec_bytes)} MiB)`, g.memory, 1));
+      md.push('', '| engine | build s | memory MiB | text p50 µs | text p99 µs | prefix p50 µs | hybrid p50 µs | top-10 overlap with a reference BM25 |',
+        '|---|---:|---:|---:|---:|---:|---:|---:|');
+      for (const e of set.engines) {
+        if (!e.ok) {
+          md.push(`| ${e.engine} | **failed**: ${esc(String(e.error ?? '').split('\n')[0])} | | | | | | |`);
+          continue;
+        }
+        const x = e.modes ?? {};
+        md.push(`| ${e.engine} ${e.version ?? ''} | ${e.build_s} | ${mb(e.memory?.bytes)} | ${ms(x.text?.p50_ms)} | ${ms(x.text?.p99_ms)} | ` +
+          `${ms(x.prefix?.p50_ms)} | ${ms(x.hybrid?.p50_ms)} | ${x.text?.overlap_bm25_ref ?? '–'} |`);
+      }
+      md.push('');
+    }
+  }
+  return md.length ? ['## Text search: BM25 and hybrid (bench/text)', '',
+    'Each file is one run of every engine, one after another in separate processes, on the same machine; ' +
+    'compare figures within a file. Memory: growth of the JS heap and external memory (ArrayBuffers and WebAssembly memory) over the build, after gc().', '', ...md] : [];
+}
+
 /** Write REPORT.md and the charts; returns the report's path. */
 export function writeReport(dir) {
   const docs = latest(dir);
@@ -345,6 +387,7 @@ export function writeReport(dir) {
   }
   md.push(...parity(dir));
   md.push(...filtered(dir));
+  md.push(...text(dir));
   const path = join(dir, 'REPORT.md');
   writeFileSync(`${path}.tmp`, `${md.join('\n')}\n`);
   renameSync(`${path}.tmp`, path);
