@@ -69,7 +69,7 @@ static int item_error(pv_index *idx, size_t i, int rc) {
 /* Validate docs[i] and build its record (NULL when it has neither key nor
  * attributes) into *rec, and its tokenized text (NULL: none) into *tp. */
 static int prepare(pv_index *idx, const pv_doc *d, size_t i, int single, pv_buf *buf,
-                   pv_rec **rec, pv_tprep **tp) {
+                   pv_tvocab **vocab, pv_rec **rec, pv_tprep **tp) {
   char name[80], what[120];
   *rec = NULL;
   *tp = NULL;
@@ -117,7 +117,7 @@ static int prepare(pv_index *idx, const pv_doc *d, size_t i, int single, pv_buf 
       return PV_INVALID;
     }
     pv__fmt(what, sizeof what, "the text of %s", name);
-    rc = pv__text_prepare(idx, d->text, d->text_len, what, tp);
+    rc = pv__text_prepare(idx, vocab, d->text, d->text_len, what, tp);
     if (rc) return item_error(idx, i, rc);
   }
   size_t klen = d->key ? d->key_len : 0;
@@ -142,6 +142,7 @@ struct pv_batch {
   pv_tprep **tp; /* [cap] */
   size_t n, cap;
   pv_buf buf;  /* attribute scratch */
+  pv_tvocab *vocab; /* the terms of the texts, each once */
   int borrow;  /* the texts stay the caller's until the commit */
   int dropped; /* a text was dropped: the journal cannot record this batch */
 };
@@ -162,6 +163,7 @@ static void batch_release(pv_batch *b) {
   batch_clear(b);
   pv__free(idx, b->docs, b->cap * (sizeof(pv_doc) + sizeof(pv_rec *) + sizeof(pv_tprep *)));
   pv__buf_free(idx, &b->buf);
+  pv__text_vocab_free(idx, b->vocab);
 }
 
 /* Room for `more` positions after the n there are. PV_OK or PV_NOMEM. */
@@ -198,7 +200,7 @@ static int batch_take(pv_batch *b, const pv_doc *d, int single) {
   size_t i = b->n;
   pv_rec *rec;
   pv_tprep *tp;
-  int rc = prepare(idx, d, i, single, &b->buf, &rec, &tp);
+  int rc = prepare(idx, d, i, single, &b->buf, &b->vocab, &rec, &tp);
   if (rc) {
     pv__text_prep_free(idx, tp); /* prepare may fail after tokenizing */
     return rc;
@@ -270,7 +272,7 @@ static int batch_apply(pv_batch *b, uint32_t *ids_out) {
   pv__fidx_refresh(idx);
   for (uint32_t j = 0; j < npick; j++) tpick[j] = b->tp[pick[j]];
   int rc = PV_OK;
-  if (pv__key_reserve(idx, npick) != PV_OK || pv__text_reserve(idx, tpick, npick) != PV_OK)
+  if (pv__key_reserve(idx, npick) != PV_OK || pv__text_reserve(idx, &b->vocab, tpick, npick) != PV_OK)
     rc = pv__error(idx, PV_NOMEM, "out of memory upserting %zu documents", n);
   pv_vecs src = {NULL, b->docs, pick};
   if (!rc) rc = pv__add(idx, &src, npick, ids);
@@ -323,7 +325,7 @@ int pv_upsert(pv_index *idx, const pv_doc *doc, uint32_t *id_out) {
 int pv_upsert_batch(pv_index *idx, const pv_doc *docs, size_t n, uint32_t *ids_out) {
   if (n == 0) return pv__error(idx, PV_OK, NULL);
   if (!docs) return pv__error_null(idx, PV_INVALID, "the documents pointer is NULL");
-  pv_batch b = {idx, NULL, NULL, NULL, 0, 0, {0}, 1, 0};
+  pv_batch b = {idx, NULL, NULL, NULL, 0, 0, {0}, NULL, 1, 0};
   int rc = batch_room(&b, n);
   for (size_t i = 0; i < n && !rc; i++) rc = batch_take(&b, &docs[i], n == 1);
   if (!rc) rc = batch_apply(&b, ids_out);
@@ -337,7 +339,7 @@ int pv_batch_new(pv_index *idx, pv_batch **out) {
   if (!idx) return pv__error_null(idx, PV_INVALID, "the index is NULL");
   pv_batch *b = pv__malloc(idx, sizeof *b);
   if (!b) return pv__error(idx, PV_NOMEM, "out of memory starting a batch");
-  *b = (pv_batch){idx, NULL, NULL, NULL, 0, 0, {0}, 0, 0};
+  *b = (pv_batch){idx, NULL, NULL, NULL, 0, 0, {0}, NULL, 0, 0};
   *out = b;
   return pv__error(idx, PV_OK, NULL);
 }

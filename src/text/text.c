@@ -19,114 +19,157 @@
 
 /* ---- prepared documents --------------------------------------------------- */
 
+/* The distinct terms of a batch's documents, each held once (a term that
+ * a thousand documents share is stored once, not a thousand times): its
+ * bytes, and its number in the index once a reserve has found or made it.
+ * A document being prepared counts its tokens in `cur`. */
+typedef struct vterm {
+  uint32_t off;  /* in arena: a length byte, then the bytes */
+  uint32_t hash;
+  uint32_t term; /* its number in the index, or PV_NONE until reserved */
+  uint32_t cur;  /* tokens of it in the document being prepared */
+} vterm;
+
+struct pv_tvocab {
+  pv_buf arena;
+  vterm *v;
+  uint32_t n, cap;
+  uint32_t *seen; /* [cap]: the places the document being prepared holds */
+  uint32_t *tab;  /* [tcap = 2 cap]: 1 + a term's place in v, 0: empty */
+  uint32_t tcap;
+  uint32_t hint; /* the first capacity: one step for most texts */
+  uint32_t nseen;
+};
+
+/* A document's terms: (place in the vocabulary, count) pairs; once a
+ * reserve has found or made the index's terms, their numbers instead
+ * (numbered), ascending once the forward record is made. */
 typedef struct pv_tpterm {
-  uint32_t off, len; /* the term's bytes in the prep's byte area */
-  uint32_t tf;
-  uint32_t term;     /* its number, once reserved */
+  uint32_t term, tf;
 } pv_tpterm;
 
 struct pv_tprep {
   size_t bytes;   /* of this allocation */
   uint32_t n, dl; /* distinct terms, tokens */
+  int numbered;   /* t[].term are the index's numbers (a reserve made them so) */
   pv_tdoc *fwd;   /* the forward record, built by reserve */
   size_t fwd_bytes;
-  pv_tpterm t[];  /* then the term bytes */
+  pv_tpterm t[];
 };
 
-static const char *prep_bytes(const pv_tprep *p) { return (const char *)(p->t + p->n); }
+/* Its terms, the document's places and the table share one allocation:
+ * cap terms, cap places, 2 cap table slots. */
+static size_t vocab_bytes(uint32_t cap) { return (size_t)cap * (sizeof(vterm) + 3 * sizeof(uint32_t)); }
 
-/* Tokens as they come: [len][bytes]... in a buffer, counted. */
+void pv__text_vocab_free(pv_index *idx, pv_tvocab *w) {
+  if (!w) return;
+  pv__buf_free(idx, &w->arena);
+  pv__free(idx, w->v, vocab_bytes(w->cap));
+  pv__free(idx, w, sizeof *w);
+}
+
+/* Room for one more term of len bytes in w. */
+static int vocab_room(pv_index *idx, pv_tvocab *w, size_t len) {
+  if (pv__buf_reserve(idx, &w->arena, len + 1) || w->arena.len + len + 1 > UINT32_MAX) return PV_NOMEM;
+  if (w->n < w->cap) return PV_OK;
+  if (w->cap >= UINT32_MAX / 8) return PV_NOMEM;
+  uint32_t cap = w->cap ? 2 * w->cap : w->hint, tcap = 2 * cap;
+  vterm *v = pv__malloc(idx, vocab_bytes(cap));
+  if (!v) return PV_NOMEM;
+  uint32_t *seen = (uint32_t *)(v + cap), *tab = seen + cap;
+  if (w->n) {
+    memcpy(v, w->v, sizeof(vterm) * w->n);
+    memcpy(seen, w->seen, sizeof(uint32_t) * w->nseen);
+  }
+  memset(tab, 0, sizeof(uint32_t) * tcap);
+  for (uint32_t i = 0; i < w->n; i++) {
+    uint32_t j = v[i].hash & (tcap - 1);
+    while (tab[j]) j = (j + 1) & (tcap - 1);
+    tab[j] = i + 1;
+  }
+  pv__free(idx, w->v, vocab_bytes(w->cap));
+  w->v = v;
+  w->seen = seen;
+  w->tab = tab;
+  w->cap = cap;
+  w->tcap = tcap;
+  return PV_OK;
+}
+
+/* Tokens into the vocabulary, counted for the document being prepared. */
 typedef struct collect {
   pv_index *idx;
-  pv_buf buf;
+  pv_tvocab *w;
   uint32_t count;
 } collect;
 
 static int collect_one(void *ctx, const char *tok, size_t len, int last) {
   (void)last;
   collect *c = ctx;
+  pv_tvocab *w = c->w;
   if (c->count == UINT32_MAX - 1) return PV_FULL;
-  if (pv__buf_reserve(c->idx, &c->buf, len + 1)) return PV_NOMEM;
-  c->buf.p[c->buf.len++] = (uint8_t)len;
-  memcpy(c->buf.p + c->buf.len, tok, len);
-  c->buf.len += len;
+  uint32_t h = pv__key_hash(tok, len), j = w->tcap ? h & (w->tcap - 1) : 0;
+  for (; w->tcap && w->tab[j]; j = (j + 1) & (w->tcap - 1)) {
+    vterm *e = &w->v[w->tab[j] - 1];
+    const uint8_t *b = w->arena.p + e->off;
+    if (e->hash == h && b[0] == len && !memcmp(b + 1, tok, len)) {
+      if (!e->cur++) w->seen[w->nseen++] = w->tab[j] - 1;
+      c->count++;
+      return 0;
+    }
+  }
+  if (vocab_room(c->idx, w, len)) return PV_NOMEM;
+  vterm *e = &w->v[w->n];
+  e->off = (uint32_t)w->arena.len;
+  e->hash = h;
+  e->term = PV_NONE;
+  e->cur = 1;
+  w->arena.p[w->arena.len++] = (uint8_t)len;
+  memcpy(w->arena.p + w->arena.len, tok, len);
+  w->arena.len += len;
+  for (j = h & (w->tcap - 1); w->tab[j];) j = (j + 1) & (w->tcap - 1);
+  w->tab[j] = w->n + 1;
+  w->seen[w->nseen++] = w->n++;
   c->count++;
   return 0;
 }
 
-static int same_bytes(const uint8_t *a, size_t al, const uint8_t *b, size_t bl) {
-  return al == bl && memcmp(a, b, al) == 0;
-}
-
-int pv__text_prepare(pv_index *idx, const char *text, size_t len, const char *what,
-                     pv_tprep **out) {
+int pv__text_prepare(pv_index *idx, pv_tvocab **vocab, const char *text, size_t len,
+                     const char *what, pv_tprep **out) {
   *out = NULL;
-  collect c = {idx, {0}, 0};
+  if (!*vocab) {
+    *vocab = pv__malloc(idx, sizeof(pv_tvocab));
+    if (!*vocab) return pv__error(idx, PV_NOMEM, "out of memory indexing %s", what);
+    memset(*vocab, 0, sizeof(pv_tvocab));
+    /* About a distinct term per 8 bytes of a short text. */
+    uint32_t h = 64;
+    while (h < 4096 && h < len / 8) h *= 2;
+    (*vocab)->hint = h;
+  }
+  pv_tvocab *w = *vocab;
+  collect c = {idx, w, 0};
   size_t bad = 0;
+  w->nseen = 0;
   int rc = pv__tokenize(text, len, idx->text.flags, collect_one, &c, &bad);
+  pv_tprep *p = NULL;
+  size_t bytes = sizeof(pv_tprep) + (size_t)w->nseen * sizeof(pv_tpterm);
+  if (!rc && c.count && (p = pv__malloc(idx, bytes))) {
+    p->bytes = bytes;
+    p->n = w->nseen;
+    p->dl = c.count;
+    p->numbered = 0;
+    p->fwd = NULL;
+    p->fwd_bytes = 0;
+    for (uint32_t i = 0; i < w->nseen; i++) p->t[i] = (pv_tpterm){w->seen[i], w->v[w->seen[i]].cur};
+  }
+  for (uint32_t i = 0; i < w->nseen; i++) w->v[w->seen[i]].cur = 0;
   if (rc == PV_TOK_BADUTF8) {
-    pv__buf_free(idx, &c.buf);
     pv__error(idx, PV_INVALID, "%s is not valid UTF-8 (at byte %zu)", what, bad);
     pv__error_offset(idx, (int64_t)bad);
     return PV_INVALID;
   }
-  if (rc || !c.count) {
-    pv__buf_free(idx, &c.buf);
-    if (rc == PV_FULL) return pv__error(idx, PV_FULL, "%s has too many tokens", what);
-    return rc ? pv__error(idx, PV_NOMEM, "out of memory indexing %s", what) : PV_OK;
-  }
-  /* Distinct terms through an open-addressing table of token offsets. */
-  uint32_t cap = 16;
-  while (cap < 2 * (uint64_t)c.count && cap < (1u << 30)) cap *= 2;
-  uint32_t *tab = pv__malloc(idx, sizeof(uint32_t) * 2 * cap); /* offset, count */
-  if (!tab) {
-    pv__buf_free(idx, &c.buf);
-    return pv__error(idx, PV_NOMEM, "out of memory indexing %s", what);
-  }
-  for (uint32_t i = 0; i < cap; i++) tab[2 * i] = UINT32_MAX;
-  uint32_t distinct = 0;
-  size_t term_bytes = 0;
-  for (size_t o = 0; o < c.buf.len; o += 1 + c.buf.p[o]) {
-    const uint8_t *b = c.buf.p + o + 1;
-    size_t bl = c.buf.p[o];
-    uint32_t h = pv__key_hash((const char *)b, bl), j = h & (cap - 1);
-    for (; tab[2 * j] != UINT32_MAX; j = (j + 1) & (cap - 1)) {
-      const uint8_t *e = c.buf.p + tab[2 * j];
-      if (same_bytes(e + 1, e[0], b, bl)) break;
-    }
-    if (tab[2 * j] == UINT32_MAX) {
-      tab[2 * j] = (uint32_t)o;
-      tab[2 * j + 1] = 0;
-      distinct++;
-      term_bytes += bl;
-    }
-    tab[2 * j + 1]++;
-  }
-  size_t bytes = sizeof(pv_tprep) + (size_t)distinct * sizeof(pv_tpterm) + term_bytes;
-  pv_tprep *p = pv__malloc(idx, bytes);
-  if (p) {
-    p->bytes = bytes;
-    p->n = distinct;
-    p->dl = c.count;
-    p->fwd = NULL;
-    p->fwd_bytes = 0;
-    char *area = (char *)(p->t + distinct);
-    uint32_t n = 0, at = 0;
-    for (uint32_t j = 0; j < cap; j++) {
-      if (tab[2 * j] == UINT32_MAX) continue;
-      const uint8_t *e = c.buf.p + tab[2 * j];
-      p->t[n].off = at;
-      p->t[n].len = e[0];
-      p->t[n].tf = tab[2 * j + 1];
-      p->t[n].term = PV_NONE;
-      memcpy(area + at, e + 1, e[0]);
-      at += e[0];
-      n++;
-    }
-  }
-  pv__free(idx, tab, sizeof(uint32_t) * 2 * cap);
-  pv__buf_free(idx, &c.buf);
-  if (!p) return pv__error(idx, PV_NOMEM, "out of memory indexing %s", what);
+  if (rc == PV_FULL) return pv__error(idx, PV_FULL, "%s has too many tokens", what);
+  if (rc || (c.count && !p)) return pv__error(idx, PV_NOMEM, "out of memory indexing %s", what);
   *out = p;
   return PV_OK;
 }
@@ -135,6 +178,10 @@ void pv__text_prep_free(pv_index *idx, pv_tprep *p) {
   if (!p) return;
   if (p->fwd) pv__free(idx, p->fwd, p->fwd_bytes);
   pv__free(idx, p, p->bytes);
+}
+
+static int same_bytes(const uint8_t *a, size_t al, const uint8_t *b, size_t bl) {
+  return al == bl && memcmp(a, b, al) == 0;
 }
 
 /* ---- the dictionary --------------------------------------------------------- */
@@ -307,22 +354,34 @@ static void sort_by_term(pv_tpterm *a, size_t n) {
 
 static size_t skips_for(uint32_t n) { return n > PV_TEXT_BLOCK ? (n + PV_TEXT_BLOCK - 1) / PV_TEXT_BLOCK : 0; }
 
-int pv__text_reserve(pv_index *idx, pv_tprep *const *p, size_t n) {
+int pv__text_reserve(pv_index *idx, pv_tvocab **vp, pv_tprep *const *p, size_t n) {
   pv_text *t = &idx->text;
+  pv_tvocab *vocab = *vp;
   int any = 0;
-  /* Terms: found, or created empty. */
+  /* Terms: found, or created empty, once per term of the vocabulary; then
+   * each document's pairs hold the index's numbers (a reserve that failed
+   * after that leaves them so, for the next one). */
   for (size_t d = 0; d < n; d++) {
     if (!p[d]) continue;
     any = 1;
+    if (p[d]->numbered) continue;
     for (uint32_t i = 0; i < p[d]->n; i++) {
-      pv_tpterm *e = &p[d]->t[i];
-      const char *b = prep_bytes(p[d]) + e->off;
-      e->term = pv__term_find(t, b, e->len);
+      vterm *e = &vocab->v[p[d]->t[i].term];
       if (e->term != PV_NONE) continue;
-      if (pv__text_term_room(idx, e->len)) return PV_NOMEM;
-      e->term = pv__text_term_new(t, b, e->len);
+      const uint8_t *b = vocab->arena.p + e->off;
+      e->term = pv__term_find(t, (const char *)b + 1, b[0]);
+      if (e->term != PV_NONE) continue;
+      if (pv__text_term_room(idx, b[0])) return PV_NOMEM;
+      e->term = pv__text_term_new(t, (const char *)b + 1, b[0]);
     }
+    for (uint32_t i = 0; i < p[d]->n; i++) p[d]->t[i].term = vocab->v[p[d]->t[i].term].term;
+    p[d]->numbered = 1;
   }
+  /* Every document is numbered: the vocabulary has served (freed before
+   * the postings grow, not after, which leaves WebAssembly's memory less
+   * cut up). */
+  pv__text_vocab_free(idx, vocab);
+  *vp = NULL;
   if (!any) return PV_OK;
   pv__text_sort(idx);
   /* Postings: exactly the bytes each term gets, then room for them (not

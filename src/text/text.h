@@ -102,19 +102,26 @@ typedef struct pv_text {
 /* ---- documents in (text.c) ---------------------------------------------- */
 
 /* One document's terms as tokenized, before they enter the index: distinct
- * terms with their counts, sorted by bytes, in one allocation. */
+ * terms with their counts, in one allocation. */
 typedef struct pv_tprep pv_tprep;
+/* The terms of a batch's prepared documents, each held once. */
+typedef struct pv_tvocab pv_tvocab;
+void pv__text_vocab_free(pv_index *idx, pv_tvocab *w);
 
 /* Tokenize text (len bytes) with the index's flags into *out (NULL when it
- * has no token). PV_OK, PV_INVALID (not UTF-8: message names `what` and
- * the offset) or PV_NOMEM, with the status of idx set. */
-int pv__text_prepare(pv_index *idx, const char *text, size_t len, const char *what,
-                     pv_tprep **out);
+ * has no token), its terms into *vocab (created when NULL; the caller
+ * frees it, after every document prepared with it). PV_OK, PV_INVALID
+ * (not UTF-8: message names `what` and the offset), PV_FULL or PV_NOMEM,
+ * with the status of idx set. */
+int pv__text_prepare(pv_index *idx, pv_tvocab **vocab, const char *text, size_t len,
+                     const char *what, pv_tprep **out);
 void pv__text_prep_free(pv_index *idx, pv_tprep *p);
-/* Reserve everything adding the n prepared documents (entries may be NULL)
- * as the next n ids will need, so that pv__text_add cannot fail. PV_OK or
- * PV_NOMEM (more room, no content changed). */
-int pv__text_reserve(pv_index *idx, pv_tprep *const *p, size_t n);
+/* Reserve everything adding the n prepared documents (entries may be NULL,
+ * all prepared with *vocab) as the next n ids will need, so that
+ * pv__text_add cannot fail. Once the documents hold the index's term
+ * numbers, *vocab is freed and set to NULL (later documents start a new
+ * one). PV_OK or PV_NOMEM (more room, no content changed). */
+int pv__text_reserve(pv_index *idx, pv_tvocab **vocab, pv_tprep *const *p, size_t n);
 /* Index prepared document p as id in slot s (room reserved); p is consumed. */
 void pv__text_add(pv_index *idx, uint32_t id, uint32_t s, pv_tprep *p);
 /* Slot s (id) is being deleted: its postings leave every count at once. */
