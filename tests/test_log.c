@@ -88,6 +88,15 @@ static void loads_as(const stream *s, const uint8_t *want, size_t want_len, cons
   pv_free(back);
 }
 
+/* An incremental save into s, after which s loads as idx is. */
+static void record_loads(pv_index *idx, stream *s, const char *what) {
+  save_record(idx, s);
+  size_t len;
+  uint8_t *want = bytes_of(idx, &len);
+  loads_as(s, want, len, what);
+  free(want);
+}
+
 static void random_change(pv_index *idx, uint64_t *rng, uint32_t dim, uint32_t *next_key) {
   float v[16];
   char key[32], attrs[64], text[64];
@@ -185,11 +194,7 @@ static void log_model(pv_metric metric, pv_storage storage, uint64_t seed) {
   CHECK(!lb.recording);
   CHECK_OK(pv_log_start(back));
   for (int i = 0; i < 20; i++) random_change(back, &rng, dim, &next_key);
-  save_record(back, &s);
-  size_t len;
-  uint8_t *want = bytes_of(back, &len);
-  loads_as(&s, want, len, "a record written after a load");
-  free(want);
+  record_loads(back, &s, "a record written after a load");
   pv_free(back);
   pv_free(idx);
   free(s.p);
@@ -235,11 +240,7 @@ void test_log_batch_dropped_text(void) {
   CHECK_OK(pv_batch_commit(b, NULL));
   pv_log_state(idx, &li);
   CHECK(li.recording);
-  save_record(idx, &s);
-  size_t len;
-  uint8_t *want = bytes_of(idx, &len);
-  loads_as(&s, want, len, "a batch recorded");
-  free(want);
+  record_loads(idx, &s, "a batch recorded");
   pv_batch_free(b);
   pv_free(idx);
   free(s.p);
