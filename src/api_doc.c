@@ -144,7 +144,6 @@ struct pv_batch {
   pv_buf buf;  /* attribute scratch */
   pv_tvocab *vocab; /* the terms of the texts, each once */
   int borrow;  /* the texts stay the caller's until the commit */
-  int dropped; /* a text was dropped: the journal cannot record this batch */
 };
 
 static void batch_clear(pv_batch *b) {
@@ -155,7 +154,6 @@ static void batch_clear(pv_batch *b) {
     if (!b->borrow && b->docs[i].text) pv__free(idx, (void *)b->docs[i].text, b->docs[i].text_len);
   }
   b->n = 0;
-  b->dropped = 0;
 }
 
 static void batch_release(pv_batch *b) {
@@ -176,7 +174,7 @@ static int batch_room(pv_batch *b, size_t more) {
   if (cap < 16) cap = 16;
   if (cap > UINT32_MAX / 4) cap = UINT32_MAX / 4;
   size_t one = sizeof(pv_doc) + sizeof(pv_rec *) + sizeof(pv_tprep *);
-  pv_doc *d = pv__malloc(b->idx, cap * one);
+  pv_doc *d = cap <= SIZE_MAX / one ? pv__malloc(b->idx, cap * one) : NULL;
   if (!d) return pv__error(b->idx, PV_NOMEM, "out of memory upserting %zu documents", b->n + more);
   pv_rec **r = (pv_rec **)(d + cap);
   pv_tprep **t = (pv_tprep **)(r + cap);
@@ -223,8 +221,6 @@ static int batch_take(pv_batch *b, const pv_doc *d, int single) {
       memcpy(c, d->text, d->text_len);
       k.text = c;
       k.text_len = d->text_len;
-    } else if (tp) {
-      b->dropped = 1;
     }
   }
   b->docs[i] = k;
@@ -247,7 +243,9 @@ static int batch_apply(pv_batch *b, uint32_t *ids_out) {
    * PV_NONE); pick: positions inserted, in order; ids: their ids; tab:
    * positions by key hash; tpick: the tokens of each inserted document. */
   size_t bytes = n * (3 * sizeof(uint32_t) + sizeof(pv_tprep *)) + tcap * sizeof(uint32_t);
-  pv_tprep **tpick = pv__malloc(idx, bytes);
+  /* 64-bit arithmetic: in wasm32 a batch near its limit would wrap. */
+  uint64_t want = (uint64_t)n * (3 * sizeof(uint32_t) + sizeof(pv_tprep *)) + (uint64_t)tcap * 4;
+  pv_tprep **tpick = want <= SIZE_MAX ? pv__malloc(idx, bytes) : NULL;
   if (!tpick) return pv__error(idx, PV_NOMEM, "out of memory upserting %zu documents", n);
   uint32_t *next = (uint32_t *)(tpick + n), *pick = next + n, *ids = pick + n, *tab = ids + n;
   uint32_t npick = 0, mask = tcap - 1;
@@ -281,7 +279,10 @@ static int batch_apply(pv_batch *b, uint32_t *ids_out) {
     return rc;
   }
 
-  /* Nothing below can fail. */
+  /* Nothing below can fail. lost: an inserted document's text was
+   * tokenized and not kept (it came while the journal was not recording). */
+  int lost = 0;
+  for (uint32_t j = 0; j < npick && !b->borrow; j++) lost |= b->tp[pick[j]] && !b->docs[pick[j]].text;
   uint32_t first = idx->st.n - npick;
   pv__fidx_bulk(idx, npick >= PV_FIDX_TAIL);
   for (uint32_t j = 0; j < npick; j++) {
@@ -302,9 +303,8 @@ static int batch_apply(pv_batch *b, uint32_t *ids_out) {
     if (r->attr_len) pv__fidx_add(idx, ids[j], pv__rec_attr(r), r->attr_len);
   }
   pv__fidx_bulk(idx, 0);
-  /* A text dropped once tokenized cannot go in the journal: the next save
-   * is a whole one. */
-  if (b->dropped && idx->jr.on && !idx->jr.depth) pv__log_stop(idx);
+  /* Such a text cannot go in the journal: the next save is a whole one. */
+  if (lost && idx->jr.on && !idx->jr.depth) pv__log_stop(idx);
   pv__log_upsert(idx, b->docs, pick, npick, first);
   if (ids_out) {
     /* Back to front, so a dropped position finds its winner's id set. */
@@ -325,7 +325,7 @@ int pv_upsert(pv_index *idx, const pv_doc *doc, uint32_t *id_out) {
 int pv_upsert_batch(pv_index *idx, const pv_doc *docs, size_t n, uint32_t *ids_out) {
   if (n == 0) return pv__error(idx, PV_OK, NULL);
   if (!docs) return pv__error_null(idx, PV_INVALID, "the documents pointer is NULL");
-  pv_batch b = {idx, NULL, NULL, NULL, 0, 0, {0}, NULL, 1, 0};
+  pv_batch b = {idx, NULL, NULL, NULL, 0, 0, {0}, NULL, 1};
   int rc = batch_room(&b, n);
   for (size_t i = 0; i < n && !rc; i++) rc = batch_take(&b, &docs[i], n == 1);
   if (!rc) rc = batch_apply(&b, ids_out);
@@ -339,7 +339,7 @@ int pv_batch_new(pv_index *idx, pv_batch **out) {
   if (!idx) return pv__error_null(idx, PV_INVALID, "the index is NULL");
   pv_batch *b = pv__malloc(idx, sizeof *b);
   if (!b) return pv__error(idx, PV_NOMEM, "out of memory starting a batch");
-  *b = (pv_batch){idx, NULL, NULL, NULL, 0, 0, {0}, NULL, 0, 0};
+  *b = (pv_batch){idx, NULL, NULL, NULL, 0, 0, {0}, NULL, 0};
   *out = b;
   return pv__error(idx, PV_OK, NULL);
 }

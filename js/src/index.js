@@ -325,7 +325,12 @@ export class Index {
       if (n && tl && ts > 0) h.textScore = ts;
       hits.push(h);
     }
-    return hits.map((h) => this.#doc(h, o.attributes));
+    const res = hits.map((h) => this.#doc(h, o.attributes)), sc = this.#h;
+    if (sc.n > 1 << 20) { // a long query text made the scratch large (3 bytes per UTF-16 unit): give it back
+      w.free(sc.b);
+      sc.b = sc.n = 0;
+    }
+    return res;
   }
 
   search(query, k, options) {
@@ -428,8 +433,11 @@ export class Index {
         if (key) u8.set(key, s);
         u8.set(attrs, s + kl);
         if (text) u8.set(text, s + kl + al);
-        if (w.pvw_batch_add(bt, p, b + 4 * i * d, d, key ? s : 0, kl, al ? s + kl : 0, al, text ? s + kl + al : 0, tl))
-          throw this.#fail();
+        if (w.pvw_batch_add(bt, p, b + 4 * i * d, d, key ? s : 0, kl, al ? s + kl : 0, al, text ? s + kl + al : 0, tl)) {
+          const e = this.#fail();
+          if (one) e.message = e.message.replace(/^document 0\b/, 'the document'); // C numbers a batch's documents
+          throw e;
+        }
       }
       if (w.pv_batch_commit(bt, ids)) throw this.#fail();
       this.#did();

@@ -76,6 +76,10 @@ test('upsertBatch: all or nothing, errors name the document, the last of a repea
   fails(() => ix.upsertBatch([{ key: 'x', vector: [1, 2, 3] }, { key: 'y', vector: [1, 2] }]), DIM,
     /^document "y": vector has 2 values, index expects 3$/);
   fails(() => ix.upsertBatch([{ vector: [1, 2, 3] }, { vector: [1, 2, NaN] }]), INVALID, /document 1.*NaN/);
+  // C finds the NaN; a lone upsert's document is "the document", a batch's by position or key.
+  fails(() => ix.upsert({ vector: [1, NaN, 3] }), INVALID, /^the document: .*NaN/);
+  fails(() => ix.upsertBatch([{ vector: [1, NaN, 3] }]), INVALID, /^document 0: .*NaN/);
+  fails(() => ix.upsert({ key: 'n', vector: [1, NaN, 3] }), INVALID, /^document "n": .*NaN/);
   fails(() => ix.upsertBatch([{ key: 'x', vector: [1, 2, 3], attributes: { n: 1n } }]), INVALID,
     /^document "x": attributes\.n cannot be stored .*got bigint 1n$/);
   fails(() => ix.upsertBatch([{ key: 'x', vector: [1, 2, 3], attrs: {} }]), INVALID, /unknown field "attrs"/);

@@ -205,5 +205,10 @@ test('bad text input is a PocketVecError and changes nothing', () => {
   fails(() => new Index({ dim: 2, text: 'stem' }), INVALID, /text must be an object/);
   assert.equal(JSON.stringify([...ix.toBytes()]), before);
   assert.deepEqual(ix.search({ text: 'HELLO' }, 3).map((h) => h.key), ['a']);
+  // A long query (its scratch, over 1 MiB, is given back after the call),
+  // then short ones: the same answers.
+  assert.deepEqual(ix.search({ text: `${'zzz '.repeat(300000)}world` }, 3).map((h) => h.key), ['a']);
+  assert.deepEqual(ix.search({ text: 'world', vector: [1, 0] }, 3).map((h) => h.key), ['a']);
+  assert.deepEqual(ix.search({ text: 'hello' }, 3).map((h) => h.key), ['a']);
   ix.free();
 });

@@ -72,8 +72,8 @@ void pv__text_vocab_free(pv_index *idx, pv_tvocab *w) {
 static int vocab_room(pv_index *idx, pv_tvocab *w, size_t len) {
   if (pv__buf_reserve(idx, &w->arena, len + 1) || w->arena.len + len + 1 > UINT32_MAX) return PV_NOMEM;
   if (w->n < w->cap) return PV_OK;
-  if (w->cap >= UINT32_MAX / 8) return PV_NOMEM;
   uint32_t cap = w->cap ? 2 * w->cap : w->hint, tcap = 2 * cap;
+  if (w->cap >= UINT32_MAX / 8 || (uint64_t)cap * (sizeof(vterm) + 12) > SIZE_MAX) return PV_NOMEM;
   vterm *v = pv__malloc(idx, vocab_bytes(cap));
   if (!v) return PV_NOMEM;
   uint32_t *seen = (uint32_t *)(v + cap), *tab = seen + cap;
