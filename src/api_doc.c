@@ -206,7 +206,6 @@ static int batch_take(pv_batch *b, const pv_doc *d, int single) {
   pv_doc k = *d;
   if (rec && rec->key_len) k.key = pv__rec_key(rec);
   if (!b->borrow) {
-    k.key = d->key ? k.key : NULL;
     k.attributes = NULL;
     k.attributes_len = 0;
     k.text = NULL;
@@ -242,9 +241,9 @@ static int batch_apply(pv_batch *b, uint32_t *ids_out) {
   /* next: the position of the next document with the same key (or
    * PV_NONE); pick: positions inserted, in order; ids: their ids; tab:
    * positions by key hash; tpick: the tokens of each inserted document. */
-  size_t bytes = n * (3 * sizeof(uint32_t) + sizeof(pv_tprep *)) + tcap * sizeof(uint32_t);
-  /* 64-bit arithmetic: in wasm32 a batch near its limit would wrap. */
-  uint64_t want = (uint64_t)n * (3 * sizeof(uint32_t) + sizeof(pv_tprep *)) + (uint64_t)tcap * 4;
+  /* In 64 bits: in wasm32 a batch near its limit would wrap size_t. */
+  uint64_t want = (uint64_t)n * (3 * sizeof(uint32_t) + sizeof(pv_tprep *)) + (uint64_t)tcap * sizeof(uint32_t);
+  size_t bytes = (size_t)want;
   pv_tprep **tpick = want <= SIZE_MAX ? pv__malloc(idx, bytes) : NULL;
   if (!tpick) return pv__error(idx, PV_NOMEM, "out of memory upserting %zu documents", n);
   uint32_t *next = (uint32_t *)(tpick + n), *pick = next + n, *ids = pick + n, *tab = ids + n;
