@@ -92,7 +92,13 @@ function create(given) {
     throw e;
   }
   const p = w.pvw_new_from(o) >>> 0;
-  if (!p) throw cError(0);
+  if (!p) {
+    // C names an option as pv_options does (ef_construction): say the name
+    // the user wrote (efConstruction).
+    const e = cError(0);
+    for (const k in OPTIONS) e.message = e.message.replace(OPTIONS[k][0] + ' ', k + ' ');
+    throw e;
+  }
   return p;
 }
 
@@ -257,6 +263,8 @@ export class Index {
    */
   #search(query, k, options, exact) {
     if (isQuery(query)) return this.#query(query, k, options, exact);
+    // search('words') is the likeliest slip: say how text goes in.
+    if (typeof query === 'string') throw bad('the query must be a vector, { text } or { vector, text }', query);
     const o = opts(options, exact ? SEARCH_EXACT : SEARCH), p = this.#p(), n = this.#len(query);
     uint(k, 'k');
     const ef = exact ? 0 : uint(o.ef ?? 0, 'ef'), f = filterOf(o.filter);

@@ -137,8 +137,10 @@ test('not a vector', () => {
   const ix = small();
   for (const v of [null, undefined, 3, 'abcd', {}, { length: 1.5 }]) {
     fails(() => ix.add(v), INVALID, /^a vector must be a Float32Array or an array of numbers, got /);
-    // A plain object is read as a query ({ vector, text }); an empty one says so.
-    const want = v && typeof v === 'object' && !('length' in v) ? /^the query needs a vector, text or both, got an object \{\}$/ : /^a vector must be/;
+    // A plain object is read as a query ({ vector, text }); an empty one says
+    // so. A string says how text goes in.
+    const want = v && typeof v === 'object' && !('length' in v) ? /^the query needs a vector, text or both, got an object \{\}$/
+      : typeof v === 'string' ? /^the query must be a vector, \{ text \} or \{ vector, text \}, got string "abcd"$/ : /^a vector must be/;
     fails(() => ix.search(v, 1), INVALID, want);
   }
   fails(() => ix.addBatch(null), INVALID, /^addBatch takes an array of vectors or one flat Float32Array/);
@@ -168,13 +170,13 @@ test('dim 4096 works; 0, 65537 and non-integers are rejected by name', () => {
   fails(() => new Index(), INVALID, /^dim must be an integer/);
 });
 
-test('options out of range: the C library names the option', () => {
+test('options out of range: C checks the range, the message names the option as JS spells it', () => {
   fails(() => new Index({ dim: 3, m: 1 }), INVALID, /^m is 1; it must be between 2 and 128$/);
   fails(() => new Index({ dim: 3, m: 129 }), INVALID, /^m is 129; it must be between 2 and 128$/);
-  fails(() => new Index({ dim: 3, efConstruction: 0 }), INVALID, /^ef_construction is 0; it must be between 1 and 65536$/);
-  fails(() => new Index({ dim: 3, efSearch: 70000 }), INVALID, /^ef_search is 70000; it must be between 1 and 65536$/);
-  fails(() => new Index({ dim: 3, compactThreshold: 1.5 }), INVALID, /^compact_threshold must be between 0/);
-  fails(() => new Index({ dim: 3, compactThreshold: NaN }), INVALID, /^compact_threshold must be between 0/);
+  fails(() => new Index({ dim: 3, efConstruction: 0 }), INVALID, /^efConstruction is 0; it must be between 1 and 65536$/);
+  fails(() => new Index({ dim: 3, efSearch: 70000 }), INVALID, /^efSearch is 70000; it must be between 1 and 65536$/);
+  fails(() => new Index({ dim: 3, compactThreshold: 1.5 }), INVALID, /^compactThreshold must be between 0/);
+  fails(() => new Index({ dim: 3, compactThreshold: NaN }), INVALID, /^compactThreshold must be between 0/);
   fails(() => new Index({ dim: 3, compactThreshold: '0.5' }), INVALID, /^compactThreshold must be a number/);
   fails(() => new Index({ dim: 3, metric: 'euclid' }), INVALID, /^metric must be 'cosine', 'l2' or 'dot', got string "euclid"$/);
   fails(() => new Index({ dim: 3, quantization: 'int8' }), INVALID, /^quantization must be 'f32', 'sq8', 'binary' or 'binary-f32', got string "int8"$/);
