@@ -105,7 +105,10 @@ export function notNumbers(v, name, err, dim = 0) {
  */
 export function storageError(what, e, loading = false) {
   if (e instanceof PocketVecError) return e;
-  if (loading && e?.code === 'ENOENT') return new PocketVecError(ErrorCode.NOTFOUND, `${what}: there is no such file`, { cause: e });
+  // A save's ENOENT is a missing directory (the file itself is created); it
+  // would otherwise name the lock file's open, a detail of ours.
+  if (e?.code === 'ENOENT')
+    return new PocketVecError(loading ? ErrorCode.NOTFOUND : ErrorCode.IO, `${what}: ${loading ? 'there is no such file' : 'its directory does not exist'}`, { cause: e });
   const kind = e?.name && e.name !== 'Error' ? e.name : '';
   // Browsers raise QuotaExceededError with an empty message.
   const why = e?.message || (kind === 'QuotaExceededError' ? "the site's storage quota is full" : String(e ?? 'unknown error'));

@@ -228,7 +228,7 @@ test('files: save and load, overwrite, no temporary files left behind', async ()
     // naming the target, with the host's error as its cause.
     const e = await ix.save(join(dir, 'nodir', 'x.pvec')).catch((x) => x);
     assert.ok(e instanceof PocketVecError && e.code === ErrorCode.IO, `${e}`);
-    assert.match(e.message, /saving to file ".*nodir\/x\.pvec" failed: .*ENOENT/);
+    assert.match(e.message, /saving to file ".*nodir\/x\.pvec" failed: its directory does not exist$/);
     assert.equal(e.cause?.code, 'ENOENT');
     for (const x of [ix, back, again]) x.free();
   } finally {
