@@ -169,9 +169,12 @@ PV_HOT void pv__prefetch(const pv_index *idx, const pv_ref *q, uint32_t s) {
 #endif
 }
 
-/* Slot s's layer-0 link list, ahead of use. */
+/* Slot s's layer-0 link list, ahead of use; in WebAssembly a load of its
+ * first word, as pv__prefetch does for codes. */
 static inline void pv__prefetch_links(const pv_index *idx, uint32_t s) {
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__wasm__)
+  pv__touch((const unsigned char *)pv__links(idx, s, 0));
+#elif defined(__GNUC__) || defined(__clang__)
   const char *p = (const char *)pv__links(idx, s, 0);
   for (size_t o = 0; o < 4 * (size_t)idx->st.lwords; o += 64) PV_PREFETCH(p + o);
 #else
