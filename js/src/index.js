@@ -268,18 +268,19 @@ export class Index {
     const o = opts(options, exact ? SEARCH_EXACT : SEARCH), p = this.#p(), n = this.#len(query);
     uint(k, 'k');
     const ef = exact ? 0 : uint(o.ef ?? 0, 'ef'), f = filterOf(o.filter);
-    const ids = [], dist = [];
+    const hits = [];
     // Room for min(k, live) hits: a search never returns more.
     const room = Math.min(k, w.pv_count(p) >>> 0);
     const b = this.#scratch(8 + 4 * n + 8 * room), q = b + 8, out = q + 4 * n;
     put(query, q >>> 2, 'the query');
     if (w.pvw_search(p, q, n, k, ef, exact, f, out, b)) throw this.#fail();
     heap();
+    // The count first: #key may write the scratch's first 8 bytes.
     for (let i = 0, c = u32[b >>> 2], at = out >>> 2; i < c; i++, at += 2) {
-      ids.push(u32[at]);
-      dist.push(f32[at + 1]);
+      const id = u32[at], distance = f32[at + 1], key = this.#key(id);
+      hits.push(this.#attrs(key === null ? { id, distance } : { id, key, distance }, o.attributes));
     }
-    return ids.map((id, i) => this.#doc({ id, distance: dist[i] }, o.attributes));
+    return hits;
   }
 
   /**
@@ -312,11 +313,6 @@ export class Index {
         wt = fu.text ?? 0;
       }
     }
-    const num = (v, d, what) => {
-      if (v === undefined) return d;
-      if (typeof v !== 'number') throw bad(`${what} must be a number`, v);
-      return v;
-    };
     const k1 = num(o.k1, 1.2, 'k1'), bb = num(o.b, 0.75, 'b'), win = uint(o.window ?? 0, 'window');
     if (o.prefix !== undefined && typeof o.prefix !== 'boolean') throw bad('prefix must be true or false', o.prefix);
     const room = Math.min(k, w.pv_count(p) >>> 0), tc = text == null ? 0 : 3 * text.length;
@@ -328,17 +324,18 @@ export class Index {
     heap();
     const hits = [];
     for (let i = 0, c = u32[b >>> 2], at = out >>> 2; i < c; i++, at += 4) {
-      const h = { id: u32[at], score: f32[at + 1] }, d = f32[at + 2], ts = f32[at + 3];
+      const id = u32[at], score = f32[at + 1], d = f32[at + 2], ts = f32[at + 3], key = this.#key(id);
+      const h = key === null ? { id, score } : { id, key, score };
       if (n && d === d) h.distance = d;
       if (n && tl && ts > 0) h.textScore = ts;
-      hits.push(h);
+      hits.push(this.#attrs(h, o.attributes));
     }
-    const res = hits.map((h) => this.#doc(h, o.attributes)), sc = this.#h;
+    const sc = this.#h;
     if (sc.n > 1 << 20) { // a long query text made the scratch large (3 bytes per UTF-16 unit): give it back
       w.free(sc.b);
       sc.b = sc.n = 0;
     }
-    return res;
+    return hits;
   }
 
   search(query, k, options) {
@@ -537,21 +534,36 @@ export class Index {
 
   // o with its key (unless given; left out for a document without one) and,
   // when asked, its attributes, read from C.
+  // The key of id, null when it has none: from the cache, else from C.
+  #key(id) {
+    let key = this.#keys.get(id);
+    if (key === undefined) {
+      const b = this.#scratch(8);
+      if (w.pv_get_key(this.#p(), id, b, b + 4)) throw this.#fail();
+      heap();
+      key = u32[b >>> 2] ? utf8Text(u8, u32[b >>> 2], u32[(b >>> 2) + 1]) : null;
+      if (this.#keys.size >= 65536) this.#keys.clear();
+      this.#keys.set(id, key);
+    }
+    return key;
+  }
+
+  // o (with an id) given its key when it has one and was given none, and
+  // its attributes when asked. Searches build their hits with the key
+  // already in place instead: a property added later changes an object's
+  // shape, which costs more than the rest of making a hit.
   #doc(o, attributes) {
-    const p = this.#p(), b = this.#scratch(8);
     if (!('key' in o)) {
-      let key = this.#keys.get(o.id);
-      if (key === undefined) {
-        if (w.pv_get_key(p, o.id, b, b + 4)) throw this.#fail();
-        heap();
-        key = u32[b >>> 2] ? utf8Text(u8, u32[b >>> 2], u32[(b >>> 2) + 1]) : null;
-        if (this.#keys.size >= 65536) this.#keys.clear();
-        this.#keys.set(o.id, key);
-      }
+      const key = this.#key(o.id);
       if (key !== null) o.key = key;
     }
+    return this.#attrs(o, attributes);
+  }
+
+  #attrs(o, attributes) {
     if (attributes) {
-      if (w.pv_get_attributes_encoded(p, o.id, b, b + 4)) throw this.#fail();
+      const b = this.#scratch(8);
+      if (w.pv_get_attributes_encoded(this.#p(), o.id, b, b + 4)) throw this.#fail();
       heap();
       o.attributes = decodeAttrs(u8, u32[b >>> 2], u32[(b >>> 2) + 1]);
     }
@@ -893,6 +905,13 @@ function filterOf(filter) {
 
 const SEARCH = ['ef', 'filter', 'attributes'], SEARCH_EXACT = ['filter', 'attributes'];
 const QUERY = [...SEARCH, 'prefix', 'fusion', 'k1', 'b', 'window'];
+
+/** v, a number; d when undefined; else INVALID naming it as what. */
+function num(v, d, what) {
+  if (v === undefined) return d;
+  if (typeof v !== 'number') throw bad(`${what} must be a number`, v);
+  return v;
+}
 
 /** A text or hybrid query: a plain object, not a vector. */
 function isQuery(q) {

@@ -56,9 +56,12 @@ async function load(src, base) {
   return { version: cstr(w.pv_version()), kernels: cstr(w.pv_kernels_name()), memory: w.memory };
 }
 
-/** Renews the views if the memory has grown since they were made. */
+/** Renews the views if the memory has grown since they were made. Growth
+ * detaches the old buffer, and a view of a detached buffer has length 0:
+ * testing that is cheaper than the memory.buffer getter, and a search
+ * calls heap() for every hit. The memory is never 0 bytes long. */
 export function heap() {
-  if (u8.buffer !== w.memory.buffer) {
+  if (!u8.length) {
     const b = w.memory.buffer;
     u8 = new Uint8Array(b);
     u32 = new Uint32Array(b);
