@@ -13,12 +13,12 @@
 #     size, so the package cannot grow unnoticed: whatever adds bytes must
 #     raise it in the same commit, with its measured cost in the message.
 # Run from anywhere; `make wasm-size` builds first.
-#   CEILING=bytes overrides the ceiling (default 75979), TARGET the target.
+#   CEILING=bytes overrides the ceiling (default 76728), TARGET the target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 target=${TARGET:-40000}
-ceiling=${CEILING:-${BUDGET:-75979}}
+ceiling=${CEILING:-${BUDGET:-76728}}
 wasm=dist/pocketvec.wasm
 glue=js/pocketvec.js
 for f in "$wasm" "$glue"; do

@@ -149,13 +149,15 @@ static void make_query(uint64_t *s, char *text, int *q, int *nq) {
 static void run_queries(pv_index *idx, model *m, uint64_t *s, int count, const char *when) {
   char text[256];
   int q[8], nq;
-  pv_match h[20], e[20];
+  pv_match h[64], e[64];
   for (int i = 0; i < count; i++) {
     make_query(s, text, q, &nq);
     pv_query pq = pv_query_default();
     pq.text = text;
     pq.text_len = strlen(text);
-    pq.k = 1 + tu_below(s, 20);
+    /* Most k keep the k best in a sorted array, k above 32 in a heap
+     * (bm25.c): both, against the model. */
+    pq.k = tu_below(s, 4) ? 1 + tu_below(s, 20) : 33 + tu_below(s, 31);
     int g_below = 10;
     pv_filter *f = NULL;
     if (tu_below(s, 3) == 0) {

@@ -147,7 +147,14 @@ static int below(const scored *a, const scored *b) {
   return a->score < b->score || (a->score == b->score && a->id > b->id);
 }
 
-/* A min-heap of the k best (the worst on top). */
+/* The k best so far are kept in one of two ways. Up to PV_TEXT_SORTED
+ * of them (k of most searches): an array, best first, where a newcomer
+ * moves the worse ones down a place: its loop's branch goes wrong once
+ * per newcomer, where a heap's sift guesses wrong at every level
+ * (bench/results/text-ab-merge.md). More of them: a min-heap (the worst
+ * on top), since the array would move up to k entries per newcomer. */
+#define PV_TEXT_SORTED 32
+
 static void heap_down(scored *h, size_t n, size_t i) {
   for (;;) {
     size_t c = 2 * i + 1;
@@ -268,10 +275,11 @@ static double fixed_sum(double *contrib, uint32_t *touched, uint32_t nt) {
   return s;
 }
 
-/* The k best so far, and what a document must pass to join them. */
+/* The k best so far (above), and what a document must pass to join them:
+ * heap[kth], the worst of them once there are k. */
 typedef struct topk {
   scored *heap;
-  size_t n, k;
+  size_t n, k, kth;
   pv_index *idx;
   const pv_filter *f;
 } topk;
@@ -280,9 +288,13 @@ typedef struct topk {
  * there are fewer) and the filter accepts it. */
 static void offer(topk *t, uint32_t d, double s) {
   scored x = {s, d};
-  if (t->n == t->k && !below(&t->heap[0], &x)) return;
+  if (t->n == t->k && !below(&t->heap[t->kth], &x)) return;
   if (t->f && !pv__matches(t->idx, t->f, pv__live_slot(t->idx, d))) return;
-  if (t->n == t->k) {
+  if (t->k <= PV_TEXT_SORTED) {
+    size_t i = t->n < t->k ? t->n++ : t->kth;
+    for (; i && below(&t->heap[i - 1], &x); i--) t->heap[i] = t->heap[i - 1];
+    t->heap[i] = x;
+  } else if (t->n == t->k) {
     t->heap[0] = x;
     heap_down(t->heap, t->n, 0);
   } else {
@@ -292,6 +304,47 @@ static void offer(topk *t, uint32_t d, double s) {
 
 static int on(const pv_text *t, uint32_t id) {
   return pv__idset_has(&t->on, id);
+}
+
+/* Queries whose lists hold at most this many postings in all take the
+ * merge below: on lists this short, MaxScore's bookkeeping per document
+ * (bounds, blocks, the seeding pass) costs more than the postings it
+ * saves from being scored (bench/results/text-ab-merge.md). */
+#define PV_TEXT_MERGE_MAX 256
+
+/* The merge: every posting of the T lists (cur[0..T) in the fixed summing
+ * order) scored list by list into id[] and sc[] (room for all of them),
+ * then the lists merged by id, each live document's contributions summed
+ * in that order from 0 and offered: the additions of fixed_sum, in its
+ * order, so the scores are those of the other paths. Uses each cursor's j
+ * as its place in id[] and blk as its end. */
+static void merge(const pv_text *t, const bm25 *w, cursor *cur, uint32_t T, uint32_t *id,
+                  double *sc, topk *top) {
+  uint32_t at = 0;
+  for (uint32_t i = 0; i < T; i++) {
+    const pv_term *e = cur[i].e;
+    const uint8_t *p = e->post, *end = p + e->len;
+    uint32_t d = 0;
+    cur[i].j = at;
+    for (uint32_t j = 0; j < e->n; j++, at++) {
+      uint32_t v[3];
+      p = pv__posting_get(p, end, v);
+      d += v[0];
+      id[at] = d;
+      sc[at] = term_score(w, cur[i].idf, v[1], v[2]);
+    }
+    cur[i].blk = at;
+  }
+  for (;;) {
+    uint32_t d = PV_NONE;
+    for (uint32_t i = 0; i < T; i++)
+      if (cur[i].j < cur[i].blk && id[cur[i].j] < d) d = id[cur[i].j];
+    if (d == PV_NONE) return;
+    double s = 0;
+    for (uint32_t i = 0; i < T; i++)
+      if (cur[i].j < cur[i].blk && id[cur[i].j] == d) s += sc[cur[i].j++];
+    if (on(t, d)) offer(top, d, s);
+  }
 }
 
 int pv__text_search(pv_index *idx, const char *query, size_t len, int prefix, double k1,
@@ -329,7 +382,11 @@ int pv__text_search(pv_index *idx, const char *query, size_t len, int prefix, do
     return pv__error(idx, PV_OK, NULL);
   }
 
-  size_t sbytes = T * (2 * sizeof(cursor) + 2 * sizeof(double) + sizeof(uint32_t)) + k * sizeof(scored);
+  uint64_t P = 0; /* postings in all */
+  for (uint32_t i = 0; i < T; i++) P += t->term[c->term[i]].n;
+  int small = P <= PV_TEXT_MERGE_MAX;
+  size_t sbytes = T * (2 * sizeof(cursor) + 2 * sizeof(double) + sizeof(uint32_t)) + k * sizeof(scored) +
+                  (small ? (size_t)P * (sizeof(double) + sizeof(uint32_t)) : 0);
   cursor *cur = pv__malloc(idx, sbytes);
   if (!cur) {
     pv__free(idx, c, bytes);
@@ -338,7 +395,8 @@ int pv__text_search(pv_index *idx, const char *query, size_t len, int prefix, do
   cursor *aux = cur + T; /* the seeding pass's own cursors */
   double *cum = (double *)(aux + T), *contrib = cum + T;
   scored *heap = (scored *)(contrib + T);
-  uint32_t *touched = (uint32_t *)(heap + k);
+  double *sc = (double *)(heap + k); /* the merge's scores: P of them, when small */
+  uint32_t *touched = (uint32_t *)(sc + (small ? P : 0)), *pid = touched + T;
 
   double N = t->ndocs, avgdl = (double)t->total / N;
   bm25 w = {k1 + 1, k1 * (1 - b), k1 * b / avgdl};
@@ -361,6 +419,7 @@ int pv__text_search(pv_index *idx, const char *query, size_t len, int prefix, do
     u->w = &w;
     double df = e->df;
     u->idf = ln(1.0 + (N - df + 0.5) / (df + 0.5));
+    if (small) continue; /* the merge needs no bounds */
     /* A long list's bound is its best block's: far tighter than the
      * largest tf with the shortest length, which rarely meet. */
     u->ub = bound(&w, u->idf, e->max_tf, e->min_dl);
@@ -376,6 +435,12 @@ int pv__text_search(pv_index *idx, const char *query, size_t len, int prefix, do
     contrib[i] = 0;
     next(u);
   }
+  topk top = {heap, 0, k, k <= PV_TEXT_SORTED ? k - 1 : 0, idx, f};
+  double *kth = &heap[top.kth].score; /* once there are k */
+  if (small) {
+    merge(t, &w, cur, T, pid, sc, &top);
+    goto done;
+  }
   /* By bound, ascending (insertion: T is small). */
   for (uint32_t i = 1; i < T; i++)
     for (uint32_t j = i; j && cur[j - 1].ub > cur[j].ub; j--) {
@@ -385,12 +450,11 @@ int pv__text_search(pv_index *idx, const char *query, size_t len, int prefix, do
     }
   for (uint32_t i = 0; i < T; i++) cum[i] = cur[i].ub + (i ? cum[i - 1] : 0);
 
-  topk top = {heap, 0, k, idx, f};
   uint32_t ess = 0; /* lists ess.. are essential */
 #define RAISE()                                                      \
   do {                                                               \
     if (top.n == k && !exact)                                        \
-      while (ess < T && cum[ess] < heap[0].score) ess++;             \
+      while (ess < T && cum[ess] < *kth) ess++;             \
   } while (0)
 
   /* Seeding: the documents of the short list with the best bound (a rare
@@ -433,7 +497,7 @@ int pv__text_search(pv_index *idx, const char *query, size_t len, int prefix, do
       if (cur[i].blast < upto) upto = cur[i].blast;
     }
     if (d == PV_NONE) break;
-    if (full && bs < heap[0].score) {
+    if (full && bs < *kth) {
       /* Every essential list is inside its current block up to `upto`: a
        * document there scores at most the blocks' bounds plus the other
        * lists' bounds, which is below the k-th best. Skip past it. */
@@ -464,7 +528,7 @@ int pv__text_search(pv_index *idx, const char *query, size_t len, int prefix, do
     }
     int cut = 0;
     for (uint32_t i = ess; i-- > 0;) {
-      if (full && part + cum[i] < heap[0].score) {
+      if (full && part + cum[i] < *kth) {
         cut = 1;
         break;
       }
@@ -484,14 +548,18 @@ int pv__text_search(pv_index *idx, const char *query, size_t len, int prefix, do
     RAISE();
   }
 #undef RAISE
+done:;
   size_t nh = top.n;
-  /* Best first. */
-  for (size_t n = nh; n > 0; n--) {
+  /* Best first (a heap: sorted in place, the worst to the end). */
+  for (size_t n = nh; n > 0 && k > PV_TEXT_SORTED; n--) {
     scored x = heap[0];
     heap[0] = heap[n - 1];
     heap_down(heap, n - 1, 0);
-    pv_match m = {x.id, (float)x.score, NAN, (float)x.score};
-    out[n - 1] = m;
+    heap[n - 1] = x;
+  }
+  for (size_t i = 0; i < nh; i++) {
+    pv_match m = {heap[i].id, (float)heap[i].score, NAN, (float)heap[i].score};
+    out[i] = m;
   }
   *n_out = nh;
   pv__free(idx, cur, sbytes);

@@ -106,10 +106,9 @@ static void derive(pv_text *t, pv_term *e) {
   const uint8_t *p = e->post, *end = e->post + e->len;
   uint32_t id = 0;
   for (uint32_t j = 0; j < e->n; j++) {
-    uint32_t d = 0, tf = 0, dl = 0;
-    p += pv__uvar_get(p, end, &d);
-    p += pv__uvar_get(p, end, &tf);
-    p += pv__uvar_get(p, end, &dl);
+    uint32_t v[3];
+    p = pv__posting_get(p, end, v);
+    uint32_t d = v[0], tf = v[1], dl = v[2];
     id += d;
     if (tf > e->max_tf) e->max_tf = tf;
     if (dl < e->min_dl) e->min_dl = dl;

@@ -535,10 +535,9 @@ void pv__text_skips(pv_term *e, uint32_t upto) {
   const uint8_t *p = e->post, *end = e->post + e->len;
   uint32_t id = 0;
   for (uint32_t j = 0; j < upto; j++) {
-    uint32_t d = 0, tf = 0, dl = 0, off = (uint32_t)(p - e->post);
-    p += pv__uvar_get(p, end, &d);
-    p += pv__uvar_get(p, end, &tf);
-    p += pv__uvar_get(p, end, &dl);
+    uint32_t v[3], off = (uint32_t)(p - e->post);
+    p = pv__posting_get(p, end, v);
+    uint32_t d = v[0], tf = v[1], dl = v[2];
     skip_note(e, j, id, off, tf, dl);
     id += d;
   }
@@ -612,10 +611,9 @@ void pv__text_compact(pv_index *idx) {
     e->max_tf = 0;
     e->min_dl = UINT32_MAX;
     for (uint32_t j = 0; j < n; j++) {
-      uint32_t d = 0, tf = 0, dl = 0;
-      r += pv__uvar_get(r, end, &d);
-      r += pv__uvar_get(r, end, &tf);
-      r += pv__uvar_get(r, end, &dl);
+      uint32_t v[3];
+      r = pv__posting_get(r, end, v);
+      uint32_t d = v[0], tf = v[1], dl = v[2];
       id += d;
       if (!is_on(t, id)) continue;
       /* Old skips are never read here, so they are rewritten as the kept
@@ -679,11 +677,9 @@ static int has_posting(const pv_term *e, uint32_t id) {
   const uint8_t *p = e->post + (e->skip ? e->skip[b].off : 0), *end = e->post + e->len;
   uint32_t cur = e->skip ? e->skip[b].base : 0;
   for (uint32_t j = b * PV_TEXT_BLOCK; j < e->n; j++) {
-    uint32_t d = 0, x = 0;
-    p += pv__uvar_get(p, end, &d);
-    p += pv__uvar_get(p, end, &x);
-    p += pv__uvar_get(p, end, &x);
-    cur += d;
+    uint32_t v[3];
+    p = pv__posting_get(p, end, v);
+    cur += v[0];
     if (cur >= id) return cur == id;
   }
   return 0;
