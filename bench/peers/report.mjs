@@ -304,7 +304,8 @@ function text(dir) {
       const m = d.machine;
       md.push(`### ${name}: ${fmt(set.data.documents)} documents (\`${f}\`)`, '');
       md.push(`\`${d.command}\`, ${d.date}; Node ${d.node}, ${m.cores} × ${m.cpu}; ${esc(set.data.source ?? '')}` +
-        `${set.data.model ? `, ${set.data.model} vectors` : ''}; ${fmt(set.queries)} queries per kind, k ${d.options.k}.`, '');
+        `${set.data.model ? `, ${set.data.model} vectors` : ''}; ${fmt(set.queries)} queries per kind, k ${d.options.k}; ` +
+        `${d.options.warmup_s ? `${d.options.warmup_s} s of untimed passes` : 'one untimed pass'} before the timed ones.`, '');
       const g = set.goal ?? {};
       const line = (what, x, target) => (x?.ratio == null ? `- ${what}: not measured`
         : `- **${x.ratio <= target ? 'PASS' : 'FAIL'}**: ${what}: ${x.ratio}×`);
