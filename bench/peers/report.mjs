@@ -305,7 +305,7 @@ function text(dir) {
       md.push(`### ${name}: ${fmt(set.data.documents)} documents (\`${f}\`)`, '');
       md.push(`\`${d.command}\`, ${d.date}; Node ${d.node}, ${m.cores} × ${m.cpu}; ${esc(set.data.source ?? '')}` +
         `${set.data.model ? `, ${set.data.model} vectors` : ''}; ${fmt(set.queries)} queries per kind, k ${d.options.k}; ` +
-        `${d.options.warmup_s ? `${d.options.warmup_s} s of untimed passes` : 'one untimed pass'} before the timed ones.`, '');
+        `${d.options.warmup_s ? `an untimed pass and at least ${d.options.warmup_s} s of untimed searches` : 'one untimed pass'} before the timed ones.`, '');
       const g = set.goal ?? {};
       const line = (what, x, target) => (x?.ratio == null ? `- ${what}: not measured`
         : `- **${x.ratio <= target ? 'PASS' : 'FAIL'}**: ${what}: ${x.ratio}×`);

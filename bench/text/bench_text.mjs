@@ -21,7 +21,7 @@
 // memories: pocketvec's index lives in the latter, which arrayBuffers does
 // not count). Then for each kind of query the engine can run (text;
 // prefix, the last term cut; on Fiori hybrid and vector), an untimed pass
-// over every query records the top k, more untimed passes warm up for
+// over every query records the top k, more untimed searches warm up for
 // --warmup seconds (the JITs settle late: see the README), then timed passes (each
 // call alone, performance.now(), the engine's JS included, an async result
 // awaited) repeat until --min-samples samples or --budget seconds, at least
@@ -60,7 +60,7 @@ const HELP = `node bench/text/bench_text.mjs [options]
   --pocketvec FILE         the pocketvec build to load (js/pocketvec.js; or env POCKETVEC_JS)
   --min-samples S          timed searches per kind, at least (1000)
   --budget SECONDS         time per kind before stopping short of S (60)
-  --warmup SECONDS         untimed passes per kind first, for this long (2)
+  --warmup SECONDS         untimed searches per kind first, for this long (2)
   --limit SECONDS          per engine and set, then it is killed and recorded (1800)
   --smoke                  tiny sizes, every engine, < 60 s; exits 1 if the harness is broken`;
 
@@ -179,14 +179,17 @@ async function runChild(spec) {
         // More untimed passes, for --warmup seconds in all: the JITs (JS
         // and WebAssembly tiers) settle over thousands of calls, not one
         // pass, and some engines far later than others (bench/text/README.md).
-        const warm0 = performance.now();
-        let passes = 1;
-        for (; performance.now() - warm0 < spec.warmup * 1000; passes++)
+        // Stops mid-pass: a slow engine's pass takes minutes.
+        const warm0 = performance.now(), until = spec.warmup * 1000;
+        let warm = 0;
+        while (performance.now() - warm0 < until)
           for (const q of qs) {
             const res = fn(q, spec.k);
             if (res && typeof res.then === 'function') await res;
+            warm++;
+            if (performance.now() - warm0 >= until) break;
           }
-        r.warmup_passes = passes;
+        r.warmup_searches = warm;
         const times = [];
         const start = performance.now();
         do {
@@ -340,7 +343,7 @@ function markdown(doc) {
   }
   L.push('');
   L.push('Memory: growth of heapUsed + external (ArrayBuffers and WebAssembly memory) over the build, after gc(), each engine '
-    + `in a process of its own. Times: each search alone, JS included, after untimed passes for ${doc.options.warmup_s ?? 0} s (at least one); nearest-rank percentiles. `
+    + `in a process of its own. Times: each search alone, JS included, after an untimed pass and ${doc.options.warmup_s ?? 0} s of untimed searches; nearest-rank percentiles. `
     + 'Overlap: mean share of the reference\'s top 10 found in the engine\'s top 10 (tokenizers and scoring differ: a sanity check). '
     + 'Configurations: bench/text/README.md.');
   return `${L.join('\n')}\n`;
