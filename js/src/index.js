@@ -532,8 +532,6 @@ export class Index {
     return id;
   }
 
-  // o with its key (unless given; left out for a document without one) and,
-  // when asked, its attributes, read from C.
   // The key of id, null when it has none: from the cache, else from C.
   #key(id) {
     let key = this.#keys.get(id);
@@ -560,6 +558,7 @@ export class Index {
     return this.#attrs(o, attributes);
   }
 
+  // o, given its attributes (read from C) when asked.
   #attrs(o, attributes) {
     if (attributes) {
       const b = this.#scratch(8);

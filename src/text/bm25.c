@@ -105,6 +105,8 @@ static void enter_block(cursor *c, uint32_t b) {
   c->bb = block_bound(c->w, c->idf, &e->skip[b]);
 }
 
+/* Its own three decodes, not pv__posting_get's loop: the loop made the
+ * long queries slower (bench/results/text-ab-merge.md). */
 static void next(cursor *c) {
   if (c->j == c->e->n) {
     c->id = PV_NONE;
@@ -454,7 +456,7 @@ int pv__text_search(pv_index *idx, const char *query, size_t len, int prefix, do
 #define RAISE()                                                      \
   do {                                                               \
     if (top.n == k && !exact)                                        \
-      while (ess < T && cum[ess] < *kth) ess++;             \
+      while (ess < T && cum[ess] < *kth) ess++;                      \
   } while (0)
 
   /* Seeding: the documents of the short list with the best bound (a rare
